@@ -1,0 +1,33 @@
+/* CPU feature detection: which SIMD instruction set the kernels may use.
+ *
+ * The binary is built without -march flags so that it runs on any x86-64;
+ * the kernels pick their code path at run time from what cpuid reports and
+ * what the operating system saves on a context switch (xgetbv). */
+#ifndef ALRS_KERNELS_CPU_H
+#define ALRS_KERNELS_CPU_H
+
+/* Ordered from least to most capable. */
+typedef enum {
+    ISA_SCALAR,  /* plain C, any CPU */
+    ISA_AVX2,    /* AVX2 + FMA (256-bit) */
+    ISA_AVX512,  /* AVX-512F (512-bit) */
+} alrs_isa;
+
+/* The best instruction set this CPU and OS support (detected once). */
+alrs_isa cpu_best_isa(void);
+
+/* The instruction set to use: the best one, unless the environment variable
+ * ALRS_ISA=scalar|avx2|avx512 asks for another. Asking for one the CPU lacks,
+ * or for an unknown name, falls back to the best with a warning on stderr
+ * (printed once per process). The variable is read on every call, so tests
+ * can change it with setenv. */
+alrs_isa cpu_isa(void);
+
+/* "scalar", "avx2" or "avx512". */
+const char *cpu_isa_name(alrs_isa isa);
+
+/* The CPU's brand string (e.g. "AMD EPYC 9R14 96-Core Processor"), trimmed;
+ * "unknown" where cpuid does not give one. Always NUL-terminated when size > 0. */
+void cpu_model_name(char *buf, int size);
+
+#endif

@@ -1,0 +1,12 @@
+/* Measured FP32 FMA peak: the ceiling that kernel and oneDNN throughput are
+ * compared against (a roofline's flat part). */
+#ifndef ALRS_KERNELS_PEAK_H
+#define ALRS_KERNELS_PEAK_H
+
+/* GFLOP/s of independent FMA chains on `threads` OpenMP threads (<= 0: the
+ * OpenMP default), with the CPU's best instruction set (cpu_best_isa(), not
+ * ALRS_ISA: this is the hardware's ceiling). One FMA lane counts 2 flops.
+ * Best of 3 runs of about 0.15 s each. */
+double fma_peak_gflops(int threads);
+
+#endif

@@ -1,0 +1,90 @@
+#include "cli/args.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static int is_flag(const char *s) { return s[0] == '-' && s[1] == '-' && s[2]; }
+
+int args_parse(args *a, int argc, char **argv) {
+    memset(a, 0, sizeof *a);
+    for (int i = 0; i < argc; i++) {
+        if (!is_flag(argv[i])) return alrs_fail("unexpected argument '%s' (flags start with --)", argv[i]);
+        if (a->n == ARGS_MAX) return alrs_fail("too many flags");
+        const char *name = argv[i] + 2;
+        const char *eq = strchr(name, '=');
+        if (eq) {
+            /* "--name=value": keep the name in argv's storage by splitting it. */
+            argv[i][eq - argv[i]] = '\0';
+            a->name[a->n] = name;
+            a->value[a->n] = eq + 1;
+        } else {
+            a->name[a->n] = name;
+            a->value[a->n] = (i + 1 < argc && !is_flag(argv[i + 1])) ? argv[++i] : NULL;
+        }
+        for (int k = 0; k < a->n; k++)
+            if (!strcmp(a->name[k], a->name[a->n])) return alrs_fail("--%s: given twice", a->name[k]);
+        a->n++;
+    }
+    return 0;
+}
+
+static int find(args *a, const char *name) {
+    for (int k = 0; k < a->n; k++)
+        if (!strcmp(a->name[k], name)) {
+            a->used[k] = 1;
+            return k;
+        }
+    return -1;
+}
+
+int args_string(args *a, const char *name, const char **out) {
+    int k = find(a, name);
+    if (k < 0) return 0;
+    if (!a->value[k] || !a->value[k][0]) return alrs_fail("--%s: needs a value", name);
+    *out = a->value[k];
+    return 0;
+}
+
+int args_int(args *a, const char *name, long min, long max, long *out) {
+    const char *s = NULL;
+    if (args_string(a, name, &s) != 0) return -1;
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s) return alrs_fail("--%s: expected an integer, got '%s'", name, s);
+    if (v < min || v > max)
+        return alrs_fail("--%s: %ld is out of range [%ld, %ld]", name, v, min, max);
+    *out = v;
+    return 0;
+}
+
+int args_double(args *a, const char *name, double min, double max, double *out) {
+    const char *s = NULL;
+    if (args_string(a, name, &s) != 0) return -1;
+    if (!s) return 0;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end || end == s || !isfinite(v))
+        return alrs_fail("--%s: expected a number, got '%s'", name, s);
+    if (v < min || v > max) return alrs_fail("--%s: %g is out of range [%g, %g]", name, v, min, max);
+    *out = v;
+    return 0;
+}
+
+int args_switch(args *a, const char *name) {
+    int k = find(a, name);
+    if (k >= 0 && a->value[k]) return alrs_fail("--%s takes no value (got '%s')", name, a->value[k]);
+    return k >= 0;
+}
+
+int args_check_unused(const args *a) {
+    for (int k = 0; k < a->n; k++)
+        if (!a->used[k]) return alrs_fail("--%s: unknown flag for this command", a->name[k]);
+    return 0;
+}

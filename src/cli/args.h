@@ -1,0 +1,28 @@
+/* Command-line flags: "--name value" pairs (or "--name=value") and bare
+ * switches ("--resume"). Each getter checks the value and, on a bad one,
+ * records a message naming the flag, e.g. "--steps: expected a positive
+ * integer, got 'abc'". Unknown flags are reported by args_check_unused(). */
+#ifndef ALRS_CLI_ARGS_H
+#define ALRS_CLI_ARGS_H
+
+#define ARGS_MAX 64
+
+typedef struct {
+    int n;
+    const char *name[ARGS_MAX];  /* without the leading "--" */
+    const char *value[ARGS_MAX]; /* NULL for a bare switch */
+    int used[ARGS_MAX];
+} args;
+
+/* Splits argv (after the subcommand) into flags; -1 on a stray positional word. */
+int args_parse(args *a, int argc, char **argv);
+/* Each returns 0 and fills *out (left unchanged when the flag is absent), or -1. */
+int args_string(args *a, const char *name, const char **out);
+int args_int(args *a, const char *name, long min, long max, long *out);
+int args_double(args *a, const char *name, double min, double max, double *out);
+/* 1 if the bare switch is present, 0 if absent, -1 if given a value. */
+int args_switch(args *a, const char *name);
+/* -1 naming the first flag no getter asked for. */
+int args_check_unused(const args *a);
+
+#endif

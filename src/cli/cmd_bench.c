@@ -1,0 +1,141 @@
+/* alrs bench train: training throughput of one child network on synthetic
+ * data of a data set's shape, as CSV, with the fraction of the FMA peak
+ * measured on this machine at start. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/run_flags.h"
+#include "core/error.h"
+#include "core/timer.h"
+#include "kernels/peak.h"
+#include "nn/net.h"
+#include "optim/optimizer.h"
+#include "report/machine.h"
+
+static const char bench_help[] =
+    "usage: alrs bench train [--model M] [--dataset D] [--batch N] [--threads N] [--steps N]\n"
+    "                        [--repeats R] [--backend dnnl]\n"
+    "Times training steps (forward, backward, Adam) on random images of the data set's\n"
+    "shape (fashion-mnist 1x28x28, cifar10 3x32x32; default: cifar10 for resnet18,\n"
+    "else fashion-mnist) and prints CSV: one row per repeat, then the median.\n";
+
+typedef struct {
+    nn_spec spec;
+    float *params, *grads, *state, *images;
+    uint8_t *labels;
+    nn_net *net;
+    optimizer opt;
+} bench_setup;
+
+static int setup_open(bench_setup *b, const run_flags *f, int c, int hw) {
+    memset(b, 0, sizeof b[0]);
+    if (nn_build(&b->spec, f->model, c, hw, hw, 10, f->hidden, f->n_hidden) != 0) return -1;
+    if (optimizer_init(&b->opt, "adam", b->spec.n_params) != 0) return -1;
+    b->params = alrs_alloc_aligned(sizeof(float) * b->spec.n_params);
+    b->grads = alrs_alloc_aligned(sizeof(float) * b->spec.n_params);
+    b->state = alrs_alloc_aligned(sizeof(float) * (b->spec.n_state + 1));
+    rng_stream rng = rng_make((uint64_t)f->seed, 0);
+    nn_init_params(&b->spec, b->params, b->state, &rng);
+    size_t n = (size_t)f->batch * c * hw * hw;
+    b->images = alrs_alloc_aligned(sizeof(float) * n);
+    b->labels = alrs_malloc((size_t)f->batch);
+    for (size_t i = 0; i < n; i++) b->images[i] = rng_uniform(&rng);
+    for (long i = 0; i < f->batch; i++) b->labels[i] = (uint8_t)rng_below(&rng, 10);
+    nn_net_config cfg = {(int)f->batch, 1};
+    b->net = nn_net_create_dnnl(&b->spec, cfg, b->params, b->grads, b->state);
+    return b->net ? 0 : -1;
+}
+
+static void setup_close(bench_setup *b) {
+    nn_net_free(b->net);
+    optimizer_free(&b->opt);
+    alrs_free_aligned(b->params);
+    alrs_free_aligned(b->grads);
+    alrs_free_aligned(b->state);
+    alrs_free_aligned(b->images);
+    free(b->labels);
+}
+
+static double time_steps(bench_setup *b, long steps) {
+    double start = alrs_now();
+    for (long s = 0; s < steps; s++) {
+        nn_net_train_step(b->net, b->images, b->labels);
+        optimizer_step(&b->opt, b->params, b->grads, 1e-4);
+    }
+    return alrs_now() - start;
+}
+
+static int cmp_double(const void *x, const void *y) {
+    double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static void print_row(const run_flags *f, const char *label, double steps_per_s, double flops,
+                      double peak) {
+    double gflops = steps_per_s * flops * (double)f->batch * 1e-9;
+    printf("%s,dnnl,%ld,%ld,%.2f,%.1f,%.2f,%.4f%s\n", f->model, f->batch, f->threads, steps_per_s,
+           steps_per_s * (double)f->batch, gflops, gflops / peak, label);
+}
+
+static int bench_train(const run_flags *f, long repeats) {
+    int cifar = !strcmp(f->dataset, "cifar10");
+    bench_setup b;
+    if (setup_open(&b, f, cifar ? 3 : 1, cifar ? 32 : 28) != 0) {
+        setup_close(&b);
+        return -1;
+    }
+    double peak = fma_peak_gflops((int)f->threads);
+    machine_info m;
+    if (machine_info_get(&m) == 0) machine_info_csv_comment(&m, stdout);
+    printf("# fma_peak_gflops(%ld threads)=%.1f\n# flops_per_image_train=%.0f\n", f->threads, peak,
+           nn_flops_train(&b.spec));
+    printf("model,backend,batch,threads,steps_per_s,images_per_s,gflops_per_s,peak_fraction\n");
+    time_steps(&b, f->steps / 10 + 2); /* warm-up: first touches, primitive caches */
+    double rates[64];
+    for (long r = 0; r < repeats; r++) {
+        rates[r] = (double)f->steps / time_steps(&b, f->steps);
+        printf("# repeat %ld: %.2f steps/s\n", r + 1, rates[r]);
+    }
+    qsort(rates, (size_t)repeats, sizeof rates[0], cmp_double);
+    print_row(f, "", rates[repeats / 2], nn_flops_train(&b.spec), peak);
+    setup_close(&b);
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv) {
+    if (argc < 1 || strcmp(argv[0], "train") != 0) {
+        fputs(bench_help, argc >= 1 && !strcmp(argv[0], "--help") ? stdout : stderr);
+        if (argc >= 1 && !strcmp(argv[0], "--help")) return 0;
+        fprintf(stderr, "alrs: bench: expected 'train' (alrs bench train ...)\n");
+        return 2;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        printf("%s%s", bench_help, run_flags_help);
+        return 0;
+    }
+    args a;
+    run_flags f;
+    long repeats = 3;
+    const char *backend = "dnnl", *dataset = NULL;
+    if (args_parse(&a, argc - 1, argv + 1) != 0 || args_string(&a, "dataset", &dataset) != 0 ||
+        run_flags_parse(&a, &f) != 0 || args_int(&a, "repeats", 1, 64, &repeats) != 0 ||
+        args_string(&a, "backend", &backend) != 0 || args_check_unused(&a) != 0)
+        return cli_report_error();
+    if (strcmp(backend, "dnnl") != 0) {
+        alrs_fail("--backend %s: unknown backend (this build has dnnl)", backend);
+        return cli_report_error();
+    }
+    f.dataset = dataset ? dataset : !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
+    if (strcmp(f.dataset, "cifar10") && strcmp(f.dataset, "fashion-mnist") && strcmp(f.dataset, "mnist")) {
+        alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",
+                  f.dataset);
+        return cli_report_error();
+    }
+    if (!dataset && f.steps == 1000) f.steps = !strcmp(f.model, "resnet18") ? 5 : 100;
+    if (!f.threads) f.threads = omp_get_num_procs();
+    omp_set_num_threads((int)f.threads);
+    return bench_train(&f, repeats) == 0 ? 0 : cli_report_error();
+}

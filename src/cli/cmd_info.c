@@ -1,0 +1,50 @@
+/* `alrs info [--peak]`: the machine a run would use, and optionally its
+ * measured FMA peak, the ceiling every throughput figure is compared with. */
+#include <stdio.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/error.h"
+#include "kernels/cpu.h"
+#include "kernels/peak.h"
+#include "report/machine.h"
+
+static void info_usage(FILE *out) {
+    fputs("usage: alrs info [--peak]\n"
+          "Shows the CPU, instruction sets (best and used; ALRS_ISA=scalar|avx2|avx512\n"
+          "forces one), topology, caches, oneDNN version, OpenMP threads, host and compiler.\n"
+          "  --peak   also measure the FP32 FMA peak on 1 thread and on all cores (about 1 s)\n",
+          out);
+}
+
+static void print_peak(const machine_info *m) {
+    const char *isa = cpu_isa_name(cpu_best_isa());
+    printf("fma_peak_1_thread: %.1f GFLOP/s (%s)\n", fma_peak_gflops(1), isa);
+    if (m->cores > 1)
+        printf("fma_peak_%d_threads: %.1f GFLOP/s (%s)\n", m->cores, fma_peak_gflops(m->cores), isa);
+}
+
+int cmd_info(int argc, char **argv) {
+    args a;
+    if (args_parse(&a, argc, argv) != 0) {
+        fprintf(stderr, "alrs: %s\n", alrs_error());
+        return 2;
+    }
+    if (args_switch(&a, "help") > 0) {
+        info_usage(stdout);
+        return 0;
+    }
+    int peak = args_switch(&a, "peak");
+    if (peak < 0 || args_check_unused(&a) != 0) {
+        fprintf(stderr, "alrs: %s\n", alrs_error());
+        return 2;
+    }
+    machine_info m;
+    if (machine_info_get(&m) != 0) {
+        fprintf(stderr, "alrs: %s\n", alrs_error());
+        return 1;
+    }
+    machine_info_print(&m, stdout);
+    if (peak) print_peak(&m);
+    return 0;
+}

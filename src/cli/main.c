@@ -1,0 +1,32 @@
+/* The alrs program: dispatches to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+
+static void usage(FILE *out) {
+    fputs("usage: alrs <command> [flags]\n"
+          "commands:\n"
+          "  train   train one child network with a schedule (or a learned controller)\n"
+          "  bench   measure training throughput (alrs bench train ...)\n"
+          "  info    show the CPU, ISA, topology, oneDNN version and threads\n"
+          "Run 'alrs <command> --help' for its flags.\n",
+          out);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "alrs: unknown command '%s' (expected train, bench or info)\n", cmd);
+    return 2;
+}

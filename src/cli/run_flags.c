@@ -1,0 +1,86 @@
+#include "cli/run_flags.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+const char run_flags_help[] =
+    "  --model mlp|lenet5|resnet18   child network (default lenet5)\n"
+    "  --hidden A,B,C                mlp hidden sizes (default 256,128,64)\n"
+    "  --dataset fashion-mnist|mnist|cifar10 (default fashion-mnist)\n"
+    "  --data-dir DIR                data files (default for fashion-mnist:\n"
+    "                                /usr/share/datasets/fashion-mnist)\n"
+    "  --val-split N                 training images held out for validation\n"
+    "                                (default 10000)\n"
+    "  --split-seed N                seed of that split (default 0)\n"
+    "  --steps N                     training steps (default 1000)\n"
+    "  --batch N                     images per step (default 128)\n"
+    "  --lr X                        initial (base) learning rate (default 1e-3)\n"
+    "  --optimizer adam|sgd          (default adam; sgd has momentum 0.9)\n"
+    "  --eval-every N                validate every N steps (default 10)\n"
+    "  --val-size N                  validation images per evaluation (default: all)\n"
+    "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
+    "  --threads N                   OpenMP threads (default: all cores)\n"
+    "  --seed N                      weights and batch order (default 1)\n";
+
+static int parse_hidden(const char *s, run_flags *f) {
+    f->n_hidden = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        long v = strtol(p, &end, 10);
+        if (end == p || v < 1 || v > 65536 || (*end && *end != ','))
+            return alrs_fail("--hidden %s: expected comma-separated positive sizes", s);
+        if (f->n_hidden == NN_MAX_HIDDEN)
+            return alrs_fail("--hidden %s: at most %d hidden layers", s, NN_MAX_HIDDEN);
+        f->hidden[f->n_hidden++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (f->n_hidden == 0) return alrs_fail("--hidden: needs at least one size");
+    return 0;
+}
+
+int run_flags_parse(args *a, run_flags *f) {
+    memset(f, 0, sizeof *f);
+    f->model = "lenet5", f->dataset = "fashion-mnist", f->data_dir = "";
+    f->optimizer = "adam", f->schedule = "constant", f->out = NULL;
+    f->steps = 1000, f->batch = 128, f->eval_every = 10, f->val_size = 0; /* 0: all */
+    f->val_split = 10000, f->eval_batch = 0, f->threads = 0, f->seed = 1, f->split_seed = 0;
+    f->lr = 1e-3;
+    const char *hidden = NULL;
+    if (args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
+        args_string(a, "data-dir", &f->data_dir) || args_string(a, "optimizer", &f->optimizer) ||
+        args_string(a, "hidden", &hidden) || args_int(a, "steps", 1, 100000000, &f->steps) ||
+        args_int(a, "batch", 1, 1000000, &f->batch) ||
+        args_int(a, "eval-every", 1, 100000000, &f->eval_every) ||
+        args_int(a, "val-size", 1, 10000000, &f->val_size) ||
+        args_int(a, "val-split", 1, 10000000, &f->val_split) ||
+        args_int(a, "eval-batch", 1, 1000000, &f->eval_batch) ||
+        args_int(a, "threads", 1, 4096, &f->threads) ||
+        args_int(a, "seed", 0, 0x7fffffffffffffffL, &f->seed) ||
+        args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed) ||
+        args_double(a, "lr", 1e-12, 1e3, &f->lr))
+        return -1;
+    if (hidden && strcmp(f->model, "mlp") != 0)
+        return alrs_fail("--hidden applies to --model mlp only (got --model %s)", f->model);
+    if (hidden && parse_hidden(hidden, f) != 0) return -1;
+    if (strcmp(f->model, "mlp") && strcmp(f->model, "lenet5") && strcmp(f->model, "resnet18"))
+        return alrs_fail("--model %s: unknown model (expected mlp, lenet5 or resnet18)", f->model);
+    if (!f->eval_batch) f->eval_batch = child_default_eval_batch(f->model);
+    return 0;
+}
+
+child_config run_flags_child(const run_flags *f) {
+    child_config c;
+    memset(&c, 0, sizeof c);
+    c.model = f->model;
+    c.optimizer = f->optimizer;
+    memcpy(c.hidden, f->hidden, sizeof c.hidden);
+    c.n_hidden = f->n_hidden;
+    c.batch = (int)f->batch;
+    c.eval_batch = (int)f->eval_batch;
+    c.val_size = (int)f->val_size;
+    c.seed = (uint64_t)f->seed;
+    return c;
+}

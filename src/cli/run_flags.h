@@ -1,0 +1,25 @@
+/* The flags shared by every command that trains child networks (train,
+ * bench train, and later learn and compare), with their defaults. */
+#ifndef ALRS_CLI_RUN_FLAGS_H
+#define ALRS_CLI_RUN_FLAGS_H
+
+#include "cli/args.h"
+#include "run/child.h"
+
+typedef struct {
+    const char *model, *dataset, *data_dir, *optimizer, *schedule, *out;
+    long steps, batch, eval_every, val_size, val_split, eval_batch, threads;
+    long seed, split_seed;
+    double lr;
+    int hidden[NN_MAX_HIDDEN], n_hidden;
+} run_flags;
+
+/* Fills defaults, then reads the flags present; -1 with a message naming the
+ * flag on a bad value. */
+int run_flags_parse(args *a, run_flags *f);
+/* The child configuration these flags describe. */
+child_config run_flags_child(const run_flags *f);
+/* Usage text for the shared flags. */
+extern const char run_flags_help[];
+
+#endif

@@ -1,0 +1,104 @@
+#define _POSIX_C_SOURCE 200809L
+#include "core/fileio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/error.h"
+
+int atomic_open(atomic_file *a, const char *path) {
+    if (strlen(path) >= sizeof a->path) return alrs_fail("%s: path too long", path);
+    strcpy(a->path, path);
+    snprintf(a->tmp_path, sizeof a->tmp_path, "%s.tmp.%ld", path, (long)getpid());
+    a->f = fopen(a->tmp_path, "w");
+    if (!a->f) return alrs_fail("%s: cannot write: %s", path, strerror(errno));
+    return 0;
+}
+
+int atomic_commit(atomic_file *a) {
+    int failed = ferror(a->f) != 0;
+    failed |= fflush(a->f) != 0;
+    failed |= fsync(fileno(a->f)) != 0 && errno != EINVAL;
+    int saved = errno;
+    failed |= fclose(a->f) != 0;
+    a->f = NULL;
+    if (failed) {
+        unlink(a->tmp_path);
+        return alrs_fail("%s: write failed: %s", a->path, strerror(saved ? saved : EIO));
+    }
+    if (rename(a->tmp_path, a->path) != 0) {
+        saved = errno;
+        unlink(a->tmp_path);
+        return alrs_fail("%s: cannot rename into place: %s", a->path, strerror(saved));
+    }
+    return 0;
+}
+
+void atomic_abort(atomic_file *a) {
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    unlink(a->tmp_path);
+}
+
+int path_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int make_parents(const char *dir) {
+    char buf[4096];
+    if (strlen(dir) >= sizeof buf) return alrs_fail("%s: path too long", dir);
+    strcpy(buf, dir);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return alrs_fail("%s: cannot create directory: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    return 0;
+}
+
+static int dir_is_empty(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    int empty = 1;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) empty = 0;
+    closedir(d);
+    return empty;
+}
+
+int make_output_dir(const char *dir) {
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) return alrs_fail("--out %s: exists and is not a directory", dir);
+        if (!dir_is_empty(dir))
+            return alrs_fail("--out %s: directory exists and is not empty (refusing to overwrite)",
+                             dir);
+        if (access(dir, W_OK) != 0) return alrs_fail("--out %s: directory is not writable", dir);
+        return 0;
+    }
+    if (make_parents(dir) != 0) return -1;
+    if (mkdir(dir, 0777) != 0)
+        return alrs_fail("--out %s: cannot create directory: %s", dir, strerror(errno));
+    return 0;
+}
+
+void remove_output_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[8192];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}

@@ -1,0 +1,24 @@
+/* Wall-clock time and a progress line for long work. */
+#ifndef ALRS_CORE_TIMER_H
+#define ALRS_CORE_TIMER_H
+
+#include <stdio.h>
+
+/* Seconds on a monotonic clock. */
+double alrs_now(void);
+
+/* A progress reporter: on a terminal it redraws one line (at most 10 times a
+ * second); in a batch log it prints a plain line every `log_every_s` seconds. */
+typedef struct {
+    FILE *out;
+    int is_tty;
+    double start, last_print, log_every_s;
+} progress;
+
+void progress_init(progress *p, FILE *out, double log_every_s);
+/* Prints `done`/`total` and the text if it is time to; `force` prints anyway. */
+void progress_update(progress *p, long done, long total, const char *text, int force);
+/* Ends the line on a terminal. */
+void progress_finish(progress *p);
+
+#endif

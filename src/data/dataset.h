@@ -1,0 +1,64 @@
+/* Image classification data sets held in memory as float pixels in [0, 1].
+ *
+ * Fashion-MNIST and MNIST come as IDX files (raw or .gz), CIFAR-10 as its
+ * binary batches. The official training set is split, with a fixed seed, into
+ * a training and a validation part; the official test set stays whole. */
+#ifndef ALRS_DATA_DATASET_H
+#define ALRS_DATA_DATASET_H
+
+#include <stdint.h>
+
+#include "core/rng.h"
+
+/* One split: n images of c×h×w floats (NCHW, plain), n labels in [0, classes). */
+typedef struct {
+    int n, c, h, w;
+    float *images;
+    uint8_t *labels;
+} data_split;
+
+typedef struct {
+    char name[32]; /* "fashion-mnist", "mnist", "cifar10" */
+    int classes;
+    data_split train, val, test;
+} dataset;
+
+/* Default directory for a data set ("" if it has none: the user must pass --data-dir). */
+const char *dataset_default_dir(const char *name);
+
+/* Loads `name` from `dir` (NULL or "" for the default) and splits the official
+ * training set: `val_split` images go to validation (chosen by `split_seed`),
+ * the rest to training. Returns -1 with a message naming the file or value at
+ * fault: unknown data set, missing or truncated file, wrong magic number,
+ * image/label count mismatch, labels out of range, val_split impossible. */
+int dataset_load(dataset *d, const char *name, const char *dir, int val_split,
+                 uint64_t split_seed);
+void dataset_free(dataset *d);
+
+/* Floats per image. */
+static inline int data_image_size(const data_split *s) { return s->c * s->h * s->w; }
+
+/* Low-level readers (also used by the fuzzers and tests). Each returns -1 with
+ * a message naming `path`. Images come back as uint8 pixels. */
+int idx_read_images(const char *path, uint8_t **pixels, int *n, int *rows, int *cols);
+int idx_read_labels(const char *path, uint8_t **labels, int *n);
+/* One CIFAR-10 binary batch: records of 1 label byte + 3072 pixel bytes. */
+int cifar_read_batch(const char *path, uint8_t **pixels, uint8_t **labels, int *n);
+
+/* Shuffled mini-batches over a split: a fresh permutation each epoch, drawn
+ * from the batcher's own random stream. */
+typedef struct {
+    const data_split *split;
+    int batch;
+    int *order;
+    int pos;
+    long epoch;
+    rng_stream rng;
+} batcher;
+
+void batcher_init(batcher *b, const data_split *split, int batch, rng_stream rng);
+/* Copies the next `batch` images and labels into the caller's buffers. */
+void batcher_next(batcher *b, float *images, uint8_t *labels);
+void batcher_free(batcher *b);
+
+#endif

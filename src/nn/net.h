@@ -1,0 +1,41 @@
+/* A compiled network: a spec bound to a backend, a batch size and the flat
+ * parameter, gradient and state buffers (which the caller owns; the net keeps
+ * pointers to them, so the optimizer updates parameters in place).
+ *
+ * Training runs forward in training mode, softmax cross-entropy, and the
+ * backward pass, and leaves the gradient of the mean loss in `grads`.
+ * Evaluation runs in inference mode (batchnorm uses its running statistics,
+ * no backward state) in chunks of `eval_batch` images. */
+#ifndef ALRS_NN_NET_H
+#define ALRS_NN_NET_H
+
+#include <stdint.h>
+
+#include "nn/spec.h"
+
+typedef struct nn_net nn_net;
+
+typedef struct {
+    int train_batch; /* images per training step */
+    int eval_batch;  /* images per inference chunk */
+} nn_net_config;
+
+/* The dnnl backend (nn/dnnl_net.c). NULL with a message on failure. */
+nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                           float *state);
+void nn_net_free(nn_net *net);
+
+/* One training step on `train_batch` images (NCHW floats) and labels: returns
+ * the mean cross-entropy loss, writes gradients, updates batchnorm running
+ * statistics. */
+double nn_net_train_step(nn_net *net, const float *images, const uint8_t *labels);
+
+/* Inference over n images: mean loss and accuracy; when `probs` is not NULL it
+ * receives the n×classes softmax probabilities. */
+void nn_net_evaluate(nn_net *net, const float *images, const uint8_t *labels, int n,
+                     double *mean_loss, double *accuracy, float *probs);
+
+/* The implementation oneDNN chose for each primitive, one per line. */
+void nn_net_describe_impl(const nn_net *net, char *buf, int size);
+
+#endif

@@ -1,0 +1,112 @@
+#include "run/child.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+int child_default_eval_batch(const char *model) {
+    return !strcmp(model, "resnet18") ? 100 : 1000;
+}
+
+static int check_sizes(const child_config *cfg, const dataset *data) {
+    if (cfg->batch < 1 || cfg->batch > data->train.n)
+        return alrs_fail("--batch %d: must be between 1 and the %d training images", cfg->batch,
+                         data->train.n);
+    if (cfg->val_size < 1 || cfg->val_size > data->val.n)
+        return alrs_fail("--val-size %d: must be between 1 and the %d validation images",
+                         cfg->val_size, data->val.n);
+    if (cfg->eval_batch < 1) return alrs_fail("evaluation batch %d must be positive", cfg->eval_batch);
+    return 0;
+}
+
+int child_run_create(child_run *r, const child_config *cfg, const dataset *data) {
+    memset(r, 0, sizeof *r);
+    r->cfg = *cfg;
+    r->data = data;
+    if (check_sizes(cfg, data) != 0) return -1;
+    const data_split *t = &data->train;
+    if (nn_build(&r->spec, cfg->model, t->c, t->h, t->w, data->classes, cfg->hidden,
+                 cfg->n_hidden) != 0)
+        return -1;
+    if (optimizer_init(&r->opt, cfg->optimizer, r->spec.n_params) != 0) return -1;
+    size_t np = r->spec.n_params, ns = r->spec.n_state + 1;
+    r->params = alrs_alloc_aligned(sizeof(float) * np);
+    r->grads = alrs_alloc_aligned(sizeof(float) * np);
+    r->best_params = alrs_alloc_aligned(sizeof(float) * np);
+    r->state = alrs_alloc_aligned(sizeof(float) * ns);
+    r->best_state = alrs_alloc_aligned(sizeof(float) * ns);
+    /* stream 0 of the seed initialises weights, stream 1 orders batches */
+    rng_stream init = rng_make(cfg->seed, 0);
+    nn_init_params(&r->spec, r->params, r->state, &init);
+    int eval_batch = cfg->eval_batch < cfg->val_size ? cfg->eval_batch : cfg->val_size;
+    nn_net_config nc = {cfg->batch, eval_batch};
+    r->net = nn_net_create_dnnl(&r->spec, nc, r->params, r->grads, r->state);
+    if (!r->net) {
+        child_run_free(r);
+        return -1;
+    }
+    batcher_init(&r->batches, t, cfg->batch, rng_make(cfg->seed, 1));
+    r->batch_images = alrs_alloc_aligned(sizeof(float) * (size_t)cfg->batch * data_image_size(t));
+    r->batch_labels = alrs_malloc((size_t)cfg->batch);
+    r->best_val_loss = INFINITY;
+    r->best_step = -1;
+    return 0;
+}
+
+void child_run_free(child_run *r) {
+    nn_net_free(r->net);
+    if (r->batches.order) batcher_free(&r->batches);
+    if (r->opt.m) optimizer_free(&r->opt);
+    alrs_free_aligned(r->params);
+    alrs_free_aligned(r->grads);
+    alrs_free_aligned(r->best_params);
+    alrs_free_aligned(r->state);
+    alrs_free_aligned(r->best_state);
+    alrs_free_aligned(r->batch_images);
+    free(r->batch_labels);
+    memset(r, 0, sizeof *r);
+}
+
+double child_run_step(child_run *r, double lr) {
+    batcher_next(&r->batches, r->batch_images, r->batch_labels);
+    double loss = nn_net_train_step(r->net, r->batch_images, r->batch_labels);
+    optimizer_step(&r->opt, r->params, r->grads, lr);
+    r->step++;
+    return loss;
+}
+
+void child_run_validate(child_run *r, double *loss, double *acc) {
+    const data_split *v = &r->data->val;
+    nn_net_evaluate(r->net, v->images, v->labels, r->cfg.val_size, loss, acc, NULL);
+    if (*loss < r->best_val_loss) {
+        r->best_val_loss = *loss;
+        r->best_step = r->step;
+        memcpy(r->best_params, r->params, sizeof(float) * r->spec.n_params);
+        memcpy(r->best_state, r->state, sizeof(float) * (r->spec.n_state + 1));
+    }
+}
+
+/* Swaps the live and best buffers' contents (the net reads the live ones). */
+static void swap_best(child_run *r) {
+    size_t np = r->spec.n_params, ns = r->spec.n_state + 1;
+    for (size_t i = 0; i < np; i++) {
+        float t = r->params[i];
+        r->params[i] = r->best_params[i];
+        r->best_params[i] = t;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        float t = r->state[i];
+        r->state[i] = r->best_state[i];
+        r->best_state[i] = t;
+    }
+}
+
+void child_run_test(child_run *r, int at_best, double *loss, double *acc) {
+    const data_split *t = &r->data->test;
+    int use_best = at_best && r->best_step >= 0;
+    if (use_best) swap_best(r);
+    nn_net_evaluate(r->net, t->images, t->labels, t->n, loss, acc, NULL);
+    if (use_best) swap_best(r);
+}

@@ -1,0 +1,61 @@
+/* One child training run: a network, its optimizer and its data stream,
+ * advanced one step at a time so that a schedule — or a controller — can
+ * choose each step's learning rate.
+ *
+ * Validation runs in inference mode on a fixed subset (the first val_size
+ * images of the validation split). Whenever the validation loss improves, the
+ * parameters are copied aside, so that the test set can be evaluated at the
+ * best-validation point at the end, as the paper reports. */
+#ifndef ALRS_RUN_CHILD_H
+#define ALRS_RUN_CHILD_H
+
+#include <stdint.h>
+
+#include "data/dataset.h"
+#include "nn/net.h"
+#include "nn/spec.h"
+#include "optim/optimizer.h"
+
+typedef struct {
+    const char *model;     /* mlp, lenet5, resnet18 */
+    const char *optimizer; /* adam, sgd */
+    int hidden[NN_MAX_HIDDEN], n_hidden;
+    int batch, eval_batch, val_size;
+    uint64_t seed; /* initial weights and batch order */
+} child_config;
+
+typedef struct {
+    child_config cfg;
+    const dataset *data;
+    nn_spec spec;
+    float *params, *grads, *state;
+    float *best_params, *best_state;
+    optimizer opt;
+    nn_net *net;
+    batcher batches;
+    float *batch_images;
+    uint8_t *batch_labels;
+    long step;
+    double best_val_loss;
+    long best_step;
+} child_run;
+
+/* Builds the network for the data set's image shape. -1 with a message for an
+ * unknown model or optimizer, an impossible batch or validation size. */
+int child_run_create(child_run *r, const child_config *cfg, const dataset *data);
+void child_run_free(child_run *r);
+
+/* One training step at learning rate lr; returns the batch's mean loss. */
+double child_run_step(child_run *r, double lr);
+/* Validation loss and accuracy; remembers the parameters if the loss is the
+ * best so far. */
+void child_run_validate(child_run *r, double *loss, double *acc);
+/* Test loss and accuracy of the current parameters, or of the best-validation
+ * ones when `at_best` (falls back to current if no validation ran). */
+void child_run_test(child_run *r, int at_best, double *loss, double *acc);
+
+/* Default inference chunk for a model: large for small networks, smaller for
+ * ResNet-18, whose activations are large. */
+int child_default_eval_batch(const char *model);
+
+#endif

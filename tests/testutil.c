@@ -1,0 +1,132 @@
+#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+int test_passed, test_failed;
+
+int test_finish(void) {
+    printf("%d passed, %d failed\n", test_passed, test_failed);
+    return test_failed ? 1 : 0;
+}
+
+const char *test_tmpdir(const char *name) {
+    static char path[1024];
+    const char *base = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/alrs-test-%s-%ld", base ? base : "/tmp", name,
+             (long)getpid());
+    char cmd[2200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", path, path);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "cannot make %s\n", path);
+        exit(2);
+    }
+    return path;
+}
+
+int test_run(const char *cmd, char *err, int size) {
+    char full[8192];
+    char errfile[1100];
+    snprintf(errfile, sizeof errfile, "%s.stderr", test_tmpdir("run"));
+    snprintf(full, sizeof full, "%s 2>'%s'", cmd, errfile);
+    int status = system(full);
+    if (err && size > 0) {
+        err[0] = '\0';
+        FILE *f = fopen(errfile, "r");
+        if (f) {
+            size_t got = fread(err, 1, (size_t)size - 1, f);
+            err[got] = '\0';
+            fclose(f);
+        }
+    }
+    unlink(errfile);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void write_bytes(const char *path, const void *data, size_t len, int gz) {
+    if (gz) {
+        gzFile g = gzopen(path, "wb");
+        if (!g || gzwrite(g, data, (unsigned)len) != (int)len) exit(2);
+        gzclose(g);
+    } else {
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(data, 1, len, f) != len) exit(2);
+        fclose(f);
+    }
+}
+
+/* Label k draws a bright square in one of 10 places on a noisy background. */
+static void pattern_image(unsigned char *px, int rows, int cols, int label, unsigned *state) {
+    for (int i = 0; i < rows * cols; i++) {
+        *state = *state * 1103515245u + 12345u;
+        px[i] = (unsigned char)((*state >> 16) % 60);
+    }
+    int r0 = (label % 5) * rows / 5, c0 = (label / 5) * cols / 2;
+    for (int r = r0; r < r0 + rows / 5; r++)
+        for (int c = c0; c < c0 + cols / 2; c++) px[r * cols + c] = 230;
+}
+
+static void write_idx_pair(const char *dir, const char *stem, const char *prefix, int n,
+                           int rows, int cols, int gz, unsigned seed) {
+    size_t isz = 16 + (size_t)n * rows * cols, lsz = 8 + (size_t)n;
+    unsigned char *img = malloc(isz), *lab = malloc(lsz);
+    put_be32(img, 0x803);
+    put_be32(img + 4, (uint32_t)n);
+    put_be32(img + 8, (uint32_t)rows);
+    put_be32(img + 12, (uint32_t)cols);
+    put_be32(lab, 0x801);
+    put_be32(lab + 4, (uint32_t)n);
+    unsigned state = seed;
+    for (int i = 0; i < n; i++) {
+        state = state * 1103515245u + 12345u;
+        int label = (int)((state >> 16) % 10);
+        lab[8 + i] = (unsigned char)label;
+        pattern_image(img + 16 + (size_t)i * rows * cols, rows, cols, label, &state);
+    }
+    char path[2048];
+    const char *ext = gz ? ".gz" : "";
+    snprintf(path, sizeof path, "%s/%s%s-images-idx3-ubyte%s", dir, prefix, stem, ext);
+    write_bytes(path, img, isz, gz);
+    snprintf(path, sizeof path, "%s/%s%s-labels-idx1-ubyte%s", dir, prefix, stem, ext);
+    write_bytes(path, lab, lsz, gz);
+    free(img);
+    free(lab);
+}
+
+void test_write_idx_set(const char *dir, const char *prefix, int n, int rows, int cols,
+                        int gz, unsigned seed) {
+    write_idx_pair(dir, "train", prefix, n, rows, cols, gz, seed);
+    write_idx_pair(dir, "t10k", prefix, n / 5 > 0 ? n / 5 : 1, rows, cols, gz, seed + 7);
+}
+
+void test_write_cifar_set(const char *dir, int n_per_batch, unsigned seed) {
+    size_t rec = 1 + 3072;
+    unsigned char *buf = malloc(rec * (size_t)n_per_batch);
+    unsigned state = seed;
+    char path[2048];
+    for (int b = 0; b <= 5; b++) {
+        for (int i = 0; i < n_per_batch; i++) {
+            unsigned char *r = buf + rec * (size_t)i;
+            state = state * 1103515245u + 12345u;
+            int label = (int)((state >> 16) % 10);
+            r[0] = (unsigned char)label;
+            for (int ch = 0; ch < 3; ch++) pattern_image(r + 1 + ch * 1024, 32, 32, label, &state);
+        }
+        if (b < 5) snprintf(path, sizeof path, "%s/data_batch_%d.bin", dir, b + 1);
+        else snprintf(path, sizeof path, "%s/test_batch.bin", dir);
+        write_bytes(path, buf, rec * (size_t)n_per_batch, 0);
+    }
+    free(buf);
+}

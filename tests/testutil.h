@@ -1,0 +1,49 @@
+/* A small test harness: CHECK macros that count, and a closing line
+ * "N passed, N failed" that test_finish() prints and turns into an exit code. */
+#ifndef ALRS_TESTS_TESTUTIL_H
+#define ALRS_TESTS_TESTUTIL_H
+
+#include <math.h>
+#include <stdio.h>
+
+extern int test_passed, test_failed;
+
+#define CHECK(cond)                                                              \
+    do {                                                                         \
+        if (cond) test_passed++;                                                 \
+        else {                                                                   \
+            test_failed++;                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);      \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_NEAR(a, b, tol)                                                    \
+    do {                                                                         \
+        double a_ = (a), b_ = (b);                                               \
+        if (fabs(a_ - b_) <= (tol)) test_passed++;                               \
+        else {                                                                   \
+            test_failed++;                                                       \
+            fprintf(stderr, "FAIL %s:%d: %s = %.9g, %s = %.9g (tol %g)\n",       \
+                    __FILE__, __LINE__, #a, a_, #b, b_, (double)(tol));          \
+        }                                                                        \
+    } while (0)
+
+/* Prints the closing line and returns the exit code for main. */
+int test_finish(void);
+
+/* A fresh empty directory under $TMPDIR (or /tmp) for this test; the path is
+ * static storage. */
+const char *test_tmpdir(const char *name);
+
+/* Runs a shell command; returns its exit status. Its stderr is captured into
+ * `err` (up to size bytes, NUL-terminated) when err is not NULL. */
+int test_run(const char *cmd, char *err, int size);
+
+/* Writes small data files in the real formats (big-endian IDX, optionally
+ * gzipped; CIFAR-10 binary batches) with n images whose pixels and labels
+ * follow a learnable pattern. */
+void test_write_idx_set(const char *dir, const char *prefix, int n, int rows, int cols,
+                        int gz, unsigned seed);
+void test_write_cifar_set(const char *dir, int n_per_batch, unsigned seed);
+
+#endif
