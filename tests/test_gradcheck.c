@@ -71,10 +71,13 @@ static int check_slice(fixture *f, size_t off, size_t len, int samples, rng_stre
     for (int k = 0; k < samples; k++) {
         size_t i = off + (len <= (size_t)samples ? (size_t)k % len : rng_below(rng, (uint32_t)len));
         double numeric = central_difference(f, i, h);
-        /* A ReLU or max-pool kink within h makes the difference quotient
-         * depend on h: such an entry says nothing about the backward pass. */
-        double finer = central_difference(f, i, h / 2);
-        if (fabs(finer - numeric) > 0.02 * fabs(numeric) + 2e-4) continue;
+        /* A ReLU or max-pool kink within 2h makes the difference quotient
+         * depend on h: such an entry says nothing about the backward pass.
+         * Behind batchnorm every input of a channel moves with each weight,
+         * so kinks are common there. */
+        double finer = central_difference(f, i, h / 2), coarser = central_difference(f, i, 2 * h);
+        double slack = 0.02 * fabs(numeric) + 2e-4;
+        if (fabs(finer - numeric) > slack || fabs(coarser - numeric) > slack) continue;
         if (fabs(numeric - analytic[i]) > 1e-3 + 0.05 * fabs(numeric)) {
             fprintf(stderr, "  %s [%zu]: analytic %.6g, numeric %.6g\n", what, i - off,
                     analytic[i], numeric);

@@ -758,6 +758,13 @@ nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params
     if (spec->n_layers == 0 || last->op != NN_FC || last->relu)
         return alrs_fail("%s: the network must end in a fully connected layer without ReLU",
                          spec->model), NULL;
+    for (int i = 0; i + 1 < spec->n_layers; i++) {
+        int used = 0;
+        for (int j = i + 1; j < spec->n_layers; j++)
+            used |= spec->layers[j].src == i || spec->layers[j].src2 == i;
+        if (!used)
+            return alrs_fail("%s: the output of layer %d is never used", spec->model, i), NULL;
+    }
     dnnl_net *net = alrs_calloc(1, sizeof *net);
     net->spec_copy = *spec;
     net->spec = &net->spec_copy;
