@@ -106,10 +106,12 @@ static int bench_train(const run_flags *f, long repeats) {
 }
 
 int cmd_bench(int argc, char **argv) {
+    if (argc >= 1 && !strcmp(argv[0], "--help")) {
+        fputs(bench_help, stdout);
+        return 0;
+    }
     if (argc < 1 || strcmp(argv[0], "train") != 0) {
-        fputs(bench_help, argc >= 1 && !strcmp(argv[0], "--help") ? stdout : stderr);
-        if (argc >= 1 && !strcmp(argv[0], "--help")) return 0;
-        fprintf(stderr, "alrs: bench: expected 'train' (alrs bench train ...)\n");
+        fprintf(stderr, "alrs: bench: expected 'train' (alrs bench train ...; see alrs bench --help)\n");
         return 2;
     }
     if (argc == 2 && !strcmp(argv[1], "--help")) {

@@ -148,14 +148,17 @@ static int run_training(const run_flags *f, schedule *s) {
     int rc = -1, dir_made = 0;
     train_result t;
     memset(&t, 0, sizeof t);
+    t.final_val_loss = t.final_val_acc = NAN; /* until a validation runs */
+    output_dir out;
     atomic_file trace;
     char path[4200];
     snprintf(path, sizeof path, "%s/trace.csv", f->out);
-    if (make_output_dir(f->out) != 0) goto done;
+    if (make_output_dir(&out, f->out) != 0) goto done;
     dir_made = 1;
     if (write_config(f->out, &rf, s, &r) != 0 || atomic_open(&trace, path) != 0) goto done;
     train_loop(&r, s, &rf, trace.f, &t);
-    child_run_test(&r, 1, &t.best_test_loss, &t.best_test_acc);
+    if (r.best_step >= 0) child_run_test(&r, 1, &t.best_test_loss, &t.best_test_acc);
+    else t.best_test_loss = t.best_test_acc = NAN; /* diverged before any validation */
     child_run_test(&r, 0, &t.final_test_loss, &t.final_test_acc);
     if (atomic_commit(&trace) != 0) goto done;
     if (write_metadata(f->out, &r) != 0 || write_summary(f->out, &rf, s, &r, &t) != 0) goto done;
@@ -165,7 +168,7 @@ static int run_training(const run_flags *f, schedule *s) {
            t.final_test_acc, t.diverged ? " (diverged)" : "", t.wall_s);
     rc = 0;
 done:
-    if (rc != 0 && dir_made) remove_output_dir(f->out);
+    if (rc != 0 && dir_made) remove_output_dir(&out);
     child_run_free(&r);
     dataset_free(&data);
     return rc;

@@ -48,15 +48,21 @@ int path_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
-static int make_parents(const char *dir) {
+/* Creates the missing parents of `dir`; the first one created (the top of
+ * what a failed run must remove again) goes to `created`, "" if none. */
+static int make_parents(const char *dir, char *created, size_t size) {
     char buf[4096];
+    created[0] = '\0';
     if (strlen(dir) >= sizeof buf) return alrs_fail("%s: path too long", dir);
     strcpy(buf, dir);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        if (mkdir(buf, 0777) == 0) {
+            if (!created[0]) snprintf(created, size, "%s", buf);
+        } else if (errno != EEXIST) {
             return alrs_fail("%s: cannot create directory: %s", buf, strerror(errno));
+        }
         *p = '/';
     }
     return 0;
@@ -73,32 +79,55 @@ static int dir_is_empty(const char *dir) {
     return empty;
 }
 
-int make_output_dir(const char *dir) {
+int make_output_dir(output_dir *out, const char *dir) {
     struct stat st;
-    if (stat(dir, &st) == 0) {
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/') len--; /* "runs/a/" is "runs/a" */
+    if (len >= sizeof out->path) return alrs_fail("--out %s: path too long", dir);
+    memcpy(out->path, dir, len);
+    out->path[len] = '\0';
+    out->created_top[0] = '\0';
+    if (stat(out->path, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) return alrs_fail("--out %s: exists and is not a directory", dir);
-        if (!dir_is_empty(dir))
+        if (!dir_is_empty(out->path))
             return alrs_fail("--out %s: directory exists and is not empty (refusing to overwrite)",
                              dir);
-        if (access(dir, W_OK) != 0) return alrs_fail("--out %s: directory is not writable", dir);
+        if (access(out->path, W_OK) != 0) return alrs_fail("--out %s: directory is not writable", dir);
         return 0;
     }
-    if (make_parents(dir) != 0) return -1;
-    if (mkdir(dir, 0777) != 0)
-        return alrs_fail("--out %s: cannot create directory: %s", dir, strerror(errno));
+    if (make_parents(out->path, out->created_top, sizeof out->created_top) != 0) return -1;
+    if (mkdir(out->path, 0777) != 0) {
+        int saved = errno;
+        remove_output_dir(out);
+        return alrs_fail("--out %s: cannot create directory: %s", dir, strerror(saved));
+    }
+    if (!out->created_top[0]) snprintf(out->created_top, sizeof out->created_top, "%s", out->path);
     return 0;
 }
 
-void remove_output_dir(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char path[8192];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
+/* Removes the files in the directory, the directory, and the parents that
+ * make_output_dir created for it (never a directory that existed before). */
+void remove_output_dir(const output_dir *out) {
+    DIR *d = opendir(out->path);
+    if (d) {
+        struct dirent *e;
+        char path[8192];
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            snprintf(path, sizeof path, "%s/%s", out->path, e->d_name);
+            unlink(path);
+        }
+        closedir(d);
     }
-    closedir(d);
-    rmdir(dir);
+    if (!out->created_top[0]) return; /* it existed (empty) before the run: leave it */
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", out->path);
+    size_t top = strlen(out->created_top);
+    for (;;) {
+        rmdir(buf);
+        if (strlen(buf) <= top) break;
+        char *slash = strrchr(buf, '/');
+        if (!slash) break;
+        *slash = '\0';
+    }
 }

@@ -18,11 +18,18 @@ int atomic_commit(atomic_file *a);
 /* Drops the temporary file. */
 void atomic_abort(atomic_file *a);
 
+/* A run's output directory, and what was created for it. */
+typedef struct {
+    char path[4096];        /* without trailing slashes */
+    char created_top[4096]; /* the highest directory this run created; "" if none */
+} output_dir;
+
 /* Creates a fresh output directory: fails if it exists and is not empty, or
- * cannot be made. Parents are created as needed. */
-int make_output_dir(const char *dir);
-/* Removes a directory made by make_output_dir and the files in it (one level). */
-void remove_output_dir(const char *dir);
+ * cannot be made. Missing parents are created. */
+int make_output_dir(output_dir *out, const char *dir);
+/* Undoes make_output_dir after a failure: removes the files written into the
+ * directory (one level), and the directories the run created. */
+void remove_output_dir(const output_dir *out);
 /* 1 if the path exists. */
 int path_exists(const char *path);
 

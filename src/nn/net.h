@@ -23,6 +23,9 @@ typedef struct {
 /* The dnnl backend (nn/dnnl_net.c). NULL with a message on failure. */
 nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state);
+/* The native backend on the handwritten kernels (nn/native_net.c). */
+nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                             float *state);
 void nn_net_free(nn_net *net);
 
 /* One training step on `train_batch` images (NCHW floats) and labels: returns

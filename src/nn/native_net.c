@@ -1,0 +1,326 @@
+/* The native backend: the spec executed by the handwritten kernels of
+ * kernels/ (through the dispatch table), all tensors in plain NCHW.
+ *
+ * Activations are kept for max(train batch, eval batch) images so that the
+ * same buffers serve training and inference; gradients only for the training
+ * batch. As in the oneDNN backend, the first layer has no backward-data pass,
+ * and a tensor read by two layers gets its first gradient contribution
+ * written and later ones added from a scratch buffer. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/kernels.h"
+#include "nn/net_impl.h"
+
+#define BN_EPSILON 1e-5f
+#define BN_MOMENTUM 0.1f
+
+typedef struct {
+    float *dst, *diff;
+    int32_t *argmax;       /* max-pool */
+    float *mean, *var;     /* batchnorm batch statistics */
+    int consumers, contributions;
+} native_layer;
+
+typedef struct {
+    nn_net base;
+    nn_spec spec;
+    nn_net_config cfg;
+    const kernel_table *k;
+    float *params, *grads, *state;
+    native_layer *ls;
+    float *scratch;      /* convolution scratch, shared by all layers */
+    float *diff_scratch; /* for second gradient contributions */
+    float *logit_grad;
+    int capacity;        /* images the activation buffers hold */
+} native_net;
+
+static size_t tensor_floats(const nn_spec *s, int idx) {
+    if (idx < 0) return (size_t)s->in_c * s->in_h * s->in_w;
+    const nn_layer *l = &s->layers[idx];
+    return (size_t)l->c * l->h * l->w;
+}
+
+static void src_shape(const nn_spec *s, int src, int *c, int *h, int *w) {
+    if (src < 0) *c = s->in_c, *h = s->in_h, *w = s->in_w;
+    else *c = s->layers[src].c, *h = s->layers[src].h, *w = s->layers[src].w;
+}
+
+static conv_shape conv_shape_of(const nn_spec *s, const nn_layer *l, int n) {
+    conv_shape sh;
+    src_shape(s, l->src, &sh.c, &sh.h, &sh.w);
+    sh.n = n, sh.k = l->out_c, sh.r = l->kernel, sh.s = l->kernel;
+    sh.stride = l->stride, sh.pad = l->pad, sh.oh = l->h, sh.ow = l->w;
+    return sh;
+}
+
+static pool_shape pool_shape_of(const nn_spec *s, const nn_layer *l, int n) {
+    pool_shape sh;
+    src_shape(s, l->src, &sh.c, &sh.h, &sh.w);
+    sh.n = n, sh.k = l->kernel, sh.stride = l->stride, sh.oh = l->h, sh.ow = l->w;
+    return sh;
+}
+
+/* ---- forward ----------------------------------------------------------- */
+
+static const float *input_of(const native_net *net, int src, const float *images) {
+    return src < 0 ? images : net->ls[src].dst;
+}
+
+static void update_running_stats(native_net *net, const nn_layer *l, const native_layer *ls, int n) {
+    double count = (double)n * l->h * l->w;
+    float unbias = count > 1 ? (float)(count / (count - 1)) : 1.0f;
+    float *run_mean = net->state + l->stat_off, *run_var = run_mean + l->c;
+    for (int k = 0; k < l->c; k++) {
+        run_mean[k] = (1 - BN_MOMENTUM) * run_mean[k] + BN_MOMENTUM * ls->mean[k];
+        run_var[k] = (1 - BN_MOMENTUM) * run_var[k] + BN_MOMENTUM * ls->var[k] * unbias;
+    }
+}
+
+static void forward_layer(native_net *net, int i, const float *images, int n, int training) {
+    const nn_spec *s = &net->spec;
+    const nn_layer *l = &s->layers[i];
+    native_layer *ls = &net->ls[i];
+    const kernel_table *k = net->k;
+    const float *src = input_of(net, l->src, images);
+    const float *w = net->params + l->w_off, *b = l->b_len ? net->params + l->b_off : NULL;
+    switch (l->op) {
+    case NN_CONV: {
+        conv_shape sh = conv_shape_of(s, l, n);
+        k->conv_fwd(&sh, src, w, b, l->relu, ls->dst, net->scratch);
+        break;
+    }
+    case NN_FC: {
+        /* dst[n×out] = src[n×in] · W^T, W being out×in */
+        int in = (int)tensor_floats(s, l->src);
+        k->sgemm(0, 1, n, l->out_c, in, 1.0f, src, in, w, in, 0.0f, ls->dst, l->out_c);
+        k->bias_relu(n, l->out_c, 1, ls->dst, b, l->relu);
+        break;
+    }
+    case NN_MAXPOOL: {
+        pool_shape sh = pool_shape_of(s, l, n);
+        k->maxpool_fwd(&sh, src, ls->dst, ls->argmax);
+        break;
+    }
+    case NN_AVGPOOL_GLOBAL: {
+        int c, h, ww;
+        src_shape(s, l->src, &c, &h, &ww);
+        k->avgpool_fwd(n, c, h * ww, src, ls->dst);
+        break;
+    }
+    case NN_BATCHNORM:
+        if (training) {
+            k->bn_fwd_train(n, l->c, l->h * l->w, src, w, b, BN_EPSILON, l->relu, ls->dst, ls->mean,
+                            ls->var);
+            update_running_stats(net, l, ls, n);
+        } else {
+            const float *mean = net->state + l->stat_off;
+            k->bn_fwd_infer(n, l->c, l->h * l->w, src, w, b, mean, mean + l->c, BN_EPSILON, l->relu,
+                            ls->dst);
+        }
+        break;
+    case NN_ADD:
+        k->add((size_t)n * tensor_floats(s, i), src, input_of(net, l->src2, images), ls->dst,
+               l->relu);
+        break;
+    }
+}
+
+static void forward(native_net *net, const float *images, int n, int training) {
+    for (int i = 0; i < net->spec.n_layers; i++) forward_layer(net, i, images, n, training);
+}
+
+/* ---- backward ---------------------------------------------------------- */
+
+/* Where a gradient contribution to tensor t goes (NULL: nowhere, the images). */
+static float *diff_target(native_net *net, int t, int *accumulate) {
+    if (t < 0) return NULL;
+    native_layer *ts = &net->ls[t];
+    *accumulate = ts->contributions++ > 0;
+    return *accumulate ? net->diff_scratch : ts->diff;
+}
+
+static void finish_contribution(native_net *net, int t, int accumulate, int n) {
+    if (!accumulate) return;
+    size_t count = (size_t)n * tensor_floats(&net->spec, t);
+    net->k->add(count, net->ls[t].diff, net->diff_scratch, net->ls[t].diff, 0);
+}
+
+static void backward_weighted(native_net *net, int i, const float *images, int n) {
+    const nn_spec *s = &net->spec;
+    const nn_layer *l = &s->layers[i];
+    native_layer *ls = &net->ls[i];
+    const kernel_table *k = net->k;
+    const float *src = input_of(net, l->src, images);
+    const float *w = net->params + l->w_off;
+    float *gw = net->grads + l->w_off, *gb = l->b_len ? net->grads + l->b_off : NULL;
+    int acc = 0;
+    if (l->op == NN_CONV) {
+        conv_shape sh = conv_shape_of(s, l, n);
+        k->conv_bwd_w(&sh, src, ls->diff, gw, gb, net->scratch);
+        float *target = diff_target(net, l->src, &acc);
+        if (!target) return;
+        k->conv_bwd_d(&sh, ls->diff, w, target, net->scratch);
+    } else {
+        int in = (int)tensor_floats(s, l->src);
+        /* dW[out×in] = diff^T[out×n] · src[n×in]; db = column sums of diff */
+        k->sgemm(1, 0, l->out_c, in, n, 1.0f, ls->diff, l->out_c, src, in, 0.0f, gw, in);
+        k->bias_bwd(n, l->out_c, 1, ls->diff, gb);
+        float *target = diff_target(net, l->src, &acc);
+        if (!target) return;
+        /* dsrc[n×in] = diff[n×out] · W[out×in] */
+        k->sgemm(0, 0, n, in, l->out_c, 1.0f, ls->diff, l->out_c, w, in, 0.0f, target, in);
+    }
+    finish_contribution(net, l->src, acc, n);
+}
+
+static void backward_layer(native_net *net, int i, const float *images, int n) {
+    const nn_spec *s = &net->spec;
+    const nn_layer *l = &s->layers[i];
+    native_layer *ls = &net->ls[i];
+    const kernel_table *k = net->k;
+    size_t count = (size_t)n * tensor_floats(s, i);
+    if (l->relu && l->op != NN_BATCHNORM) k->relu_bwd(count, ls->dst, ls->diff);
+    int acc = 0;
+    float *target;
+    switch (l->op) {
+    case NN_CONV:
+    case NN_FC: backward_weighted(net, i, images, n); return;
+    case NN_MAXPOOL: {
+        pool_shape sh = pool_shape_of(s, l, n);
+        if (!(target = diff_target(net, l->src, &acc))) return;
+        k->maxpool_bwd(&sh, ls->diff, ls->argmax, target);
+        break;
+    }
+    case NN_AVGPOOL_GLOBAL: {
+        int c, h, w;
+        src_shape(s, l->src, &c, &h, &w);
+        if (!(target = diff_target(net, l->src, &acc))) return;
+        k->avgpool_bwd(n, c, h * w, ls->diff, target);
+        break;
+    }
+    case NN_BATCHNORM: {
+        if (!(target = diff_target(net, l->src, &acc))) return;
+        k->bn_bwd(n, l->c, l->h * l->w, input_of(net, l->src, images), ls->dst, ls->diff,
+                  net->params + l->w_off, ls->mean, ls->var, BN_EPSILON, l->relu, target,
+                  net->grads + l->w_off, net->grads + l->b_off);
+        break;
+    }
+    case NN_ADD: {
+        int inputs[2] = {l->src, l->src2};
+        for (int j = 0; j < 2; j++) {
+            if (!(target = diff_target(net, inputs[j], &acc))) continue;
+            memcpy(target, ls->diff, sizeof(float) * count);
+            finish_contribution(net, inputs[j], acc, n);
+        }
+        return;
+    }
+    }
+    finish_contribution(net, l->src, acc, n);
+}
+
+static void backward(native_net *net, const float *images, int n) {
+    for (int i = 0; i < net->spec.n_layers; i++) net->ls[i].contributions = 0;
+    for (int i = net->spec.n_layers - 1; i >= 0; i--) backward_layer(net, i, images, n);
+}
+
+/* ---- the nn_net interface ---------------------------------------------- */
+
+static double native_train_step(nn_net *base, const float *images, const uint8_t *labels) {
+    native_net *net = (native_net *)base;
+    int n = net->cfg.train_batch, last = net->spec.n_layers - 1;
+    forward(net, images, n, 1);
+    double loss = net->k->softmax_xent(net->ls[last].dst, labels, n, net->spec.classes, (float)n,
+                                       net->ls[last].diff, NULL, NULL);
+    backward(net, images, n);
+    return loss / n;
+}
+
+static void native_evaluate(nn_net *base, const float *images, const uint8_t *labels, int n,
+                            double *mean_loss, double *accuracy, float *probs) {
+    native_net *net = (native_net *)base;
+    const nn_spec *s = &net->spec;
+    size_t image = tensor_floats(s, -1);
+    int chunk_max = net->cfg.eval_batch, last = s->n_layers - 1;
+    double loss = 0;
+    long hits = 0;
+    for (int start = 0; start < n; start += chunk_max) {
+        int count = n - start < chunk_max ? n - start : chunk_max;
+        forward(net, images + (size_t)start * image, count, 0);
+        int correct;
+        loss += net->k->softmax_xent(net->ls[last].dst, labels + start, count, s->classes, 1.0f,
+                                     NULL, probs ? probs + (size_t)start * s->classes : NULL,
+                                     &correct);
+        hits += correct;
+    }
+    *mean_loss = n > 0 ? loss / n : 0.0;
+    *accuracy = n > 0 ? (double)hits / n : 0.0;
+}
+
+static void native_free(nn_net *base) {
+    native_net *net = (native_net *)base;
+    for (int i = 0; i < net->spec.n_layers; i++) {
+        native_layer *ls = &net->ls[i];
+        alrs_free_aligned(ls->dst);
+        alrs_free_aligned(ls->diff);
+        free(ls->argmax);
+        free(ls->mean);
+        free(ls->var);
+    }
+    free(net->ls);
+    alrs_free_aligned(net->scratch);
+    alrs_free_aligned(net->diff_scratch);
+    free(net);
+}
+
+static void native_describe(const nn_net *base, char *buf, int size) {
+    const native_net *net = (const native_net *)base;
+    snprintf(buf, (size_t)size, "native kernels, isa %s\n", cpu_isa_name(net->k->isa));
+}
+
+static const nn_net_ops native_ops = {native_train_step, native_evaluate, native_free,
+                                      native_describe};
+
+static void allocate_layers(native_net *net) {
+    const nn_spec *s = &net->spec;
+    size_t scratch = 0, biggest = 0;
+    int cap = net->capacity, train = net->cfg.train_batch;
+    for (int i = 0; i < s->n_layers; i++) {
+        const nn_layer *l = &s->layers[i];
+        native_layer *ls = &net->ls[i];
+        size_t per_image = tensor_floats(s, i);
+        ls->dst = alrs_alloc_aligned(sizeof(float) * per_image * (size_t)cap);
+        ls->diff = alrs_alloc_aligned(sizeof(float) * per_image * (size_t)train);
+        if (l->op == NN_MAXPOOL) ls->argmax = alrs_calloc(per_image * (size_t)cap, sizeof(int32_t));
+        if (l->op == NN_BATCHNORM) {
+            ls->mean = alrs_calloc((size_t)l->c, sizeof(float));
+            ls->var = alrs_calloc((size_t)l->c, sizeof(float));
+        }
+        if (l->op == NN_CONV) {
+            conv_shape sh = conv_shape_of(s, l, cap);
+            size_t need = net->k->conv_scratch_floats(&sh);
+            if (need > scratch) scratch = need;
+        }
+        if (per_image > biggest) biggest = per_image;
+    }
+    net->scratch = alrs_alloc_aligned(sizeof(float) * (scratch ? scratch : 1));
+    net->diff_scratch = alrs_alloc_aligned(sizeof(float) * biggest * (size_t)train);
+}
+
+nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                             float *state) {
+    if (nn_net_check(spec, cfg) != 0) return NULL;
+    native_net *net = alrs_calloc(1, sizeof *net);
+    net->base.ops = &native_ops;
+    net->spec = *spec;
+    net->cfg = cfg;
+    net->k = kernels();
+    net->params = params, net->grads = grads, net->state = state;
+    net->capacity = cfg.train_batch > cfg.eval_batch ? cfg.train_batch : cfg.eval_batch;
+    net->ls = alrs_calloc((size_t)spec->n_layers, sizeof *net->ls);
+    allocate_layers(net);
+    return &net->base;
+}

@@ -1,0 +1,25 @@
+/* What a backend implements behind nn/net.h: a struct whose first member is
+ * an nn_net pointing at the backend's operations. */
+#ifndef ALRS_NN_NET_IMPL_H
+#define ALRS_NN_NET_IMPL_H
+
+#include "nn/net.h"
+
+typedef struct {
+    double (*train_step)(nn_net *net, const float *images, const uint8_t *labels);
+    void (*evaluate)(nn_net *net, const float *images, const uint8_t *labels, int n,
+                     double *mean_loss, double *accuracy, float *probs);
+    void (*free)(nn_net *net);
+    void (*describe)(const nn_net *net, char *buf, int size);
+} nn_net_ops;
+
+struct nn_net {
+    const nn_net_ops *ops;
+};
+
+/* Checks what every backend needs of a spec and configuration: positive batch
+ * sizes, a final fully connected layer without ReLU, every layer's output
+ * used. -1 with a message otherwise. */
+int nn_net_check(const nn_spec *spec, nn_net_config cfg);
+
+#endif

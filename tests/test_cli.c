@@ -1,0 +1,707 @@
+/* The `alrs` program end to end: real runs on small synthetic data sets in the
+ * real file formats (IDX raw and gzipped, CIFAR-10 binary), the files a run
+ * writes, determinism, schedules in the trace, and every kind of bad input,
+ * which must fail with one "alrs: " line naming the culprit and leave no run
+ * directory behind. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#ifndef ALRS_BIN
+#error "ALRS_BIN must name the built alrs program"
+#endif
+
+enum { PATH_LEN = 1024, ERR_LEN = 16384, MAX_ROWS = 256, MAX_COLS = 32 };
+
+/* Directories made once: test_tmpdir returns static storage, so keep copies. */
+static char base[PATH_LEN / 2];    /* everything this test writes lives under here */
+static char idx_raw[PATH_LEN - 64]; /* 600 train + 120 test 28x28 images, raw IDX */
+static char idx_gz[PATH_LEN - 64];  /* the same, gzipped */
+
+/* The training flags every small IDX run shares. */
+#define SMALL_FLAGS "--val-split 100 --batch 32 --threads 1 --eval-every 5"
+
+static const char *at(const char *dir, const char *file) {
+    static char buf[8][2 * PATH_LEN];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, file);
+    return p;
+}
+
+/* Runs `alrs ARGS` (printf-style), stdout to `out_file` (or /dev/null),
+ * stderr into err. Returns the exit status. */
+static int alrs(char *err, const char *out_file, const char *fmt, ...) {
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s'", ALRS_BIN, args, out_file ? out_file : "/dev/null");
+    return test_run(cmd, err, ERR_LEN);
+}
+
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)size + 1);
+    size_t got = fread(s, 1, (size_t)size, f);
+    s[got] = '\0';
+    fclose(f);
+    return s;
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fputs(text, f) == EOF) exit(2);
+    fclose(f);
+}
+
+static void copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (!in || !out) exit(2);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    fclose(in);
+    fclose(out);
+}
+
+static void poke_byte(const char *path, long offset, unsigned char value) {
+    FILE *f = fopen(path, "r+b");
+    if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
+    fclose(f);
+}
+
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Entries of a directory whose names contain `needle` (-1 if it cannot be read). */
+static int count_entries(const char *dir, const char *needle) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, needle)) n++;
+    closedir(d);
+    return n;
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        if (*s == '\n') n++;
+    return n;
+}
+
+/* ---- CSV ---------------------------------------------------------------- */
+
+typedef struct {
+    char header[MAX_COLS][64];
+    int n_cols, n_rows;
+    char cell[MAX_ROWS][MAX_COLS][96];
+} csv;
+
+/* Splits one line at commas outside double quotes; returns the field count. */
+static int split_line(const char *line, char fields[][96], int max) {
+    int n = 0, len = 0, quoted = 0;
+    for (const char *p = line;; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if ((*p == ',' && !quoted) || *p == '\0' || *p == '\n') {
+            if (n < max) {
+                fields[n][len < 95 ? len : 95] = '\0';
+                n++;
+            }
+            len = 0;
+            if (*p != ',') break;
+            continue;
+        }
+        if (n < max && len < 95) fields[n][len] = *p;
+        len++;
+    }
+    return n;
+}
+
+/* Reads a CSV file: the header, then every row, which must have as many fields. */
+static int csv_read(csv *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    char *text = read_text(path);
+    if (!text) return -1;
+    int rc = 0;
+    char *save = NULL;
+    char(*fields)[96] = calloc(MAX_COLS, 96);
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int n = split_line(line, fields, MAX_COLS);
+        if (c->n_cols == 0) {
+            for (int k = 0; k < n; k++) snprintf(c->header[k], 64, "%s", fields[k]);
+            c->n_cols = n;
+        } else if (n != c->n_cols || c->n_rows == MAX_ROWS) {
+            rc = -1;
+        } else {
+            for (int k = 0; k < n; k++) memcpy(c->cell[c->n_rows][k], fields[k], 96);
+            c->n_rows++;
+        }
+    }
+    free(fields);
+    free(text);
+    return rc;
+}
+
+static int csv_col(const csv *c, const char *name) {
+    for (int k = 0; k < c->n_cols; k++)
+        if (!strcmp(c->header[k], name)) return k;
+    return -1;
+}
+
+/* The number in row r of column `name`; NaN when there is none. */
+static double csv_num(const csv *c, int r, const char *name) {
+    int k = csv_col(c, name);
+    if (k < 0 || r < 0 || r >= c->n_rows) return NAN;
+    char *end;
+    double v = strtod(c->cell[r][k], &end);
+    return end == c->cell[r][k] ? NAN : v;
+}
+
+static const char *csv_str(const csv *c, int r, const char *name) {
+    int k = csv_col(c, name);
+    return k < 0 || r < 0 || r >= c->n_rows ? "" : c->cell[r][k];
+}
+
+/* The file's text without its wall_s column (the only one that may differ
+ * between two identical runs). */
+static char *csv_without_wall(const csv *c) {
+    size_t cap = 64 + (size_t)(c->n_rows + 1) * MAX_COLS * 100;
+    char *s = calloc(cap, 1);
+    int wall = csv_col(c, "wall_s");
+    for (int r = -1; r < c->n_rows; r++) {
+        for (int k = 0; k < c->n_cols; k++) {
+            if (k == wall) continue;
+            strcat(s, r < 0 ? c->header[k] : c->cell[r][k]);
+            strcat(s, ",");
+        }
+        strcat(s, "\n");
+    }
+    return s;
+}
+
+/* ---- 1. end to end ------------------------------------------------------- */
+
+static csv trace, summary; /* big: kept out of the stack */
+
+/* Checks a finished run directory; `steps`/`every` say which trace rows to expect. */
+static void check_run_dir(const char *out, const char *model, long steps, long every) {
+    CHECK(exists(at(out, "config.txt")));
+    CHECK(exists(at(out, "trace.csv")));
+    CHECK(exists(at(out, "summary.csv")));
+    CHECK(exists(at(out, "metadata.txt")));
+    CHECK(count_entries(out, ".tmp.") == 0);
+    CHECK(count_entries(out, "") == 4);
+
+    char *config = read_text(at(out, "config.txt"));
+    char want[128];
+    snprintf(want, sizeof want, "model=%s\n", model);
+    CHECK(config && strstr(config, want) && strstr(config, "command=alrs train "));
+    free(config);
+    char *meta = read_text(at(out, "metadata.txt"));
+    CHECK(meta && strstr(meta, "backend=dnnl") && strstr(meta, "dnnl_version"));
+    free(meta);
+
+    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    static const char *required[] = {"model",         "dataset",     "schedule",  "seed",
+                                     "steps",         "batch",       "best_val_loss",
+                                     "test_loss",     "test_acc",    "wall_s",
+                                     "train_images_per_s"};
+    for (size_t k = 0; k < sizeof required / sizeof required[0]; k++) {
+        if (csv_col(&summary, required[k]) >= 0) test_passed++;
+        else {
+            test_failed++;
+            fprintf(stderr, "FAIL %s:%d: summary.csv of %s lacks column %s\n", __FILE__, __LINE__,
+                    out, required[k]);
+        }
+    }
+    CHECK(csv_col(&summary, "model") == 0 && csv_col(&summary, "dataset") == 1 &&
+          csv_col(&summary, "schedule") == 2 && csv_col(&summary, "seed") == 3 &&
+          csv_col(&summary, "steps") == 4 && csv_col(&summary, "batch") == 5);
+    CHECK(summary.n_rows == 1);
+    CHECK(!strcmp(csv_str(&summary, 0, "model"), model));
+    CHECK(csv_num(&summary, 0, "steps") == (double)steps);
+    CHECK(csv_num(&summary, 0, "batch") == 32);
+    double acc = csv_num(&summary, 0, "test_acc");
+    CHECK(acc >= 0 && acc <= 1);
+    CHECK(csv_num(&summary, 0, "test_loss") > 0);
+    CHECK(csv_num(&summary, 0, "best_val_loss") > 0);
+    CHECK(csv_num(&summary, 0, "train_images_per_s") > 0);
+
+    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_col(&trace, "step") >= 0 && csv_col(&trace, "lr") >= 0 &&
+          csv_col(&trace, "train_loss") >= 0 && csv_col(&trace, "val_loss") >= 0 &&
+          csv_col(&trace, "val_acc") >= 0 && csv_col(&trace, "wall_s") >= 0);
+    /* A validation every `every` steps and one after the last step. */
+    long rows = (steps + every - 1) / every;
+    CHECK(trace.n_rows == rows);
+    int increasing = 1, on_grid = 1;
+    for (int r = 0; r < trace.n_rows; r++) {
+        double s = csv_num(&trace, r, "step");
+        if (r > 0) increasing &= s > csv_num(&trace, r - 1, "step");
+        on_grid &= r + 1 < trace.n_rows ? s == (double)(every * (r + 1)) : s == (double)steps;
+    }
+    CHECK(increasing);
+    CHECK(on_grid);
+    /* The synthetic patterns are learnable: validation loss falls. */
+    double first = csv_num(&trace, 0, "val_loss"), last = csv_num(&trace, trace.n_rows - 1, "val_loss");
+    if (last < first) test_passed++;
+    else {
+        test_failed++;
+        fprintf(stderr, "FAIL %s:%d: %s: val_loss did not fall (%g -> %g)\n", __FILE__, __LINE__,
+                out, first, last);
+    }
+}
+
+static void test_end_to_end(void) {
+    static const char *models[] = {"lenet5", "mlp"};
+    char err[ERR_LEN];
+    for (int m = 0; m < 2; m++)
+        for (int gz = 0; gz < 2; gz++) {
+            char out[PATH_LEN];
+            snprintf(out, sizeof out, "%s/run-%s-%s", base, models[m], gz ? "gz" : "raw");
+            /* 32 steps with a validation every 5: the last one comes after step 32. */
+            int rc = alrs(err, NULL,
+                          "train --model %s --data-dir '%s' " SMALL_FLAGS " --steps 32 --out '%s'",
+                          models[m], gz ? idx_gz : idx_raw, out);
+            CHECK(rc == 0);
+            if (rc != 0) fprintf(stderr, "  alrs train --model %s said: %s", models[m], err);
+            CHECK(strstr(err, "alrs: ") == NULL);
+            check_run_dir(out, models[m], 32, 5);
+        }
+
+    /* An --out whose parents do not exist yet, and an existing empty directory. */
+    char out[PATH_LEN];
+    snprintf(out, sizeof out, "%s/deep/er/run", base);
+    CHECK(alrs(err, NULL, "train --model mlp --hidden 32 --data-dir '%s' " SMALL_FLAGS
+                          " --steps 5 --out '%s'", idx_raw, out) == 0);
+    CHECK(exists(at(out, "summary.csv")));
+    snprintf(out, sizeof out, "%s/empty-out", base);
+    mkdir(out, 0777);
+    CHECK(alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS " --steps 5 --out '%s'",
+               idx_raw, out) == 0);
+    CHECK(exists(at(out, "summary.csv")));
+
+    /* A trailing slash names the same directory. */
+    snprintf(out, sizeof out, "%s/slash/", base);
+    int rc = alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS " --steps 5 --out '%s'",
+                  idx_raw, out);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs train --out %s said: %s", out, err);
+    else CHECK(exists(at(out, "summary.csv")));
+
+    /* --eval-every past the end: one validation, after the last step. */
+    snprintf(out, sizeof out, "%s/one-eval", base);
+    CHECK(alrs(err, NULL, "train --model mlp --data-dir '%s' --val-split 100 --batch 32 "
+                          "--threads 1 --eval-every 100 --steps 7 --out '%s'",
+               idx_raw, out) == 0);
+    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(trace.n_rows == 1 && csv_num(&trace, 0, "step") == 7);
+}
+
+/* A run that blows up still finishes (a diverging schedule is a result), says
+ * so in summary.csv, and stops the trace at the step that diverged. */
+static void test_divergence(void) {
+    char out[PATH_LEN], err[ERR_LEN];
+    snprintf(out, sizeof out, "%s/diverge", base);
+    CHECK(alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS
+                          " --steps 20 --optimizer sgd --lr 1000 --out '%s'",
+               idx_raw, out) == 0);
+    CHECK(count_entries(out, ".tmp.") == 0);
+    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(csv_num(&summary, 0, "diverged") == 1);
+    CHECK(csv_num(&summary, 0, "steps") < 20);
+    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(trace.n_rows >= 1);
+    CHECK(csv_num(&trace, trace.n_rows - 1, "step") == csv_num(&summary, 0, "steps"));
+    CHECK(isnan(csv_num(&trace, trace.n_rows - 1, "val_loss")));
+    /* It diverged before the first validation (step 5): no validation loss was
+     * ever measured, so none may be reported as 0. */
+    if (trace.n_rows == 1) {
+        double fvl = csv_num(&summary, 0, "final_val_loss");
+        if (fvl != 0) test_passed++;
+        else {
+            test_failed++;
+            fprintf(stderr, "FAIL %s:%d: diverged before any validation, yet summary.csv says "
+                            "final_val_loss=%s final_val_acc=%s\n",
+                    __FILE__, __LINE__, csv_str(&summary, 0, "final_val_loss"),
+                    csv_str(&summary, 0, "final_val_acc"));
+        }
+    }
+}
+
+/* ---- 2. resnet18 on CIFAR-10 -------------------------------------------- */
+
+static void test_resnet18(void) {
+    char cifar[PATH_LEN], out[PATH_LEN], err[ERR_LEN];
+    snprintf(cifar, sizeof cifar, "%s/cifar", base);
+    mkdir(cifar, 0777);
+    test_write_cifar_set(cifar, 100, 5); /* 500 training images, 100 test */
+    snprintf(out, sizeof out, "%s/run-resnet18", base);
+    int rc = alrs(err, NULL,
+                  "train --model resnet18 --dataset cifar10 --data-dir '%s' --val-split 200 "
+                  "--val-size 50 --steps 20 --batch 32 --threads 1 --eval-every 5 --out '%s'",
+                  cifar, out);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs train --model resnet18 said: %s", err);
+    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(trace.n_rows == 4);
+    double first = csv_num(&trace, 0, "train_loss");
+    double last = csv_num(&trace, trace.n_rows - 1, "train_loss");
+    if (last < first) test_passed++;
+    else {
+        test_failed++;
+        fprintf(stderr, "FAIL %s:%d: resnet18 train_loss did not fall (%g -> %g)\n", __FILE__,
+                __LINE__, first, last);
+    }
+    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(!strcmp(csv_str(&summary, 0, "model"), "resnet18"));
+    CHECK(!strcmp(csv_str(&summary, 0, "dataset"), "cifar10"));
+    CHECK(count_entries(out, ".tmp.") == 0);
+}
+
+/* ---- 3. determinism ------------------------------------------------------ */
+
+static char *trace_without_wall(const char *out) {
+    if (csv_read(&trace, at(out, "trace.csv")) != 0) return NULL;
+    return csv_without_wall(&trace);
+}
+
+static void test_determinism(void) {
+    char a[PATH_LEN], b[PATH_LEN], c[PATH_LEN], err[ERR_LEN];
+    snprintf(a, sizeof a, "%s/det-a", base);
+    snprintf(b, sizeof b, "%s/det-b", base);
+    snprintf(c, sizeof c, "%s/det-c", base);
+    const char *flags = "train --model lenet5 --data-dir '%s' " SMALL_FLAGS
+                        " --steps 20 --seed %d --out '%s'";
+    CHECK(alrs(err, NULL, flags, idx_raw, 3, a) == 0);
+    CHECK(alrs(err, NULL, flags, idx_raw, 3, b) == 0);
+    CHECK(alrs(err, NULL, flags, idx_raw, 4, c) == 0);
+    char *ta = trace_without_wall(a), *tb = trace_without_wall(b), *tc = trace_without_wall(c);
+    CHECK(ta && tb && tc);
+    if (ta && tb) {
+        if (!strcmp(ta, tb)) test_passed++;
+        else {
+            test_failed++;
+            fprintf(stderr, "FAIL %s:%d: two identical runs differ:\n%s---\n%s", __FILE__, __LINE__,
+                    ta, tb);
+        }
+    }
+    /* Another seed is another run (so the comparison above can tell). */
+    CHECK(ta && tc && strcmp(ta, tc) != 0);
+    free(ta);
+    free(tb);
+    free(tc);
+    char *ca = read_text(at(a, "config.txt")), *cb = read_text(at(b, "config.txt"));
+    char *pa = ca ? strstr(ca, "command=") : NULL, *pb = cb ? strstr(cb, "command=") : NULL;
+    /* The configs differ only in nothing: --out is written as DIR. */
+    CHECK(pa && pb && !strcmp(pa, pb));
+    free(ca);
+    free(cb);
+}
+
+/* ---- 4. schedules in the trace ------------------------------------------- */
+
+static void test_schedules(void) {
+    char out[PATH_LEN], err[ERR_LEN];
+    snprintf(out, sizeof out, "%s/sched-step", base);
+    CHECK(alrs(err, NULL,
+               "train --model mlp --data-dir '%s' --val-split 100 --batch 32 --threads 1 "
+               "--eval-every 1 --steps 12 --lr 0.01 --schedule step:every=5,gamma=0.5 --out '%s'",
+               idx_raw, out) == 0);
+    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(trace.n_rows == 12);
+    /* Row k (1-based) reports the rate of step k-1 (0-based): 0.01 * 0.5^floor((k-1)/5). */
+    int ok = trace.n_rows == 12;
+    for (int r = 0; r < trace.n_rows; r++) {
+        double want = 0.01 * pow(0.5, (double)(r / 5)), got = csv_num(&trace, r, "lr");
+        if (fabs(got - want) > 1e-9 * want) {
+            ok = 0;
+            fprintf(stderr, "  step schedule row %d: lr %.9g, want %.9g\n", r + 1, got, want);
+        }
+    }
+    CHECK(ok);
+    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(!strcmp(csv_str(&summary, 0, "schedule"), "step:every=5,gamma=0.5"));
+    char *config = read_text(at(out, "config.txt"));
+    CHECK(config && strstr(config, "schedule=step:every=5,gamma=0.5\n"));
+    free(config);
+
+    /* cosine over the run: lr(s) = lr/2 * (1 + cos(pi s / T)). */
+    snprintf(out, sizeof out, "%s/sched-cosine", base);
+    CHECK(alrs(err, NULL,
+               "train --model mlp --data-dir '%s' --val-split 100 --batch 32 --threads 1 "
+               "--eval-every 2 --steps 10 --lr 0.004 --schedule cosine --out '%s'",
+               idx_raw, out) == 0);
+    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    ok = trace.n_rows == 5;
+    for (int r = 0; r < trace.n_rows; r++) {
+        double s = csv_num(&trace, r, "step") - 1;
+        double want = 0.002 * (1 + cos(3.14159265358979323846 * s / 10)), got = csv_num(&trace, r, "lr");
+        if (fabs(got - want) > 1e-8 * 0.004) {
+            ok = 0;
+            fprintf(stderr, "  cosine schedule row %d: lr %.9g, want %.9g\n", r + 1, got, want);
+        }
+    }
+    CHECK(ok);
+}
+
+/* ---- 5. bad inputs -------------------------------------------------------- */
+
+/* A fresh copy of the raw IDX set to break. */
+static void bad_data_dir(char *dir, const char *name) {
+    snprintf(dir, PATH_LEN, "%s/bad-%s", base, name);
+    mkdir(dir, 0777);
+    static const char *files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                  "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    for (int k = 0; k < 4; k++) copy_file(at(idx_raw, files[k]), at(dir, files[k]));
+}
+
+/* `alrs ARGS` must exit non-zero with exactly one stderr line that starts with
+ * "alrs: " and contains key1 and key2 (either may be NULL), and must leave
+ * `out` (if given) nonexistent. */
+static void expect_fail(int line, const char *out, const char *key1, const char *key2,
+                        const char *fmt, ...) {
+    char args[4096], cmd[8192], err[ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
+    int rc = test_run(cmd, err, sizeof err);
+    int ok_rc = rc != 0;
+    int ok_one = count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
+    int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
+    int ok_out = !out || !exists(out);
+    if (getenv("ALRS_TEST_VERBOSE")) fprintf(stderr, "[exit %d] %s", rc, err);
+    if (ok_rc && ok_one && ok_keys && ok_out) {
+        test_passed++;
+        return;
+    }
+    test_failed++;
+    fprintf(stderr, "FAIL %s:%d: alrs %s\n  exit %d%s%s%s%s\n  stderr: %s%s", __FILE__, line, args,
+            rc, ok_rc ? "" : " (want non-zero)",
+            ok_one ? "" : "; want exactly one line starting 'alrs: '",
+            ok_keys ? "" : "; message lacks the key words",
+            ok_out ? "" : "; output directory left behind", err,
+            err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
+    if (!ok_keys)
+        fprintf(stderr, "  wanted: '%s' and '%s'\n", key1 ? key1 : "", key2 ? key2 : "");
+}
+
+#define EXPECT_FAIL(out, k1, k2, ...) expect_fail(__LINE__, out, k1, k2, __VA_ARGS__)
+
+static void test_bad_inputs(void) {
+    char out[PATH_LEN], dir[PATH_LEN], other[PATH_LEN];
+    snprintf(out, sizeof out, "%s/never", base);
+    const char *train = "train --model mlp " SMALL_FLAGS " --steps 5";
+
+    /* Data files. */
+    snprintf(dir, sizeof dir, "%s/no-such-dir", base);
+    EXPECT_FAIL(out, dir, "not found", "%s --data-dir '%s' --out '%s'", train, dir, out);
+
+    bad_data_dir(dir, "no-labels");
+    unlink(at(dir, "train-labels-idx1-ubyte"));
+    EXPECT_FAIL(out, "train-labels-idx1-ubyte", "not found", "%s --data-dir '%s' --out '%s'",
+                train, dir, out);
+
+    bad_data_dir(dir, "no-test");
+    unlink(at(dir, "t10k-images-idx3-ubyte"));
+    EXPECT_FAIL(out, "t10k-images-idx3-ubyte", "not found", "%s --data-dir '%s' --out '%s'", train,
+                dir, out);
+
+    bad_data_dir(dir, "truncated");
+    CHECK(truncate(at(dir, "train-images-idx3-ubyte"), 16 + 300 * 784 + 5) == 0);
+    EXPECT_FAIL(out, "train-images-idx3-ubyte", "truncated", "%s --data-dir '%s' --out '%s'",
+                train, dir, out);
+
+    bad_data_dir(dir, "short-header");
+    CHECK(truncate(at(dir, "train-labels-idx1-ubyte"), 6) == 0);
+    EXPECT_FAIL(out, "train-labels-idx1-ubyte", NULL, "%s --data-dir '%s' --out '%s'", train, dir,
+                out);
+
+    bad_data_dir(dir, "magic");
+    poke_byte(at(dir, "train-images-idx3-ubyte"), 3, 0x01); /* 0x803 -> 0x801 */
+    EXPECT_FAIL(out, "train-images-idx3-ubyte", "magic", "%s --data-dir '%s' --out '%s'", train,
+                dir, out);
+
+    /* 600 images but 500 labels (a whole, well-formed labels file). */
+    bad_data_dir(dir, "count");
+    snprintf(other, sizeof other, "%s/bad-count-500", base);
+    mkdir(other, 0777);
+    test_write_idx_set(other, "", 500, 28, 28, 0, 1);
+    copy_file(at(other, "train-labels-idx1-ubyte"), at(dir, "train-labels-idx1-ubyte"));
+    EXPECT_FAIL(out, "train-labels-idx1-ubyte", "500", "%s --data-dir '%s' --out '%s'", train, dir,
+                out);
+
+    bad_data_dir(dir, "label");
+    poke_byte(at(dir, "train-labels-idx1-ubyte"), 8 + 37, 10);
+    EXPECT_FAIL(out, "train-labels-idx1-ubyte", "label 10", "%s --data-dir '%s' --out '%s'", train,
+                dir, out);
+
+    bad_data_dir(dir, "test-label");
+    poke_byte(at(dir, "t10k-labels-idx1-ubyte"), 8 + 3, 255);
+    EXPECT_FAIL(out, "t10k-labels-idx1-ubyte", "255", "%s --data-dir '%s' --out '%s'", train, dir,
+                out);
+
+    /* A gzipped file cut short. */
+    snprintf(dir, sizeof dir, "%s/bad-gz", base);
+    mkdir(dir, 0777);
+    test_write_idx_set(dir, "", 600, 28, 28, 1, 1);
+    CHECK(truncate(at(dir, "train-images-idx3-ubyte.gz"), 2000) == 0);
+    EXPECT_FAIL(out, "train-images-idx3-ubyte.gz", NULL, "%s --data-dir '%s' --out '%s'", train,
+                dir, out);
+
+    /* A CIFAR-10 batch that is not a whole number of records. */
+    snprintf(dir, sizeof dir, "%s/bad-cifar", base);
+    mkdir(dir, 0777);
+    test_write_cifar_set(dir, 20, 9);
+    CHECK(truncate(at(dir, "data_batch_3.bin"), 3073 * 7 + 100) == 0);
+    EXPECT_FAIL(out, "data_batch_3.bin", NULL,
+                "train --model resnet18 --dataset cifar10 --data-dir '%s' --val-split 10 "
+                "--steps 1 --batch 4 --threads 1 --out '%s'",
+                dir, out);
+
+    /* Flags. */
+    EXPECT_FAIL(out, "--model", "vgg", "train --model vgg --data-dir '%s' --out '%s'", idx_raw, out);
+    EXPECT_FAIL(out, "--dataset", "imagenet", "train --dataset imagenet --data-dir '%s' --out '%s'",
+                idx_raw, out);
+    EXPECT_FAIL(out, "--optimizer", "rmsprop",
+                "%s --optimizer rmsprop --data-dir '%s' --out '%s'", train, idx_raw, out);
+    EXPECT_FAIL(out, "--schedule", "warp", "%s --schedule warp --data-dir '%s' --out '%s'", train,
+                idx_raw, out);
+    EXPECT_FAIL(out, "--schedule", "every", "%s --schedule step:every=abc --data-dir '%s' --out '%s'",
+                train, idx_raw, out);
+    EXPECT_FAIL(out, "--schedule", "tmax", "%s --schedule cosine:tmax= --data-dir '%s' --out '%s'",
+                train, idx_raw, out);
+    EXPECT_FAIL(out, "--schedule", "gamma",
+                "%s --schedule step:every=5,gamma=0.5x --data-dir '%s' --out '%s'", train, idx_raw,
+                out);
+    EXPECT_FAIL(out, "--bogus", NULL, "%s --bogus 1 --data-dir '%s' --out '%s'", train, idx_raw, out);
+    EXPECT_FAIL(out, "--steps", "abc", "train --steps abc --data-dir '%s' --out '%s'", idx_raw, out);
+    EXPECT_FAIL(out, "--steps", "0", "train --steps 0 --data-dir '%s' --out '%s'", idx_raw, out);
+    EXPECT_FAIL(out, "--lr", "-1", "%s --lr -1 --data-dir '%s' --out '%s'", train, idx_raw, out);
+    EXPECT_FAIL(out, "--lr", "nan", "%s --lr nan --data-dir '%s' --out '%s'", train, idx_raw, out);
+    EXPECT_FAIL(out, "--batch", "501",
+                "train --model mlp --val-split 100 --batch 501 --threads 1 --steps 5 "
+                "--data-dir '%s' --out '%s'",
+                idx_raw, out);
+    EXPECT_FAIL(out, "--val-size", "101", "%s --val-size 101 --data-dir '%s' --out '%s'", train,
+                idx_raw, out);
+    EXPECT_FAIL(out, "--val-split", "700",
+                "train --model mlp --val-split 700 --batch 32 --threads 1 --steps 5 "
+                "--data-dir '%s' --out '%s'",
+                idx_raw, out);
+    EXPECT_FAIL(out, "--val-split", "600",
+                "train --model mlp --val-split 600 --batch 32 --threads 1 --steps 5 "
+                "--data-dir '%s' --out '%s'",
+                idx_raw, out);
+    EXPECT_FAIL(out, "--hidden", "lenet5", "train --model lenet5 --hidden 64 --data-dir '%s' --out '%s'",
+                idx_raw, out);
+    EXPECT_FAIL(out, "--hidden", "x", "train --model mlp --hidden 64,x --data-dir '%s' --out '%s'",
+                idx_raw, out);
+    EXPECT_FAIL(out, "--steps", "twice", "%s --steps 7 --data-dir '%s' --out '%s'", train, idx_raw,
+                out);
+    EXPECT_FAIL(out, "--data-dir", NULL, "%s --data-dir --out '%s'", train, out);
+    EXPECT_FAIL(out, "--data-dir", "mnist", "%s --dataset mnist --out '%s'", train, out);
+    EXPECT_FAIL(NULL, "--out", NULL, "%s --data-dir '%s'", train, idx_raw);
+    EXPECT_FAIL(out, "stray", NULL, "%s stray --data-dir '%s' --out '%s'", train, idx_raw, out);
+
+    /* --out at an existing non-empty directory: refused, and left as it was. */
+    char keep[PATH_LEN];
+    snprintf(keep, sizeof keep, "%s/keep", base);
+    mkdir(keep, 0777);
+    write_text(at(keep, "notes.txt"), "precious\n");
+    EXPECT_FAIL(NULL, keep, "not empty", "%s --data-dir '%s' --out '%s'", train, idx_raw, keep);
+    char *text = read_text(at(keep, "notes.txt"));
+    CHECK(text && !strcmp(text, "precious\n"));
+    free(text);
+    CHECK(count_entries(keep, "") == 1);
+
+    /* --out at an existing file: refused, and the file left as it was. */
+    char file[PATH_LEN];
+    snprintf(file, sizeof file, "%s/a-file", base);
+    write_text(file, "mine\n");
+    EXPECT_FAIL(NULL, file, "not a directory", "%s --data-dir '%s' --out '%s'", train, idx_raw, file);
+    text = read_text(file);
+    CHECK(text && !strcmp(text, "mine\n"));
+    free(text);
+    CHECK(!is_dir(file));
+
+    /* Commands. */
+    EXPECT_FAIL(NULL, "frobnicate", NULL, "frobnicate --out '%s'", out);
+    CHECK(!exists(out));
+    EXPECT_FAIL(NULL, "--backend", "foo", "bench train --backend foo --steps 1 --repeats 1");
+    EXPECT_FAIL(NULL, "--bogus", NULL, "bench train --bogus 2");
+    EXPECT_FAIL(NULL, "--peak", NULL, "info --peak=3");
+    EXPECT_FAIL(NULL, "--bogus", NULL, "info --bogus");
+}
+
+/* ---- 6. info --------------------------------------------------------------- */
+
+static void test_info(void) {
+    char err[ERR_LEN], out_file[PATH_LEN];
+    snprintf(out_file, sizeof out_file, "%s/info.txt", base);
+    CHECK(alrs(err, out_file, "info") == 0);
+    CHECK(err[0] == '\0');
+    char *text = read_text(out_file);
+    CHECK(text && strstr(text, "cores") && strstr(text, "dnnl_version"));
+    free(text);
+    CHECK(alrs(err, NULL, "info --peak=3") != 0);
+    /* --help goes to stdout and succeeds. */
+    CHECK(alrs(err, out_file, "train --help") == 0);
+    text = read_text(out_file);
+    CHECK(text && strstr(text, "--schedule") && strstr(text, "--out"));
+    free(text);
+}
+
+int main(void) {
+    snprintf(base, sizeof base, "%s", test_tmpdir("cli"));
+    snprintf(idx_raw, sizeof idx_raw, "%s/idx-raw", base);
+    snprintf(idx_gz, sizeof idx_gz, "%s/idx-gz", base);
+    mkdir(idx_raw, 0777);
+    mkdir(idx_gz, 0777);
+    test_write_idx_set(idx_raw, "", 600, 28, 28, 0, 1);
+    test_write_idx_set(idx_gz, "", 600, 28, 28, 1, 1);
+
+    test_info();
+    test_end_to_end();
+    test_divergence();
+    test_schedules();
+    test_determinism();
+    test_bad_inputs();
+    test_resnet18();
+
+    /* The directories made above: test_tmpdir names them alrs-test-NAME-PID. */
+    char cmd[1200];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/alrs-test-*-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    test_run(cmd, NULL, 0);
+    return test_finish();
+}
