@@ -1,0 +1,35 @@
+/* Private to the convolution kernels: the plain-C reference, the im2col +
+ * GEMM path shared by every SIMD ISA, and the direct kernels per ISA. */
+#ifndef ALRS_KERNELS_CONV_INTERNAL_H
+#define ALRS_KERNELS_CONV_INTERNAL_H
+
+#include "kernels/kernels.h"
+
+/* Plain-C reference: direct loops, one image at a time (conv_ref.c). */
+void conv_fwd_ref(const conv_shape *sh, const float *src, const float *weights,
+                  const float *bias, int relu, float *dst, float *scratch);
+void conv_bwd_w_ref(const conv_shape *sh, const float *src, const float *diff_dst,
+                    float *diff_weights, float *diff_bias, float *scratch);
+void conv_bwd_d_ref(const conv_shape *sh, const float *diff_dst, const float *weights,
+                    float *diff_src, float *scratch);
+
+/* im2col + kernels()->sgemm, OpenMP over images (conv_gemm.c). */
+void conv_fwd_gemm(const conv_shape *sh, const float *src, const float *weights,
+                   const float *bias, int relu, float *dst, float *scratch);
+void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_dst,
+                     float *diff_weights, float *diff_bias, float *scratch);
+void conv_bwd_d_gemm(const conv_shape *sh, const float *diff_dst, const float *weights,
+                     float *diff_src, float *scratch);
+size_t conv_gemm_scratch_floats(const conv_shape *sh);
+
+/* Direct stride-1 convolution over zero-padded planes for few input channels
+ * (LeNet conv1, 3-channel inputs): conv_avx512.c. conv_direct_fits says
+ * whether a shape suits it. */
+int conv_direct_fits(const conv_shape *sh);
+size_t conv_direct_scratch_floats(const conv_shape *sh);
+void conv_fwd_direct_avx512(const conv_shape *sh, const float *src, const float *weights,
+                            const float *bias, int relu, float *dst, float *scratch);
+void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
+                              float *diff_weights, float *diff_bias, float *scratch);
+
+#endif

@@ -1,0 +1,255 @@
+/* Convolution kernels: the reference against finite differences, every ISA
+ * the CPU has against the reference on odd shapes, and the reference against
+ * oneDNN (plain layouts) on a LeNet and a ResNet shape. */
+#include <oneapi/dnnl/dnnl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kernels/kernels.h"
+#include "testutil.h"
+
+static uint32_t rng = 12345u;
+static float frand(void) {
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) * (1.0 / 16777216.0)) * 2.0f - 1.0f;
+}
+static float *randv(size_t n) {
+    float *v = malloc(sizeof(float) * (n ? n : 1));
+    for (size_t i = 0; i < n; i++) v[i] = frand();
+    return v;
+}
+
+static conv_shape make_shape(int n, int c, int h, int w, int k, int r, int stride, int pad) {
+    conv_shape s = {n, c, h, w, k, r, r, stride, pad, 0, 0};
+    s.oh = (h + 2 * pad - r) / stride + 1;
+    s.ow = (w + 2 * pad - r) / stride + 1;
+    return s;
+}
+static size_t src_len(const conv_shape *s) { return (size_t)s->n * s->c * s->h * s->w; }
+static size_t dst_len(const conv_shape *s) { return (size_t)s->n * s->k * s->oh * s->ow; }
+static size_t w_len(const conv_shape *s) { return (size_t)s->k * s->c * s->r * s->s; }
+
+/* max |a-b| / (1 + max |b|): accumulation-order differences stay far below 1e-5. */
+static double rel_err(const float *a, const float *b, size_t n) {
+    double e = 0, m = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (d > e || d != d) e = d != d ? 1e30 : d;
+        if (fabs(b[i]) > m) m = fabs(b[i]);
+    }
+    return e / (1 + m);
+}
+
+/* sum(dst · g): the scalar whose gradients the backward passes compute. */
+static double loss(const conv_shape *s, const float *x, const float *w, const float *b,
+                   const float *g, float *dst) {
+    kernel_table t;
+    kernels_fill(&t, ISA_SCALAR);
+    t.conv_fwd(s, x, w, b, 0, dst, NULL);
+    double l = 0;
+    for (size_t i = 0; i < dst_len(s); i++) l += (double)dst[i] * g[i];
+    return l;
+}
+
+/* Central difference of loss along v[i]. */
+static double numgrad(const conv_shape *s, float *x, float *w, float *b, const float *g,
+                      float *dst, float *v, size_t i) {
+    const float h = 1e-2f;
+    float old = v[i];
+    v[i] = old + h;
+    double lp = loss(s, x, w, b, g, dst);
+    v[i] = old - h;
+    double lm = loss(s, x, w, b, g, dst);
+    v[i] = old;
+    return (lp - lm) / (2 * h);
+}
+
+static void test_reference_fd(void) {
+    conv_shape s = make_shape(2, 2, 5, 4, 3, 3, 2, 1);
+    float *x = randv(src_len(&s)), *w = randv(w_len(&s)), *b = randv(s.k), *g = randv(dst_len(&s));
+    float *dst = malloc(sizeof(float) * dst_len(&s)), *dw = malloc(sizeof(float) * w_len(&s));
+    float *dx = malloc(sizeof(float) * src_len(&s)), db[3];
+    kernel_table t;
+    kernels_fill(&t, ISA_SCALAR);
+    t.conv_bwd_w(&s, x, g, dw, db, NULL);
+    t.conv_bwd_d(&s, g, w, dx, NULL);
+    for (size_t i = 0; i < w_len(&s); i++) CHECK_NEAR(dw[i], numgrad(&s, x, w, b, g, dst, w, i), 1e-3);
+    for (size_t i = 0; i < src_len(&s); i++) CHECK_NEAR(dx[i], numgrad(&s, x, w, b, g, dst, x, i), 1e-3);
+    for (int i = 0; i < s.k; i++) CHECK_NEAR(db[i], numgrad(&s, x, w, b, g, dst, b, i), 1e-3);
+    free(x), free(w), free(b), free(g), free(dst), free(dw), free(dx);
+}
+
+/* One shape: fwd (bias/relu variants), bwd-w (with/without bias), bwd-d of
+ * table t against the scalar reference. */
+static int compare_shape(const kernel_table *t, const conv_shape *s) {
+    kernel_table ref;
+    kernels_fill(&ref, ISA_SCALAR);
+    float *x = randv(src_len(s)), *w = randv(w_len(s)), *b = randv(s->k), *g = randv(dst_len(s));
+    float *d0 = malloc(sizeof(float) * dst_len(s)), *d1 = malloc(sizeof(float) * dst_len(s));
+    float *w0 = malloc(sizeof(float) * w_len(s)), *w1 = malloc(sizeof(float) * w_len(s));
+    float *x0 = malloc(sizeof(float) * src_len(s)), *x1 = malloc(sizeof(float) * src_len(s));
+    float *b0 = malloc(sizeof(float) * s->k), *b1 = malloc(sizeof(float) * s->k);
+    float *scratch = malloc(sizeof(float) * (t->conv_scratch_floats(s) + 1));
+    int bad = 0;
+    for (int v = 0; v < 3; v++) {
+        const float *bias = v ? b : NULL;
+        int relu = v == 2;
+        ref.conv_fwd(s, x, w, bias, relu, d0, NULL);
+        memset(d1, 0xff, sizeof(float) * dst_len(s)); /* NaN: every output must be written */
+        t->conv_fwd(s, x, w, bias, relu, d1, scratch);
+        bad += rel_err(d1, d0, dst_len(s)) > 1e-5;
+    }
+    for (int v = 0; v < 2; v++) {
+        ref.conv_bwd_w(s, x, g, w0, v ? b0 : NULL, NULL);
+        memset(w1, 0xff, sizeof(float) * w_len(s));
+        memset(b1, 0xff, sizeof(float) * s->k);
+        t->conv_bwd_w(s, x, g, w1, v ? b1 : NULL, scratch);
+        bad += rel_err(w1, w0, w_len(s)) > 1e-5;
+        if (v) bad += rel_err(b1, b0, s->k) > 1e-5;
+    }
+    ref.conv_bwd_d(s, g, w, x0, NULL);
+    memset(x1, 0xff, sizeof(float) * src_len(s));
+    t->conv_bwd_d(s, g, w, x1, scratch);
+    bad += rel_err(x1, x0, src_len(s)) > 1e-5;
+    free(x), free(w), free(b), free(g), free(d0), free(d1), free(w0), free(w1);
+    free(x0), free(x1), free(b0), free(b1), free(scratch);
+    return bad;
+}
+
+static void test_isa(alrs_isa isa) {
+    static const int sizes[] = {1, 3, 7, 17}, ks[] = {1, 3, 5};
+    kernel_table t;
+    kernels_fill(&t, isa);
+    int cases = 0;
+    for (int ki = 0; ki < 3; ki++)
+        for (int stride = 1; stride <= 2; stride++)
+            for (int pad = 0; pad <= 2; pad++)
+                for (int rep = 0; rep < 4; rep++) {
+                    int n = sizes[(rep + ki) % 4], c = sizes[(rep * 3 + pad) % 4];
+                    int h = sizes[(rep + stride + 2) % 4], w = sizes[(rep * 7 + ki + pad) % 4];
+                    int k = sizes[(rep * 5 + stride) % 4];
+                    if (rep == 3) h = w = 17; /* a plane big enough for the direct path */
+                    conv_shape s = make_shape(n, c, h, w, k, ks[ki], stride, pad);
+                    if (s.oh <= 0 || s.ow <= 0 || pad >= ks[ki] + 1) continue;
+                    int bad = compare_shape(&t, &s);
+                    if (bad)
+                        fprintf(stderr, "%s: n%d c%d %dx%d k%d r%d st%d p%d: %d mismatches\n",
+                                cpu_isa_name(isa), n, c, h, w, k, ks[ki], stride, pad, bad);
+                    CHECK(bad == 0);
+                    cases++;
+                }
+    /* The network shapes themselves (small batches). */
+    conv_shape nets[] = {
+        make_shape(3, 1, 28, 28, 6, 5, 1, 2),   make_shape(3, 6, 14, 14, 16, 5, 1, 0),
+        make_shape(3, 16, 5, 5, 120, 5, 1, 0),  make_shape(2, 3, 32, 32, 6, 5, 1, 0),
+        make_shape(2, 3, 32, 32, 64, 3, 1, 1),  make_shape(2, 64, 8, 8, 64, 3, 1, 1),
+        make_shape(2, 64, 8, 8, 128, 3, 2, 1),  make_shape(2, 64, 8, 8, 128, 1, 2, 0),
+        make_shape(2, 7, 17, 17, 64, 3, 1, 1),  make_shape(5, 2, 9, 30, 7, 3, 1, 0),
+    };
+    for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) {
+        int bad = compare_shape(&t, &nets[i]);
+        if (bad) fprintf(stderr, "%s: network shape %zu: %d mismatches\n", cpu_isa_name(isa), i, bad);
+        CHECK(bad == 0);
+        cases++;
+    }
+    printf("%s: %d shapes compared with the reference\n", cpu_isa_name(isa), cases);
+}
+
+/* oneDNN convolution with plain layouts on the same data. */
+typedef struct {
+    dnnl_engine_t eng;
+    dnnl_stream_t st;
+} dnnl_ctx;
+
+static dnnl_memory_desc_t md4(int a, int b, int c, int d, dnnl_format_tag_t tag) {
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {a, b, c, d};
+    dnnl_memory_desc_init_by_tag(&md, 4, dims, dnnl_f32, tag);
+    return md;
+}
+
+static void run_prim(dnnl_ctx *cx, dnnl_primitive_desc_t pd, int nargs, const int *kinds,
+                     const dnnl_memory_desc_t *mds, void **ptrs) {
+    dnnl_primitive_t p;
+    dnnl_exec_arg_t args[5];
+    dnnl_memory_t mem[5];
+    CHECK(dnnl_primitive_create(&p, pd) == dnnl_success);
+    for (int i = 0; i < nargs; i++) {
+        dnnl_memory_create(&mem[i], &mds[i], cx->eng, ptrs[i]);
+        args[i].arg = kinds[i];
+        args[i].memory = mem[i];
+    }
+    CHECK(dnnl_primitive_execute(p, cx->st, nargs, args) == dnnl_success);
+    dnnl_stream_wait(cx->st);
+    for (int i = 0; i < nargs; i++) dnnl_memory_destroy(mem[i]);
+    dnnl_primitive_destroy(p);
+}
+
+static void test_vs_dnnl(dnnl_ctx *cx, const conv_shape *s) {
+    const kernel_table *t = kernels();
+    float *x = randv(src_len(s)), *w = randv(w_len(s)), *b = randv(s->k), *g = randv(dst_len(s));
+    float *d0 = malloc(sizeof(float) * dst_len(s)), *d1 = malloc(sizeof(float) * dst_len(s));
+    float *w0 = malloc(sizeof(float) * w_len(s)), *w1 = malloc(sizeof(float) * w_len(s));
+    float *x0 = malloc(sizeof(float) * src_len(s)), *x1 = malloc(sizeof(float) * src_len(s));
+    float *b0 = malloc(sizeof(float) * s->k), *b1 = malloc(sizeof(float) * s->k);
+    float *scratch = malloc(sizeof(float) * (t->conv_scratch_floats(s) + 1));
+    dnnl_memory_desc_t xm = md4(s->n, s->c, s->h, s->w, dnnl_nchw);
+    dnnl_memory_desc_t wm = md4(s->k, s->c, s->r, s->s, dnnl_oihw);
+    dnnl_memory_desc_t ym = md4(s->n, s->k, s->oh, s->ow, dnnl_nchw), bm;
+    dnnl_dims_t bd = {s->k};
+    dnnl_memory_desc_init_by_tag(&bm, 1, bd, dnnl_f32, dnnl_x);
+    dnnl_dims_t strides = {s->stride, s->stride}, pl = {s->pad, s->pad};
+    dnnl_dims_t pr = {(s->oh - 1) * s->stride + s->r - s->h - s->pad,
+                      (s->ow - 1) * s->stride + s->s - s->w - s->pad};
+    dnnl_convolution_desc_t fd, bdd, bwd;
+    dnnl_primitive_desc_t fpd, dpd, wpd;
+    dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct, &xm,
+                                       &wm, &bm, &ym, strides, pl, pr);
+    CHECK(dnnl_primitive_desc_create(&fpd, &fd, NULL, cx->eng, NULL) == dnnl_success);
+    dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &xm, &wm, &ym, strides, pl, pr);
+    CHECK(dnnl_primitive_desc_create(&dpd, &bdd, NULL, cx->eng, fpd) == dnnl_success);
+    dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct, &xm, &wm, &bm, &ym,
+                                                strides, pl, pr);
+    CHECK(dnnl_primitive_desc_create(&wpd, &bwd, NULL, cx->eng, fpd) == dnnl_success);
+
+    int fk[] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
+    dnnl_memory_desc_t fm[] = {xm, wm, bm, ym};
+    void *fp[] = {x, w, b, d0};
+    run_prim(cx, fpd, 4, fk, fm, fp);
+    t->conv_fwd(s, x, w, b, 0, d1, scratch);
+    CHECK(rel_err(d1, d0, dst_len(s)) < 1e-5);
+
+    int dk[] = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
+    dnnl_memory_desc_t dm[] = {ym, wm, xm};
+    void *dp[] = {g, w, x0};
+    run_prim(cx, dpd, 3, dk, dm, dp);
+    t->conv_bwd_d(s, g, w, x1, scratch);
+    CHECK(rel_err(x1, x0, src_len(s)) < 1e-5);
+
+    int wk[] = {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_WEIGHTS, DNNL_ARG_DIFF_BIAS};
+    dnnl_memory_desc_t wmd[] = {xm, ym, wm, bm};
+    void *wp[] = {x, g, w0, b0};
+    run_prim(cx, wpd, 4, wk, wmd, wp);
+    t->conv_bwd_w(s, x, g, w1, b1, scratch);
+    CHECK(rel_err(w1, w0, w_len(s)) < 1e-5);
+    CHECK(rel_err(b1, b0, s->k) < 1e-5);
+    dnnl_primitive_desc_destroy(fpd), dnnl_primitive_desc_destroy(dpd), dnnl_primitive_desc_destroy(wpd);
+    free(x), free(w), free(b), free(g), free(d0), free(d1), free(w0), free(w1);
+    free(x0), free(x1), free(b0), free(b1), free(scratch);
+}
+
+int main(void) {
+    test_reference_fd();
+    for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_isa(isa);
+    dnnl_ctx cx;
+    dnnl_engine_create(&cx.eng, dnnl_cpu, 0);
+    dnnl_stream_create(&cx.st, cx.eng, dnnl_stream_default_flags);
+    conv_shape lenet = make_shape(8, 1, 28, 28, 6, 5, 1, 2);
+    conv_shape resnet = make_shape(4, 64, 16, 16, 128, 3, 2, 1);
+    test_vs_dnnl(&cx, &lenet);
+    test_vs_dnnl(&cx, &resnet);
+    dnnl_stream_destroy(cx.st);
+    dnnl_engine_destroy(cx.eng);
+    return test_finish();
+}
