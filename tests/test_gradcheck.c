@@ -17,6 +17,7 @@
 #endif
 
 typedef struct {
+    const char *backend;
     nn_spec spec;
     float *params, *grads, *state;
     nn_net *net;
@@ -36,7 +37,7 @@ static int fixture_open(fixture *f, uint64_t seed) {
     for (size_t i = 0; i < image * BATCH; i++) f->images[i] = rng_uniform(&rng);
     for (int i = 0; i < BATCH; i++) f->labels[i] = (uint8_t)rng_below(&rng, (uint32_t)s->classes);
     nn_net_config cfg = {BATCH, BATCH};
-    f->net = nn_net_create_dnnl(s, cfg, f->params, f->grads, f->state);
+    f->net = nn_net_create(s, f->backend, cfg, f->params, f->grads, f->state);
     if (!f->net) fprintf(stderr, "net: %s\n", alrs_error());
     return f->net ? 0 : -1;
 }
@@ -101,19 +102,21 @@ static void check_network(const char *name, fixture *f, int samples, int first, 
         const nn_layer *l = &f->spec.layers[i];
         char what[64];
         if (l->w_len) {
-            snprintf(what, sizeof what, "%s layer %d weights", name, i);
+            snprintf(what, sizeof what, "%s/%s layer %d weights", f->backend, name, i);
             CHECK(check_slice(f, l->w_off, l->w_len, samples, &rng, what) == 0);
         }
         if (l->b_len) {
-            snprintf(what, sizeof what, "%s layer %d bias", name, i);
+            snprintf(what, sizeof what, "%s/%s layer %d bias", f->backend, name, i);
             CHECK(check_slice(f, l->b_off, l->b_len, samples / 2, &rng, what) == 0);
         }
     }
     fixture_close(f);
 }
 
-int main(void) {
+/* Every check, on one backend. */
+static void check_backend(const char *backend) {
     fixture f;
+    f.backend = backend;
 
     /* fc with ReLU, then fc */
     nn_begin(&f.spec, "fc", 1, 5, 5, 3);
@@ -162,5 +165,10 @@ int main(void) {
     nn_build(&f.spec, "resnet18", 3, 8, 8, 10, NULL, 0);
     check_network("resnet18", &f, 6, 8, 4);
 
+}
+
+int main(void) {
+    check_backend("dnnl");
+    check_backend("native");
     return test_finish();
 }

@@ -17,7 +17,7 @@
 
 static const char bench_help[] =
     "usage: alrs bench train [--model M] [--dataset D] [--batch N] [--threads N] [--steps N]\n"
-    "                        [--repeats R] [--backend dnnl]\n"
+    "                        [--repeats R] [--backend dnnl|native|auto]\n"
     "Times training steps (forward, backward, Adam) on random images of the data set's\n"
     "shape (fashion-mnist 1x28x28, cifar10 3x32x32; default: cifar10 for resnet18,\n"
     "else fashion-mnist) and prints CSV: one row per repeat, then the median.\n";
@@ -45,7 +45,7 @@ static int setup_open(bench_setup *b, const run_flags *f, int c, int hw) {
     for (size_t i = 0; i < n; i++) b->images[i] = rng_uniform(&rng);
     for (long i = 0; i < f->batch; i++) b->labels[i] = (uint8_t)rng_below(&rng, 10);
     nn_net_config cfg = {(int)f->batch, 1};
-    b->net = nn_net_create_dnnl(&b->spec, cfg, b->params, b->grads, b->state);
+    b->net = nn_net_create(&b->spec, f->backend, cfg, b->params, b->grads, b->state);
     return b->net ? 0 : -1;
 }
 
@@ -76,7 +76,8 @@ static int cmp_double(const void *x, const void *y) {
 static void print_row(const run_flags *f, const char *label, double steps_per_s, double flops,
                       double peak) {
     double gflops = steps_per_s * flops * (double)f->batch * 1e-9;
-    printf("%s,dnnl,%ld,%ld,%.2f,%.1f,%.2f,%.4f%s\n", f->model, f->batch, f->threads, steps_per_s,
+    printf("%s,%s,%ld,%ld,%.2f,%.1f,%.2f,%.4f%s\n", f->model, f->backend, f->batch, f->threads,
+           steps_per_s,
            steps_per_s * (double)f->batch, gflops, gflops / peak, label);
 }
 
@@ -93,6 +94,10 @@ static int bench_train(const run_flags *f, long repeats) {
     printf("# fma_peak_gflops(%ld threads)=%.1f\n# flops_per_image_train=%.0f\n", f->threads, peak,
            nn_flops_train(&b.spec));
     printf("model,backend,batch,threads,steps_per_s,images_per_s,gflops_per_s,peak_fraction\n");
+    char impl[16384];
+    nn_net_describe_impl(b.net, impl, sizeof impl);
+    if (strcmp(f->backend, "dnnl") != 0) /* oneDNN's list is long; the others say what they picked */
+        for (char *line = strtok(impl, "\n"); line; line = strtok(NULL, "\n")) printf("# %s\n", line);
     time_steps(&b, f->steps / 10 + 2); /* warm-up: first touches, primitive caches */
     double rates[64];
     for (long r = 0; r < repeats; r++) {
@@ -121,15 +126,11 @@ int cmd_bench(int argc, char **argv) {
     args a;
     run_flags f;
     long repeats = 3;
-    const char *backend = "dnnl", *dataset = NULL;
+    const char *dataset = NULL;
     if (args_parse(&a, argc - 1, argv + 1) != 0 || args_string(&a, "dataset", &dataset) != 0 ||
         run_flags_parse(&a, &f) != 0 || args_int(&a, "repeats", 1, 64, &repeats) != 0 ||
-        args_string(&a, "backend", &backend) != 0 || args_check_unused(&a) != 0)
+        args_check_unused(&a) != 0)
         return cli_report_error();
-    if (strcmp(backend, "dnnl") != 0) {
-        alrs_fail("--backend %s: unknown backend (this build has dnnl)", backend);
-        return cli_report_error();
-    }
     f.dataset = dataset ? dataset : !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
     if (strcmp(f.dataset, "cifar10") && strcmp(f.dataset, "fashion-mnist") && strcmp(f.dataset, "mnist")) {
         alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",

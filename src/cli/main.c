@@ -8,6 +8,7 @@ static void usage(FILE *out) {
     fputs("usage: alrs <command> [flags]\n"
           "commands:\n"
           "  train   train one child network with a schedule (or a learned controller)\n"
+          "  learn   learn a learning-rate controller with PPO over parallel child runs\n"
           "  bench   measure training throughput (alrs bench train ...)\n"
           "  info    show the CPU, ISA, topology, oneDNN version and threads\n"
           "Run 'alrs <command> --help' for its flags.\n",
@@ -22,11 +23,12 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "learn")) return cmd_learn(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "alrs: unknown command '%s' (expected train, bench or info)\n", cmd);
+    fprintf(stderr, "alrs: unknown command '%s' (expected train, learn, bench or info)\n", cmd);
     return 2;
 }

@@ -18,6 +18,8 @@ const char run_flags_help[] =
     "  --batch N                     images per step (default 128)\n"
     "  --lr X                        initial (base) learning rate (default 1e-3)\n"
     "  --optimizer adam|sgd          (default adam; sgd has momentum 0.9)\n"
+    "  --backend dnnl|native|auto    oneDNN primitives, the handwritten kernels, or per\n"
+    "                                layer the faster of the two (default dnnl)\n"
     "  --eval-every N                validate every N steps (default 10)\n"
     "  --val-size N                  validation images per evaluation (default: all)\n"
     "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
@@ -44,13 +46,14 @@ static int parse_hidden(const char *s, run_flags *f) {
 int run_flags_parse(args *a, run_flags *f) {
     memset(f, 0, sizeof *f);
     f->model = "lenet5", f->dataset = "fashion-mnist", f->data_dir = "";
-    f->optimizer = "adam", f->schedule = "constant", f->out = NULL;
+    f->optimizer = "adam", f->schedule = "constant", f->out = NULL, f->backend = "dnnl";
     f->steps = 1000, f->batch = 128, f->eval_every = 10, f->val_size = 0; /* 0: all */
     f->val_split = 10000, f->eval_batch = 0, f->threads = 0, f->seed = 1, f->split_seed = 0;
     f->lr = 1e-3;
     const char *hidden = NULL;
     if (args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
         args_string(a, "data-dir", &f->data_dir) || args_string(a, "optimizer", &f->optimizer) ||
+        args_string(a, "backend", &f->backend) ||
         args_string(a, "hidden", &hidden) || args_int(a, "steps", 1, 100000000, &f->steps) ||
         args_int(a, "batch", 1, 1000000, &f->batch) ||
         args_int(a, "eval-every", 1, 100000000, &f->eval_every) ||
@@ -62,12 +65,16 @@ int run_flags_parse(args *a, run_flags *f) {
         args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed) ||
         args_double(a, "lr", 1e-12, 1e3, &f->lr))
         return -1;
+    for (int k = 0; k < a->n; k++) f->lr_given |= !strcmp(a->name[k], "lr");
     if (hidden && strcmp(f->model, "mlp") != 0)
         return alrs_fail("--hidden applies to --model mlp only (got --model %s)", f->model);
     if (hidden && parse_hidden(hidden, f) != 0) return -1;
     if (strcmp(f->model, "mlp") && strcmp(f->model, "lenet5") && strcmp(f->model, "resnet18"))
         return alrs_fail("--model %s: unknown model (expected mlp, lenet5 or resnet18)", f->model);
     if (!f->eval_batch) f->eval_batch = child_default_eval_batch(f->model);
+    if (strcmp(f->backend, "dnnl") && strcmp(f->backend, "native") && strcmp(f->backend, "auto"))
+        return alrs_fail("--backend %s: unknown backend (expected native, dnnl or auto)",
+                         f->backend);
     return 0;
 }
 
@@ -76,6 +83,7 @@ child_config run_flags_child(const run_flags *f) {
     memset(&c, 0, sizeof c);
     c.model = f->model;
     c.optimizer = f->optimizer;
+    c.backend = f->backend;
     memcpy(c.hidden, f->hidden, sizeof c.hidden);
     c.n_hidden = f->n_hidden;
     c.batch = (int)f->batch;

@@ -7,10 +7,11 @@
 #include "run/child.h"
 
 typedef struct {
-    const char *model, *dataset, *data_dir, *optimizer, *schedule, *out;
+    const char *model, *dataset, *data_dir, *optimizer, *schedule, *out, *backend;
     long steps, batch, eval_every, val_size, val_split, eval_batch, threads;
     long seed, split_seed;
     double lr;
+    int lr_given; /* --lr was on the command line */
     int hidden[NN_MAX_HIDDEN], n_hidden;
 } run_flags;
 

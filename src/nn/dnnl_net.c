@@ -7,7 +7,10 @@
  * statistics) at the evaluation batch size. oneDNN chooses activation and
  * weight layouts (format "any"); the master weights stay plain (OIHW, O×I) in
  * the flat parameter buffer and are reordered into each primitive's layout
- * before it runs; weight gradients are reordered back. The first layer has no
+ * before it runs (inner products take the plain weights as they are when
+ * oneDNN has a fast kernel for them); weight gradients are reordered back.
+ * A ReLU whose output only max-pools read has its backward applied to the
+ * pools' (smaller) outputs instead. The first layer has no
  * backward-data pass: nobody needs the gradient of the images.
  *
  * A tensor read by two layers (a residual block's input) receives two
@@ -23,7 +26,7 @@
 
 #include "core/error.h"
 #include "nn/loss.h"
-#include "nn/net.h"
+#include "nn/net_impl.h"
 
 #define MAX_ARGS 12
 #define BN_EPSILON 1e-5f
@@ -67,6 +70,7 @@ typedef struct {
 } net_plan;
 
 typedef struct dnnl_net {
+    nn_net base; /* first: the nn_net interface */
     const nn_spec *spec;
     nn_spec spec_copy;
     nn_net_config cfg;
@@ -241,11 +245,39 @@ static dnnl_memory_t tensor_mem(const net_plan *np, int idx) {
     return idx < 0 ? np->input : np->ls[idx].dst;
 }
 
+/* 1 if tensor idx (a layer's output, not the images) is stored as plain nhwc. */
+static int producer_is_nhwc(const net_plan *np, int idx) {
+    if (idx < 0) return 0;
+    const dnnl_memory_desc_t *have = &np->ls[idx].md;
+    if (have->ndims != 4) return 0;
+    dnnl_memory_desc_t nhwc;
+    if (dnnl_memory_desc_init_by_tag(&nhwc, 4, have->dims, dnnl_f32, dnnl_nhwc) != dnnl_success)
+        return 0;
+    return dnnl_memory_desc_equal(have, &nhwc);
+}
+
+/* 1 if only fully connected layers read the images: the images are then
+ * given to oneDNN as a plain N×(C·H·W) matrix (the same bytes as NCHW), so
+ * that the first layer is a plain GEMM whose weights need no reordering. */
+static int images_as_matrix(const nn_spec *s) {
+    int readers = 0;
+    for (int i = 0; i < s->n_layers; i++) {
+        const nn_layer *l = &s->layers[i];
+        if (l->src2 < 0 && l->op == NN_ADD) return 0;
+        if (l->src < 0) {
+            if (l->op != NN_FC) return 0;
+            readers++;
+        }
+    }
+    return readers > 0;
+}
+
 static dnnl_memory_desc_t weights_md(const nn_spec *s, const nn_layer *l, dnnl_format_tag_t tag) {
     int c, h, w;
     src_shape(s, l->src, &c, &h, &w);
-    if (l->op == NN_FC && l->src >= 0 && s->layers[l->src].op == NN_FC) {
-        dnnl_dims_t d = {l->out_c, c}; /* a 2-D source (N×C) takes 2-D weights */
+    if (l->op == NN_FC && ((l->src >= 0 && s->layers[l->src].op == NN_FC) ||
+                           (l->src < 0 && images_as_matrix(s)))) {
+        dnnl_dims_t d = {l->out_c, c * h * w}; /* a 2-D source (N×C) takes 2-D weights */
         return md_tag(2, d, tag == dnnl_format_tag_any ? tag : dnnl_oi);
     }
     if (l->op == NN_FC) {
@@ -286,6 +318,22 @@ static int is_reference_impl(const_dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
     dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl);
     return !impl || !strncmp(impl, "ref", 3);
+}
+
+/* A primitive descriptor when oneDNN has an optimized (non-reference)
+ * kernel for `op_desc`, else NULL (quietly: the caller has a fallback). */
+static dnnl_primitive_desc_t fast_pd_or_null(dnnl_net *net, const void *op_desc,
+                                             const_dnnl_primitive_attr_t attr,
+                                             const_dnnl_primitive_desc_t hint) {
+    dnnl_primitive_desc_t pd;
+    if (dnnl_primitive_desc_create(&pd, op_desc, attr, net->engine, hint) != dnnl_success)
+        return NULL;
+    if (is_reference_impl(pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        return NULL;
+    }
+    keep_pd(net, pd);
+    return pd;
 }
 
 /* 1 if oneDNN has optimized (non-reference) forward, backward-weights and,
@@ -332,12 +380,17 @@ static int conv_layouts_fast(dnnl_net *net, const nn_layer *l, int batch, int tr
  * kernels only for nhwc or plain layouts. Reorders bridge any mismatch with
  * the neighbouring layers. */
 static void conv_layouts(dnnl_net *net, const nn_layer *l, int batch, int training,
-                         dnnl_format_tag_t *src_tag, dnnl_format_tag_t *dst_tag) {
+                         int src_is_nhwc, dnnl_format_tag_t *src_tag, dnnl_format_tag_t *dst_tag) {
     static const dnnl_format_tag_t pairs[][2] = {{dnnl_format_tag_any, dnnl_nChw16c},
                                                  {dnnl_nhwc, dnnl_nhwc},
                                                  {dnnl_nchw, dnnl_nchw}};
-    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
-        if (conv_layouts_fast(net, l, batch, training, pairs[k][0], pairs[k][1])) {
+    /* a producer already in nhwc: staying in nhwc saves a reorder each way
+     * (and the nhwc kernels are as fast as the blocked ones for such layers) */
+    static const int order_default[] = {0, 1, 2}, order_nhwc[] = {1, 0, 2};
+    const int *order = src_is_nhwc ? order_nhwc : order_default;
+    for (size_t o = 0; o < sizeof pairs / sizeof pairs[0]; o++)
+        if (conv_layouts_fast(net, l, batch, training, pairs[order[o]][0], pairs[order[o]][1])) {
+            size_t k = (size_t)order[o];
             *src_tag = pairs[k][0], *dst_tag = pairs[k][1];
             return;
         }
@@ -378,10 +431,13 @@ static int build_weighted_fwd(dnnl_net *net, net_plan *np, int i) {
     src_shape(net->spec, l->src, &c, &h, &w);
     /* a convolution picks its layouts; an inner product reads its producer's */
     dnnl_format_tag_t src_tag = dnnl_format_tag_any, dst_tag = dnnl_format_tag_any;
-    if (l->op == NN_CONV) conv_layouts(net, l, np->batch, np->training, &src_tag, &dst_tag);
+    if (l->op == NN_CONV)
+        conv_layouts(net, l, np->batch, np->training, producer_is_nhwc(np, l->src), &src_tag,
+                     &dst_tag);
     ls->src_tag = src_tag;
     dnnl_dims_t sdims = {np->batch, c, h, w};
-    dnnl_memory_desc_t src_md = l->src >= 0 && l->op == NN_FC ? *tensor_md(np, l->src)
+    int fc_plain_src = l->op == NN_FC && (l->src >= 0 || images_as_matrix(net->spec));
+    dnnl_memory_desc_t src_md = fc_plain_src ? *tensor_md(np, l->src)
                                                               : md_tag(4, sdims, src_tag);
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any);
     dnnl_memory_desc_t bmd = vector_md(l->out_c);
@@ -403,9 +459,17 @@ static int build_weighted_fwd(dnnl_net *net, net_plan *np, int i) {
                                            l->has_bias ? &bmd : NULL, &dmd, strides, pad, pad);
         ls->fwd_pd = make_pd(net, &d, attr, NULL, "convolution forward", i);
     } else {
+        /* Plain weights first: the GEMM kernels read the master copy as it
+         * is, which saves a weight reorder per step each way (the blocked
+         * brgemm kernels are no faster at these sizes). */
         dnnl_inner_product_desc_t d;
-        dnnl_inner_product_forward_desc_init(&d, prop, &src_md, &wmd, &bmd, &dmd);
-        ls->fwd_pd = make_pd(net, &d, attr, NULL, "inner product forward", i);
+        dnnl_memory_desc_t wplain = weights_md(net->spec, l, dnnl_oihw);
+        dnnl_inner_product_forward_desc_init(&d, prop, &src_md, &wplain, &bmd, &dmd);
+        ls->fwd_pd = fast_pd_or_null(net, &d, attr, NULL);
+        if (!ls->fwd_pd) {
+            dnnl_inner_product_forward_desc_init(&d, prop, &src_md, &wmd, &bmd, &dmd);
+            ls->fwd_pd = make_pd(net, &d, attr, NULL, "inner product forward", i);
+        }
     }
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (!ls->fwd_pd) return -1;
@@ -551,8 +615,29 @@ static int finish_contribution(dnnl_net *net, net_plan *np, int t, int accumulat
     return 0;
 }
 
+/* A ReLU fused into a forward primitive whose output only max-pools read:
+ * its backward can run after the pools' instead, on their (4x smaller)
+ * outputs. Exact, not an approximation: the pool routes the gradient to the
+ * window's maximum m of relu(x) (argmax kept in the workspace), and the ReLU
+ * zeroes it iff m == 0; the pool's output is m itself, so zeroing the pooled
+ * gradient where the pooled output is 0 gives the same numbers. */
+static int relu_deferred_to_pools(const nn_spec *s, int t) {
+    const nn_layer *l = &s->layers[t];
+    if (!l->relu || (l->op != NN_CONV && l->op != NN_FC && l->op != NN_ADD)) return 0;
+    int pools = 0;
+    for (int j = t + 1; j < s->n_layers; j++) {
+        const nn_layer *c = &s->layers[j];
+        if (c->src2 == t) return 0;
+        if (c->src != t) continue;
+        if (c->op != NN_MAXPOOL || c->relu) return 0;
+        pools++;
+    }
+    return pools > 0;
+}
+
 /* ReLU fused into a forward primitive: its backward runs in place on the
- * output gradient, using the (post-ReLU) output. */
+ * output gradient, using the (post-ReLU) output. Also used with a max-pool's
+ * output and gradient for a ReLU deferred to the pool (see above). */
 static int build_relu_bwd(dnnl_net *net, net_plan *np, int i) {
     layer_state *ls = &np->ls[i];
     dnnl_eltwise_desc_t d;
@@ -576,6 +661,35 @@ static int mem_has_md(dnnl_memory_t m, const dnnl_memory_desc_t *md) {
     return dnnl_memory_desc_equal(have, md);
 }
 
+/* Backward-data of a convolution with few input channels (at most 8, not a
+ * multiple of 16): oneDNN's AVX-512 kernels vectorize over input channels
+ * and pad them to 16, its 8-blocked (AVX2) kernels waste less (LeNet's
+ * conv2, 6 input channels: 1.13 against 1.40 ms at batch 128). NULL when
+ * that does not apply or only a reference kernel exists; the caller then
+ * takes the layouts the forward pass chose. Reorders bridge the layouts. */
+static dnnl_primitive_desc_t conv_bwd_data_8c(dnnl_net *net, net_plan *np, int i) {
+    const nn_layer *l = &net->spec->layers[i];
+    int c, h, w;
+    src_shape(net->spec, l->src, &c, &h, &w);
+    if (c > 8 || c % 16 == 0) return NULL;
+    dnnl_dims_t sd = {np->batch, c, h, w}, dd = {np->batch, l->out_c, l->h, l->w};
+    dnnl_memory_desc_t src = md_tag(4, sd, dnnl_nChw8c), dst = md_tag(4, dd, dnnl_nChw8c);
+    dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any);
+    dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
+    dnnl_convolution_desc_t d;
+    dnnl_primitive_desc_t pd;
+    if (dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src, &wmd, &dst,
+                                                 strides, pad, pad) != dnnl_success ||
+        dnnl_primitive_desc_create(&pd, &d, NULL, net->engine, np->ls[i].fwd_pd) != dnnl_success)
+        return NULL;
+    if (is_reference_impl(pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        return NULL;
+    }
+    keep_pd(net, pd);
+    return pd;
+}
+
 /* Backward primitives choose their own source layouts ("any"): the layer's
  * forward source is reused when the layouts agree, else reordered. */
 static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
@@ -587,6 +701,7 @@ static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
     dnnl_memory_desc_t src_any = l->op == NN_FC ? *pd_md(ls->fwd_pd, dnnl_query_src_md)
                                                 : md_tag(4, sdims, ls->src_tag);
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any);
+    dnnl_memory_desc_t wplain = weights_md(net->spec, l, dnnl_oihw); /* inner product: tried first */
     dnnl_memory_desc_t bmd = vector_md(l->out_c);
     dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
 
@@ -600,8 +715,12 @@ static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
         wpd = make_pd(net, &d, NULL, ls->fwd_pd, "convolution backward-weights", i);
     } else {
         dnnl_inner_product_desc_t d;
-        dnnl_inner_product_backward_weights_desc_init(&d, &src_any, &wmd, &bmd, &ls->md);
-        wpd = make_pd(net, &d, NULL, ls->fwd_pd, "inner product backward-weights", i);
+        dnnl_inner_product_backward_weights_desc_init(&d, &src_any, &wplain, &bmd, &ls->md);
+        wpd = fast_pd_or_null(net, &d, NULL, ls->fwd_pd);
+        if (!wpd) {
+            dnnl_inner_product_backward_weights_desc_init(&d, &src_any, &wmd, &bmd, &ls->md);
+            wpd = make_pd(net, &d, NULL, ls->fwd_pd, "inner product backward-weights", i);
+        }
     }
     if (!wpd) return -1;
     const dnnl_memory_desc_t *want_src = pd_md(wpd, dnnl_query_src_md);
@@ -622,15 +741,28 @@ static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
     int acc;
     dnnl_memory_t target = diff_target(np, l->src, &acc);
     dnnl_primitive_desc_t dpd;
+    dnnl_memory_t diff_dst = ls->diff;
     if (l->op == NN_CONV) {
-        dnnl_convolution_desc_t d;
-        dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src_any, &wmd,
-                                                 &ls->md, strides, pad, pad);
-        dpd = make_pd(net, &d, NULL, ls->fwd_pd, "convolution backward-data", i);
+        dpd = conv_bwd_data_8c(net, np, i);
+        if (dpd) {
+            /* its output gradient in the 8-blocked layout too */
+            const dnnl_memory_desc_t *want = pd_md(dpd, dnnl_query_diff_dst_md);
+            diff_dst = in_layout(net, &np->backward, ls->diff, want, 1, i, &err);
+            if (err) return -1;
+        } else {
+            dnnl_convolution_desc_t d;
+            dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src_any, &wmd,
+                                                     &ls->md, strides, pad, pad);
+            dpd = make_pd(net, &d, NULL, ls->fwd_pd, "convolution backward-data", i);
+        }
     } else {
         dnnl_inner_product_desc_t d;
-        dnnl_inner_product_backward_data_desc_init(&d, &src_any, &wmd, &ls->md);
-        dpd = make_pd(net, &d, NULL, ls->fwd_pd, "inner product backward-data", i);
+        dnnl_inner_product_backward_data_desc_init(&d, &src_any, &wplain, &ls->md);
+        dpd = fast_pd_or_null(net, &d, NULL, ls->fwd_pd);
+        if (!dpd) {
+            dnnl_inner_product_backward_data_desc_init(&d, &src_any, &wmd, &ls->md);
+            dpd = make_pd(net, &d, NULL, ls->fwd_pd, "inner product backward-data", i);
+        }
     }
     if (!dpd) return -1;
     ls->w_bwd = in_layout(net, &np->backward, ls->w_user, pd_md(dpd, dnnl_query_weights_md), 1, i,
@@ -640,7 +772,7 @@ static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
      * into the producer's layout when they differ */
     const dnnl_memory_desc_t *want_diff = pd_md(dpd, dnnl_query_diff_src_md);
     dnnl_memory_t diff_src = mem_has_md(target, want_diff) ? target : new_memory(net, want_diff, NULL);
-    dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, ls->diff}, {DNNL_ARG_WEIGHTS, ls->w_bwd},
+    dnnl_exec_arg_t dargs[3] = {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, ls->w_bwd},
                                 {DNNL_ARG_DIFF_SRC, diff_src}};
     plan_prim(net, &np->backward, dpd, 3, dargs);
     if (diff_src != target && plan_reorder(net, &np->backward, diff_src, target, i) != 0) return -1;
@@ -707,7 +839,9 @@ static int build_plan(dnnl_net *net, net_plan *np, int batch, int training) {
     np->training = training;
     np->ls = alrs_calloc((size_t)s->n_layers, sizeof *np->ls);
     dnnl_dims_t in_dims = {batch, s->in_c, s->in_h, s->in_w};
-    dnnl_memory_desc_t in_md = md_tag(4, in_dims, dnnl_nchw);
+    dnnl_dims_t in_flat = {batch, (dnnl_dim_t)s->in_c * s->in_h * s->in_w};
+    dnnl_memory_desc_t in_md = images_as_matrix(s) ? md_tag(2, in_flat, dnnl_nc)
+                                                   : md_tag(4, in_dims, dnnl_nchw);
     np->input = new_memory(net, &in_md, net->eval_images); /* handle replaced per call */
     for (int i = 0; i < s->n_layers; i++) {
         const nn_layer *l = &s->layers[i];
@@ -733,7 +867,10 @@ static int build_plan(dnnl_net *net, net_plan *np, int batch, int training) {
     for (int i = s->n_layers - 1; i >= 0; i--) {
         const nn_layer *l = &s->layers[i];
         int rc = 0;
-        if (l->relu && l->op != NN_BATCHNORM) rc = build_relu_bwd(net, np, i);
+        if (l->relu && l->op != NN_BATCHNORM && !relu_deferred_to_pools(s, i))
+            rc = build_relu_bwd(net, np, i);
+        if (l->op == NN_MAXPOOL && l->src >= 0 && relu_deferred_to_pools(s, l->src))
+            rc = build_relu_bwd(net, np, i);
         if (rc == 0) {
             switch (l->op) {
             case NN_CONV:
@@ -749,23 +886,18 @@ static int build_plan(dnnl_net *net, net_plan *np, int batch, int training) {
     return 0;
 }
 
+static void dnnl_free(nn_net *opaque);
+static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t *labels);
+static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
+                          double *mean_loss, double *accuracy, float *probs);
+static void dnnl_describe(const nn_net *opaque, char *buf, int size);
+static const nn_net_ops dnnl_ops = {dnnl_train_step, dnnl_evaluate, dnnl_free, dnnl_describe};
+
 nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state) {
-    if (cfg.train_batch < 1 || cfg.eval_batch < 1)
-        return alrs_fail("batch sizes must be positive (train %d, eval %d)", cfg.train_batch,
-                         cfg.eval_batch), NULL;
-    const nn_layer *last = &spec->layers[spec->n_layers - 1];
-    if (spec->n_layers == 0 || last->op != NN_FC || last->relu)
-        return alrs_fail("%s: the network must end in a fully connected layer without ReLU",
-                         spec->model), NULL;
-    for (int i = 0; i + 1 < spec->n_layers; i++) {
-        int used = 0;
-        for (int j = i + 1; j < spec->n_layers; j++)
-            used |= spec->layers[j].src == i || spec->layers[j].src2 == i;
-        if (!used)
-            return alrs_fail("%s: the output of layer %d is never used", spec->model, i), NULL;
-    }
+    if (nn_net_check(spec, cfg) != 0) return NULL;
     dnnl_net *net = alrs_calloc(1, sizeof *net);
+    net->base.ops = &dnnl_ops;
     net->spec_copy = *spec;
     net->spec = &net->spec_copy;
     net->cfg = cfg;
@@ -776,15 +908,15 @@ nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params
     if (dnnl_engine_create(&net->engine, dnnl_cpu, 0) != dnnl_success ||
         dnnl_stream_create(&net->stream, net->engine, dnnl_stream_default_flags) != dnnl_success) {
         alrs_fail("oneDNN: cannot create a CPU engine and stream");
-        nn_net_free((nn_net *)net);
+        dnnl_free(&net->base);
         return NULL;
     }
     if (build_plan(net, &net->train, cfg.train_batch, 1) != 0 ||
         build_plan(net, &net->eval, cfg.eval_batch, 0) != 0) {
-        nn_net_free((nn_net *)net);
+        dnnl_free(&net->base);
         return NULL;
     }
-    return (nn_net *)net;
+    return &net->base;
 }
 
 static void free_plan(net_plan *np) {
@@ -793,7 +925,7 @@ static void free_plan(net_plan *np) {
     free(np->backward.ops);
 }
 
-void nn_net_free(nn_net *opaque) {
+static void dnnl_free(nn_net *opaque) {
     dnnl_net *net = (dnnl_net *)opaque;
     if (!net) return;
     for (int i = 0; i < net->n_prims; i++) dnnl_primitive_destroy(net->prims[i]);
@@ -819,7 +951,7 @@ static float *logits_of(const net_plan *np, int n_layers, int diff) {
     return p;
 }
 
-double nn_net_train_step(nn_net *opaque, const float *images, const uint8_t *labels) {
+static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t *labels) {
     dnnl_net *net = (dnnl_net *)opaque;
     net_plan *np = &net->train;
     int n = np->batch, layers = net->spec->n_layers;
@@ -831,7 +963,7 @@ double nn_net_train_step(nn_net *opaque, const float *images, const uint8_t *lab
     return loss / n;
 }
 
-void nn_net_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
+static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
                      double *mean_loss, double *accuracy, float *probs) {
     dnnl_net *net = (dnnl_net *)opaque;
     net_plan *np = &net->eval;
@@ -858,7 +990,7 @@ void nn_net_evaluate(nn_net *opaque, const float *images, const uint8_t *labels,
     *accuracy = n > 0 ? (double)hits / n : 0.0;
 }
 
-void nn_net_describe_impl(const nn_net *opaque, char *buf, int size) {
+static void dnnl_describe(const nn_net *opaque, char *buf, int size) {
     const dnnl_net *net = (const dnnl_net *)opaque;
     snprintf(buf, (size_t)size, "%s", net->impl);
 }

@@ -42,7 +42,8 @@ int child_run_create(child_run *r, const child_config *cfg, const dataset *data)
     nn_init_params(&r->spec, r->params, r->state, &init);
     int eval_batch = cfg->eval_batch < cfg->val_size ? cfg->eval_batch : cfg->val_size;
     nn_net_config nc = {cfg->batch, eval_batch};
-    r->net = nn_net_create_dnnl(&r->spec, nc, r->params, r->grads, r->state);
+    r->net = nn_net_create(&r->spec, cfg->backend ? cfg->backend : "dnnl", nc, r->params,
+                           r->grads, r->state);
     if (!r->net) {
         child_run_free(r);
         return -1;
@@ -78,14 +79,32 @@ double child_run_step(child_run *r, double lr) {
 }
 
 void child_run_validate(child_run *r, double *loss, double *acc) {
+    child_run_validate_probs(r, loss, acc, NULL);
+}
+
+/* probs may be NULL (child_run_validate). */
+void child_run_validate_probs(child_run *r, double *loss, double *acc, float *probs) {
     const data_split *v = &r->data->val;
-    nn_net_evaluate(r->net, v->images, v->labels, r->cfg.val_size, loss, acc, NULL);
+    nn_net_evaluate(r->net, v->images, v->labels, r->cfg.val_size, loss, acc, probs);
     if (*loss < r->best_val_loss) {
         r->best_val_loss = *loss;
         r->best_step = r->step;
         memcpy(r->best_params, r->params, sizeof(float) * r->spec.n_params);
         memcpy(r->best_state, r->state, sizeof(float) * (r->spec.n_state + 1));
     }
+}
+
+void child_run_reset(child_run *r, uint64_t seed) {
+    r->cfg.seed = seed;
+    /* the same streams, in the same order, as child_run_create */
+    rng_stream init = rng_make(seed, 0);
+    nn_init_params(&r->spec, r->params, r->state, &init);
+    optimizer_reset(&r->opt);
+    batcher_free(&r->batches);
+    batcher_init(&r->batches, &r->data->train, r->cfg.batch, rng_make(seed, 1));
+    r->step = 0;
+    r->best_val_loss = INFINITY;
+    r->best_step = -1;
 }
 
 /* Swaps the live and best buffers' contents (the net reads the live ones). */

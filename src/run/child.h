@@ -19,6 +19,7 @@
 typedef struct {
     const char *model;     /* mlp, lenet5, resnet18 */
     const char *optimizer; /* adam, sgd */
+    const char *backend;   /* dnnl, native, auto (nn/net.h) */
     int hidden[NN_MAX_HIDDEN], n_hidden;
     int batch, eval_batch, val_size;
     uint64_t seed; /* initial weights and batch order */
@@ -50,6 +51,18 @@ double child_run_step(child_run *r, double lr);
 /* Validation loss and accuracy; remembers the parameters if the loss is the
  * best so far. */
 void child_run_validate(child_run *r, double *loss, double *acc);
+/* As child_run_validate, and (unless probs is NULL) writes the softmax
+ * probabilities of the validation subset into probs [val_size][classes]: row
+ * i is validation image i, so two calls give the predictions of the same
+ * images in the same order. */
+void child_run_validate_probs(child_run *r, double *loss, double *acc, float *probs);
+/* Starts a new run on the same network, data and buffers (nothing is
+ * reallocated but the batcher's order array): weights and batchnorm running
+ * statistics drawn again from stream 0 of `seed`, the batch order from stream
+ * 1, the optimizer's moments and step count zeroed, the step count at 0 and
+ * the best-validation snapshot cleared; cfg.seed becomes `seed`. The run then
+ * behaves exactly as one made by child_run_create with that seed. */
+void child_run_reset(child_run *r, uint64_t seed);
 /* Test loss and accuracy of the current parameters, or of the best-validation
  * ones when `at_best` (falls back to current if no validation ran). */
 void child_run_test(child_run *r, int at_best, double *loss, double *acc);

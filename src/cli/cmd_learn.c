@@ -1,0 +1,254 @@
+/* alrs learn: trains a controller with PPO over batches of child runs. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/commands.h"
+#include "cli/learn_flags.h"
+#include "core/error.h"
+#include "core/fileio.h"
+#include "core/timer.h"
+#include "rl/checkpoint.h"
+#include "run/rollouts.h"
+
+static const char learn_help[] =
+    "usage: alrs learn --out DIR [flags]\n"
+    "Learns a learning-rate controller with PPO: each update runs --envs child runs\n"
+    "(episodes) at once on pinned thread teams, then one PPO update. Writes DIR/\n"
+    "controller.bin (after every update), episodes.csv, updates.csv, config.txt and\n"
+    "traces/episode-N.csv for chosen episodes.\n";
+
+/* Everything a learn run writes, kept in memory and rewritten atomically
+ * after each update (the files are small). */
+typedef struct {
+    const learn_flags *f;
+    char *episodes, *updates;
+    size_t episodes_len, updates_len;
+    FILE *episodes_f, *updates_f;
+    long episode_count, update;
+    double update_return_sum, update_final_sum;
+    int update_episodes;
+    double start;
+} learn_log;
+
+static int write_text(const char *dir, const char *name, const char *text, size_t len) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    atomic_file a;
+    if (atomic_open(&a, path) != 0) return -1;
+    fwrite(text, 1, len, a.f);
+    return atomic_commit(&a);
+}
+
+/* Field `col` (0-based) of a CSV line as a number. */
+static long csv_field(const char *line, int col) {
+    for (int k = 0; k < col && line; k++) {
+        line = strchr(line, ',');
+        if (line) line++;
+    }
+    return line ? strtol(line, NULL, 10) : -1;
+}
+
+/* Reads an existing CSV on --resume, keeping the header and the rows of
+ * updates before `done` (a run killed between writing the CSVs and the
+ * checkpoint would otherwise repeat rows). */
+static void load_rows(FILE *into, const char *dir, const char *name, int update_col, long done,
+                      long *rows) {
+    char path[4200], line[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    int header = 1;
+    while (fgets(line, sizeof line, f)) {
+        if (header || csv_field(line, update_col) < done) {
+            fputs(line, into);
+            *rows += !header;
+        }
+        header = 0;
+    }
+    fclose(f);
+}
+
+static void write_trace(const learn_log *log, const lr_env_episode *ep, long number) {
+    char name[64];
+    snprintf(name, sizeof name, "traces/episode-%06ld.csv", number);
+    char *text;
+    size_t len;
+    FILE *m = open_memstream(&text, &len);
+    fprintf(m, "agent_step,child_step,lr,val_loss\n");
+    for (int t = 0; t < ep->agent_steps; t++)
+        fprintf(m, "%d,%ld,%.9g,%.6f\n", t + 1, (long)(t + 1) * log->f->action_every, ep->lr[t],
+                ep->val_loss[t]);
+    fclose(m);
+    if (write_text(log->f->run.out, name, text, len) != 0)
+        fprintf(stderr, "alrs: warning: %s\n", alrs_error());
+    free(text);
+}
+
+static void on_episode(void *ctx, int env, const lr_env_episode *ep, int complete) {
+    learn_log *log = ctx;
+    long number = log->episode_count++;
+    fprintf(log->episodes_f, "%ld,%d,%.9g,%.6f,%.6f,%.6f,%d,%.3f,%ld,%d,%d\n", number, env,
+            ep->initial_lr, ep->total_reward, ep->final_val_loss, ep->best_val_loss, ep->diverged,
+            ep->wall_s, log->update, ep->agent_steps, complete);
+    log->update_return_sum += ep->total_reward;
+    log->update_final_sum += ep->final_val_loss;
+    log->update_episodes++;
+    int every = log->f->trace_every;
+    if (env == 0 && complete && every > 0 && log->update % every == 0) write_trace(log, ep, number);
+}
+
+static int save_all(learn_log *log, const controller *c) {
+    char path[4200];
+    fflush(log->episodes_f);
+    fflush(log->updates_f);
+    if (write_text(log->f->run.out, "episodes.csv", log->episodes, log->episodes_len) != 0 ||
+        write_text(log->f->run.out, "updates.csv", log->updates, log->updates_len) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s/controller.bin", log->f->run.out);
+    return checkpoint_save(c, path);
+}
+
+static void log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s,
+                       const rollout_engine *eng) {
+    double mean_return = log->update_return_sum / (log->update_episodes ? log->update_episodes : 1);
+    double mean_final = log->update_final_sum / (log->update_episodes ? log->update_episodes : 1);
+    fprintf(log->updates_f, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.3f,%.4f,%.6f,%.6f\n",
+            log->update, log->update_episodes, st->policy_loss, st->value_loss, st->entropy,
+            st->approx_kl, st->clip_frac, st->explained_var, st->grad_norm, collect_s, update_s,
+            mean_return, mean_final);
+    double hours = (alrs_now() - log->start) / 3600.0;
+    fprintf(stderr, "update %ld/%ld  return %.3f  final val loss %.4f  %.0f episodes/h  "
+                    "(ppo %.2f%% of the time)\n",
+            log->update + 1, log->f->updates, mean_return, mean_final,
+            eng->envs / (collect_s / 3600.0), 100.0 * update_s / (collect_s + update_s));
+    (void)hours;
+    log->update_return_sum = log->update_final_sum = 0;
+    log->update_episodes = 0;
+}
+
+static int open_logs(learn_log *log, const learn_flags *f, long done) {
+    memset(log, 0, sizeof *log);
+    log->f = f;
+    log->episodes_f = open_memstream(&log->episodes, &log->episodes_len);
+    log->updates_f = open_memstream(&log->updates, &log->updates_len);
+    if (done > 0) {
+        load_rows(log->episodes_f, f->run.out, "episodes.csv", 8, done, &log->episode_count);
+        long ignored = 0;
+        load_rows(log->updates_f, f->run.out, "updates.csv", 0, done, &ignored);
+    } else {
+        fprintf(log->episodes_f, "episode,env,initial_lr,return,final_val_loss,best_val_loss,"
+                                 "diverged,wall_s,update,agent_steps,complete\n");
+        fprintf(log->updates_f, "update,episodes,policy_loss,value_loss,entropy,approx_kl,"
+                                "clip_frac,explained_var,grad_norm,collect_s,update_s,"
+                                "mean_return,mean_final_val_loss\n");
+    }
+    log->update = done;
+    log->start = alrs_now();
+    return 0;
+}
+
+static void close_logs(learn_log *log) {
+    if (log->episodes_f) fclose(log->episodes_f);
+    if (log->updates_f) fclose(log->updates_f);
+    free(log->episodes);
+    free(log->updates);
+}
+
+/* A fresh controller, or the one in DIR/controller.bin with --resume. */
+static int controller_start(controller *c, const learn_flags *f, const ppo_config *ppo) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/controller.bin", f->run.out);
+    if (f->resume) {
+        if (checkpoint_load(c, path) != 0) return -1;
+        if (c->pol.cfg.kind != f->env.action || c->pol.cfg.obs_size != LR_ENV_OBS)
+            return alrs_fail("%s: the controller was learned with other actions or features",
+                             path);
+        return reward_scaler_set_envs(&c->rewards, (int)f->envs);
+    }
+    policy_config pc = policy_config_default(LR_ENV_OBS, f->env.action);
+    pc.delta = f->env.delta;
+    rng_stream init = rng_make((uint64_t)f->run.seed, 0xc0);
+    return controller_init(c, &pc, (int)f->envs, ppo->gamma, &init);
+}
+
+static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, learn_log *log) {
+    rollout buf;
+    if (rollout_init(&buf, eng->steps, eng->envs, LR_ENV_OBS) != 0) return -1;
+    int rc = 0;
+    for (long u = c->updates; u < f->updates && rc == 0; u++) {
+        log->update = u;
+        rollout_engine_collect(eng, c, &f->ppo, &buf, (uint64_t)f->run.seed, u, on_episode, log);
+        double t0 = alrs_now();
+        rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
+        ppo_stats st;
+        rc = controller_update(c, &f->ppo, &buf, &shuffle, &st);
+        double update_s = alrs_now() - t0;
+        if (rc == 0) {
+            log_update(log, &st, eng->collect_s, update_s, eng);
+            rc = save_all(log, c);
+        }
+    }
+    rollout_free(&buf);
+    return rc;
+}
+
+static int run_learn(const learn_flags *f) {
+    dataset data;
+    if (dataset_load(&data, f->run.dataset, f->run.data_dir, (int)f->run.val_split,
+                     (uint64_t)f->run.split_seed) != 0)
+        return -1;
+    learn_flags lf = *f;
+    if (!lf.run.val_size) lf.run.val_size = data.val.n;
+    lf.env.child = run_flags_child(&lf.run);
+    int rc = -1, dir_made = 0;
+    output_dir out;
+    controller c;
+    memset(&c, 0, sizeof c);
+    learn_log log;
+    memset(&log, 0, sizeof log);
+    rollout_engine eng;
+    if (lr_env_config_check(&lf.env) != 0 ||
+        rollout_engine_create(&eng, &lf.env, &data, (int)lf.envs, (int)lf.threads_per_env,
+                              (int)lf.concurrency) != 0) {
+        dataset_free(&data);
+        return -1;
+    }
+    if (!lf.resume) {
+        if (make_output_dir(&out, lf.run.out) != 0) goto done;
+        dir_made = 1;
+        char traces[4200];
+        snprintf(traces, sizeof traces, "%s/traces", out.path);
+        mkdir(traces, 0777);
+    }
+    if (controller_start(&c, &lf, &lf.ppo) != 0) goto done;
+    if (!lf.resume && learn_flags_write_config(&lf) != 0) goto done;
+    open_logs(&log, &lf, c.updates);
+    if (c.updates >= lf.updates) fprintf(stderr, "alrs: nothing to do: %ld updates done\n", c.updates);
+    rc = learn_loop(&eng, &c, &lf, &log);
+done:
+    if (rc != 0 && dir_made) remove_output_dir(&out);
+    close_logs(&log);
+    controller_free(&c);
+    rollout_engine_free(&eng);
+    dataset_free(&data);
+    return rc;
+}
+
+int cmd_learn(int argc, char **argv) {
+    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+        printf("%s%s%s", learn_help, learn_flags_help, run_flags_help);
+        return 0;
+    }
+    args a;
+    learn_flags f;
+    if (args_parse(&a, argc, argv) != 0 || learn_flags_parse(&a, &f) != 0 ||
+        args_check_unused(&a) != 0)
+        return cli_report_error();
+    omp_set_max_active_levels(2);
+    return run_learn(&f) == 0 ? 0 : cli_report_error();
+}

@@ -1,0 +1,24 @@
+/* The flags of alrs learn (and alrs bench rollout): the child-run flags, the
+ * environment's, the rollout engine's and PPO's. */
+#ifndef ALRS_CLI_LEARN_FLAGS_H
+#define ALRS_CLI_LEARN_FLAGS_H
+
+#include "cli/run_flags.h"
+#include "env/lr_env.h"
+#include "rl/ppo.h"
+
+typedef struct {
+    run_flags run;
+    lr_env_config env;
+    ppo_config ppo;
+    long episodes, updates, envs, threads_per_env, concurrency, action_every, trace_every;
+    int resume;
+} learn_flags;
+
+extern const char learn_flags_help[];
+/* -1 with a message naming the flag on a bad value. */
+int learn_flags_parse(args *a, learn_flags *f);
+/* DIR/config.txt: every value resolved and the command that repeats the run. */
+int learn_flags_write_config(const learn_flags *f);
+
+#endif

@@ -1,0 +1,184 @@
+/* The learning-rate environment: one episode is one child training run.
+ *
+ * Every `action_every` child steps the agent picks an action; the environment
+ * turns it into a factor (policy_lr_factor), multiplies the learning rate by
+ * it, applies the optional relative noise and the bounds, trains
+ * `action_every` steps at that rate, validates (inference mode, the first
+ * val_size images of the validation split), and returns the observation and
+ * the reward. The test split is never touched here: reports call
+ * child_run_test(&env->child, 1, ...) after an episode, before the next reset.
+ *
+ * Episode t of a run seeded `seed` draws everything from streams of
+ *     episode seed  s = first number of rng_make(seed, t)
+ *     stream 0 of s: initial weights        stream 1 of s: batch order
+ *     stream 2 of s: initial rate           stream 3 of s: rate noise
+ * so an episode is the same whatever thread runs it and whatever ran before;
+ * a fixed initial rate or zero noise leaves the other streams unchanged. The
+ * child_config's own seed is not used.
+ *
+ * Observation (LR_ENV_OBS doubles, raw; the controller normalises them).
+ * log(x) below means log(max(x, 1e-10)), so that every feature is finite:
+ *   [0] LR_OBS_TRAIN_LOSS   log of the mean training loss of the last
+ *                           action_every steps. At reset (no training yet):
+ *                           log of the fresh network's validation loss.
+ *   [1] LR_OBS_VAL_LOSS     log of the validation loss.
+ *   [2] LR_OBS_PRED_VAR     EMA (decay 0.8) of log(Var(P) + 1e-10), P the
+ *                           val_size x classes softmax probabilities, the
+ *                           variance taken over all val_size*classes entries
+ *                           (np.var of the authors' code). At reset the EMA
+ *                           starts at the fresh network's value.
+ *   [3] LR_OBS_PRED_CHANGE  EMA (decay 0.8) of log(Var(P_t - P_{t-1}) + 1e-10):
+ *                           the change of the same images' probabilities (same
+ *                           order) since the previous agent step. At reset
+ *                           there is no previous prediction: the feature is
+ *                           log(1e-10) (no change yet), and the EMA starts at
+ *                           the first real value, after agent step 1.
+ *   [4] LR_OBS_W_MEAN       mean of the output layer's weights (not its bias).
+ *   [5] LR_OBS_W_LOGVAR     log(Var(output layer's weights) + 1e-10).
+ *   [6] LR_OBS_LOG_LR       log of the current learning rate: the rate the
+ *                           last action_every steps used (at reset, the
+ *                           initial rate), which the next action scales.
+ *
+ * Reward (per agent step), by lr_env_config.reward:
+ *   LR_REWARD_VAL_LOSS  -validation loss (the paper; its code adds 2).
+ *   LR_REWARD_LOG_DELTA log(previous val loss) - log(val loss): positive when
+ *                       the loss falls; the return telescopes to
+ *                       log(val loss at reset) - log(final val loss).
+ *   LR_REWARD_FINAL     0, and -final validation loss at the last step.
+ *
+ * Divergence: a training loss (any single step) or validation loss that is
+ * NaN, infinite or above `diverge_loss` (default 1e3) ends the episode at
+ * once: terminated = 1, and the episode's stats say diverged. The penalty is
+ * the reward the episode would still have earned had the network sat at
+ * validation loss `penalty_loss` (default 5, about twice ln 10, the loss of a
+ * uniform guess over 10 classes) from this agent step to the last one:
+ *   VAL_LOSS   -penalty_loss * (agent steps left, this one included)
+ *   LOG_DELTA  log(previous val loss) - log(penalty_loss)
+ *   FINAL      -penalty_loss
+ * A flat penalty (say -10) would pay an agent to diverge early: 95 further
+ * steps at -0.3 each cost more than -10. With this penalty, diverging never
+ * beats finishing the episode at any validation loss below penalty_loss. The
+ * observation returned with a diverged step is the previous one with both
+ * loss features set to log(diverge_loss) and the rate feature updated: finite,
+ * and never bootstrapped from (the step is terminated). */
+#ifndef ALRS_ENV_LR_ENV_H
+#define ALRS_ENV_LR_ENV_H
+
+#include <stdint.h>
+
+#include "core/rng.h"
+#include "data/dataset.h"
+#include "rl/policy.h"
+#include "run/child.h"
+
+#define LR_ENV_OBS 7
+enum {
+    LR_OBS_TRAIN_LOSS = 0,
+    LR_OBS_VAL_LOSS = 1,
+    LR_OBS_PRED_VAR = 2,
+    LR_OBS_PRED_CHANGE = 3,
+    LR_OBS_W_MEAN = 4,
+    LR_OBS_W_LOGVAR = 5,
+    LR_OBS_LOG_LR = 6
+};
+
+/* The smoothing of the two prediction-variance features, and the floor added
+ * to a variance before its log (both from the authors' code). */
+#define LR_ENV_EMA_DECAY 0.8
+#define LR_ENV_LOG_EPS 1e-10
+
+typedef enum { LR_REWARD_VAL_LOSS = 0, LR_REWARD_LOG_DELTA = 1, LR_REWARD_FINAL = 2 } lr_reward_kind;
+
+typedef struct {
+    child_config child;    /* the child run (its seed is ignored: see above) */
+    int steps;             /* child steps per episode: 1000 */
+    int action_every;      /* child steps per agent step: 10 (a shorter last
+                              chunk when it does not divide steps) */
+    action_kind action;    /* discrete */
+    double delta;          /* factor range [1/(1+delta), 1+delta]: 0.05 */
+    double lr_fixed;       /* initial rate; 0 draws it per episode from
+                              {1e-2, 1e-3, 1e-4} (stream 2) */
+    double lr_min, lr_max; /* bounds, always applied (also to the initial
+                              rate): 1e-6, 1.0 */
+    double lr_noise;       /* relative noise: each agent step lr *= exp(lr_noise
+                              N(0,1)) (stream 3); 0 = off (default) */
+    lr_reward_kind reward; /* LR_REWARD_VAL_LOSS */
+    double diverge_loss;   /* loss bound of a diverged child: 1e3 */
+    double penalty_loss;   /* validation loss the penalty assumes: 5 */
+} lr_env_config;
+
+/* What one episode did: the traces hold one entry per agent step taken. */
+typedef struct {
+    uint64_t seed;         /* the episode's seed (see above) */
+    long episode;          /* the episode index passed to lr_env_reset */
+    double initial_lr;     /* after the bounds */
+    int agent_steps;       /* agent steps taken */
+    long child_steps;      /* training steps taken */
+    const double *lr;      /* [agent_steps] rate used during agent step t */
+    const double *val_loss;/* [agent_steps] val loss after agent step t (NaN
+                              at a diverged step: not measured) */
+    double initial_val_loss; /* the fresh network's */
+    double final_val_loss; /* after the last agent step; NaN if diverged */
+    double best_val_loss;  /* best over the episode (reset included) */
+    long best_step;        /* child step of the best (0: the fresh network) */
+    int diverged;          /* ended by divergence */
+    int done;              /* terminated or truncated */
+    double total_reward;   /* undiscounted sum of the rewards */
+    double wall_s;         /* seconds from reset to the last step */
+} lr_env_episode;
+
+typedef struct {
+    lr_env_config cfg;
+    child_run child;       /* reused across episodes */
+    int n_agent;           /* agent steps per episode */
+    int classes;
+    float *probs, *prev_probs; /* [val_size][classes] */
+    double *trace_lr, *trace_val;
+    double lr;             /* the current rate */
+    double pred_ema, change_ema;
+    double prev_val_loss;
+    double obs[LR_ENV_OBS];/* the last observation */
+    rng_stream noise;
+    int t;                 /* agent steps done in this episode */
+    double start_s;
+    lr_env_episode ep;
+} lr_env;
+
+/* Defaults as listed above around `child`. */
+lr_env_config lr_env_config_default(const child_config *child);
+/* -1 with a message naming the value at fault. */
+int lr_env_config_check(const lr_env_config *c);
+
+/* Builds the child run once for the data set (which must outlive env).
+ * -1 with a message for a bad config or a child run that cannot be built. */
+int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data);
+void lr_env_free(lr_env *env);
+
+/* Starts episode `episode` of the run seeded `seed`: new weights, batch
+ * order, initial rate and noise stream; validates the fresh network and
+ * writes the first observation to obs_out [LR_ENV_OBS]. */
+void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out);
+
+/* One agent step: scales the rate by policy_lr_factor(cfg.action, action,
+ * cfg.delta), then by the noise, clips it to [lr_min, lr_max], trains
+ * action_every steps (fewer at the end, or until divergence), validates and
+ * writes the observation. terminated: diverged; truncated: the last agent
+ * step. Calling it after the episode ended is a bug (panics). */
+void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, int *terminated,
+                 int *truncated);
+
+/* The current (or just finished) episode's record; valid until the next reset. */
+const lr_env_episode *lr_env_episode_record(const lr_env *env);
+
+/* "val-loss", "log-delta", "final" <-> the reward kinds; -1 with a message
+ * for an unknown name. */
+int lr_reward_parse(const char *name, lr_reward_kind *out);
+const char *lr_reward_name(lr_reward_kind k);
+
+/* The observation features from their inputs (exposed for tests and for
+ * deployment-side tools): population variance of n floats, in double. */
+double lr_env_variance(const float *x, size_t n, double *mean_out);
+/* Population variance of a[i] - b[i] over n entries. */
+double lr_env_change_variance(const float *a, const float *b, size_t n);
+
+#endif
