@@ -5,19 +5,19 @@
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
- *           well, and im2col would move 25× the input. Everything else and
- *           backward-data go through im2col + sgemm. */
+ *           well, and im2col would move 25× the input. Backward-data runs
+ *           the same kernel when the output has ≤ 16 channels (LeNet conv2:
+ *           16→6), as a correlation with the flipped weights. Everything
+ *           else goes through im2col + sgemm (which runs a convolution whose
+ *           one output covers its whole input, LeNet conv3, as one GEMM). */
 #include "kernels/conv_internal.h"
 
 static size_t conv_scratch_ref(const conv_shape *sh) { return 0; }
 
 static size_t conv_scratch_avx512(const conv_shape *sh) {
     size_t a = conv_gemm_scratch_floats(sh);
-    if (conv_direct_fits(sh)) {
-        size_t b = conv_direct_scratch_floats(sh);
-        if (b > a) a = b;
-    }
-    return a;
+    size_t b = conv_direct_scratch_floats(sh);
+    return b > a ? b : a;
 }
 
 static void conv_fwd_avx512(const conv_shape *sh, const float *src, const float *weights,
@@ -36,6 +36,14 @@ static void conv_bwd_w_avx512(const conv_shape *sh, const float *src, const floa
         conv_bwd_w_gemm(sh, src, diff_dst, diff_weights, diff_bias, scratch);
 }
 
+static void conv_bwd_d_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
+                              float *diff_src, float *scratch) {
+    if (conv_bwd_d_direct_fits(sh))
+        conv_bwd_d_direct_avx512(sh, diff_dst, weights, diff_src, scratch);
+    else
+        conv_bwd_d_gemm(sh, diff_dst, weights, diff_src, scratch);
+}
+
 void conv_register(kernel_table *t, alrs_isa isa) {
     t->conv_fwd = conv_fwd_ref;
     t->conv_bwd_w = conv_bwd_w_ref;
@@ -50,6 +58,7 @@ void conv_register(kernel_table *t, alrs_isa isa) {
     if (isa >= ISA_AVX512) {
         t->conv_fwd = conv_fwd_avx512;
         t->conv_bwd_w = conv_bwd_w_avx512;
+        t->conv_bwd_d = conv_bwd_d_avx512;
         t->conv_scratch_floats = conv_scratch_avx512;
     }
 }

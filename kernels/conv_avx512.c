@@ -1,12 +1,19 @@
 /* Direct stride-1 convolution with AVX-512 for few input channels (LeNet
- * conv1: 1→6 on 28², 5×5; conv2: 6→16 on 14²; 3-channel 32² inputs), forward and backward-weights.
+ * conv1: 1→6 on 28², 5×5; conv2: 6→16 on 14²; 3-channel 32² inputs), forward,
+ * backward-weights and backward-data.
  *
- * Each input channel is copied into a zero-padded plane of width wp = w+2·pad.
- * On the "grid" q = oy·wp + ox (ox < wp, the last wp-ow columns are waste) the
- * input under tap t = (ci, y, x) is plane[ci][q + y·wp + x], a contiguous run,
- * so the convolution is a small GEMM whose B operand is read straight from the
- * plane without im2col:  grid[K][Q] = W[K][CRS] · plane[off[t] + q].
- * Efficiency is ow/wp of the lanes (28/32 for LeNet conv1). */
+ * Each input channel ci is expanded along the filter's x axis into s
+ * "shifted planes": xs[ci][x][iy][ox] = padded_src[ci][iy][ox + x], rows of
+ * ow floats (5× the input, but no wasted column). On the compact output
+ * raster p = oy·ow + ox, the input under tap t = (ci, y, x) is then
+ * xs[ci][x][p + y·ow], a contiguous run, so the convolution is a small GEMM
+ * whose B operand is read straight from the planes without im2col:
+ *     dst[K][P] = W[K][CRS] · xs[off[t] + p]
+ * with 16 output positions per vector and only the last vector of a plane
+ * partly used (LeNet conv2: 100 of 112 lanes; conv1: all 784).
+ *
+ * Backward-data reuses the forward tile with the taps split differently (see
+ * conv_bwd_d_direct_avx512). */
 #include <immintrin.h>
 #include <omp.h>
 #include <string.h>
@@ -15,106 +22,164 @@
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
-#define QB 64          /* grid positions per forward micro-tile: 4 vectors */
-#define MAX_CRS 256
+#define QV 4           /* forward micro-tile: up to 4 vectors of positions... */
+#define KB 6           /* ...times up to 6 filters */
+#define MAX_CRS 512
 
-/* Geometry of the padded planes and the grid for one shape. */
+/* Geometry of the shifted planes for one shape. */
 typedef struct {
-    int wp, q, crs;    /* plane width, grid length (multiple of QB), taps */
-    size_t cs;         /* floats per padded plane (channel stride) */
-    int off[MAX_CRS];  /* plane offset of each tap */
+    int ow, p, pv, crs; /* row width, positions oh·ow, vectors ⌈p/16⌉, taps */
+    size_t pl;          /* floats per shifted plane */
+    int off[MAX_CRS];   /* plane offset of each tap */
 } geom;
 
 static size_t round16(size_t x) { return (x + 15) & ~(size_t)15; }
 
+INLINE TARGET __mmask16 lanes(int left) {
+    return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+}
+
 static void geom_init(const conv_shape *sh, geom *g) {
-    g->wp = sh->w + 2 * sh->pad;
-    g->q = (sh->oh * g->wp + QB - 1) / QB * QB;
+    int rows = sh->h + 2 * sh->pad; /* = oh + r - 1 at stride 1 */
+    g->ow = sh->ow;
+    g->p = sh->oh * sh->ow;
+    g->pv = (g->p + 15) / 16;
     g->crs = sh->c * sh->r * sh->s;
-    /* The last grid tile reads up to q + (r-1)·wp + s-1 past the plane start. */
-    g->cs = round16((size_t)g->q + (size_t)sh->r * g->wp + sh->s + 16);
+    /* The last vector of tap (·, r-1, ·) reads up to rows·ow + 15. */
+    g->pl = round16((size_t)rows * sh->ow + 16);
     for (int ci = 0, t = 0; ci < sh->c; ci++)
         for (int y = 0; y < sh->r; y++)
-            for (int x = 0; x < sh->s; x++) g->off[t++] = (int)(ci * g->cs) + y * g->wp + x;
+            for (int x = 0; x < sh->s; x++)
+                g->off[t++] = (int)(((size_t)ci * sh->s + x) * g->pl) + y * sh->ow;
 }
 
-/* Stride 1, few channels, and at least half the grid lanes useful. */
-int conv_direct_fits(const conv_shape *sh) {
-    int wp = sh->w + 2 * sh->pad, q = (sh->oh * wp + QB - 1) / QB * QB;
-    return sh->stride == 1 && sh->c <= 8 && sh->c * sh->r * sh->s <= MAX_CRS && wp <= 128 &&
-           sh->k <= 64 && 2 * sh->oh * sh->ow >= q;
+/* Stride 1, at most max_c channels, and at least half the lanes useful. */
+static int fits(const conv_shape *sh, int max_c) {
+    int p = sh->oh * sh->ow;
+    return sh->stride == 1 && sh->c <= max_c && sh->c * sh->r * sh->s <= MAX_CRS &&
+           sh->k <= 64 && sh->ow <= 128 && sh->oh > 0 && sh->ow > 0 && 2 * p >= (p + 15) / 16 * 16 &&
+           sh->pad < sh->r && sh->pad < sh->s;
 }
 
-/* Per thread: planes, grid (K×Q), vector accumulators (K×CRS×16), bias sums. */
+int conv_direct_fits(const conv_shape *sh) { return fits(sh, 8); }
+
+/* Per thread: shifted planes, then (backward-weights) vector accumulators
+ * (K×CRS×16) and bias sums. */
+static size_t planes_floats(const conv_shape *sh, const geom *g) {
+    return g->pl * (size_t)sh->c * sh->s;
+}
 static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return g->cs * sh->c + (size_t)sh->k * g->q + (size_t)sh->k * g->crs * 16 +
-           round16(sh->k) * 16;
+    return planes_floats(sh, g) + (size_t)sh->k * g->crs * 16 + round16(sh->k) * 16;
 }
+
+static size_t bwd_d_scratch_floats(const conv_shape *sh);
 
 size_t conv_direct_scratch_floats(const conv_shape *sh) {
     geom g;
-    geom_init(sh, &g);
-    return thread_floats(sh, &g) * (size_t)omp_get_max_threads();
+    size_t need = 0;
+    if (fits(sh, 8)) {
+        geom_init(sh, &g);
+        need = thread_floats(sh, &g) * (size_t)omp_get_max_threads();
+    }
+    if (conv_bwd_d_direct_fits(sh)) {
+        size_t b = bwd_d_scratch_floats(sh);
+        if (b > need) need = b;
+    }
+    return need;
 }
 
-/* planes[ci] = image channel ci, zero-padded to wp columns and beyond. */
-static void pad_planes(const conv_shape *sh, const geom *g, const float *img, float *planes) {
-    memset(planes, 0, sizeof(float) * g->cs * sh->c);
+
+/* Writes the shifted planes of one image. Padding rows at the top stay zero
+ * from a memset at the start of the call; each row is stored whole, with its
+ * zero columns, in 16-float chunks (unmasked: a chunk past the row's end
+ * spills into the next row, which is written afterwards), and the rows below
+ * the image, where the last row spilled, are zeroed again. */
+static TARGET void expand(const conv_shape *sh, const geom *g, const float *img, const float *lo_ok,
+                          const float *hi_ok, float *xs) {
+    size_t rows_end = (size_t)(sh->h + sh->pad) * g->ow;
+    size_t tail = g->pl - rows_end; /* bottom padding rows and slack */
     for (int ci = 0; ci < sh->c; ci++)
-        for (int y = 0; y < sh->h; y++)
-            memcpy(planes + ci * g->cs + (size_t)(y + sh->pad) * g->wp + sh->pad,
-                   img + ((size_t)ci * sh->h + y) * sh->w, sizeof(float) * sh->w);
+        for (int x = 0; x < sh->s; x++) {
+            int lo = sh->pad - x > 0 ? sh->pad - x : 0;
+            int hi = sh->w + sh->pad - x < sh->ow ? sh->w + sh->pad - x : sh->ow;
+            float *plane = xs + ((size_t)ci * sh->s + x) * g->pl;
+            const float *in = img + (size_t)ci * sh->h * sh->w + x - sh->pad;
+            __mmask16 m[8]; /* per chunk j: the lanes with lo ≤ ox < hi */
+            __m512i mv[8];  /* the same as all-ones lanes */
+            for (int j = 0; j < g->ow; j += 16) {
+                int a = lo > j ? lo - j : 0, b = hi - j < 16 ? hi - j : 16;
+                m[j / 16] = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
+                mv[j / 16] = _mm512_maskz_mov_epi32(m[j / 16], _mm512_set1_epi32(-1));
+            }
+            float *out = plane + (size_t)sh->pad * g->ow;
+            for (int iy = 0; iy < sh->h; iy++, out += g->ow, in += sh->w)
+                for (int j = 0; j < g->ow; j += 16) {
+                    /* a plain load where all 16 floats lie inside the tensor
+                     * (masked loads are slow on Zen 4) */
+                    __m512 v;
+                    if (in + j >= lo_ok && in + j + 16 <= hi_ok)
+                        v = _mm512_castsi512_ps(_mm512_and_si512(
+                            _mm512_loadu_si512(in + j), mv[j / 16]));
+                    else
+                        v = _mm512_maskz_loadu_ps(m[j / 16], in + j);
+                    _mm512_storeu_ps(out + j, v);
+                }
+            for (size_t j = 0; j < tail; j += 16)
+                _mm512_mask_storeu_ps(plane + rows_end + j, lanes((int)(tail - j)),
+                                      _mm512_setzero_ps());
+        }
 }
 
-/* grid[j][q..q+63] = sum_t w[j][t] · planes[off[t] + q..], for kb ≤ 6 filters. */
-INLINE TARGET void fwd_tile(int kb, const geom *g, const float *planes, const float *w,
-                            int q, float *grid) {
-    __m512 acc[6][4];
+/* dst[j][q..q+16·qv) = bias[j] + sum_t w[j][t] · xs[off[t] + q..], then ReLU,
+ * for kb ≤ 6 filters; lanes past p are not stored. */
+INLINE TARGET void fwd_tile(int kb, int qv, const geom *g, const float *xs, const float *w,
+                            const float *bias, int relu, int q, float *dst) {
+    __m512 acc[KB][QV];
     for (int j = 0; j < kb; j++)
-        for (int v = 0; v < 4; v++) acc[j][v] = _mm512_setzero_ps();
+        for (int v = 0; v < qv; v++) acc[j][v] = _mm512_setzero_ps();
     for (int t = 0; t < g->crs; t++) {
-        const float *p = planes + g->off[t] + q;
-        __m512 x0 = _mm512_loadu_ps(p), x1 = _mm512_loadu_ps(p + 16);
-        __m512 x2 = _mm512_loadu_ps(p + 32), x3 = _mm512_loadu_ps(p + 48);
+        const float *p = xs + g->off[t] + q;
+        __m512 x[QV];
+        for (int v = 0; v < qv; v++) x[v] = _mm512_loadu_ps(p + 16 * v);
         for (int j = 0; j < kb; j++) {
             __m512 wv = _mm512_set1_ps(w[j * g->crs + t]);
-            acc[j][0] = _mm512_fmadd_ps(wv, x0, acc[j][0]);
-            acc[j][1] = _mm512_fmadd_ps(wv, x1, acc[j][1]);
-            acc[j][2] = _mm512_fmadd_ps(wv, x2, acc[j][2]);
-            acc[j][3] = _mm512_fmadd_ps(wv, x3, acc[j][3]);
+            for (int v = 0; v < qv; v++) acc[j][v] = _mm512_fmadd_ps(wv, x[v], acc[j][v]);
         }
     }
-    for (int j = 0; j < kb; j++)
-        for (int v = 0; v < 4; v++) _mm512_storeu_ps(grid + (size_t)j * g->q + q + 16 * v, acc[j][v]);
-}
-
-static TARGET void fwd_block(int kb, const geom *g, const float *planes, const float *w,
-                             float *grid) {
-    for (int q = 0; q < g->q; q += QB) switch (kb) {
-        case 6: fwd_tile(6, g, planes, w, q, grid); break;
-        case 5: fwd_tile(5, g, planes, w, q, grid); break;
-        case 4: fwd_tile(4, g, planes, w, q, grid); break;
-        case 3: fwd_tile(3, g, planes, w, q, grid); break;
-        case 2: fwd_tile(2, g, planes, w, q, grid); break;
-        default: fwd_tile(1, g, planes, w, q, grid); break;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int j = 0; j < kb; j++) {
+        __m512 b = _mm512_set1_ps(bias ? bias[j] : 0.0f);
+        for (int v = 0; v < qv; v++) {
+            __m512 o = _mm512_add_ps(acc[j][v], b);
+            if (relu) o = _mm512_max_ps(o, zero);
+            _mm512_mask_storeu_ps(dst + (size_t)j * g->p + q + 16 * v, lanes(g->p - q - 16 * v), o);
         }
+    }
 }
 
-/* dst row = grid row (first ow of wp columns) + bias, then ReLU. */
-static TARGET void grid_to_dst(const conv_shape *sh, const geom *g, const float *grid,
-                               const float *bias, int relu, float *dst) {
-    for (int k = 0; k < sh->k; k++) {
-        __m512 b = _mm512_set1_ps(bias ? bias[k] : 0.0f), zero = _mm512_setzero_ps();
-        for (int oy = 0; oy < sh->oh; oy++) {
-            const float *in = grid + (size_t)k * g->q + (size_t)oy * g->wp;
-            float *out = dst + ((size_t)k * sh->oh + oy) * sh->ow;
-            for (int ox = 0; ox < sh->ow; ox += 16) {
-                int left = sh->ow - ox;
-                __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-                __m512 v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, in + ox), b);
-                if (relu) v = _mm512_max_ps(v, zero);
-                _mm512_mask_storeu_ps(out + ox, m, v);
-            }
+#define FWD_QV(kb)                                                                        \
+    switch (qv) {                                                                         \
+    case 4: fwd_tile(kb, 4, g, xs, w, bias, relu, q, dst); break;                         \
+    case 3: fwd_tile(kb, 3, g, xs, w, bias, relu, q, dst); break;                         \
+    case 2: fwd_tile(kb, 2, g, xs, w, bias, relu, q, dst); break;                         \
+    default: fwd_tile(kb, 1, g, xs, w, bias, relu, q, dst); break;                        \
+    }
+
+/* One filter block (kb ≤ 6) over all positions of one image; the vectors
+ * are split into balanced chunks of at most QV. */
+static TARGET void fwd_block(int kb, const geom *g, const float *xs, const float *w,
+                             const float *bias, int relu, float *dst) {
+    int chunks = (g->pv + QV - 1) / QV;
+    for (int c = 0, v0 = 0; c < chunks; c++) {
+        int qv = (g->pv - v0) / (chunks - c), q = 16 * v0;
+        v0 += qv;
+        switch (kb) {
+        case 6: FWD_QV(6) break;
+        case 5: FWD_QV(5) break;
+        case 4: FWD_QV(4) break;
+        case 3: FWD_QV(3) break;
+        case 2: FWD_QV(2) break;
+        default: FWD_QV(1) break;
         }
     }
 }
@@ -123,61 +188,40 @@ TARGET void conv_fwd_direct_avx512(const conv_shape *sh, const float *src, const
                                    const float *bias, int relu, float *dst, float *scratch) {
     geom g;
     geom_init(sh, &g);
-    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * sh->oh * sh->ow;
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *planes = scratch + thread_floats(sh, &g) * omp_get_thread_num();
-        float *grid = planes + g.cs * sh->c;
+        float *xs = scratch + planes_floats(sh, &g) * omp_get_thread_num();
+        memset(xs, 0, sizeof(float) * planes_floats(sh, &g));
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
-            pad_planes(sh, &g, src + i * in_img, planes);
-            for (int k = 0; k < sh->k; k += 6) {
-                int kb = sh->k - k < 6 ? sh->k - k : 6;
-                fwd_block(kb, &g, planes, weights + (size_t)k * g.crs, grid + (size_t)k * g.q);
+            expand(sh, &g, src + i * in_img, src, src + sh->n * in_img, xs);
+            for (int k = 0; k < sh->k; k += KB) {
+                int kb = sh->k - k < KB ? sh->k - k : KB;
+                fwd_block(kb, &g, xs, weights + (size_t)k * g.crs, bias ? bias + k : NULL, relu,
+                          dst + i * out_img + (size_t)k * g.p);
             }
-            grid_to_dst(sh, &g, grid, bias, relu, dst + i * out_img);
         }
     }
 }
 
-/* grid[k][oy·wp + ox] = diff_dst[k][oy][ox], zero in the waste columns and the
- * tail; bsum[k] (16 lanes) += the values. */
-static TARGET void dst_to_grid(const conv_shape *sh, const geom *g, const float *dd, float *grid,
-                               float *bsum) {
-    memset(grid, 0, sizeof(float) * sh->k * g->q);
-    for (int k = 0; k < sh->k; k++) {
-        __m512 s = _mm512_loadu_ps(bsum + 16 * k);
-        for (int oy = 0; oy < sh->oh; oy++) {
-            const float *in = dd + ((size_t)k * sh->oh + oy) * sh->ow;
-            float *out = grid + (size_t)k * g->q + (size_t)oy * g->wp;
-            for (int ox = 0; ox < sh->ow; ox += 16) {
-                int left = sh->ow - ox;
-                __mmask16 m = left >= 16 ? 0xffff : (__mmask16)((1u << left) - 1);
-                __m512 v = _mm512_maskz_loadu_ps(m, in + ox);
-                s = _mm512_add_ps(s, v);
-                _mm512_mask_storeu_ps(out + ox, m, v);
-            }
-        }
-        _mm512_storeu_ps(bsum + 16 * k, s);
-    }
-}
-
-/* acc[j][t0+u] (16 lanes each) += sum_q grid[j][q] · planes[off[t0+u] + q],
- * for kb ≤ 6 filters and tb ≤ 4 taps: 24 accumulators in registers; each
- * (unaligned) plane load feeds kb FMAs. */
-INLINE TARGET void bww_tile(int kb, int tb, const geom *g, const float *grid, const float *planes,
+/* acc[j][t0+u] (16 lanes each) += sum_p dd[j][p] · xs[off[t0+u] + p], for
+ * kb ≤ 6 filters and tb ≤ 4 taps: 24 accumulators in registers. The last
+ * vector of dd is masked; the planes past p hold finite values. */
+INLINE TARGET void bww_tile(int kb, int tb, const geom *g, const float *dd, const float *xs,
                             int t0, float *acc) {
     __m512 a[6][4];
-    const float *p[4];
-    for (int u = 0; u < tb; u++) p[u] = planes + g->off[t0 + u];
+    const float *px[4];
+    for (int u = 0; u < tb; u++) px[u] = xs + g->off[t0 + u];
     for (int j = 0; j < kb; j++)
         for (int u = 0; u < tb; u++) a[j][u] = _mm512_setzero_ps();
-    for (int q = 0; q < g->q; q += 16) {
+    for (int q = 0; q < g->p; q += 16) {
+        __mmask16 m = lanes(g->p - q);
         __m512 d[6];
-        for (int j = 0; j < kb; j++) d[j] = _mm512_loadu_ps(grid + (size_t)j * g->q + q);
+        for (int j = 0; j < kb; j++) d[j] = _mm512_maskz_loadu_ps(m, dd + (size_t)j * g->p + q);
         for (int u = 0; u < tb; u++) {
-            __m512 x = _mm512_loadu_ps(p[u] + q);
+            __m512 x = _mm512_loadu_ps(px[u] + q);
             for (int j = 0; j < kb; j++) a[j][u] = _mm512_fmadd_ps(d[j], x, a[j][u]);
         }
     }
@@ -190,14 +234,14 @@ INLINE TARGET void bww_tile(int kb, int tb, const geom *g, const float *grid, co
 
 #define BWW_TB(kb)                                                                        \
     switch (tb) {                                                                         \
-    case 4: bww_tile(kb, 4, g, grid, planes, t, acc); break;                              \
-    case 3: bww_tile(kb, 3, g, grid, planes, t, acc); break;                              \
-    case 2: bww_tile(kb, 2, g, grid, planes, t, acc); break;                              \
-    default: bww_tile(kb, 1, g, grid, planes, t, acc); break;                             \
+    case 4: bww_tile(kb, 4, g, dd, xs, t, acc); break;                                    \
+    case 3: bww_tile(kb, 3, g, dd, xs, t, acc); break;                                    \
+    case 2: bww_tile(kb, 2, g, dd, xs, t, acc); break;                                    \
+    default: bww_tile(kb, 1, g, dd, xs, t, acc); break;                                   \
     }
 
 /* One filter block (kb ≤ 6) over all taps of one image. */
-static TARGET void bww_block(int kb, const geom *g, const float *grid, const float *planes,
+static TARGET void bww_block(int kb, const geom *g, const float *dd, const float *xs,
                              float *acc) {
     for (int t = 0; t < g->crs; t += 4) {
         int tb = g->crs - t < 4 ? g->crs - t : 4;
@@ -212,28 +256,39 @@ static TARGET void bww_block(int kb, const geom *g, const float *grid, const flo
     }
 }
 
+/* bsum[k] (16 lanes) += diff_dst[k][·] of one image. */
+static TARGET void bias_sums(int k, int p, const float *dd, float *bsum) {
+    for (int j = 0; j < k; j++) {
+        __m512 s = _mm512_loadu_ps(bsum + 16 * j);
+        for (int q = 0; q < p; q += 16)
+            s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(lanes(p - q), dd + (size_t)j * p + q));
+        _mm512_storeu_ps(bsum + 16 * j, s);
+    }
+}
+
 static TARGET float hsum(const float *v16) { return _mm512_reduce_add_ps(_mm512_loadu_ps(v16)); }
 
 TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
                                      float *diff_weights, float *diff_bias, float *scratch) {
     geom g;
     geom_init(sh, &g);
-    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * sh->oh * sh->ow;
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 16;
-    size_t acc_off = g.cs * sh->c + (size_t)sh->k * g.q;
+    size_t acc_off = planes_floats(sh, &g);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *planes = scratch + tf * omp_get_thread_num();
-        float *grid = planes + g.cs * sh->c, *acc = planes + acc_off, *bsum = acc + nacc;
-        memset(acc, 0, sizeof(float) * (nacc + (size_t)sh->k * 16));
+        float *xs = scratch + tf * omp_get_thread_num();
+        float *acc = xs + acc_off, *bsum = acc + nacc;
+        memset(xs, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
-            pad_planes(sh, &g, src + i * in_img, planes);
-            dst_to_grid(sh, &g, diff_dst + i * out_img, grid, bsum);
-            for (int k = 0; k < sh->k; k += 6) {
-                int kb = sh->k - k < 6 ? sh->k - k : 6;
-                bww_block(kb, &g, grid + (size_t)k * g.q, planes, acc + (size_t)k * g.crs * 16);
+            const float *dd = diff_dst + i * out_img;
+            expand(sh, &g, src + i * in_img, src, src + sh->n * in_img, xs);
+            if (diff_bias) bias_sums(sh->k, g.p, dd, bsum);
+            for (int k = 0; k < sh->k; k += KB) {
+                int kb = sh->k - k < KB ? sh->k - k : KB;
+                bww_block(kb, &g, dd + (size_t)k * g.p, xs, acc + (size_t)k * g.crs * 16);
             }
         }
     }
@@ -247,5 +302,101 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
         float s = 0.0f;
         for (int t = 0; t < nt; t++) s += hsum(scratch + tf * t + acc_off + nacc + 16 * k);
         diff_bias[k] = s;
+    }
+}
+
+/* Backward-data, split along the filter's x axis so that no tap of the
+ * GEMM falls on padding columns:
+ *     z[ci][x][iy][ox] = sum_{k,y} w[k][ci][y][x] · diff_dst[k][iy + pad - y][ox]
+ *     diff_src[ci][iy][ix] = sum_x z[ci][x][iy][ix + pad - x]
+ * The first is the forward tile over the planes of diff_dst padded with
+ * r-1-pad zero rows above and below (taps (k, y), filters (ci, x), rows of
+ * ow), the second a few shifted vector adds per row. */
+static void bwd_d_geom(const conv_shape *sh, geom *g) {
+    int rows = sh->h + sh->r - 1;
+    g->ow = sh->ow;
+    g->p = sh->h * sh->ow;
+    g->pv = (g->p + 15) / 16;
+    g->crs = sh->k * sh->r;
+    g->pl = round16((size_t)rows * sh->ow + 16);
+    for (int k = 0, t = 0; k < sh->k; k++)
+        for (int y = 0; y < sh->r; y++)
+            g->off[t++] = (int)((size_t)k * g->pl) + (sh->r - 1 - y) * sh->ow;
+}
+
+int conv_bwd_d_direct_fits(const conv_shape *sh) {
+    int p = sh->h * sh->ow;
+    return sh->stride == 1 && sh->pad < sh->r && sh->pad < sh->s && sh->k * sh->r <= MAX_CRS &&
+           sh->c * sh->s <= 256 && sh->ow <= 128 && sh->w <= 128 && sh->oh > 0 && sh->ow > 0 &&
+           2 * p >= (p + 15) / 16 * 16 && sh->c * sh->r * sh->s <= 2048;
+}
+
+/* Per thread: padded diff planes (k of them), then z (c·s rows of p, + slack). */
+static size_t bwd_d_thread_floats(const conv_shape *sh, const geom *g) {
+    return g->pl * (size_t)sh->k + round16((size_t)sh->c * sh->s * g->p + 16);
+}
+
+static size_t bwd_d_scratch_floats(const conv_shape *sh) {
+    geom g;
+    bwd_d_geom(sh, &g);
+    return round16((size_t)sh->k * sh->c * sh->r * sh->s) +
+           bwd_d_thread_floats(sh, &g) * (size_t)omp_get_max_threads();
+}
+
+/* diff_src[ci][iy][·] of one image = sum over x of the shifted z rows. */
+static TARGET void z_to_src(const conv_shape *sh, const geom *g, const float *z, float *src) {
+    for (int ci = 0; ci < sh->c; ci++)
+        for (int iy = 0; iy < sh->h; iy++) {
+            float *out = src + ((size_t)ci * sh->h + iy) * sh->w;
+            for (int j = 0; j < sh->w; j += 16) {
+                __m512 acc = _mm512_setzero_ps();
+                for (int x = 0; x < sh->s; x++) {
+                    /* lanes ix = j + l with 0 ≤ ix + pad - x < ow */
+                    int a = x - sh->pad - j, b = x - sh->pad + sh->ow - j;
+                    if (a < 0) a = 0;
+                    if (b > 16) b = 16;
+                    if (b <= a) continue;
+                    __mmask16 m = (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1));
+                    const float *zr = z + ((size_t)ci * sh->s + x) * g->p + (size_t)iy * g->ow;
+                    acc = _mm512_add_ps(acc, _mm512_maskz_loadu_ps(m, zr + j + sh->pad - x));
+                }
+                _mm512_mask_storeu_ps(out + j, lanes(sh->w - j), acc);
+            }
+        }
+}
+
+TARGET void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst,
+                                     const float *weights, float *diff_src, float *scratch) {
+    geom g;
+    bwd_d_geom(sh, &g);
+    int rs = sh->r * sh->s, top = sh->r - 1 - sh->pad, filters = sh->c * sh->s;
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
+    /* wz[ci·s + x][k·r + y] = w[k][ci][y][x] */
+    float *wz = scratch;
+    for (int k = 0; k < sh->k; k++)
+        for (int ci = 0; ci < sh->c; ci++)
+            for (int y = 0; y < sh->r; y++)
+                for (int x = 0; x < sh->s; x++)
+                    wz[((size_t)ci * sh->s + x) * g.crs + k * sh->r + y] =
+                        weights[((size_t)k * sh->c + ci) * rs + y * sh->s + x];
+    float *base = scratch + round16((size_t)sh->k * sh->c * rs);
+    size_t tf = bwd_d_thread_floats(sh, &g);
+    int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
+#pragma omp parallel num_threads(nt)
+    {
+        float *planes = base + tf * omp_get_thread_num(), *z = planes + g.pl * sh->k;
+        memset(planes, 0, sizeof(float) * g.pl * sh->k); /* the padding rows stay zero */
+#pragma omp for schedule(static)
+        for (int i = 0; i < sh->n; i++) {
+            const float *dd = diff_dst + (size_t)i * sh->k * out_plane;
+            for (int k = 0; k < sh->k; k++)
+                memcpy(planes + (size_t)k * g.pl + (size_t)top * g.ow, dd + k * out_plane,
+                       sizeof(float) * out_plane);
+            for (int f = 0; f < filters; f += KB) {
+                int kb = filters - f < KB ? filters - f : KB;
+                fwd_block(kb, &g, planes, wz + (size_t)f * g.crs, NULL, 0, z + (size_t)f * g.p);
+            }
+            z_to_src(sh, &g, z, diff_src + i * in_img);
+        }
     }
 }

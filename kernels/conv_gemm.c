@@ -10,7 +10,11 @@
  * 512 KiB): large planes are split into bands of output rows, small planes
  * (LeNet conv2/3, ResNet's last stages) are batched, nb images side by side
  * in one col[CRS][nb·P] so that one GEMM sees enough columns.
- * OpenMP threads take whole tiles; each has its own slice of the scratch. */
+ * OpenMP threads take whole tiles; each has its own slice of the scratch.
+ *
+ * A convolution whose single output covers its whole input (LeNet conv3:
+ * 16×5×5 → 120×1×1) is a fully connected layer: src is already the batch's
+ * im2col (transposed), so each pass is one GEMM over the batch, no copies. */
 #include <omp.h>
 #include <string.h>
 
@@ -189,9 +193,33 @@ static void tile_copy(const conv_shape *sh, const tile_pos *tp, float *t, float 
         }
 }
 
+/* One output per image, from the whole (unpadded) input. */
+static int whole_window(const conv_shape *sh) {
+    return sh->oh == 1 && sh->ow == 1 && sh->pad == 0 && sh->r == sh->h && sh->s == sh->w;
+}
+
+/* dst[n×k] = src[n×crs] · Wᵀ, + bias, ReLU. */
+static void dense_fwd(const conv_shape *sh, const float *src, const float *weights,
+                      const float *bias, int relu, float *dst) {
+    int crs = sh->c * sh->r * sh->s;
+    gemm()(0, 1, sh->n, sh->k, crs, 1.0f, src, crs, weights, crs, 0.0f, dst, sh->k);
+    if (!bias && !relu) return;
+    for (int i = 0; i < sh->n; i++) {
+        float *row = dst + (size_t)i * sh->k;
+        for (int k = 0; k < sh->k; k++) {
+            float v = row[k] + (bias ? bias[k] : 0.0f);
+            row[k] = relu && v < 0.0f ? 0.0f : v;
+        }
+    }
+}
+
 void conv_fwd_gemm(const conv_shape *sh, const float *src, const float *weights,
                    const float *bias, int relu, float *dst, float *scratch) {
     int crs = sh->c * sh->r * sh->s;
+    if (whole_window(sh)) {
+        dense_fwd(sh, src, weights, bias, relu, dst);
+        return;
+    }
     plan pl = make_plan(sh);
     sgemm_fn g = gemm();
 #pragma omp parallel num_threads(team_size(&pl))
@@ -221,6 +249,14 @@ static void add_row_sums(int k, int p, const float *g, float *db) {
 void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_dst,
                      float *diff_weights, float *diff_bias, float *scratch) {
     int crs = sh->c * sh->r * sh->s;
+    if (whole_window(sh)) { /* dW[k×crs] = diffᵀ · src; db = column sums of diff[n×k] */
+        gemm()(1, 0, sh->k, crs, sh->n, 1.0f, diff_dst, sh->k, src, crs, 0.0f, diff_weights, crs);
+        if (!diff_bias) return;
+        for (int k = 0; k < sh->k; k++) diff_bias[k] = 0.0f;
+        for (int i = 0; i < sh->n; i++)
+            for (int k = 0; k < sh->k; k++) diff_bias[k] += diff_dst[(size_t)i * sh->k + k];
+        return;
+    }
     plan pl = make_plan(sh);
     int nt = team_size(&pl);
     size_t nw = (size_t)sh->k * crs, wb_off = round16(nw);
@@ -258,6 +294,10 @@ void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_d
 void conv_bwd_d_gemm(const conv_shape *sh, const float *diff_dst, const float *weights,
                      float *diff_src, float *scratch) {
     int crs = sh->c * sh->r * sh->s;
+    if (whole_window(sh)) { /* dsrc[n×crs] = diff[n×k] · W */
+        gemm()(0, 0, sh->n, crs, sh->k, 1.0f, diff_dst, sh->k, weights, crs, 0.0f, diff_src, crs);
+        return;
+    }
     size_t in_img = (size_t)sh->c * sh->h * sh->w;
     plan pl = make_plan(sh);
     sgemm_fn g = gemm();

@@ -22,14 +22,19 @@ void conv_bwd_d_gemm(const conv_shape *sh, const float *diff_dst, const float *w
                      float *diff_src, float *scratch);
 size_t conv_gemm_scratch_floats(const conv_shape *sh);
 
-/* Direct stride-1 convolution over zero-padded planes for few input channels
- * (LeNet conv1, 3-channel inputs): conv_avx512.c. conv_direct_fits says
- * whether a shape suits it. */
+/* Direct stride-1 convolution over shifted planes for few input channels
+ * (LeNet conv1-2, 3-channel inputs): conv_avx512.c. conv_direct_fits says
+ * whether a shape suits it forward and backward-weights,
+ * conv_bwd_d_direct_fits whether its backward-data suits it (few output
+ * channels, square filter). */
 int conv_direct_fits(const conv_shape *sh);
+int conv_bwd_d_direct_fits(const conv_shape *sh);
 size_t conv_direct_scratch_floats(const conv_shape *sh);
 void conv_fwd_direct_avx512(const conv_shape *sh, const float *src, const float *weights,
                             const float *bias, int relu, float *dst, float *scratch);
 void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
                               float *diff_weights, float *diff_bias, float *scratch);
+void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
+                              float *diff_src, float *scratch);
 
 #endif

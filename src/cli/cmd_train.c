@@ -9,6 +9,9 @@
 #include "core/error.h"
 #include "core/fileio.h"
 #include "core/timer.h"
+#include "env/lr_env.h"
+#include "rl/checkpoint.h"
+#include "rl/controller.h"
 #include "data/dataset.h"
 #include "nn/net.h"
 #include "report/machine.h"
@@ -24,6 +27,8 @@ static const char train_help[] =
     "metadata.txt. Test figures are taken at the best-validation point and at the end.\n"
     "  --schedule SPEC               learning-rate schedule (default constant), e.g.\n"
     "                                step:every=300,gamma=0.1  cosine  onecycle:max=0.01\n"
+    "                                controller:PATH runs a learned controller (alrs learn's\n"
+    "                                controller.bin), acting every --eval-every steps\n"
     "  --out DIR                     run directory (must not exist or be empty)\n";
 
 typedef struct {
@@ -131,6 +136,78 @@ static int train_loop(child_run *r, schedule *s, const run_flags *f, FILE *trace
     return 0;
 }
 
+/* What trains the child: a schedule (a plain child run) or a learned
+ * controller (the learning-rate environment, acting on its policy's mode). */
+typedef struct {
+    child_run own;
+    lr_env env;
+    controller ctrl;
+    int use_controller, opened;
+    child_run *child;
+} trainer;
+
+static int trainer_open(trainer *tr, const run_flags *f, const schedule *s, const dataset *data) {
+    memset(tr, 0, sizeof *tr);
+    child_config cc = run_flags_child(f);
+    tr->use_controller = s->kind == SCHED_CONTROLLER;
+    if (!tr->use_controller) {
+        if (child_run_create(&tr->own, &cc, data) != 0) return -1;
+        tr->child = &tr->own;
+        tr->opened = 1;
+        return 0;
+    }
+    if (checkpoint_load(&tr->ctrl, s->controller_path) != 0) return -1;
+    tr->opened = 1;
+    if (tr->ctrl.pol.cfg.obs_size != LR_ENV_OBS) {
+        return alrs_fail("%s: the controller expects %d features, the environment gives %d",
+                         s->controller_path, tr->ctrl.pol.cfg.obs_size, LR_ENV_OBS);
+    }
+    lr_env_config ec = lr_env_config_default(&cc);
+    ec.steps = (int)f->steps;
+    ec.action_every = (int)f->eval_every;
+    ec.action = tr->ctrl.pol.cfg.kind;
+    ec.delta = tr->ctrl.pol.cfg.delta;
+    ec.lr_fixed = f->lr;
+    if (lr_env_config_check(&ec) != 0 || lr_env_create(&tr->env, &ec, data) != 0) {
+        tr->use_controller = 2; /* controller loaded, environment not built */
+        return -1;
+    }
+    tr->child = &tr->env.child;
+    return 0;
+}
+
+static void trainer_close(trainer *tr) {
+    if (!tr->opened) return;
+    if (!tr->use_controller) {
+        child_run_free(&tr->own);
+        return;
+    }
+    if (tr->use_controller == 1) lr_env_free(&tr->env);
+    controller_free(&tr->ctrl);
+}
+
+/* One episode of the environment with the policy's mode as the action; a
+ * trace row per agent step (every --eval-every child steps). */
+static void controller_loop(trainer *tr, const run_flags *f, FILE *trace, train_result *t) {
+    double raw[LR_ENV_OBS], obs[LR_ENV_OBS], action, reward, start = alrs_now();
+    int term = 0, trunc = 0;
+    fprintf(trace, "step,lr,train_loss,val_loss,val_acc,wall_s\n");
+    lr_env_reset(&tr->env, (uint64_t)f->seed, 0, raw);
+    const lr_env_episode *ep = lr_env_episode_record(&tr->env);
+    while (!term && !trunc) {
+        controller_observe(&tr->ctrl, raw, 1, 0, obs);
+        policy_mode(&tr->ctrl.pol, obs, 1, &action);
+        lr_env_step(&tr->env, action, raw, &reward, &term, &trunc);
+        int k = ep->agent_steps - 1;
+        fprintf(trace, "%ld,%.9g,%.6f,%.6f,%.6f,%.3f\n", ep->child_steps, ep->lr[k],
+                ep->train_loss[k], ep->val_loss[k], ep->val_acc[k], alrs_now() - start);
+        t->final_val_loss = ep->val_loss[k], t->final_val_acc = ep->val_acc[k];
+    }
+    t->steps_done = ep->child_steps;
+    t->diverged = ep->diverged;
+    t->wall_s = alrs_now() - start;
+}
+
 static int run_training(const run_flags *f, schedule *s) {
     dataset data;
     if (dataset_load(&data, f->dataset, f->data_dir, (int)f->val_split,
@@ -139,12 +216,7 @@ static int run_training(const run_flags *f, schedule *s) {
     run_flags rf = *f;
     if (!rf.data_dir[0]) rf.data_dir = dataset_default_dir(f->dataset);
     if (!rf.val_size) rf.val_size = data.val.n;
-    child_config cc = run_flags_child(&rf);
-    child_run r;
-    if (child_run_create(&r, &cc, &data) != 0) {
-        dataset_free(&data);
-        return -1;
-    }
+    trainer tr;
     int rc = -1, dir_made = 0;
     train_result t;
     memset(&t, 0, sizeof t);
@@ -153,23 +225,26 @@ static int run_training(const run_flags *f, schedule *s) {
     atomic_file trace;
     char path[4200];
     snprintf(path, sizeof path, "%s/trace.csv", f->out);
+    if (trainer_open(&tr, &rf, s, &data) != 0) goto done;
+    child_run *r = tr.child;
     if (make_output_dir(&out, f->out) != 0) goto done;
     dir_made = 1;
-    if (write_config(f->out, &rf, s, &r) != 0 || atomic_open(&trace, path) != 0) goto done;
-    train_loop(&r, s, &rf, trace.f, &t);
-    if (r.best_step >= 0) child_run_test(&r, 1, &t.best_test_loss, &t.best_test_acc);
+    if (write_config(f->out, &rf, s, r) != 0 || atomic_open(&trace, path) != 0) goto done;
+    if (tr.use_controller) controller_loop(&tr, &rf, trace.f, &t);
+    else train_loop(r, s, &rf, trace.f, &t);
+    if (r->best_step >= 0) child_run_test(r, 1, &t.best_test_loss, &t.best_test_acc);
     else t.best_test_loss = t.best_test_acc = NAN; /* diverged before any validation */
-    child_run_test(&r, 0, &t.final_test_loss, &t.final_test_acc);
+    child_run_test(r, 0, &t.final_test_loss, &t.final_test_acc);
     if (atomic_commit(&trace) != 0) goto done;
-    if (write_metadata(f->out, &r) != 0 || write_summary(f->out, &rf, s, &r, &t) != 0) goto done;
+    if (write_metadata(f->out, r) != 0 || write_summary(f->out, &rf, s, r, &t) != 0) goto done;
     printf("%s %s: best val loss %.4f at step %ld; test loss %.4f, accuracy %.4f (at best); "
            "final test accuracy %.4f%s; %.1f s\n",
-           f->model, f->dataset, r.best_val_loss, r.best_step, t.best_test_loss, t.best_test_acc,
-           t.final_test_acc, t.diverged ? " (diverged)" : "", t.wall_s);
+           f->model, f->dataset, r->best_val_loss, r->best_step, t.best_test_loss,
+           t.best_test_acc, t.final_test_acc, t.diverged ? " (diverged)" : "", t.wall_s);
     rc = 0;
 done:
     if (rc != 0 && dir_made) remove_output_dir(&out);
-    child_run_free(&r);
+    trainer_close(&tr);
     dataset_free(&data);
     return rc;
 }
@@ -191,11 +266,6 @@ int cmd_train(int argc, char **argv) {
         return cli_report_error();
     }
     if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_report_error();
-    if (s.kind == SCHED_CONTROLLER) {
-        alrs_fail("--schedule %s: learned controllers come with 'alrs learn', not built yet",
-                  f.schedule);
-        return cli_report_error();
-    }
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
     if (run_training(&f, &s) != 0) return cli_report_error();
     return 0;

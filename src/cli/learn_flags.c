@@ -14,6 +14,8 @@ const char learn_flags_help[] =
     "                                batches of --envs\n"
     "  --envs E                      environments per PPO update, run at once (default 2)\n"
     "  --threads-per-env T           OpenMP threads of each environment's team (default 1)\n"
+    "  --concurrency N               environments running at once (default: as many\n"
+    "                                teams as the cores hold; the rest wait their turn)\n"
     "  --action-every K              child steps per agent step (default 10)\n"
     "  --reward val-loss|log-delta|final   (default val-loss: -validation loss each step)\n"
     "  --lr X                        fixes the initial rate (default: drawn per episode\n"

@@ -97,6 +97,8 @@ int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data) {
     env->prev_probs = alrs_malloc(sizeof(float) * np);
     env->trace_lr = alrs_calloc((size_t)env->n_agent, sizeof(double));
     env->trace_val = alrs_calloc((size_t)env->n_agent, sizeof(double));
+    env->trace_acc = alrs_calloc((size_t)env->n_agent, sizeof(double));
+    env->trace_train = alrs_calloc((size_t)env->n_agent, sizeof(double));
     env->ep.done = 1; /* no episode yet: step before reset is a bug */
     return 0;
 }
@@ -107,6 +109,8 @@ void lr_env_free(lr_env *env) {
     free(env->prev_probs);
     free(env->trace_lr);
     free(env->trace_val);
+    free(env->trace_acc);
+    free(env->trace_train);
     memset(env, 0, sizeof *env);
 }
 
@@ -182,6 +186,8 @@ void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out) {
     env->ep.initial_lr = env->lr;
     env->ep.lr = env->trace_lr;
     env->ep.val_loss = env->trace_val;
+    env->ep.val_acc = env->trace_acc;
+    env->ep.train_loss = env->trace_train;
     env->ep.final_val_loss = NAN;
 
     double val_loss, acc;
@@ -253,7 +259,8 @@ void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, in
     if (diverged) {
         *reward = divergence_penalty(env, t);
         *terminated = 1;
-        env->trace_val[t] = NAN;
+        env->trace_val[t] = env->trace_acc[t] = NAN;
+        env->trace_train[t] = diverged && train_loss >= 0 ? train_loss : NAN;
         env->ep.diverged = 1;
         env->ep.done = 1;
         env->obs[LR_OBS_TRAIN_LOSS] = log(c->diverge_loss);
@@ -265,6 +272,8 @@ void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, in
         observe(env, train_loss, val_loss, 0);
         env->prev_val_loss = val_loss;
         env->trace_val[t] = val_loss;
+        env->trace_acc[t] = acc;
+        env->trace_train[t] = train_loss;
         if (last) {
             *truncated = 1;
             env->ep.done = 1;

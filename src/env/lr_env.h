@@ -117,6 +117,8 @@ typedef struct {
     const double *lr;      /* [agent_steps] rate used during agent step t */
     const double *val_loss;/* [agent_steps] val loss after agent step t (NaN
                               at a diverged step: not measured) */
+    const double *val_acc; /* [agent_steps] validation accuracy (NaN where diverged) */
+    const double *train_loss; /* [agent_steps] mean training loss of the chunk */
     double initial_val_loss; /* the fresh network's */
     double final_val_loss; /* after the last agent step; NaN if diverged */
     double best_val_loss;  /* best over the episode (reset included) */
@@ -133,7 +135,7 @@ typedef struct {
     int n_agent;           /* agent steps per episode */
     int classes;
     float *probs, *prev_probs; /* [val_size][classes] */
-    double *trace_lr, *trace_val;
+    double *trace_lr, *trace_val, *trace_acc, *trace_train;
     double lr;             /* the current rate */
     double pred_ema, change_ema;
     double prev_val_loss;

@@ -23,6 +23,7 @@ typedef struct {
     int32_t *argmax;       /* max-pool */
     float *mean, *var;     /* batchnorm batch statistics */
     int consumers, contributions;
+    int relu_by_pool;      /* ReLU conv read only by a max-pool, which masks its gradient */
 } native_layer;
 
 typedef struct {
@@ -183,7 +184,7 @@ static void backward_layer(native_net *net, int i, const float *images, int n) {
     native_layer *ls = &net->ls[i];
     const kernel_table *k = net->k;
     size_t count = (size_t)n * tensor_floats(s, i);
-    if (l->relu && l->op != NN_BATCHNORM) k->relu_bwd(count, ls->dst, ls->diff);
+    if (l->relu && l->op != NN_BATCHNORM && !ls->relu_by_pool) k->relu_bwd(count, ls->dst, ls->diff);
     int acc = 0;
     float *target;
     switch (l->op) {
@@ -192,6 +193,10 @@ static void backward_layer(native_net *net, int i, const float *images, int n) {
     case NN_MAXPOOL: {
         pool_shape sh = pool_shape_of(s, l, n);
         if (!(target = diff_target(net, l->src, &acc))) return;
+        /* The ReLU before the pool: the gradient reaches only the argmax, whose
+         * ReLU output is this pool's output, so masking here by dst > 0 is
+         * the same as masking the 4× larger input gradient afterwards. */
+        if (net->ls[l->src].relu_by_pool) k->relu_bwd(count, ls->dst, ls->diff);
         k->maxpool_bwd(&sh, ls->diff, ls->argmax, target);
         break;
     }
@@ -305,6 +310,14 @@ static void allocate_layers(native_net *net) {
             if (need > scratch) scratch = need;
         }
         if (per_image > biggest) biggest = per_image;
+        if (l->src >= 0) net->ls[l->src].consumers++;
+        if (l->src2 >= 0) net->ls[l->src2].consumers++;
+    }
+    for (int i = 0; i < s->n_layers; i++) {
+        const nn_layer *l = &s->layers[i];
+        if (l->op == NN_MAXPOOL && l->src >= 0 && net->ls[l->src].consumers == 1 &&
+            s->layers[l->src].relu && s->layers[l->src].op != NN_BATCHNORM)
+            net->ls[l->src].relu_by_pool = 1;
     }
     net->scratch = alrs_alloc_aligned(sizeof(float) * (scratch ? scratch : 1));
     net->diff_scratch = alrs_alloc_aligned(sizeof(float) * biggest * (size_t)train);

@@ -1,6 +1,7 @@
 #include "run/rollouts.h"
 
 #include <omp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,28 @@ long rollout_episode_id(long update, int envs, int env, int restart) {
     return ((update * envs + env) * MAX_RESTARTS) + restart;
 }
 
+/* Each environment is built on the team that will run it: oneDNN sizes a
+ * primitive's work split by the thread count when the primitive is created,
+ * and one created for more threads than its team has runs oversubscribed. */
+static int create_envs(rollout_engine *r, const lr_env_config *cfg, const dataset *data) {
+    char first_error[1024] = "";
+    int failed = 0;
+    omp_set_max_active_levels(r->threads_per_env > 1 ? 2 : 1);
+#pragma omp parallel num_threads(r->concurrency) reduction(+ : failed)
+    {
+        int team = omp_get_thread_num();
+        teams_bind(&r->teams, team, 0);
+        omp_set_num_threads(r->threads_per_env);
+        for (int e = team; e < r->envs; e += r->concurrency) {
+            if (lr_env_create(&r->env[e], cfg, data) == 0) continue;
+            failed++;
+#pragma omp critical(rollout_create_error)
+            if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", alrs_error());
+        }
+    }
+    return failed ? alrs_fail("%s", first_error) : 0;
+}
+
 int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dataset *data,
                           int envs, int threads_per_env, int concurrency) {
     memset(r, 0, sizeof *r);
@@ -21,14 +44,18 @@ int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dat
         return alrs_fail("--threads-per-env %d: must be at least 1", threads_per_env);
     r->envs = envs;
     r->threads_per_env = threads_per_env;
-    r->concurrency = concurrency > 0 && concurrency < envs ? concurrency : envs;
+    if (teams_init(&r->teams, 1, threads_per_env) != 0) return -1;
+    /* by default as many teams as the cores hold; the rest run in waves */
+    int fit = r->teams.n_cores / threads_per_env > 0 ? r->teams.n_cores / threads_per_env : 1;
+    r->concurrency = concurrency > 0 ? concurrency : fit;
+    if (r->concurrency > envs) r->concurrency = envs;
+    teams_free(&r->teams);
     if (teams_init(&r->teams, r->concurrency, threads_per_env) != 0) return -1;
     r->env = alrs_calloc((size_t)envs, sizeof *r->env);
-    for (int e = 0; e < envs; e++)
-        if (lr_env_create(&r->env[e], cfg, data) != 0) {
-            rollout_engine_free(r);
-            return -1;
-        }
+    if (create_envs(r, cfg, data) != 0) {
+        rollout_engine_free(r);
+        return -1;
+    }
     r->steps = r->env[0].n_agent;
     size_t eo = (size_t)envs * LR_ENV_OBS, en = (size_t)envs;
     r->obs_raw = alrs_calloc(eo, sizeof(double));

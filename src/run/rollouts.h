@@ -39,8 +39,8 @@ typedef struct {
 } rollout_engine;
 
 /* Builds E environments (children allocated once). concurrency: how many run
- * at once (0: all E); lower values run them in waves, for the determinism
- * test. -1 with a message on a bad configuration. */
+ * at once (0: as many teams of threads_per_env as the cores hold); the others
+ * wait for a team (waves). -1 with a message on a bad configuration. */
 int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dataset *data,
                           int envs, int threads_per_env, int concurrency);
 void rollout_engine_free(rollout_engine *r);

@@ -1,0 +1,131 @@
+/* alrs bench rollout: episodes per hour of the rollout engine for several
+ * layouts of environments × threads per environment, with the share of time
+ * the PPO update takes. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/learn_flags.h"
+#include "core/error.h"
+#include "core/timer.h"
+#include "report/machine.h"
+#include "run/rollouts.h"
+
+static const char bench_rollout_help[] =
+    "usage: alrs bench rollout [--layouts ExT,ExT,...] [--batches N] [learn flags]\n"
+    "Runs N batches of episodes (default 2) for each layout of E environments with T\n"
+    "threads each (default 1x1,2x1) and prints CSV:\n"
+    "model,envs,threads_per_env,ranks,episodes_per_hour,child_steps_per_s,ppo_update_share\n"
+    "Episodes default to 200 child steps with a 2000-image validation every 10 steps;\n"
+    "--steps, --batch, --val-size, --model change that.\n";
+
+typedef struct {
+    double collect_s, update_s;
+    long episodes, child_steps;
+} rollout_timing;
+
+static void count_episode(void *ctx, int env, const lr_env_episode *ep, int complete) {
+    rollout_timing *t = ctx;
+    (void)env, (void)complete;
+    t->episodes++;
+    t->child_steps += ep->child_steps;
+}
+
+static int bench_layout(const learn_flags *f, const dataset *data, int envs, int threads,
+                        long batches, rollout_timing *t) {
+    rollout_engine eng;
+    memset(t, 0, sizeof *t);
+    if (rollout_engine_create(&eng, &f->env, data, envs, threads, 0) != 0) return -1;
+    controller c;
+    policy_config pc = policy_config_default(LR_ENV_OBS, f->env.action);
+    rng_stream init = rng_make((uint64_t)f->run.seed, 0xc0);
+    rollout buf;
+    int rc = controller_init(&c, &pc, envs, f->ppo.gamma, &init);
+    if (rc == 0) rc = rollout_init(&buf, eng.steps, envs, LR_ENV_OBS);
+    for (long u = 0; u < batches && rc == 0; u++) {
+        rollout_engine_collect(&eng, &c, &f->ppo, &buf, (uint64_t)f->run.seed, u, count_episode, t);
+        t->collect_s += eng.collect_s;
+        double t0 = alrs_now();
+        rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
+        ppo_stats st;
+        rc = controller_update(&c, &f->ppo, &buf, &shuffle, &st);
+        t->update_s += alrs_now() - t0;
+    }
+    if (buf.obs) rollout_free(&buf);
+    controller_free(&c);
+    rollout_engine_free(&eng);
+    return rc;
+}
+
+static int parse_layouts(const char *s, int *envs, int *threads, int max, int *n) {
+    *n = 0;
+    for (const char *p = s; *p;) {
+        char *end;
+        long e = strtol(p, &end, 10);
+        long t = *end == 'x' ? strtol(end + 1, &end, 10) : 0;
+        if (e < 1 || t < 1 || (*end && *end != ',') || *n == max)
+            return alrs_fail("--layouts %s: expected ExT pairs such as 1x1,2x1", s);
+        envs[*n] = (int)e, threads[*n] = (int)t, (*n)++;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+int bench_rollout(int argc, char **argv) {
+    if (argc == 1 && !strcmp(argv[0], "--help")) {
+        printf("%s%s%s", bench_rollout_help, learn_flags_help, run_flags_help);
+        return 0;
+    }
+    args a;
+    learn_flags f;
+    const char *layouts = "1x1,2x1";
+    long batches = 2;
+    int envs[32], threads[32], n;
+    /* learn's --out is not needed here: a placeholder keeps its parser happy */
+    char *fake_out[] = {"--out", "-"};
+    char **all = alrs_malloc(sizeof(char *) * (size_t)(argc + 2));
+    memcpy(all, argv, sizeof(char *) * (size_t)argc);
+    all[argc] = fake_out[0], all[argc + 1] = fake_out[1];
+    int bad = args_parse(&a, argc + 2, all) != 0 || args_string(&a, "layouts", &layouts) != 0 ||
+              args_int(&a, "batches", 1, 1000, &batches) != 0;
+    if (!bad) {
+        /* shorter episodes than learn's defaults, unless asked for */
+        int has_steps = 0, has_val = 0;
+        for (int k = 0; k < a.n; k++) {
+            has_steps |= !strcmp(a.name[k], "steps");
+            has_val |= !strcmp(a.name[k], "val-size");
+        }
+        bad = learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
+              parse_layouts(layouts, envs, threads, 32, &n) != 0;
+        if (!bad && !has_steps) f.run.steps = 200, f.env.steps = 200;
+        if (!bad && !has_val) f.run.val_size = 2000;
+    }
+    free(all);
+    if (bad) return cli_report_error();
+    dataset data;
+    if (dataset_load(&data, f.run.dataset, f.run.data_dir, (int)f.run.val_split,
+                     (uint64_t)f.run.split_seed) != 0)
+        return cli_report_error();
+    if (f.run.val_size > data.val.n) f.run.val_size = data.val.n;
+    f.env.child = run_flags_child(&f.run);
+    machine_info m;
+    if (machine_info_get(&m) == 0) machine_info_csv_comment(&m, stdout);
+    printf("# episodes of %d child steps (batch %ld), validation on %ld images every %d steps\n",
+           f.env.steps, f.run.batch, f.run.val_size, f.env.action_every);
+    printf("model,envs,threads_per_env,ranks,episodes_per_hour,child_steps_per_s,ppo_update_share\n");
+    int rc = 0;
+    for (int k = 0; k < n && rc == 0; k++) {
+        rollout_timing t;
+        rc = bench_layout(&f, &data, envs[k], threads[k], batches, &t);
+        if (rc != 0) break;
+        double total = t.collect_s + t.update_s;
+        printf("%s,%d,%d,1,%.1f,%.1f,%.5f\n", f.run.model, envs[k], threads[k],
+               3600.0 * (double)t.episodes / total, (double)t.child_steps / total,
+               t.update_s / total);
+        fflush(stdout);
+    }
+    dataset_free(&data);
+    return rc == 0 ? 0 : cli_report_error();
+}
