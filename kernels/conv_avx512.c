@@ -112,18 +112,21 @@ static TARGET void expand(const conv_shape *sh, const geom *g, const float *img,
                 mv[j / 16] = _mm512_maskz_mov_epi32(m[j / 16], _mm512_set1_epi32(-1));
             }
             float *out = plane + (size_t)sh->pad * g->ow;
-            for (int iy = 0; iy < sh->h; iy++, out += g->ow, in += sh->w)
-                for (int j = 0; j < g->ow; j += 16) {
-                    /* a plain load where all 16 floats lie inside the tensor
-                     * (masked loads are slow on Zen 4) */
-                    __m512 v;
-                    if (in + j >= lo_ok && in + j + 16 <= hi_ok)
-                        v = _mm512_castsi512_ps(_mm512_and_si512(
-                            _mm512_loadu_si512(in + j), mv[j / 16]));
-                    else
-                        v = _mm512_maskz_loadu_ps(m[j / 16], in + j);
-                    _mm512_storeu_ps(out + j, v);
-                }
+            /* Plain loads where all rows' 16-float reads lie inside the
+             * tensor (masked loads are slow on Zen 4), masked ones else. */
+            int inside = in >= lo_ok && in + (size_t)(sh->h - 1) * sh->w + g->ow + 16 <= hi_ok;
+            if (inside && g->ow <= 16) {
+                for (int iy = 0; iy < sh->h; iy++, out += g->ow, in += sh->w)
+                    _mm512_storeu_ps(out, _mm512_castsi512_ps(_mm512_and_si512(
+                                              _mm512_loadu_si512(in), mv[0])));
+            } else {
+                for (int iy = 0; iy < sh->h; iy++, out += g->ow, in += sh->w)
+                    for (int j = 0; j < g->ow; j += 16)
+                        _mm512_storeu_ps(out + j,
+                                         inside ? _mm512_castsi512_ps(_mm512_and_si512(
+                                                      _mm512_loadu_si512(in + j), mv[j / 16]))
+                                                : _mm512_maskz_loadu_ps(m[j / 16], in + j));
+            }
             for (size_t j = 0; j < tail; j += 16)
                 _mm512_mask_storeu_ps(plane + rows_end + j, lanes((int)(tail - j)),
                                       _mm512_setzero_ps());

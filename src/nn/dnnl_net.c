@@ -25,7 +25,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "nn/loss.h"
+#include "kernels/kernels.h"
 #include "nn/net_impl.h"
 
 #define MAX_ARGS 12
@@ -957,7 +957,7 @@ static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t
     int n = np->batch, layers = net->spec->n_layers;
     dnnl_memory_set_data_handle(np->input, (void *)images);
     plan_run(net, &np->forward);
-    double loss = softmax_xent(logits_of(np, layers, 0), labels, n, net->spec->classes, (float)n,
+    double loss = kernels()->softmax_xent(logits_of(np, layers, 0), labels, n, net->spec->classes, (float)n,
                                logits_of(np, layers, 1), NULL, NULL);
     plan_run(net, &np->backward);
     return loss / n;
@@ -982,7 +982,7 @@ static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *la
         dnnl_memory_set_data_handle(np->input, (void *)chunk);
         plan_run(net, &np->forward);
         int correct;
-        loss += softmax_xent(logits_of(np, s->n_layers, 0), labels + start, count, s->classes, 1.0f,
+        loss += kernels()->softmax_xent(logits_of(np, s->n_layers, 0), labels + start, count, s->classes, 1.0f,
                              NULL, probs ? probs + (size_t)start * s->classes : NULL, &correct);
         hits += correct;
     }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "kernels/kernels.h"
 
 int optimizer_init(optimizer *o, const char *name, size_t n) {
     memset(o, 0, sizeof *o);
@@ -29,25 +30,13 @@ void optimizer_reset(optimizer *o) {
     o->t = 0;
 }
 
-/* The fused update loop, compiled for AVX-512, AVX2 and baseline x86-64 and
- * picked at load time from cpuid (GCC function multiversioning). */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
-adam_loop(size_t n, float *restrict p, const float *restrict g, float *restrict m,
-          float *restrict v, float b1, float b2, float step, float inv_bc2, float eps, float wd) {
-    for (size_t i = 0; i < n; i++) {
-        float gi = g[i] + wd * p[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * gi;
-        v[i] = b2 * v[i] + (1.0f - b2) * gi * gi;
-        p[i] -= step * m[i] / (sqrtf(v[i]) * inv_bc2 + eps);
-    }
-}
-
-/* torch.optim.Adam: p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps). */
+/* torch.optim.Adam: p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps), one fused
+ * pass of the kernel table's adam (kernels/elementwise*.c). */
 static void adam_step(optimizer *o, float *p, const float *g, double lr) {
     o->t++;
     const float step = (float)(lr / (1.0 - pow(o->beta1, (double)o->t)));
     const float inv_bc2 = (float)(1.0 / sqrt(1.0 - pow(o->beta2, (double)o->t)));
-    adam_loop(o->n, p, g, o->m, o->v, (float)o->beta1, (float)o->beta2, step, inv_bc2,
+    kernels()->adam(o->n, p, g, o->m, o->v, (float)o->beta1, (float)o->beta2, step, inv_bc2,
               (float)o->eps, (float)o->weight_decay);
 }
 
