@@ -31,7 +31,7 @@ typedef struct {
     FILE *episodes_f, *updates_f;
     long episode_count, update;
     double update_return_sum, update_final_sum;
-    int update_episodes;
+    int update_episodes, update_finals;
     double start;
 } learn_log;
 
@@ -80,9 +80,12 @@ static void write_trace(const learn_log *log, const lr_env_episode *ep, long num
     size_t len;
     FILE *m = open_memstream(&text, &len);
     fprintf(m, "agent_step,child_step,lr,val_loss\n");
-    for (int t = 0; t < ep->agent_steps; t++)
-        fprintf(m, "%d,%ld,%.9g,%.6f\n", t + 1, (long)(t + 1) * log->f->action_every, ep->lr[t],
-                ep->val_loss[t]);
+    for (int t = 0; t < ep->agent_steps; t++) {
+        /* the last chunk may be shorter, or cut by divergence */
+        long child_step = (long)(t + 1) * log->f->action_every;
+        if (t + 1 == ep->agent_steps || child_step > ep->child_steps) child_step = ep->child_steps;
+        fprintf(m, "%d,%ld,%.9g,%.6f\n", t + 1, child_step, ep->lr[t], ep->val_loss[t]);
+    }
     fclose(m);
     if (write_text(log->f->run.out, name, text, len) != 0)
         fprintf(stderr, "alrs: warning: %s\n", alrs_error());
@@ -96,8 +99,11 @@ static void on_episode(void *ctx, int env, const lr_env_episode *ep, int complet
             ep->initial_lr, ep->total_reward, ep->final_val_loss, ep->best_val_loss, ep->diverged,
             ep->wall_s, log->update, ep->agent_steps, complete);
     log->update_return_sum += ep->total_reward;
-    log->update_final_sum += ep->final_val_loss;
     log->update_episodes++;
+    if (isfinite(ep->final_val_loss)) { /* diverged or cut episodes have none */
+        log->update_final_sum += ep->final_val_loss;
+        log->update_finals++;
+    }
     int every = log->f->trace_every;
     if (env == 0 && complete && every > 0 && log->update % every == 0) write_trace(log, ep, number);
 }
@@ -116,7 +122,7 @@ static int save_all(learn_log *log, const controller *c) {
 static void log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s,
                        const rollout_engine *eng) {
     double mean_return = log->update_return_sum / (log->update_episodes ? log->update_episodes : 1);
-    double mean_final = log->update_final_sum / (log->update_episodes ? log->update_episodes : 1);
+    double mean_final = log->update_finals ? log->update_final_sum / log->update_finals : NAN;
     fprintf(log->updates_f, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.3f,%.4f,%.6f,%.6f\n",
             log->update, log->update_episodes, st->policy_loss, st->value_loss, st->entropy,
             st->approx_kl, st->clip_frac, st->explained_var, st->grad_norm, collect_s, update_s,
@@ -128,7 +134,7 @@ static void log_update(learn_log *log, const ppo_stats *st, double collect_s, do
             eng->envs / (collect_s / 3600.0), 100.0 * update_s / (collect_s + update_s));
     (void)hours;
     log->update_return_sum = log->update_final_sum = 0;
-    log->update_episodes = 0;
+    log->update_episodes = log->update_finals = 0;
 }
 
 static int open_logs(learn_log *log, const learn_flags *f, long done) {
@@ -226,7 +232,8 @@ static int run_learn(const learn_flags *f) {
         mkdir(traces, 0777);
     }
     if (controller_start(&c, &lf, &lf.ppo) != 0) goto done;
-    if (!lf.resume && learn_flags_write_config(&lf) != 0) goto done;
+    /* rewritten on --resume too: its command is then the one that finishes the run */
+    if (learn_flags_write_config(&lf) != 0) goto done;
     open_logs(&log, &lf, c.updates);
     if (c.updates >= lf.updates) fprintf(stderr, "alrs: nothing to do: %ld updates done\n", c.updates);
     rc = learn_loop(&eng, &c, &lf, &log);

@@ -49,10 +49,10 @@ static int write_config(const char *dir, const run_flags *f, const schedule *s,
             "# alrs train configuration: every value resolved; the command repeats the run.\n"
             "command=alrs train --model %s --dataset %s --data-dir '%s' --val-split %ld "
             "--split-seed %ld --steps %ld --batch %ld --lr %.17g --optimizer %s --schedule '%s' "
-            "--eval-every %ld --val-size %ld --eval-batch %ld --threads %ld --seed %ld",
+            "--eval-every %ld --val-size %ld --eval-batch %ld --threads %ld --seed %ld --backend %s",
             f->model, f->dataset, f->data_dir, f->val_split, f->split_seed, f->steps, f->batch,
             f->lr, f->optimizer, spec, f->eval_every, f->val_size, f->eval_batch, f->threads,
-            f->seed);
+            f->seed, f->backend);
     if (f->n_hidden) {
         fprintf(a.f, " --hidden ");
         for (int k = 0; k < f->n_hidden; k++) fprintf(a.f, "%s%d", k ? "," : "", f->hidden[k]);

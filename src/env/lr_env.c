@@ -67,7 +67,7 @@ int lr_reward_parse(const char *name, lr_reward_kind *out) {
             *out = (lr_reward_kind)k;
             return 0;
         }
-    return alrs_fail("reward %s: unknown (expected val-loss, log-delta or final)", name);
+    return alrs_fail("--reward %s: unknown (expected val-loss, log-delta or final)", name);
 }
 
 const char *lr_reward_name(lr_reward_kind k) {

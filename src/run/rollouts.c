@@ -8,9 +8,12 @@
 #include "core/error.h"
 #include "core/timer.h"
 
-#define MAX_RESTARTS 256 /* episodes one environment may begin in one batch */
+/* Episodes one environment may begin in one batch: one per agent step at
+ * most, and agent steps are at most --steps (≤ 1e8 < 2^27). */
+#define MAX_RESTARTS (1L << 27)
 
 long rollout_episode_id(long update, int envs, int env, int restart) {
+    if (restart >= MAX_RESTARTS) alrs_panic("more than %ld episodes in one batch", MAX_RESTARTS);
     return ((update * envs + env) * MAX_RESTARTS) + restart;
 }
 
@@ -44,7 +47,7 @@ int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dat
         return alrs_fail("--threads-per-env %d: must be at least 1", threads_per_env);
     r->envs = envs;
     r->threads_per_env = threads_per_env;
-    if (teams_init(&r->teams, 1, threads_per_env) != 0) return -1;
+    if (teams_init(&r->teams, 1, 1) != 0) return -1; /* counts the cores */
     /* by default as many teams as the cores hold; the rest run in waves */
     int fit = r->teams.n_cores / threads_per_env > 0 ? r->teams.n_cores / threads_per_env : 1;
     r->concurrency = concurrency > 0 ? concurrency : fit;

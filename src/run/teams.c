@@ -29,6 +29,11 @@ int teams_init(team_layout *t, int teams, int threads) {
 }
 
 void teams_free(team_layout *t) {
+    /* the calling thread (team 0's) gets back every core, so that an engine
+     * made later in this process finds them all */
+    if (t->topology && t->allowed)
+        hwloc_set_cpubind((hwloc_topology_t)t->topology, (hwloc_bitmap_t)t->allowed,
+                          HWLOC_CPUBIND_THREAD);
     if (t->allowed) hwloc_bitmap_free((hwloc_bitmap_t)t->allowed);
     if (t->topology) hwloc_topology_destroy((hwloc_topology_t)t->topology);
     t->topology = t->allowed = NULL;

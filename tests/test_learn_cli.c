@@ -1,0 +1,945 @@
+/* `alrs learn`, `alrs train --schedule controller:PATH` and `alrs bench
+ * rollout` end to end, on a small synthetic IDX set and a small MLP child:
+ *   1. the files a learn run writes (controller.bin, config.txt, episodes.csv,
+ *      updates.csv, traces/), and that config.txt's command repeats the run;
+ *   2. --resume: a run stopped early and resumed equals one run straight
+ *      through (also when killed between its CSVs and its checkpoint);
+ *   3. determinism: the same command, or another --concurrency, gives the
+ *      same controller byte for byte;
+ *   4. a learned controller drives alrs train: rates move by the controller's
+ *      factors only;
+ *   5. bad inputs: one "alrs: " line, non-zero exit, no directory left, and a
+ *      user's directory left untouched;
+ *   6. alrs bench rollout prints its CSV. */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#ifndef ALRS_BIN
+#error "ALRS_BIN must name the built alrs program"
+#endif
+
+enum { PATH_LEN = 1024, ERR_LEN = 16384, MAX_ROWS = 128, MAX_COLS = 24, CELL = 320 };
+
+static char base[PATH_LEN / 2];
+static char idx[PATH_LEN - 64]; /* 600 train + 120 test 28x28 images, raw IDX */
+
+/* The child every learn run here trains: 4 agent steps of 5 child steps. */
+#define CHILD "--model mlp --hidden 32,16 --val-split 100 --steps 20 --action-every 5 " \
+              "--batch 32 --val-size 50"
+/* The same child under alrs train, a controller acting every 5 steps. */
+#define TRAIN_CHILD "--model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 " \
+                    "--batch 32 --val-size 50 --threads 1 --lr 0.001"
+
+/* ---- files ----------------------------------------------------------------- */
+
+static const char *at(const char *dir, const char *file) {
+    static char buf[8][2 * PATH_LEN];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, file);
+    return p;
+}
+
+static const char *dir_of(const char *name) {
+    static char buf[8][PATH_LEN];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", base, name);
+    return p;
+}
+
+/* The whole file (NUL-terminated); *size_out its length. NULL if unreadable. */
+static char *read_file(const char *path, long *size_out) {
+    if (size_out) *size_out = 0;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)size + 1);
+    size_t got = fread(s, 1, (size_t)size, f);
+    s[got] = '\0';
+    fclose(f);
+    if (size_out) *size_out = (long)got;
+    return s;
+}
+
+static char *read_text(const char *path) { return read_file(path, NULL); }
+
+/* 1 if both files exist and hold the same bytes. */
+static int same_file(const char *a, const char *b) {
+    long na, nb;
+    char *x = read_file(a, &na), *y = read_file(b, &nb);
+    int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
+    free(x);
+    free(y);
+    return same;
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fputs(text, f) == EOF) exit(2);
+    fclose(f);
+}
+
+static void copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (!in || !out) exit(2);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    fclose(in);
+    fclose(out);
+}
+
+static void poke_byte(const char *path, long offset, unsigned char value) {
+    FILE *f = fopen(path, "r+b");
+    if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
+    fclose(f);
+}
+
+static int byte_at(const char *path, long offset) {
+    FILE *f = fopen(path, "rb");
+    if (!f || fseek(f, offset, SEEK_SET) != 0) exit(2);
+    int c = fgetc(f);
+    fclose(f);
+    return c;
+}
+
+static int exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static long file_size(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* Entries of a directory whose names contain `needle` (-1 if unreadable). */
+static int count_entries(const char *dir, const char *needle) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, needle)) n++;
+    closedir(d);
+    return n;
+}
+
+/* Sorted names in a directory, joined by newlines (caller frees). */
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *list_dir(const char *dir) {
+    DIR *d = opendir(dir);
+    char *names[512];
+    int n = 0;
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) && n < 512)
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names[n++] = strdup(e->d_name);
+        closedir(d);
+    }
+    qsort(names, (size_t)n, sizeof names[0], cmp_str);
+    char *s = calloc((size_t)n * 260 + 1, 1);
+    for (int k = 0; k < n; k++) {
+        strcat(s, names[k]);
+        strcat(s, "\n");
+        free(names[k]);
+    }
+    return s;
+}
+
+static void copy_dir(const char *from, const char *to) {
+    char cmd[3 * PATH_LEN];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", to, from, to);
+    if (test_run(cmd, NULL, 0) != 0) exit(2);
+}
+
+static int count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        if (*s == '\n') n++;
+    return n;
+}
+
+/* Lines of err that start with "alrs: " (errors and warnings). */
+static int alrs_lines(const char *err) {
+    int n = 0;
+    for (const char *p = err; *p;) {
+        if (!strncmp(p, "alrs: ", 6)) n++;
+        const char *nl = strchr(p, '\n');
+        if (!nl) break;
+        p = nl + 1;
+    }
+    return n;
+}
+
+/* ---- running alrs ---------------------------------------------------------- */
+
+/* `alrs ARGS` (printf-style), stdout to out_file (or /dev/null), stderr into
+ * err. Returns the exit status. */
+static int alrs(char *err, const char *out_file, const char *fmt, ...) {
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s'", ALRS_BIN, args, out_file ? out_file : "/dev/null");
+    return test_run(cmd, err, ERR_LEN);
+}
+
+/* alrs learn CHILD --data-dir IDX EXTRA --out DIR; complains on failure. */
+static int learn(const char *out, const char *extra) {
+    char err[ERR_LEN];
+    int rc = alrs(err, NULL, "learn " CHILD " --data-dir '%s' %s --out '%s'", idx, extra, out);
+    if (rc != 0) fprintf(stderr, "  alrs learn %s --out %s: exit %d: %s", extra, out, rc, err);
+    return rc;
+}
+
+/* ---- CSV ---------------------------------------------------------------------- */
+
+typedef struct {
+    char header[MAX_COLS][CELL];
+    int n_cols, n_rows, ragged;
+    char cell[MAX_ROWS][MAX_COLS][CELL];
+} csv;
+
+static int split_line(const char *line, char fields[][CELL], int max) {
+    int n = 0, len = 0, quoted = 0;
+    for (const char *p = line;; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if ((*p == ',' && !quoted) || *p == '\0' || *p == '\n') {
+            if (n < max) fields[n++][len < CELL - 1 ? len : CELL - 1] = '\0';
+            len = 0;
+            if (*p != ',') break;
+            continue;
+        }
+        if (n < max && len < CELL - 1) fields[n][len] = *p;
+        len++;
+    }
+    return n;
+}
+
+/* Reads a CSV whose comment lines start with '#'. -1 if it cannot be read or a
+ * row has another field count than the header. */
+static int csv_read(csv *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    char *text = read_text(path);
+    if (!text) return -1;
+    char *save = NULL;
+    static char fields[MAX_COLS][CELL];
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#') continue;
+        int n = split_line(line, fields, MAX_COLS);
+        if (c->n_cols == 0) {
+            for (int k = 0; k < n; k++) memcpy(c->header[k], fields[k], CELL);
+            c->n_cols = n;
+        } else if (n != c->n_cols || c->n_rows == MAX_ROWS) {
+            c->ragged = 1;
+        } else {
+            memcpy(c->cell[c->n_rows++], fields, sizeof fields);
+        }
+    }
+    free(text);
+    return c->ragged ? -1 : 0;
+}
+
+static int csv_col(const csv *c, const char *name) {
+    for (int k = 0; k < c->n_cols; k++)
+        if (!strcmp(c->header[k], name)) return k;
+    return -1;
+}
+
+static double csv_num(const csv *c, int r, const char *name) {
+    int k = csv_col(c, name);
+    if (k < 0 || r < 0 || r >= c->n_rows) return NAN;
+    char *end;
+    double v = strtod(c->cell[r][k], &end);
+    return end == c->cell[r][k] ? NAN : v;
+}
+
+/* The table as text without the named columns (NULL-terminated list): the
+ * timing columns, the only ones two equal runs may differ in. */
+static char *csv_text_without(const csv *c, const char *const *skip) {
+    char *s = calloc((size_t)(c->n_rows + 1) * MAX_COLS * (CELL + 1) + 1, 1);
+    for (int r = -1; r < c->n_rows; r++) {
+        for (int k = 0; k < c->n_cols; k++) {
+            int skipped = 0;
+            for (const char *const *q = skip; *q; q++) skipped |= !strcmp(c->header[k], *q);
+            if (skipped) continue;
+            strcat(s, r < 0 ? c->header[k] : c->cell[r][k]);
+            strcat(s, ",");
+        }
+        strcat(s, "\n");
+    }
+    return s;
+}
+
+static const char *const timing_cols[] = {"wall_s", "collect_s", "update_s", NULL};
+
+/* CSV files a and b equal but for their timing columns. */
+static int same_csv(const char *a, const char *b) {
+    static csv x, y;
+    if (csv_read(&x, a) != 0 || csv_read(&y, b) != 0) return 0;
+    char *sx = csv_text_without(&x, timing_cols), *sy = csv_text_without(&y, timing_cols);
+    int same = !strcmp(sx, sy);
+    if (!same) fprintf(stderr, "  %s:\n%s  differs from %s:\n%s", a, sx, b, sy);
+    free(sx);
+    free(sy);
+    return same;
+}
+
+static int is_factor(double ratio, double delta) {
+    double up = 1 + delta;
+    return fabs(ratio - 1) < 1e-6 || fabs(ratio - up) < 1e-6 || fabs(ratio - 1 / up) < 1e-6;
+}
+
+/* ---- 1. a learn run's files ------------------------------------------------------ */
+
+static csv episodes, updates, trace;
+
+static void check_trace_file(const char *path, const csv *eps) {
+    CHECK(csv_read(&trace, path) == 0);
+    CHECK(trace.n_cols == 4 && csv_col(&trace, "agent_step") == 0 &&
+          csv_col(&trace, "child_step") == 1 && csv_col(&trace, "lr") == 2 &&
+          csv_col(&trace, "val_loss") == 3);
+    CHECK(trace.n_rows == 4);
+    /* episode-N.csv belongs to row N of episodes.csv, an env 0 episode */
+    const char *name = strrchr(path, '/') + 1;
+    long number = strtol(name + strlen("episode-"), NULL, 10);
+    int row = -1;
+    for (int r = 0; r < eps->n_rows; r++)
+        if (csv_num(eps, r, "episode") == (double)number) row = r;
+    CHECK(row >= 0 && csv_num(eps, row, "env") == 0);
+    int ok = trace.n_rows == 4;
+    double prev = row >= 0 ? csv_num(eps, row, "initial_lr") : NAN;
+    for (int r = 0; r < trace.n_rows; r++) {
+        double lr = csv_num(&trace, r, "lr");
+        ok &= csv_num(&trace, r, "agent_step") == r + 1 && csv_num(&trace, r, "child_step") == 5 * (r + 1);
+        ok &= lr > 0 && is_factor(lr / prev, 0.05);
+        ok &= isfinite(csv_num(&trace, r, "val_loss")) && csv_num(&trace, r, "val_loss") > 0;
+        prev = lr;
+    }
+    CHECK(ok);
+    if (row >= 0 && trace.n_rows == 4)
+        CHECK(fabs(csv_num(&trace, 3, "val_loss") - csv_num(eps, row, "final_val_loss")) < 2e-6);
+}
+
+static void check_learn_dir(const char *out, int n_episodes, int n_updates, int envs) {
+    CHECK(exists(at(out, "controller.bin")));
+    CHECK(file_size(at(out, "controller.bin")) > 32);
+    CHECK(exists(at(out, "config.txt")));
+    CHECK(count_entries(out, ".tmp") == 0);
+    CHECK(count_entries(at(out, "traces"), ".tmp") == 0);
+
+    char *config = read_text(at(out, "config.txt"));
+    CHECK(config && (strstr(config, "\ncommand=alrs learn ") || !strncmp(config, "command=alrs learn ", 19)));
+    free(config);
+
+    CHECK(csv_read(&episodes, at(out, "episodes.csv")) == 0);
+    char *text = read_text(at(out, "episodes.csv"));
+    CHECK(text && !strncmp(text, "episode,env,initial_lr,return,final_val_loss,best_val_loss,"
+                                 "diverged,wall_s", 63));
+    free(text);
+    CHECK(episodes.n_rows == n_episodes);
+    int ok = episodes.n_rows == n_episodes;
+    for (int r = 0; r < episodes.n_rows; r++) {
+        double lr = csv_num(&episodes, r, "initial_lr");
+        ok &= csv_num(&episodes, r, "episode") == r && csv_num(&episodes, r, "env") == r % envs;
+        ok &= fabs(lr - 1e-2) < 1e-12 || fabs(lr - 1e-3) < 1e-12 || fabs(lr - 1e-4) < 1e-12;
+        ok &= csv_num(&episodes, r, "diverged") == 0;
+        ok &= csv_num(&episodes, r, "final_val_loss") > 0 &&
+              csv_num(&episodes, r, "best_val_loss") <= csv_num(&episodes, r, "final_val_loss");
+        ok &= isfinite(csv_num(&episodes, r, "return")) && csv_num(&episodes, r, "wall_s") >= 0;
+        if (csv_col(&episodes, "update") >= 0) ok &= csv_num(&episodes, r, "update") == r / envs;
+        if (csv_col(&episodes, "agent_steps") >= 0) ok &= csv_num(&episodes, r, "agent_steps") == 4;
+        if (csv_col(&episodes, "complete") >= 0) ok &= csv_num(&episodes, r, "complete") == 1;
+    }
+    CHECK(ok);
+
+    CHECK(csv_read(&updates, at(out, "updates.csv")) == 0);
+    static const char *cols[] = {"policy_loss", "value_loss", "entropy", "approx_kl", "clip_frac",
+                                 "explained_var"};
+    for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+        if (csv_col(&updates, cols[k]) >= 0) test_passed++;
+        else {
+            test_failed++;
+            fprintf(stderr, "FAIL %s:%d: %s/updates.csv lacks column %s\n", __FILE__, __LINE__, out,
+                    cols[k]);
+        }
+    }
+    CHECK(updates.n_rows == n_updates);
+    ok = updates.n_rows == n_updates;
+    for (int r = 0; r < updates.n_rows; r++) {
+        if (csv_col(&updates, "update") >= 0) ok &= csv_num(&updates, r, "update") == r;
+        ok &= csv_num(&updates, r, "entropy") > 0 && csv_num(&updates, r, "entropy") <= log(3.0) + 1e-6;
+        ok &= csv_num(&updates, r, "approx_kl") >= 0;
+        ok &= csv_num(&updates, r, "clip_frac") >= 0 && csv_num(&updates, r, "clip_frac") <= 1;
+        ok &= csv_num(&updates, r, "value_loss") >= 0 && isfinite(csv_num(&updates, r, "policy_loss"));
+    }
+    CHECK(ok);
+
+    /* traces of env 0's episodes (--trace-every 1: one per update) */
+    int n_traces = count_entries(at(out, "traces"), "episode-");
+    CHECK(n_traces == n_updates);
+    DIR *d = opendir(at(out, "traces"));
+    struct dirent *e;
+    while (d && (e = readdir(d)))
+        if (!strncmp(e->d_name, "episode-", 8)) {
+            char path[2 * PATH_LEN + 300];
+            snprintf(path, sizeof path, "%s/traces/%s", out, e->d_name);
+            check_trace_file(path, &episodes);
+        }
+    if (d) closedir(d);
+}
+
+/* The command config.txt records, with --out DIR replaced by `out`. */
+static int config_command(const char *dir, const char *out, char *cmd, size_t size) {
+    char *config = read_text(at(dir, "config.txt"));
+    char *line = config ? strstr(config, "command=alrs ") : NULL;
+    if (!line) {
+        free(config);
+        return -1;
+    }
+    line += strlen("command=alrs ");
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = '\0';
+    char *dirflag = strstr(line, "--out DIR");
+    if (!dirflag) {
+        free(config);
+        return -1;
+    }
+    *dirflag = '\0';
+    snprintf(cmd, size, "%s--out '%s'", line, out);
+    free(config);
+    return 0;
+}
+
+static void test_learn_files(void) {
+    const char *a = dir_of("learn-a");
+    char err[ERR_LEN];
+    int rc = alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --out '%s'",
+                  idx, a);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs learn said: %s", err);
+    CHECK(alrs_lines(err) == 0);
+    check_learn_dir(a, 4, 2, 2);
+
+    /* --episodes rounds up to whole batches of --envs */
+    const char *r = dir_of("learn-round");
+    CHECK(learn(r, "--episodes 3 --envs 2 --trace-every 0") == 0);
+    CHECK(csv_read(&episodes, at(r, "episodes.csv")) == 0 && episodes.n_rows == 4);
+    CHECK(csv_read(&updates, at(r, "updates.csv")) == 0 && updates.n_rows == 2);
+    CHECK(count_entries(at(r, "traces"), "episode-") == 0); /* --trace-every 0: none */
+    char *config = read_text(at(r, "config.txt"));
+    CHECK(config && strstr(config, "--episodes 4 ") && strstr(config, "updates=2\n") &&
+          strstr(config, "agent_steps_per_episode=4\n"));
+    free(config);
+
+    /* --steps not a multiple of --action-every: a shorter last agent step, and
+     * the trace's child_step is the child's real step count (never past --steps) */
+    const char *odd = dir_of("learn-steps22");
+    CHECK(alrs(err, NULL, "learn --model mlp --hidden 32,16 --val-split 100 --steps 22 "
+                          "--action-every 5 --batch 32 --val-size 50 --data-dir '%s' --episodes 2 "
+                          "--envs 2 --out '%s'", idx, odd) == 0);
+    CHECK(csv_read(&trace, at(odd, "traces/episode-000000.csv")) == 0);
+    CHECK(trace.n_rows == 5);
+    int steps_ok = trace.n_rows == 5;
+    for (int k = 0; k < trace.n_rows; k++)
+        steps_ok &= csv_num(&trace, k, "child_step") == (k + 1 < 5 ? 5.0 * (k + 1) : 22.0);
+    if (!steps_ok && trace.n_rows == 5)
+        fprintf(stderr, "  --steps 22 --action-every 5: the trace's last child_step is %s, not 22\n",
+                trace.cell[4][1]);
+    CHECK(steps_ok);
+
+    /* config.txt's command repeats the run: the same controller byte for byte */
+    char cmd[4 * PATH_LEN];
+    const char *again = dir_of("learn-a-from-config");
+    CHECK(config_command(a, again, cmd, sizeof cmd) == 0);
+    config = read_text(at(a, "config.txt"));
+    int names_hidden = config && strstr(config, "--hidden 32,16") != NULL;
+    if (!names_hidden)
+        fprintf(stderr, "  %s/config.txt: the command lacks --hidden 32,16:\n%s", a,
+                config ? config : "(none)\n");
+    CHECK(names_hidden);
+    free(config);
+    rc = alrs(err, NULL, "%s", cmd);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs %s: %s", cmd, err);
+    int repeats = same_file(at(a, "controller.bin"), at(again, "controller.bin"));
+    if (!repeats) fprintf(stderr, "  the command in config.txt does not repeat the run: alrs %s\n", cmd);
+    CHECK(repeats);
+}
+
+/* ---- 2. resume ------------------------------------------------------------------ */
+
+static int same_traces(const char *a, const char *b) {
+    char *la = list_dir(at(a, "traces")), *lb = list_dir(at(b, "traces"));
+    int same = !strcmp(la, lb) && la[0];
+    for (char *name = strtok(la, "\n"); same && name; name = strtok(NULL, "\n")) {
+        char pa[2 * PATH_LEN + 300], pb[2 * PATH_LEN + 300];
+        snprintf(pa, sizeof pa, "%s/traces/%s", a, name);
+        snprintf(pb, sizeof pb, "%s/traces/%s", b, name);
+        same &= same_file(pa, pb);
+    }
+    free(la);
+    free(lb);
+    return same;
+}
+
+static void test_resume(void) {
+    const char *a = dir_of("learn-a"); /* --episodes 4 --envs 2, straight through */
+    const char *b = dir_of("resume-b");
+    const char *half = dir_of("resume-half.bin");
+    CHECK(learn(b, "--episodes 2 --envs 2") == 0);
+    CHECK(csv_read(&updates, at(b, "updates.csv")) == 0 && updates.n_rows == 1);
+    copy_file(at(b, "controller.bin"), half);
+    CHECK(!same_file(at(a, "controller.bin"), at(b, "controller.bin")));
+    CHECK(learn(b, "--episodes 4 --envs 2 --resume") == 0);
+    CHECK(same_file(at(a, "controller.bin"), at(b, "controller.bin")));
+    CHECK(same_csv(at(a, "episodes.csv"), at(b, "episodes.csv")));
+    CHECK(same_csv(at(a, "updates.csv"), at(b, "updates.csv")));
+    CHECK(same_traces(a, b));
+    CHECK(count_entries(b, ".tmp") == 0);
+    /* the run directory describes the run it now holds: 4 episodes */
+    int same_config = same_file(at(a, "config.txt"), at(b, "config.txt"));
+    if (!same_config) {
+        char *ca = read_text(at(a, "config.txt")), *cb = read_text(at(b, "config.txt"));
+        fprintf(stderr, "  config.txt after --episodes 2, then --episodes 4 --resume:\n%s"
+                        "  of the same run straight through:\n%s", cb ? cb : "", ca ? ca : "");
+        free(ca);
+        free(cb);
+    }
+    CHECK(same_config);
+
+    /* resuming a finished run: nothing to do, nothing changed */
+    const char *done = dir_of("resume-done");
+    copy_dir(a, done);
+    char err[ERR_LEN];
+    int rc = alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --resume --out '%s'",
+                  idx, done);
+    CHECK(rc == 0);
+    CHECK(same_file(at(a, "controller.bin"), at(done, "controller.bin")));
+    CHECK(same_file(at(a, "episodes.csv"), at(done, "episodes.csv")));
+    CHECK(same_file(at(a, "updates.csv"), at(done, "updates.csv")));
+
+    /* killed after writing update 1's CSV rows but before its checkpoint: the
+     * CSVs hold two updates, controller.bin one. Resuming drops the rows of
+     * update 1 and redoes it. */
+    const char *killed = dir_of("resume-killed");
+    copy_dir(a, killed);
+    copy_file(half, at(killed, "controller.bin"));
+    CHECK(learn(killed, "--episodes 4 --envs 2 --resume") == 0);
+    CHECK(same_file(at(a, "controller.bin"), at(killed, "controller.bin")));
+    CHECK(same_csv(at(a, "episodes.csv"), at(killed, "episodes.csv")));
+    CHECK(same_csv(at(a, "updates.csv"), at(killed, "updates.csv")));
+}
+
+/* ---- 3. determinism --------------------------------------------------------------- */
+
+static void test_determinism(void) {
+    const char *a = dir_of("learn-a");
+    const char *a2 = dir_of("det-a2"), *c1 = dir_of("det-conc1"), *s2 = dir_of("det-seed2");
+    CHECK(learn(a2, "--episodes 4 --envs 2") == 0);
+    CHECK(same_file(at(a, "controller.bin"), at(a2, "controller.bin")));
+    CHECK(same_csv(at(a, "episodes.csv"), at(a2, "episodes.csv")));
+    CHECK(same_csv(at(a, "updates.csv"), at(a2, "updates.csv")));
+    CHECK(same_traces(a, a2));
+    /* one environment at a time instead of both at once: the same run */
+    CHECK(learn(c1, "--episodes 4 --envs 2 --concurrency 1") == 0);
+    CHECK(same_file(at(a, "controller.bin"), at(c1, "controller.bin")));
+    CHECK(same_csv(at(a, "episodes.csv"), at(c1, "episodes.csv")));
+    /* another seed is another run (so the comparisons above can tell) */
+    CHECK(learn(s2, "--episodes 4 --envs 2 --seed 2") == 0);
+    CHECK(exists(at(s2, "controller.bin")) &&
+          !same_file(at(a, "controller.bin"), at(s2, "controller.bin")));
+}
+
+/* ---- 4. alrs train with a learned controller ------------------------------------------ */
+
+static csv train_trace, summary;
+
+/* Checks a controller-driven train run: rows at every `every` steps and the
+ * last, rates moving from --lr 0.001 by allowed factors only. continuous: any
+ * factor in [1/(1+delta), 1+delta]. */
+static void check_controller_run(const char *out, const char *ctrl, int every, int continuous) {
+    CHECK(exists(at(out, "config.txt")) && exists(at(out, "summary.csv")) &&
+          exists(at(out, "metadata.txt")));
+    CHECK(count_entries(out, ".tmp") == 0);
+    CHECK(csv_read(&train_trace, at(out, "trace.csv")) == 0);
+    int rows = (20 + every - 1) / every;
+    CHECK(train_trace.n_rows == rows);
+    int grid = train_trace.n_rows == rows, factors = 1, finite = 1;
+    double prev = 0.001;
+    for (int r = 0; r < train_trace.n_rows; r++) {
+        double step = csv_num(&train_trace, r, "step"), lr = csv_num(&train_trace, r, "lr");
+        grid &= step == (r + 1 < rows ? (double)every * (r + 1) : 20.0);
+        double ratio = lr / prev;
+        int allowed = continuous ? ratio >= 1 / 1.05 - 1e-6 && ratio <= 1.05 + 1e-6
+                                 : is_factor(ratio, 0.05);
+        if (!allowed && factors)
+            fprintf(stderr, "  %s row %d: lr %.9g after %.9g (ratio %.9g)\n", out, r + 1, lr, prev,
+                    ratio);
+        factors &= allowed;
+        finite &= isfinite(csv_num(&train_trace, r, "val_loss")) &&
+                  isfinite(csv_num(&train_trace, r, "train_loss"));
+        prev = lr;
+    }
+    CHECK(grid);
+    CHECK(factors);
+    CHECK(finite);
+    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0 && summary.n_rows == 1);
+    int k = csv_col(&summary, "schedule");
+    char want[PATH_LEN + 16];
+    snprintf(want, sizeof want, "controller:%s", ctrl);
+    CHECK(k >= 0 && !strcmp(summary.cell[0][k], want));
+    CHECK(csv_num(&summary, 0, "steps") == 20 && csv_num(&summary, 0, "diverged") == 0);
+    CHECK(csv_num(&summary, 0, "test_acc") >= 0 && csv_num(&summary, 0, "test_acc") <= 1);
+}
+
+static void test_train_with_controller(void) {
+    const char *ctrl = at(dir_of("learn-a"), "controller.bin");
+    char ctrl_copy[2 * PATH_LEN];
+    snprintf(ctrl_copy, sizeof ctrl_copy, "%s", ctrl);
+    const char *t1 = dir_of("train-ctrl"), *t2 = dir_of("train-ctrl-2"), *t3 = dir_of("train-ctrl-3");
+    char err[ERR_LEN];
+    int rc = alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
+                  idx, ctrl_copy, t1);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs train --schedule controller: %s", err);
+    check_controller_run(t1, ctrl_copy, 5, 0);
+    /* the controller acts on its policy's mode: a second run is the same */
+    CHECK(alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
+               idx, ctrl_copy, t2) == 0);
+    CHECK(same_csv(at(t1, "trace.csv"), at(t2, "trace.csv")));
+    /* acting every 3 steps: a shorter last chunk, rows at 3, 6, ..., 18, 20 */
+    CHECK(alrs(err, NULL,
+               "train --model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 3 "
+               "--batch 32 --val-size 50 --threads 1 --lr 0.001 --data-dir '%s' "
+               "--schedule controller:%s --out '%s'",
+               idx, ctrl_copy, t3) == 0);
+    check_controller_run(t3, ctrl_copy, 3, 0);
+
+    /* a continuous controller: factors anywhere in [1/1.05, 1.05] */
+    const char *lc = dir_of("learn-continuous"), *tc = dir_of("train-continuous");
+    CHECK(learn(lc, "--episodes 2 --envs 2 --action continuous") == 0);
+    char cpath[2 * PATH_LEN];
+    snprintf(cpath, sizeof cpath, "%s", at(lc, "controller.bin"));
+    rc = alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
+              idx, cpath, tc);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs train (continuous controller): %s", err);
+    check_controller_run(tc, cpath, 5, 1);
+}
+
+/* ---- 5. bad inputs -------------------------------------------------------------------- */
+
+/* `alrs ARGS` must exit non-zero with exactly one stderr line, starting
+ * "alrs: " and holding key1 and key2 (either may be NULL), and leave `out`
+ * (if given) nonexistent. */
+static void expect_fail(int line, const char *out, const char *key1, const char *key2,
+                        const char *fmt, ...) {
+    char args[4096], cmd[8192], err[ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
+    int rc = test_run(cmd, err, sizeof err);
+    int ok_rc = rc != 0;
+    int ok_one = count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
+    int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
+    int ok_out = !out || !exists(out);
+    if (ok_rc && ok_one && ok_keys && ok_out) {
+        test_passed++;
+        return;
+    }
+    test_failed++;
+    fprintf(stderr, "FAIL %s:%d: alrs %s\n  exit %d%s%s%s%s\n  stderr: %s%s", __FILE__, line, args,
+            rc, ok_rc ? "" : " (want non-zero)",
+            ok_one ? "" : "; want exactly one line starting 'alrs: '",
+            ok_keys ? "" : "; message lacks the key words",
+            ok_out ? "" : "; output directory left behind", err,
+            err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
+    if (!ok_keys) fprintf(stderr, "  wanted: '%s' and '%s'\n", key1 ? key1 : "", key2 ? key2 : "");
+}
+
+#define EXPECT_FAIL(out, k1, k2, ...) expect_fail(__LINE__, out, k1, k2, __VA_ARGS__)
+
+/* Every file of a directory, names and bytes, as one string to compare. */
+static char *snapshot(const char *dir) {
+    char *names = list_dir(dir);
+    size_t cap = strlen(names) + 1;
+    char *s = malloc(cap);
+    strcpy(s, names);
+    char *copy = strdup(names);
+    for (char *name = strtok(copy, "\n"); name; name = strtok(NULL, "\n")) {
+        long n = 0;
+        char *bytes = read_file(at(dir, name), &n);
+        if (!bytes) continue;
+        s = realloc(s, cap + (size_t)n + 2);
+        memcpy(s + cap - 1, bytes, (size_t)n);
+        cap += (size_t)n + 1;
+        s[cap - 2] = '|';
+        s[cap - 1] = '\0';
+        free(bytes);
+    }
+    free(copy);
+    free(names);
+    return s;
+}
+
+static void test_bad_inputs(void) {
+    const char *never = dir_of("never");
+    const char *good = at(dir_of("learn-a"), "controller.bin");
+    char good_ctrl[2 * PATH_LEN];
+    snprintf(good_ctrl, sizeof good_ctrl, "%s", good);
+    char ctrl[2 * PATH_LEN];
+    const char *train = "train " TRAIN_CHILD;
+    long size = file_size(good_ctrl);
+    CHECK(size > 100);
+
+    /* controller files for alrs train --schedule controller:PATH */
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("no-such.bin"));
+    EXPECT_FAIL(never, "no-such.bin", NULL, "%s --data-dir '%s' --schedule controller:%s --out '%s'",
+                train, idx, ctrl, never);
+
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("truncated.bin"));
+    copy_file(good_ctrl, ctrl);
+    CHECK(truncate(ctrl, size - 9) == 0);
+    EXPECT_FAIL(never, "truncated.bin", "truncated",
+                "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
+
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("header-only.bin"));
+    copy_file(good_ctrl, ctrl);
+    CHECK(truncate(ctrl, 20) == 0);
+    EXPECT_FAIL(never, "header-only.bin", "truncated",
+                "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
+
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("flipped.bin"));
+    copy_file(good_ctrl, ctrl);
+    long at_byte = 32 + (size - 32) / 2;
+    poke_byte(ctrl, at_byte, (unsigned char)(byte_at(ctrl, at_byte) ^ 0x10));
+    EXPECT_FAIL(never, "flipped.bin", "checksum",
+                "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
+
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("not-a-checkpoint.bin"));
+    copy_file(at(idx, "train-labels-idx1-ubyte"), ctrl);
+    EXPECT_FAIL(never, "not-a-checkpoint.bin", "magic",
+                "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
+
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("empty.bin"));
+    write_text(ctrl, "");
+    EXPECT_FAIL(never, "empty.bin", NULL, "%s --data-dir '%s' --schedule controller:%s --out '%s'",
+                train, idx, ctrl, never);
+    EXPECT_FAIL(never, "--schedule", NULL, "%s --data-dir '%s' --schedule controller: --out '%s'",
+                train, idx, never);
+
+    /* learn flags */
+    const char *lf = "learn " CHILD;
+    EXPECT_FAIL(never, "--action", "sideways", "%s --data-dir '%s' --action sideways --out '%s'", lf,
+                idx, never);
+    EXPECT_FAIL(never, "--envs", "0", "%s --data-dir '%s' --envs 0 --out '%s'", lf, idx, never);
+    EXPECT_FAIL(never, "reward", "bogus", "%s --data-dir '%s' --reward bogus --out '%s'", lf, idx,
+                never);
+    EXPECT_FAIL(never, "--threads-per-env", "0", "%s --data-dir '%s' --threads-per-env 0 --out '%s'",
+                lf, idx, never);
+    EXPECT_FAIL(never, "--concurrency", "-1", "%s --data-dir '%s' --concurrency -1 --out '%s'", lf,
+                idx, never);
+    EXPECT_FAIL(never, "--episodes", "0", "%s --data-dir '%s' --episodes 0 --out '%s'", lf, idx,
+                never);
+    EXPECT_FAIL(never, "--action-every", "0",
+                "learn --model mlp --data-dir '%s' --action-every 0 --out '%s'", idx, never);
+    EXPECT_FAIL(never, "--delta", "0", "%s --data-dir '%s' --delta 0 --out '%s'", lf, idx, never);
+    EXPECT_FAIL(never, "--ppo-epochs", "0", "%s --data-dir '%s' --ppo-epochs 0 --out '%s'", lf, idx,
+                never);
+    EXPECT_FAIL(never, "--bogus", NULL, "%s --data-dir '%s' --bogus 1 --out '%s'", lf, idx, never);
+    EXPECT_FAIL(never, "--model", "vgg", "learn --model vgg --data-dir '%s' --out '%s'", idx, never);
+    EXPECT_FAIL(NULL, "--out", NULL, "%s --data-dir '%s'", lf, idx);
+    snprintf(ctrl, sizeof ctrl, "%s", dir_of("no-data"));
+    EXPECT_FAIL(never, "no-data", NULL, "%s --data-dir '%s' --out '%s'", lf, ctrl, never);
+
+    /* --resume without a controller: a directory that does not exist is not
+     * made; an existing one is left as it was */
+    EXPECT_FAIL(never, "controller.bin", NULL, "%s --data-dir '%s' --resume --out '%s'", lf, idx,
+                never);
+    const char *mine = dir_of("mine");
+    mkdir(mine, 0777);
+    write_text(at(mine, "notes.txt"), "precious\n");
+    EXPECT_FAIL(NULL, "controller.bin", NULL, "%s --data-dir '%s' --resume --out '%s'", lf, idx, mine);
+    char *text = read_text(at(mine, "notes.txt"));
+    CHECK(text && !strcmp(text, "precious\n"));
+    free(text);
+    CHECK(count_entries(mine, "") == 1);
+
+    /* --out at a non-empty directory without --resume: refused, untouched */
+    EXPECT_FAIL(NULL, "not empty", NULL, "%s --data-dir '%s' --out '%s'", lf, idx, mine);
+    text = read_text(at(mine, "notes.txt"));
+    CHECK(text && !strcmp(text, "precious\n"));
+    free(text);
+    CHECK(count_entries(mine, "") == 1);
+
+    /* ... and a finished run directory likewise */
+    const char *run = dir_of("learn-copy");
+    copy_dir(dir_of("learn-a"), run);
+    char *before = snapshot(run);
+    EXPECT_FAIL(NULL, "not empty", NULL, "%s --data-dir '%s' --episodes 4 --out '%s'", lf, idx, run);
+    char *after = snapshot(run);
+    CHECK(!strcmp(before, after));
+    free(after);
+
+    /* --resume with a corrupted checkpoint: refused, the run left as it was */
+    long csize = file_size(at(run, "controller.bin"));
+    poke_byte(at(run, "controller.bin"), csize - 3,
+              (unsigned char)(byte_at(at(run, "controller.bin"), csize - 3) ^ 0x01));
+    free(before);
+    before = snapshot(run);
+    EXPECT_FAIL(NULL, "controller.bin", "checksum",
+                "%s --data-dir '%s' --episodes 6 --envs 2 --resume --out '%s'", lf, idx, run);
+    after = snapshot(run);
+    CHECK(!strcmp(before, after));
+    free(before);
+    free(after);
+
+    /* --resume of a continuous controller as a discrete one */
+    const char *cont = dir_of("learn-continuous-copy");
+    copy_dir(dir_of("learn-continuous"), cont);
+    before = snapshot(cont);
+    EXPECT_FAIL(NULL, "controller.bin", NULL,
+                "%s --data-dir '%s' --episodes 4 --envs 2 --action discrete --resume --out '%s'", lf,
+                idx, cont);
+    after = snapshot(cont);
+    CHECK(!strcmp(before, after));
+    free(before);
+    free(after);
+
+    /* bench rollout */
+    EXPECT_FAIL(NULL, "--layouts", NULL,
+                "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 2x", idx);
+    EXPECT_FAIL(NULL, "--layouts", NULL,
+                "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 0x1", idx);
+}
+
+/* ---- 6. bench rollout ------------------------------------------------------------------ */
+
+static csv bench;
+
+static void test_bench_rollout(void) {
+    char err[ERR_LEN], out[PATH_LEN];
+    snprintf(out, sizeof out, "%s", dir_of("bench.csv"));
+    int rc = alrs(err, out, "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 1x1,2x1",
+                  idx);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs bench rollout: %s", err);
+    CHECK(alrs_lines(err) == 0);
+    char *text = read_text(out);
+    CHECK(text && strstr(text, "\nmodel,envs,threads_per_env,ranks,episodes_per_hour,"
+                               "child_steps_per_s,ppo_update_share\n"));
+    free(text);
+    CHECK(csv_read(&bench, out) == 0);
+    CHECK(bench.n_cols == 7 && bench.n_rows == 2);
+    int ok = bench.n_rows == 2;
+    for (int r = 0; r < bench.n_rows; r++) {
+        double share = csv_num(&bench, r, "ppo_update_share");
+        ok &= !strcmp(bench.cell[r][0], "mlp") && csv_num(&bench, r, "envs") == r + 1 &&
+              csv_num(&bench, r, "threads_per_env") == 1 && csv_num(&bench, r, "ranks") == 1;
+        ok &= csv_num(&bench, r, "episodes_per_hour") > 0 && csv_num(&bench, r, "child_steps_per_s") > 0;
+        ok &= share >= 0 && share < 1;
+    }
+    CHECK(ok);
+    if (!ok) {
+        text = read_text(out);
+        fprintf(stderr, "  bench rollout printed:\n%s", text ? text : "");
+        free(text);
+    }
+
+    /* A layout must not see fewer cores because another ran before it in the
+     * same process: if 1x2 alone fits the machine (no warning), then after
+     * 1x1 it must fit too. One agent step per episode keeps this short. */
+    const char *tiny = "bench rollout --model mlp --hidden 32,16 --val-split 100 --steps 5 "
+                       "--action-every 5 --batch 32 --val-size 50 --batches 1";
+    rc = alrs(err, NULL, "%s --data-dir '%s' --layouts 1x2", tiny, idx);
+    CHECK(rc == 0);
+    if (rc == 0 && strstr(err, "warning") == NULL) {
+        rc = alrs(err, NULL, "%s --data-dir '%s' --layouts 1x1,1x2", tiny, idx);
+        CHECK(rc == 0);
+        int quiet = strstr(err, "warning") == NULL;
+        if (!quiet)
+            fprintf(stderr, "  alrs %s --layouts 1x1,1x2: the 1x2 layout alone fits, after 1x1 "
+                            "it says:\n%s", tiny, err);
+        CHECK(quiet);
+    }
+}
+
+/* More threads per environment than the machine has cores: one warning (teams.h:
+ * "a warning is printed once"), and the run goes on. */
+static void test_oversubscribed(void) {
+    char err[ERR_LEN], info[PATH_LEN];
+    snprintf(info, sizeof info, "%s/info.txt", base);
+    CHECK(alrs(err, info, "info") == 0);
+    char *text = read_text(info);
+    char *line = text ? strstr(text, "\ncores: ") : NULL;
+    long cores = line ? strtol(line + 8, NULL, 10) : 0;
+    free(text);
+    CHECK(cores >= 1);
+    if (cores < 1 || cores > 64) return;
+    const char *out = dir_of("learn-oversubscribed");
+    int rc = alrs(err, NULL,
+                  "learn --model mlp --hidden 32,16 --val-split 100 --steps 5 --action-every 5 "
+                  "--batch 32 --val-size 50 --data-dir '%s' --episodes 1 --envs 1 "
+                  "--threads-per-env %ld --out '%s'", idx, cores + 1, out);
+    CHECK(rc == 0);
+    CHECK(exists(at(out, "controller.bin")));
+    int once = alrs_lines(err) == 1 && strstr(err, "alrs: warning: ") && strstr(err, "unbound");
+    if (!once)
+        fprintf(stderr, "  learn --envs 1 --threads-per-env %ld on %ld cores said:\n%s", cores + 1,
+                cores, err);
+    CHECK(once);
+}
+
+int main(void) {
+    snprintf(base, sizeof base, "%s", test_tmpdir("learn-cli"));
+    snprintf(idx, sizeof idx, "%s/idx", base);
+    mkdir(idx, 0777);
+    test_write_idx_set(idx, "", 600, 28, 28, 0, 1);
+
+    char err[ERR_LEN], help[PATH_LEN];
+    snprintf(help, sizeof help, "%s/help.txt", base);
+    CHECK(alrs(err, help, "learn --help") == 0);
+    char *text = read_text(help);
+    CHECK(text && strstr(text, "--resume") && strstr(text, "--envs") && strstr(text, "--out"));
+    free(text);
+
+    test_learn_files();
+    test_resume();
+    test_determinism();
+    test_train_with_controller();
+    test_bad_inputs();
+    test_bench_rollout();
+    test_oversubscribed();
+
+    /* the directories test_tmpdir made: alrs-test-NAME-PID */
+    char cmd[1200];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/alrs-test-*-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    test_run(cmd, NULL, 0);
+    return test_finish();
+}
