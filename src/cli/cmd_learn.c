@@ -209,6 +209,7 @@ static int run_learn(const learn_flags *f) {
                      (uint64_t)f->run.split_seed) != 0)
         return -1;
     learn_flags lf = *f;
+    if (!lf.run.data_dir[0]) lf.run.data_dir = dataset_default_dir(f->run.dataset);
     if (!lf.run.val_size) lf.run.val_size = data.val.n;
     lf.env.child = run_flags_child(&lf.run);
     int rc = -1, dir_made = 0;

@@ -14,10 +14,18 @@
 #include "core/timer.h"
 #include "nn/net_impl.h"
 
-#define AUTO_TRIAL_STEPS 5
+/* A trial runs at least 3 and at most 40 steps, stopping after 0.4 s. */
+#define AUTO_MIN_STEPS 3
+#define AUTO_MAX_STEPS 40
+#define AUTO_TRIAL_S 0.4
 
-/* Seconds per training step, best of a few, on random inputs. Parameters and
- * state are saved and restored around the trial. */
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Seconds per training step, the median of a trial, on random inputs. The
+ * batchnorm state is saved and restored around the trial. */
 static double time_train(nn_net *net, const nn_spec *s, int batch, float *params, float *state) {
     size_t image = (size_t)s->in_c * s->in_h * s->in_w;
     float *images = alrs_alloc_aligned(sizeof(float) * image * (size_t)batch);
@@ -28,13 +36,15 @@ static double time_train(nn_net *net, const nn_spec *s, int batch, float *params
     for (size_t i = 0; i < image * (size_t)batch; i++) images[i] = rng_uniform(&r);
     for (int i = 0; i < batch; i++) labels[i] = (uint8_t)rng_below(&r, (uint32_t)s->classes);
     nn_net_train_step(net, images, labels); /* warm-up */
-    double best = 1e30;
-    for (int k = 0; k < AUTO_TRIAL_STEPS; k++) {
+    double times[AUTO_MAX_STEPS], start = alrs_now();
+    int n = 0;
+    while (n < AUTO_MAX_STEPS && (n < AUTO_MIN_STEPS || alrs_now() - start < AUTO_TRIAL_S)) {
         double t0 = alrs_now();
         nn_net_train_step(net, images, labels);
-        double dt = alrs_now() - t0;
-        if (dt < best) best = dt;
+        times[n++] = alrs_now() - t0;
     }
+    qsort(times, (size_t)n, sizeof times[0], cmp_double);
+    double best = times[n / 2];
     memcpy(state, saved_state, sizeof(float) * (s->n_state + 1));
     (void)params; /* training steps do not change parameters (no optimizer step) */
     free(saved_state);

@@ -27,7 +27,7 @@ static int create_envs(rollout_engine *r, const lr_env_config *cfg, const datase
 #pragma omp parallel num_threads(r->concurrency) reduction(+ : failed)
     {
         int team = omp_get_thread_num();
-        teams_bind(&r->teams, team, 0);
+        teams_bind(&r->teams, team);
         omp_set_num_threads(r->threads_per_env);
         for (int e = team; e < r->envs; e += r->concurrency) {
             if (lr_env_create(&r->env[e], cfg, data) == 0) continue;
@@ -97,14 +97,10 @@ static void for_each_env(rollout_engine *r, const unsigned char *which, env_task
 #pragma omp parallel num_threads(r->concurrency)
     {
         int team = omp_get_thread_num();
-        teams_bind(&r->teams, team, 0);
+        teams_bind(&r->teams, team);
         omp_set_num_threads(r->threads_per_env);
         for (int e = team; e < r->envs; e += r->concurrency) {
             if (which && !which[e]) continue;
-            if (r->threads_per_env > 1) {
-#pragma omp parallel num_threads(r->threads_per_env)
-                teams_bind(&r->teams, team, omp_get_thread_num());
-            }
             fn(r, e, arg);
         }
     }

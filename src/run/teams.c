@@ -39,11 +39,16 @@ void teams_free(team_layout *t) {
     t->topology = t->allowed = NULL;
 }
 
-void teams_bind(const team_layout *t, int team, int member) {
+void teams_bind(const team_layout *t, int team) {
     if (t->oversubscribed || !t->topology) return;
     hwloc_topology_t topo = (hwloc_topology_t)t->topology;
-    int index = (team * t->threads_per_team + member) % t->n_cores;
-    hwloc_obj_t core = hwloc_get_obj_inside_cpuset_by_type(topo, (hwloc_bitmap_t)t->allowed,
-                                                           HWLOC_OBJ_CORE, index);
-    if (core) hwloc_set_cpubind(topo, core->cpuset, HWLOC_CPUBIND_THREAD);
+    hwloc_bitmap_t cores = hwloc_bitmap_alloc();
+    for (int member = 0; member < t->threads_per_team; member++) {
+        int index = (team * t->threads_per_team + member) % t->n_cores;
+        hwloc_obj_t core = hwloc_get_obj_inside_cpuset_by_type(topo, (hwloc_bitmap_t)t->allowed,
+                                                               HWLOC_OBJ_CORE, index);
+        if (core) hwloc_bitmap_or(cores, cores, core->cpuset);
+    }
+    if (!hwloc_bitmap_iszero(cores)) hwloc_set_cpubind(topo, cores, HWLOC_CPUBIND_THREAD);
+    hwloc_bitmap_free(cores);
 }

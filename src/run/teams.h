@@ -18,8 +18,10 @@ typedef struct {
  * is printed once) and then threads are left unbound. */
 int teams_init(team_layout *t, int teams, int threads);
 void teams_free(team_layout *t);
-/* Binds the calling thread to core (team·T + member) modulo the cores; a
- * no-op when oversubscribed. */
-void teams_bind(const team_layout *t, int team, int member);
+/* Binds the calling thread, the team's leader, to the team's cores team·T ..
+ * team·T+T-1 (modulo the cores); the OpenMP threads it starts inherit that
+ * set, so a team never spills onto another team's cores. A no-op when
+ * oversubscribed. */
+void teams_bind(const team_layout *t, int team);
 
 #endif
