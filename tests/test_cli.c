@@ -68,22 +68,6 @@ static void write_text(const char *path, const char *text) {
     fclose(f);
 }
 
-static void copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    if (!in || !out) exit(2);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
-    fclose(in);
-    fclose(out);
-}
-
-static void poke_byte(const char *path, long offset, unsigned char value) {
-    FILE *f = fopen(path, "r+b");
-    if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
-    fclose(f);
-}
-
 static int is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
@@ -480,7 +464,7 @@ static void bad_data_dir(char *dir, const char *name) {
     mkdir(dir, 0777);
     static const char *files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                   "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-    for (int k = 0; k < 4; k++) copy_file(at(idx_raw, files[k]), at(dir, files[k]));
+    for (int k = 0; k < 4; k++) test_copy_file(at(idx_raw, files[k]), at(dir, files[k]));
 }
 
 /* `alrs ARGS` must exit non-zero with exactly one stderr line that starts with
@@ -547,7 +531,7 @@ static void test_bad_inputs(void) {
                 out);
 
     bad_data_dir(dir, "magic");
-    poke_byte(at(dir, "train-images-idx3-ubyte"), 3, 0x01); /* 0x803 -> 0x801 */
+    test_poke_byte(at(dir, "train-images-idx3-ubyte"), 3, 0x01); /* 0x803 -> 0x801 */
     EXPECT_FAIL(out, "train-images-idx3-ubyte", "magic", "%s --data-dir '%s' --out '%s'", train,
                 dir, out);
 
@@ -556,17 +540,17 @@ static void test_bad_inputs(void) {
     snprintf(other, sizeof other, "%s/bad-count-500", base);
     mkdir(other, 0777);
     test_write_idx_set(other, "", 500, 28, 28, 0, 1);
-    copy_file(at(other, "train-labels-idx1-ubyte"), at(dir, "train-labels-idx1-ubyte"));
+    test_copy_file(at(other, "train-labels-idx1-ubyte"), at(dir, "train-labels-idx1-ubyte"));
     EXPECT_FAIL(out, "train-labels-idx1-ubyte", "500", "%s --data-dir '%s' --out '%s'", train, dir,
                 out);
 
     bad_data_dir(dir, "label");
-    poke_byte(at(dir, "train-labels-idx1-ubyte"), 8 + 37, 10);
+    test_poke_byte(at(dir, "train-labels-idx1-ubyte"), 8 + 37, 10);
     EXPECT_FAIL(out, "train-labels-idx1-ubyte", "label 10", "%s --data-dir '%s' --out '%s'", train,
                 dir, out);
 
     bad_data_dir(dir, "test-label");
-    poke_byte(at(dir, "t10k-labels-idx1-ubyte"), 8 + 3, 255);
+    test_poke_byte(at(dir, "t10k-labels-idx1-ubyte"), 8 + 3, 255);
     EXPECT_FAIL(out, "t10k-labels-idx1-ubyte", "255", "%s --data-dir '%s' --out '%s'", train, dir,
                 out);
 

@@ -38,22 +38,6 @@ static const char *at(const char *dir, const char *file) {
 /* test_tmpdir returns static storage: each test keeps its own copy. */
 static void fresh_dir(char *out, const char *name) { snprintf(out, 1024, "%s", test_tmpdir(name)); }
 
-static void copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    if (!in || !out) exit(2);
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
-    fclose(in);
-    fclose(out);
-}
-
-static void poke_byte(const char *path, long offset, unsigned char value) {
-    FILE *f = fopen(path, "r+b");
-    if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
-    fclose(f);
-}
-
 static void append_bytes(const char *path, const char *bytes, size_t n) {
     FILE *f = fopen(path, "ab");
     if (!f || fwrite(bytes, 1, n, f) != n) exit(2);
@@ -213,7 +197,7 @@ static void test_load_idx(void) {
 
     /* With both present the raw file wins; either one alone is found. */
     unlink(at(gz, "t10k-images-idx3-ubyte.gz"));
-    copy_file(at(raw, "t10k-images-idx3-ubyte"), at(gz, "t10k-images-idx3-ubyte"));
+    test_copy_file(at(raw, "t10k-images-idx3-ubyte"), at(gz, "t10k-images-idx3-ubyte"));
     CHECK(dataset_load(&g, "mnist", gz, 10, 1) == 0);
     dataset_free(&g);
 }
@@ -414,7 +398,7 @@ static void test_missing_files(void) {
     unlink(at(dir, "data_batch_3.bin"));
     CHECK_FAILS(dataset_load(&d, "cifar10", dir, 10, 1), "data_batch_3.bin: cannot open");
     unlink(at(dir, "test_batch.bin"));
-    copy_file(at(dir, "data_batch_1.bin"), at(dir, "data_batch_3.bin"));
+    test_copy_file(at(dir, "data_batch_1.bin"), at(dir, "data_batch_3.bin"));
     CHECK_FAILS(dataset_load(&d, "cifar10", dir, 10, 1), "test_batch.bin: cannot open");
     CHECK(d.train.images == NULL);
 }
@@ -454,7 +438,7 @@ static void test_truncated(void) {
     /* Corrupt compressed data is an error naming the file, not garbage pixels. */
     const char *gzlabels = at(gz, "t10k-labels-idx1-ubyte.gz");
     long size = file_size(gzlabels);
-    for (long off = 20; off < size - 8; off += 3) poke_byte(gzlabels, off, 0xff);
+    for (long off = 20; off < size - 8; off += 3) test_poke_byte(gzlabels, off, 0xff);
     CHECK_FAILS(idx_read_labels(gzlabels, &lab, &n), "t10k-labels-idx1-ubyte.gz: corrupt gzip data");
 }
 
@@ -471,7 +455,7 @@ static void test_bad_headers(void) {
                 "wrong magic number 0x00000801 (expected 0x00000803)");
     CHECK_FAILS(idx_read_labels(images, &lab, &n),
                 "wrong magic number 0x00000803 (expected 0x00000801)");
-    copy_file(at(dir, "t10k-labels-idx1-ubyte"), at(dir, "t10k-images-idx3-ubyte"));
+    test_copy_file(at(dir, "t10k-labels-idx1-ubyte"), at(dir, "t10k-images-idx3-ubyte"));
     CHECK_FAILS(dataset_load(&d, "fashion-mnist", dir, 10, 1),
                 "t10k-images-idx3-ubyte: wrong magic number 0x00000801");
 
@@ -513,22 +497,22 @@ static void test_mismatches(void) {
     test_write_idx_set(b, "", 40, 8, 6, 0, 6);
     test_write_idx_set(c, "", 50, 7, 7, 0, 6);
 
-    copy_file(at(b, "train-labels-idx1-ubyte"), at(a, "train-labels-idx1-ubyte"));
+    test_copy_file(at(b, "train-labels-idx1-ubyte"), at(a, "train-labels-idx1-ubyte"));
     CHECK_FAILS(dataset_load(&d, "fashion-mnist", a, 10, 1), "has 40 labels but");
     CHECK_FAILS(dataset_load(&d, "fashion-mnist", a, 10, 1), "has 50 images");
     CHECK(d.train.images == NULL);
-    copy_file(at(c, "train-labels-idx1-ubyte"), at(a, "train-labels-idx1-ubyte"));
+    test_copy_file(at(c, "train-labels-idx1-ubyte"), at(a, "train-labels-idx1-ubyte"));
 
-    poke_byte(at(a, "train-labels-idx1-ubyte"), 8 + 5, 12);
+    test_poke_byte(at(a, "train-labels-idx1-ubyte"), 8 + 5, 12);
     CHECK_FAILS(dataset_load(&d, "fashion-mnist", a, 10, 1),
                 "labels out of range: label 12 at index 5");
     CHECK_FAILS(dataset_load(&d, "fashion-mnist", a, 10, 1), "train-labels-idx1-ubyte");
-    copy_file(at(c, "train-labels-idx1-ubyte"), at(a, "train-labels-idx1-ubyte"));
+    test_copy_file(at(c, "train-labels-idx1-ubyte"), at(a, "train-labels-idx1-ubyte"));
     CHECK(dataset_load(&d, "fashion-mnist", a, 10, 1) == 0);
     dataset_free(&d);
 
     /* Test images of another shape than the training images. */
-    copy_file(at(c, "t10k-images-idx3-ubyte"), at(a, "t10k-images-idx3-ubyte"));
+    test_copy_file(at(c, "t10k-images-idx3-ubyte"), at(a, "t10k-images-idx3-ubyte"));
     CHECK_FAILS(dataset_load(&d, "fashion-mnist", a, 10, 1),
                 "images are 1x7x7 but the training images");
     CHECK(d.test.images == NULL && d.train.images == NULL);
@@ -542,13 +526,13 @@ static void test_cifar_bad(void) {
     fresh_dir(dir, "cifar-bad");
     test_write_cifar_set(dir, 5, 8);
     const char *batch2 = at(dir, "data_batch_2.bin");
-    poke_byte(batch2, 3 * 3073, 12);
+    test_poke_byte(batch2, 3 * 3073, 12);
     CHECK_FAILS(cifar_read_batch(batch2, &px, &lab, &n), "label 12 at record 3");
     CHECK(px == NULL && lab == NULL);
     CHECK_FAILS(dataset_load(&d, "cifar10", dir, 10, 1),
                 "labels out of range: label 12 at record 3");
     CHECK_FAILS(dataset_load(&d, "cifar10", dir, 10, 1), "data_batch_2.bin");
-    poke_byte(batch2, 3 * 3073, 2);
+    test_poke_byte(batch2, 3 * 3073, 2);
     CHECK(dataset_load(&d, "cifar10", dir, 10, 1) == 0);
     CHECK(d.train.n == 15 && d.val.n == 10 && d.test.n == 5);
     dataset_free(&d);

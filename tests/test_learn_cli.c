@@ -93,22 +93,6 @@ static void write_text(const char *path, const char *text) {
     fclose(f);
 }
 
-static void copy_file(const char *from, const char *to) {
-    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-    if (!in || !out) exit(2);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
-    fclose(in);
-    fclose(out);
-}
-
-static void poke_byte(const char *path, long offset, unsigned char value) {
-    FILE *f = fopen(path, "r+b");
-    if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
-    fclose(f);
-}
-
 static int byte_at(const char *path, long offset) {
     FILE *f = fopen(path, "rb");
     if (!f || fseek(f, offset, SEEK_SET) != 0) exit(2);
@@ -511,7 +495,7 @@ static void test_resume(void) {
     const char *half = dir_of("resume-half.bin");
     CHECK(learn(b, "--episodes 2 --envs 2") == 0);
     CHECK(csv_read(&updates, at(b, "updates.csv")) == 0 && updates.n_rows == 1);
-    copy_file(at(b, "controller.bin"), half);
+    test_copy_file(at(b, "controller.bin"), half);
     CHECK(!same_file(at(a, "controller.bin"), at(b, "controller.bin")));
     CHECK(learn(b, "--episodes 4 --envs 2 --resume") == 0);
     CHECK(same_file(at(a, "controller.bin"), at(b, "controller.bin")));
@@ -546,7 +530,7 @@ static void test_resume(void) {
      * update 1 and redoes it. */
     const char *killed = dir_of("resume-killed");
     copy_dir(a, killed);
-    copy_file(half, at(killed, "controller.bin"));
+    test_copy_file(half, at(killed, "controller.bin"));
     CHECK(learn(killed, "--episodes 4 --envs 2 --resume") == 0);
     CHECK(same_file(at(a, "controller.bin"), at(killed, "controller.bin")));
     CHECK(same_csv(at(a, "episodes.csv"), at(killed, "episodes.csv")));
@@ -723,26 +707,26 @@ static void test_bad_inputs(void) {
                 train, idx, ctrl, never);
 
     snprintf(ctrl, sizeof ctrl, "%s", dir_of("truncated.bin"));
-    copy_file(good_ctrl, ctrl);
+    test_copy_file(good_ctrl, ctrl);
     CHECK(truncate(ctrl, size - 9) == 0);
     EXPECT_FAIL(never, "truncated.bin", "truncated",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
     snprintf(ctrl, sizeof ctrl, "%s", dir_of("header-only.bin"));
-    copy_file(good_ctrl, ctrl);
+    test_copy_file(good_ctrl, ctrl);
     CHECK(truncate(ctrl, 20) == 0);
     EXPECT_FAIL(never, "header-only.bin", "truncated",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
     snprintf(ctrl, sizeof ctrl, "%s", dir_of("flipped.bin"));
-    copy_file(good_ctrl, ctrl);
+    test_copy_file(good_ctrl, ctrl);
     long at_byte = 32 + (size - 32) / 2;
-    poke_byte(ctrl, at_byte, (unsigned char)(byte_at(ctrl, at_byte) ^ 0x10));
+    test_poke_byte(ctrl, at_byte, (unsigned char)(byte_at(ctrl, at_byte) ^ 0x10));
     EXPECT_FAIL(never, "flipped.bin", "checksum",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
     snprintf(ctrl, sizeof ctrl, "%s", dir_of("not-a-checkpoint.bin"));
-    copy_file(at(idx, "train-labels-idx1-ubyte"), ctrl);
+    test_copy_file(at(idx, "train-labels-idx1-ubyte"), ctrl);
     EXPECT_FAIL(never, "not-a-checkpoint.bin", "magic",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
@@ -808,7 +792,7 @@ static void test_bad_inputs(void) {
 
     /* --resume with a corrupted checkpoint: refused, the run left as it was */
     long csize = file_size(at(run, "controller.bin"));
-    poke_byte(at(run, "controller.bin"), csize - 3,
+    test_poke_byte(at(run, "controller.bin"), csize - 3,
               (unsigned char)(byte_at(at(run, "controller.bin"), csize - 3) ^ 0x01));
     free(before);
     before = snapshot(run);

@@ -130,3 +130,19 @@ void test_write_cifar_set(const char *dir, int n_per_batch, unsigned seed) {
     }
     free(buf);
 }
+
+void test_copy_file(const char *from, const char *to) {
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    if (!in || !out) exit(2);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, n, out);
+    fclose(in);
+    fclose(out);
+}
+
+void test_poke_byte(const char *path, long offset, unsigned char value) {
+    FILE *f = fopen(path, "r+b");
+    if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
+    fclose(f);
+}

@@ -39,6 +39,11 @@ const char *test_tmpdir(const char *name);
  * `err` (up to size bytes, NUL-terminated) when err is not NULL. */
 int test_run(const char *cmd, char *err, int size);
 
+/* Copies a file; overwrites one byte at an offset (corrupting files on
+ * purpose). Both exit(2) on an I/O error: the test itself is broken then. */
+void test_copy_file(const char *from, const char *to);
+void test_poke_byte(const char *path, long offset, unsigned char value);
+
 /* Writes small data files in the real formats (big-endian IDX, optionally
  * gzipped; CIFAR-10 binary batches) with n images whose pixels and labels
  * follow a learnable pattern. */

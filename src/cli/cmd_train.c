@@ -53,10 +53,7 @@ static int write_config(const char *dir, const run_flags *f, const schedule *s,
             f->model, f->dataset, f->data_dir, f->val_split, f->split_seed, f->steps, f->batch,
             f->lr, f->optimizer, spec, f->eval_every, f->val_size, f->eval_batch, f->threads,
             f->seed, f->backend);
-    if (f->n_hidden) {
-        fprintf(a.f, " --hidden ");
-        for (int k = 0; k < f->n_hidden; k++) fprintf(a.f, "%s%d", k ? "," : "", f->hidden[k]);
-    }
+    run_flags_print_hidden(f, a.f);
     fprintf(a.f, " --out DIR\nmodel=%s\ndataset=%s\ndata_dir=%s\nschedule=%s\nsteps=%ld\n"
                  "batch=%ld\nlr=%.17g\noptimizer=%s\neval_every=%ld\nval_size=%ld\nval_split=%ld\n"
                  "split_seed=%ld\nseed=%ld\nthreads=%ld\nparameters=%zu\n",

@@ -99,10 +99,7 @@ int learn_flags_write_config(const learn_flags *f) {
             f->ppo.lr, f->ppo.ent_coef);
     if (r->lr_given) fprintf(a.f, " --lr %.17g", r->lr);
     fprintf(a.f, " --backend %s", r->backend);
-    if (r->n_hidden) {
-        fprintf(a.f, " --hidden ");
-        for (int k = 0; k < r->n_hidden; k++) fprintf(a.f, "%s%d", k ? "," : "", r->hidden[k]);
-    }
+    run_flags_print_hidden(r, a.f);
     fprintf(a.f, " --out DIR\nupdates=%ld\nagent_steps_per_episode=%ld\ngamma=%g\nlambda=%g\n"
                  "clip=%g\nmax_grad_norm=%g\nlr_min=%g\nlr_max=%g\ndiverge_loss=%g\n"
                  "penalty_loss=%g\n",

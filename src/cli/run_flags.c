@@ -92,3 +92,9 @@ child_config run_flags_child(const run_flags *f) {
     c.seed = (uint64_t)f->seed;
     return c;
 }
+
+void run_flags_print_hidden(const run_flags *f, FILE *out) {
+    if (!f->n_hidden) return;
+    fprintf(out, " --hidden ");
+    for (int k = 0; k < f->n_hidden; k++) fprintf(out, "%s%d", k ? "," : "", f->hidden[k]);
+}

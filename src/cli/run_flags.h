@@ -3,6 +3,8 @@
 #ifndef ALRS_CLI_RUN_FLAGS_H
 #define ALRS_CLI_RUN_FLAGS_H
 
+#include <stdio.h>
+
 #include "cli/args.h"
 #include "run/child.h"
 
@@ -20,6 +22,8 @@ typedef struct {
 int run_flags_parse(args *a, run_flags *f);
 /* The child configuration these flags describe. */
 child_config run_flags_child(const run_flags *f);
+/* " --hidden A,B,C" when the flags set hidden sizes (for a command line). */
+void run_flags_print_hidden(const run_flags *f, FILE *out);
 /* Usage text for the shared flags. */
 extern const char run_flags_help[];
 
