@@ -27,7 +27,7 @@
 #error "ALRS_BIN must name the built alrs program"
 #endif
 
-enum { PATH_LEN = 1024, ERR_LEN = 16384, MAX_ROWS = 128, MAX_COLS = 24, CELL = 320 };
+enum { PATH_LEN = 1024, ERR_LEN = 16384 };
 
 static char base[PATH_LEN / 2];
 static char idx[PATH_LEN - 64]; /* 600 train + 120 test 28x28 images, raw IDX */
@@ -196,86 +196,6 @@ static int learn(const char *out, const char *extra) {
 }
 
 /* ---- CSV ---------------------------------------------------------------------- */
-
-typedef struct {
-    char header[MAX_COLS][CELL];
-    int n_cols, n_rows, ragged;
-    char cell[MAX_ROWS][MAX_COLS][CELL];
-} csv;
-
-static int split_line(const char *line, char fields[][CELL], int max) {
-    int n = 0, len = 0, quoted = 0;
-    for (const char *p = line;; p++) {
-        if (*p == '"') {
-            quoted = !quoted;
-            continue;
-        }
-        if ((*p == ',' && !quoted) || *p == '\0' || *p == '\n') {
-            if (n < max) fields[n++][len < CELL - 1 ? len : CELL - 1] = '\0';
-            len = 0;
-            if (*p != ',') break;
-            continue;
-        }
-        if (n < max && len < CELL - 1) fields[n][len] = *p;
-        len++;
-    }
-    return n;
-}
-
-/* Reads a CSV whose comment lines start with '#'. -1 if it cannot be read or a
- * row has another field count than the header. */
-static int csv_read(csv *c, const char *path) {
-    memset(c, 0, sizeof *c);
-    char *text = read_text(path);
-    if (!text) return -1;
-    char *save = NULL;
-    static char fields[MAX_COLS][CELL];
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#') continue;
-        int n = split_line(line, fields, MAX_COLS);
-        if (c->n_cols == 0) {
-            for (int k = 0; k < n; k++) memcpy(c->header[k], fields[k], CELL);
-            c->n_cols = n;
-        } else if (n != c->n_cols || c->n_rows == MAX_ROWS) {
-            c->ragged = 1;
-        } else {
-            memcpy(c->cell[c->n_rows++], fields, sizeof fields);
-        }
-    }
-    free(text);
-    return c->ragged ? -1 : 0;
-}
-
-static int csv_col(const csv *c, const char *name) {
-    for (int k = 0; k < c->n_cols; k++)
-        if (!strcmp(c->header[k], name)) return k;
-    return -1;
-}
-
-static double csv_num(const csv *c, int r, const char *name) {
-    int k = csv_col(c, name);
-    if (k < 0 || r < 0 || r >= c->n_rows) return NAN;
-    char *end;
-    double v = strtod(c->cell[r][k], &end);
-    return end == c->cell[r][k] ? NAN : v;
-}
-
-/* The table as text without the named columns (NULL-terminated list): the
- * timing columns, the only ones two equal runs may differ in. */
-static char *csv_text_without(const csv *c, const char *const *skip) {
-    char *s = calloc((size_t)(c->n_rows + 1) * MAX_COLS * (CELL + 1) + 1, 1);
-    for (int r = -1; r < c->n_rows; r++) {
-        for (int k = 0; k < c->n_cols; k++) {
-            int skipped = 0;
-            for (const char *const *q = skip; *q; q++) skipped |= !strcmp(c->header[k], *q);
-            if (skipped) continue;
-            strcat(s, r < 0 ? c->header[k] : c->cell[r][k]);
-            strcat(s, ",");
-        }
-        strcat(s, "\n");
-    }
-    return s;
-}
 
 static const char *const timing_cols[] = {"wall_s", "collect_s", "update_s", NULL};
 

@@ -146,3 +146,92 @@ void test_poke_byte(const char *path, long offset, unsigned char value) {
     if (!f || fseek(f, offset, SEEK_SET) != 0 || fputc(value, f) == EOF) exit(2);
     fclose(f);
 }
+
+/* Splits one line at commas outside double quotes; returns the field count. */
+static int split_line(const char *line, char fields[][CSV_CELL], int max) {
+    int n = 0, len = 0, quoted = 0;
+    for (const char *p = line;; p++) {
+        if (*p == '"') {
+            quoted = !quoted;
+            continue;
+        }
+        if ((*p == ',' && !quoted) || *p == '\0' || *p == '\n') {
+            if (n < max) fields[n++][len < CSV_CELL - 1 ? len : CSV_CELL - 1] = '\0';
+            len = 0;
+            if (*p != ',') break;
+            continue;
+        }
+        if (n < max && len < CSV_CELL - 1) fields[n][len] = *p;
+        len++;
+    }
+    return n;
+}
+
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *text = malloc((size_t)size + 1);
+    size_t got = fread(text, 1, (size_t)size, f);
+    text[got] = '\0';
+    fclose(f);
+    return text;
+}
+
+int csv_read(csv *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    char *text = slurp(path);
+    if (!text) return -1;
+    char *save = NULL;
+    static char fields[CSV_MAX_COLS][CSV_CELL];
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#') continue;
+        int n = split_line(line, fields, CSV_MAX_COLS);
+        if (c->n_cols == 0) {
+            for (int k = 0; k < n; k++) memcpy(c->header[k], fields[k], CSV_CELL);
+            c->n_cols = n;
+        } else if (n != c->n_cols || c->n_rows == CSV_MAX_ROWS) {
+            c->ragged = 1;
+        } else {
+            memcpy(c->cell[c->n_rows++], fields, sizeof fields);
+        }
+    }
+    free(text);
+    return c->ragged ? -1 : 0;
+}
+
+int csv_col(const csv *c, const char *name) {
+    for (int k = 0; k < c->n_cols; k++)
+        if (!strcmp(c->header[k], name)) return k;
+    return -1;
+}
+
+double csv_num(const csv *c, int r, const char *name) {
+    int k = csv_col(c, name);
+    if (k < 0 || r < 0 || r >= c->n_rows) return NAN;
+    char *end;
+    double v = strtod(c->cell[r][k], &end);
+    return end == c->cell[r][k] ? NAN : v;
+}
+
+const char *csv_str(const csv *c, int r, const char *name) {
+    int k = csv_col(c, name);
+    return k < 0 || r < 0 || r >= c->n_rows ? "" : c->cell[r][k];
+}
+
+char *csv_text_without(const csv *c, const char *const *skip) {
+    char *s = calloc((size_t)(c->n_rows + 1) * CSV_MAX_COLS * (CSV_CELL + 1) + 1, 1);
+    for (int r = -1; r < c->n_rows; r++) {
+        for (int k = 0; k < c->n_cols; k++) {
+            int skipped = 0;
+            for (const char *const *q = skip; *q; q++) skipped |= !strcmp(c->header[k], *q);
+            if (skipped) continue;
+            strcat(s, r < 0 ? c->header[k] : c->cell[r][k]);
+            strcat(s, ",");
+        }
+        strcat(s, "\n");
+    }
+    return s;
+}

@@ -51,4 +51,24 @@ void test_write_idx_set(const char *dir, const char *prefix, int n, int rows, in
                         int gz, unsigned seed);
 void test_write_cifar_set(const char *dir, int n_per_batch, unsigned seed);
 
+/* A small CSV table read whole: '#' lines skipped, commas inside double
+ * quotes kept in their field. Large: keep instances static. */
+enum { CSV_MAX_ROWS = 256, CSV_MAX_COLS = 32, CSV_CELL = 320 };
+typedef struct {
+    char header[CSV_MAX_COLS][CSV_CELL];
+    int n_cols, n_rows, ragged;
+    char cell[CSV_MAX_ROWS][CSV_MAX_COLS][CSV_CELL];
+} csv;
+
+/* -1 if the file cannot be read or a row has another field count than the header. */
+int csv_read(csv *c, const char *path);
+int csv_col(const csv *c, const char *name);
+/* The number in row r of column `name`; NaN when there is none. */
+double csv_num(const csv *c, int r, const char *name);
+/* The text in row r of column `name` ("" when there is none). */
+const char *csv_str(const csv *c, int r, const char *name);
+/* The table as text without the named columns (a NULL-terminated list), for
+ * comparing runs that may differ only in timings. Free the result. */
+char *csv_text_without(const csv *c, const char *const *skip);
+
 #endif
