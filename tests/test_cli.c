@@ -19,7 +19,7 @@
 #error "ALRS_BIN must name the built alrs program"
 #endif
 
-enum { PATH_LEN = 1024, ERR_LEN = 16384 };
+enum { PATH_LEN = 1024, ERR_LEN = TEST_ERR_LEN };
 
 /* Directories made once: test_tmpdir returns static storage, so keep copies. */
 static char base[PATH_LEN / 2];    /* everything this test writes lives under here */
@@ -29,72 +29,9 @@ static char idx_gz[PATH_LEN - 64];  /* the same, gzipped */
 /* The training flags every small IDX run shares. */
 #define SMALL_FLAGS "--val-split 100 --batch 32 --threads 1 --eval-every 5"
 
-static const char *at(const char *dir, const char *file) {
-    static char buf[8][2 * PATH_LEN];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", dir, file);
-    return p;
-}
-
-/* Runs `alrs ARGS` (printf-style), stdout to `out_file` (or /dev/null),
- * stderr into err. Returns the exit status. */
-static int alrs(char *err, const char *out_file, const char *fmt, ...) {
-    char args[4096], cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s'", ALRS_BIN, args, out_file ? out_file : "/dev/null");
-    return test_run(cmd, err, ERR_LEN);
-}
-
-static char *read_text(const char *path) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)size + 1);
-    size_t got = fread(s, 1, (size_t)size, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(text, f) == EOF) exit(2);
-    fclose(f);
-}
-
 static int is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/* Entries of a directory whose names contain `needle` (-1 if it cannot be read). */
-static int count_entries(const char *dir, const char *needle) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, needle)) n++;
-    closedir(d);
-    return n;
-}
-
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++)
-        if (*s == '\n') n++;
-    return n;
 }
 
 /* ---- CSV ---------------------------------------------------------------- */
@@ -110,23 +47,23 @@ static csv trace, summary; /* big: kept out of the stack */
 
 /* Checks a finished run directory; `steps`/`every` say which trace rows to expect. */
 static void check_run_dir(const char *out, const char *model, long steps, long every) {
-    CHECK(exists(at(out, "config.txt")));
-    CHECK(exists(at(out, "trace.csv")));
-    CHECK(exists(at(out, "summary.csv")));
-    CHECK(exists(at(out, "metadata.txt")));
-    CHECK(count_entries(out, ".tmp.") == 0);
-    CHECK(count_entries(out, "") == 4);
+    CHECK(test_exists(test_path(out, "config.txt")));
+    CHECK(test_exists(test_path(out, "trace.csv")));
+    CHECK(test_exists(test_path(out, "summary.csv")));
+    CHECK(test_exists(test_path(out, "metadata.txt")));
+    CHECK(test_count_entries(out, ".tmp.") == 0);
+    CHECK(test_count_entries(out, "") == 4);
 
-    char *config = read_text(at(out, "config.txt"));
+    char *config = test_read_text(test_path(out, "config.txt"));
     char want[128];
     snprintf(want, sizeof want, "model=%s\n", model);
     CHECK(config && strstr(config, want) && strstr(config, "command=alrs train "));
     free(config);
-    char *meta = read_text(at(out, "metadata.txt"));
+    char *meta = test_read_text(test_path(out, "metadata.txt"));
     CHECK(meta && strstr(meta, "backend=dnnl") && strstr(meta, "dnnl_version"));
     free(meta);
 
-    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(csv_read(&summary, test_path(out, "summary.csv")) == 0);
     static const char *required[] = {"model",         "dataset",     "schedule",  "seed",
                                      "steps",         "batch",       "best_val_loss",
                                      "test_loss",     "test_acc",    "wall_s",
@@ -152,7 +89,7 @@ static void check_run_dir(const char *out, const char *model, long steps, long e
     CHECK(csv_num(&summary, 0, "best_val_loss") > 0);
     CHECK(csv_num(&summary, 0, "train_images_per_s") > 0);
 
-    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0);
     CHECK(csv_col(&trace, "step") >= 0 && csv_col(&trace, "lr") >= 0 &&
           csv_col(&trace, "train_loss") >= 0 && csv_col(&trace, "val_loss") >= 0 &&
           csv_col(&trace, "val_acc") >= 0 && csv_col(&trace, "wall_s") >= 0);
@@ -185,7 +122,7 @@ static void test_end_to_end(void) {
             char out[PATH_LEN];
             snprintf(out, sizeof out, "%s/run-%s-%s", base, models[m], gz ? "gz" : "raw");
             /* 32 steps with a validation every 5: the last one comes after step 32. */
-            int rc = alrs(err, NULL,
+            int rc = test_alrs(err, NULL,
                           "train --model %s --data-dir '%s' " SMALL_FLAGS " --steps 32 --out '%s'",
                           models[m], gz ? idx_gz : idx_raw, out);
             CHECK(rc == 0);
@@ -197,29 +134,29 @@ static void test_end_to_end(void) {
     /* An --out whose parents do not exist yet, and an existing empty directory. */
     char out[PATH_LEN];
     snprintf(out, sizeof out, "%s/deep/er/run", base);
-    CHECK(alrs(err, NULL, "train --model mlp --hidden 32 --data-dir '%s' " SMALL_FLAGS
+    CHECK(test_alrs(err, NULL, "train --model mlp --hidden 32 --data-dir '%s' " SMALL_FLAGS
                           " --steps 5 --out '%s'", idx_raw, out) == 0);
-    CHECK(exists(at(out, "summary.csv")));
+    CHECK(test_exists(test_path(out, "summary.csv")));
     snprintf(out, sizeof out, "%s/empty-out", base);
     mkdir(out, 0777);
-    CHECK(alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS " --steps 5 --out '%s'",
+    CHECK(test_alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS " --steps 5 --out '%s'",
                idx_raw, out) == 0);
-    CHECK(exists(at(out, "summary.csv")));
+    CHECK(test_exists(test_path(out, "summary.csv")));
 
     /* A trailing slash names the same directory. */
     snprintf(out, sizeof out, "%s/slash/", base);
-    int rc = alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS " --steps 5 --out '%s'",
+    int rc = test_alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS " --steps 5 --out '%s'",
                   idx_raw, out);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs train --out %s said: %s", out, err);
-    else CHECK(exists(at(out, "summary.csv")));
+    else CHECK(test_exists(test_path(out, "summary.csv")));
 
     /* --eval-every past the end: one validation, after the last step. */
     snprintf(out, sizeof out, "%s/one-eval", base);
-    CHECK(alrs(err, NULL, "train --model mlp --data-dir '%s' --val-split 100 --batch 32 "
+    CHECK(test_alrs(err, NULL, "train --model mlp --data-dir '%s' --val-split 100 --batch 32 "
                           "--threads 1 --eval-every 100 --steps 7 --out '%s'",
                idx_raw, out) == 0);
-    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0);
     CHECK(trace.n_rows == 1 && csv_num(&trace, 0, "step") == 7);
 }
 
@@ -228,14 +165,14 @@ static void test_end_to_end(void) {
 static void test_divergence(void) {
     char out[PATH_LEN], err[ERR_LEN];
     snprintf(out, sizeof out, "%s/diverge", base);
-    CHECK(alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS
+    CHECK(test_alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS
                           " --steps 20 --optimizer sgd --lr 1000 --out '%s'",
                idx_raw, out) == 0);
-    CHECK(count_entries(out, ".tmp.") == 0);
-    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(test_count_entries(out, ".tmp.") == 0);
+    CHECK(csv_read(&summary, test_path(out, "summary.csv")) == 0);
     CHECK(csv_num(&summary, 0, "diverged") == 1);
     CHECK(csv_num(&summary, 0, "steps") < 20);
-    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0);
     CHECK(trace.n_rows >= 1);
     CHECK(csv_num(&trace, trace.n_rows - 1, "step") == csv_num(&summary, 0, "steps"));
     CHECK(isnan(csv_num(&trace, trace.n_rows - 1, "val_loss")));
@@ -262,13 +199,13 @@ static void test_resnet18(void) {
     mkdir(cifar, 0777);
     test_write_cifar_set(cifar, 100, 5); /* 500 training images, 100 test */
     snprintf(out, sizeof out, "%s/run-resnet18", base);
-    int rc = alrs(err, NULL,
+    int rc = test_alrs(err, NULL,
                   "train --model resnet18 --dataset cifar10 --data-dir '%s' --val-split 200 "
                   "--val-size 50 --steps 20 --batch 32 --threads 1 --eval-every 5 --out '%s'",
                   cifar, out);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs train --model resnet18 said: %s", err);
-    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0);
     CHECK(trace.n_rows == 4);
     double first = csv_num(&trace, 0, "train_loss");
     double last = csv_num(&trace, trace.n_rows - 1, "train_loss");
@@ -278,16 +215,16 @@ static void test_resnet18(void) {
         fprintf(stderr, "FAIL %s:%d: resnet18 train_loss did not fall (%g -> %g)\n", __FILE__,
                 __LINE__, first, last);
     }
-    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(csv_read(&summary, test_path(out, "summary.csv")) == 0);
     CHECK(!strcmp(csv_str(&summary, 0, "model"), "resnet18"));
     CHECK(!strcmp(csv_str(&summary, 0, "dataset"), "cifar10"));
-    CHECK(count_entries(out, ".tmp.") == 0);
+    CHECK(test_count_entries(out, ".tmp.") == 0);
 }
 
 /* ---- 3. determinism ------------------------------------------------------ */
 
 static char *trace_without_wall(const char *out) {
-    if (csv_read(&trace, at(out, "trace.csv")) != 0) return NULL;
+    if (csv_read(&trace, test_path(out, "trace.csv")) != 0) return NULL;
     return csv_text_without_wall(&trace);
 }
 
@@ -298,9 +235,9 @@ static void test_determinism(void) {
     snprintf(c, sizeof c, "%s/det-c", base);
     const char *flags = "train --model lenet5 --data-dir '%s' " SMALL_FLAGS
                         " --steps 20 --seed %d --out '%s'";
-    CHECK(alrs(err, NULL, flags, idx_raw, 3, a) == 0);
-    CHECK(alrs(err, NULL, flags, idx_raw, 3, b) == 0);
-    CHECK(alrs(err, NULL, flags, idx_raw, 4, c) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, 3, a) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, 3, b) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, 4, c) == 0);
     char *ta = trace_without_wall(a), *tb = trace_without_wall(b), *tc = trace_without_wall(c);
     CHECK(ta && tb && tc);
     if (ta && tb) {
@@ -316,7 +253,7 @@ static void test_determinism(void) {
     free(ta);
     free(tb);
     free(tc);
-    char *ca = read_text(at(a, "config.txt")), *cb = read_text(at(b, "config.txt"));
+    char *ca = test_read_text(test_path(a, "config.txt")), *cb = test_read_text(test_path(b, "config.txt"));
     char *pa = ca ? strstr(ca, "command=") : NULL, *pb = cb ? strstr(cb, "command=") : NULL;
     /* The configs differ only in nothing: --out is written as DIR. */
     CHECK(pa && pb && !strcmp(pa, pb));
@@ -329,11 +266,11 @@ static void test_determinism(void) {
 static void test_schedules(void) {
     char out[PATH_LEN], err[ERR_LEN];
     snprintf(out, sizeof out, "%s/sched-step", base);
-    CHECK(alrs(err, NULL,
+    CHECK(test_alrs(err, NULL,
                "train --model mlp --data-dir '%s' --val-split 100 --batch 32 --threads 1 "
                "--eval-every 1 --steps 12 --lr 0.01 --schedule step:every=5,gamma=0.5 --out '%s'",
                idx_raw, out) == 0);
-    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0);
     CHECK(trace.n_rows == 12);
     /* Row k (1-based) reports the rate of step k-1 (0-based): 0.01 * 0.5^floor((k-1)/5). */
     int ok = trace.n_rows == 12;
@@ -345,19 +282,19 @@ static void test_schedules(void) {
         }
     }
     CHECK(ok);
-    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0);
+    CHECK(csv_read(&summary, test_path(out, "summary.csv")) == 0);
     CHECK(!strcmp(csv_str(&summary, 0, "schedule"), "step:every=5,gamma=0.5"));
-    char *config = read_text(at(out, "config.txt"));
+    char *config = test_read_text(test_path(out, "config.txt"));
     CHECK(config && strstr(config, "schedule=step:every=5,gamma=0.5\n"));
     free(config);
 
     /* cosine over the run: lr(s) = lr/2 * (1 + cos(pi s / T)). */
     snprintf(out, sizeof out, "%s/sched-cosine", base);
-    CHECK(alrs(err, NULL,
+    CHECK(test_alrs(err, NULL,
                "train --model mlp --data-dir '%s' --val-split 100 --batch 32 --threads 1 "
                "--eval-every 2 --steps 10 --lr 0.004 --schedule cosine --out '%s'",
                idx_raw, out) == 0);
-    CHECK(csv_read(&trace, at(out, "trace.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0);
     ok = trace.n_rows == 5;
     for (int r = 0; r < trace.n_rows; r++) {
         double s = csv_num(&trace, r, "step") - 1;
@@ -378,7 +315,7 @@ static void bad_data_dir(char *dir, const char *name) {
     mkdir(dir, 0777);
     static const char *files[] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
                                   "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
-    for (int k = 0; k < 4; k++) test_copy_file(at(idx_raw, files[k]), at(dir, files[k]));
+    for (int k = 0; k < 4; k++) test_copy_file(test_path(idx_raw, files[k]), test_path(dir, files[k]));
 }
 
 /* `alrs ARGS` must exit non-zero with exactly one stderr line that starts with
@@ -394,9 +331,9 @@ static void expect_fail(int line, const char *out, const char *key1, const char 
     snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
     int rc = test_run(cmd, err, sizeof err);
     int ok_rc = rc != 0;
-    int ok_one = count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
+    int ok_one = test_count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
     int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
-    int ok_out = !out || !exists(out);
+    int ok_out = !out || !test_exists(out);
     if (getenv("ALRS_TEST_VERBOSE")) fprintf(stderr, "[exit %d] %s", rc, err);
     if (ok_rc && ok_one && ok_keys && ok_out) {
         test_passed++;
@@ -425,27 +362,27 @@ static void test_bad_inputs(void) {
     EXPECT_FAIL(out, dir, "not found", "%s --data-dir '%s' --out '%s'", train, dir, out);
 
     bad_data_dir(dir, "no-labels");
-    unlink(at(dir, "train-labels-idx1-ubyte"));
+    unlink(test_path(dir, "train-labels-idx1-ubyte"));
     EXPECT_FAIL(out, "train-labels-idx1-ubyte", "not found", "%s --data-dir '%s' --out '%s'",
                 train, dir, out);
 
     bad_data_dir(dir, "no-test");
-    unlink(at(dir, "t10k-images-idx3-ubyte"));
+    unlink(test_path(dir, "t10k-images-idx3-ubyte"));
     EXPECT_FAIL(out, "t10k-images-idx3-ubyte", "not found", "%s --data-dir '%s' --out '%s'", train,
                 dir, out);
 
     bad_data_dir(dir, "truncated");
-    CHECK(truncate(at(dir, "train-images-idx3-ubyte"), 16 + 300 * 784 + 5) == 0);
+    CHECK(truncate(test_path(dir, "train-images-idx3-ubyte"), 16 + 300 * 784 + 5) == 0);
     EXPECT_FAIL(out, "train-images-idx3-ubyte", "truncated", "%s --data-dir '%s' --out '%s'",
                 train, dir, out);
 
     bad_data_dir(dir, "short-header");
-    CHECK(truncate(at(dir, "train-labels-idx1-ubyte"), 6) == 0);
+    CHECK(truncate(test_path(dir, "train-labels-idx1-ubyte"), 6) == 0);
     EXPECT_FAIL(out, "train-labels-idx1-ubyte", NULL, "%s --data-dir '%s' --out '%s'", train, dir,
                 out);
 
     bad_data_dir(dir, "magic");
-    test_poke_byte(at(dir, "train-images-idx3-ubyte"), 3, 0x01); /* 0x803 -> 0x801 */
+    test_poke_byte(test_path(dir, "train-images-idx3-ubyte"), 3, 0x01); /* 0x803 -> 0x801 */
     EXPECT_FAIL(out, "train-images-idx3-ubyte", "magic", "%s --data-dir '%s' --out '%s'", train,
                 dir, out);
 
@@ -454,17 +391,17 @@ static void test_bad_inputs(void) {
     snprintf(other, sizeof other, "%s/bad-count-500", base);
     mkdir(other, 0777);
     test_write_idx_set(other, "", 500, 28, 28, 0, 1);
-    test_copy_file(at(other, "train-labels-idx1-ubyte"), at(dir, "train-labels-idx1-ubyte"));
+    test_copy_file(test_path(other, "train-labels-idx1-ubyte"), test_path(dir, "train-labels-idx1-ubyte"));
     EXPECT_FAIL(out, "train-labels-idx1-ubyte", "500", "%s --data-dir '%s' --out '%s'", train, dir,
                 out);
 
     bad_data_dir(dir, "label");
-    test_poke_byte(at(dir, "train-labels-idx1-ubyte"), 8 + 37, 10);
+    test_poke_byte(test_path(dir, "train-labels-idx1-ubyte"), 8 + 37, 10);
     EXPECT_FAIL(out, "train-labels-idx1-ubyte", "label 10", "%s --data-dir '%s' --out '%s'", train,
                 dir, out);
 
     bad_data_dir(dir, "test-label");
-    test_poke_byte(at(dir, "t10k-labels-idx1-ubyte"), 8 + 3, 255);
+    test_poke_byte(test_path(dir, "t10k-labels-idx1-ubyte"), 8 + 3, 255);
     EXPECT_FAIL(out, "t10k-labels-idx1-ubyte", "255", "%s --data-dir '%s' --out '%s'", train, dir,
                 out);
 
@@ -472,7 +409,7 @@ static void test_bad_inputs(void) {
     snprintf(dir, sizeof dir, "%s/bad-gz", base);
     mkdir(dir, 0777);
     test_write_idx_set(dir, "", 600, 28, 28, 1, 1);
-    CHECK(truncate(at(dir, "train-images-idx3-ubyte.gz"), 2000) == 0);
+    CHECK(truncate(test_path(dir, "train-images-idx3-ubyte.gz"), 2000) == 0);
     EXPECT_FAIL(out, "train-images-idx3-ubyte.gz", NULL, "%s --data-dir '%s' --out '%s'", train,
                 dir, out);
 
@@ -480,7 +417,7 @@ static void test_bad_inputs(void) {
     snprintf(dir, sizeof dir, "%s/bad-cifar", base);
     mkdir(dir, 0777);
     test_write_cifar_set(dir, 20, 9);
-    CHECK(truncate(at(dir, "data_batch_3.bin"), 3073 * 7 + 100) == 0);
+    CHECK(truncate(test_path(dir, "data_batch_3.bin"), 3073 * 7 + 100) == 0);
     EXPECT_FAIL(out, "data_batch_3.bin", NULL,
                 "train --model resnet18 --dataset cifar10 --data-dir '%s' --val-split 10 "
                 "--steps 1 --batch 4 --threads 1 --out '%s'",
@@ -535,26 +472,26 @@ static void test_bad_inputs(void) {
     char keep[PATH_LEN];
     snprintf(keep, sizeof keep, "%s/keep", base);
     mkdir(keep, 0777);
-    write_text(at(keep, "notes.txt"), "precious\n");
+    test_write_text(test_path(keep, "notes.txt"), "precious\n");
     EXPECT_FAIL(NULL, keep, "not empty", "%s --data-dir '%s' --out '%s'", train, idx_raw, keep);
-    char *text = read_text(at(keep, "notes.txt"));
+    char *text = test_read_text(test_path(keep, "notes.txt"));
     CHECK(text && !strcmp(text, "precious\n"));
     free(text);
-    CHECK(count_entries(keep, "") == 1);
+    CHECK(test_count_entries(keep, "") == 1);
 
     /* --out at an existing file: refused, and the file left as it was. */
     char file[PATH_LEN];
     snprintf(file, sizeof file, "%s/a-file", base);
-    write_text(file, "mine\n");
+    test_write_text(file, "mine\n");
     EXPECT_FAIL(NULL, file, "not a directory", "%s --data-dir '%s' --out '%s'", train, idx_raw, file);
-    text = read_text(file);
+    text = test_read_text(file);
     CHECK(text && !strcmp(text, "mine\n"));
     free(text);
     CHECK(!is_dir(file));
 
     /* Commands. */
     EXPECT_FAIL(NULL, "frobnicate", NULL, "frobnicate --out '%s'", out);
-    CHECK(!exists(out));
+    CHECK(!test_exists(out));
     EXPECT_FAIL(NULL, "--backend", "foo", "bench train --backend foo --steps 1 --repeats 1");
     EXPECT_FAIL(NULL, "--bogus", NULL, "bench train --bogus 2");
     EXPECT_FAIL(NULL, "--peak", NULL, "info --peak=3");
@@ -566,15 +503,15 @@ static void test_bad_inputs(void) {
 static void test_info(void) {
     char err[ERR_LEN], out_file[PATH_LEN];
     snprintf(out_file, sizeof out_file, "%s/info.txt", base);
-    CHECK(alrs(err, out_file, "info") == 0);
+    CHECK(test_alrs(err, out_file, "info") == 0);
     CHECK(err[0] == '\0');
-    char *text = read_text(out_file);
+    char *text = test_read_text(out_file);
     CHECK(text && strstr(text, "cores") && strstr(text, "dnnl_version"));
     free(text);
-    CHECK(alrs(err, NULL, "info --peak=3") != 0);
+    CHECK(test_alrs(err, NULL, "info --peak=3") != 0);
     /* --help goes to stdout and succeeds. */
-    CHECK(alrs(err, out_file, "train --help") == 0);
-    text = read_text(out_file);
+    CHECK(test_alrs(err, out_file, "train --help") == 0);
+    text = test_read_text(out_file);
     CHECK(text && strstr(text, "--schedule") && strstr(text, "--out"));
     free(text);
 }

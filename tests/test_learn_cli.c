@@ -27,7 +27,7 @@
 #error "ALRS_BIN must name the built alrs program"
 #endif
 
-enum { PATH_LEN = 1024, ERR_LEN = 16384 };
+enum { PATH_LEN = 1024, ERR_LEN = TEST_ERR_LEN };
 
 static char base[PATH_LEN / 2];
 static char idx[PATH_LEN - 64]; /* 600 train + 120 test 28x28 images, raw IDX */
@@ -41,14 +41,6 @@ static char idx[PATH_LEN - 64]; /* 600 train + 120 test 28x28 images, raw IDX */
 
 /* ---- files ----------------------------------------------------------------- */
 
-static const char *at(const char *dir, const char *file) {
-    static char buf[8][2 * PATH_LEN];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", dir, file);
-    return p;
-}
-
 static const char *dir_of(const char *name) {
     static char buf[8][PATH_LEN];
     static int next;
@@ -57,40 +49,14 @@ static const char *dir_of(const char *name) {
     return p;
 }
 
-/* The whole file (NUL-terminated); *size_out its length. NULL if unreadable. */
-static char *read_file(const char *path, long *size_out) {
-    if (size_out) *size_out = 0;
-    struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)size + 1);
-    size_t got = fread(s, 1, (size_t)size, f);
-    s[got] = '\0';
-    fclose(f);
-    if (size_out) *size_out = (long)got;
-    return s;
-}
-
-static char *read_text(const char *path) { return read_file(path, NULL); }
-
 /* 1 if both files exist and hold the same bytes. */
 static int same_file(const char *a, const char *b) {
     long na, nb;
-    char *x = read_file(a, &na), *y = read_file(b, &nb);
+    char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
     int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
     free(x);
     free(y);
     return same;
-}
-
-static void write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "wb");
-    if (!f || fputs(text, f) == EOF) exit(2);
-    fclose(f);
 }
 
 static int byte_at(const char *path, long offset) {
@@ -101,26 +67,9 @@ static int byte_at(const char *path, long offset) {
     return c;
 }
 
-static int exists(const char *path) {
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
 static long file_size(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-/* Entries of a directory whose names contain `needle` (-1 if unreadable). */
-static int count_entries(const char *dir, const char *needle) {
-    DIR *d = opendir(dir);
-    if (!d) return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, needle)) n++;
-    closedir(d);
-    return n;
 }
 
 /* Sorted names in a directory, joined by newlines (caller frees). */
@@ -154,13 +103,6 @@ static void copy_dir(const char *from, const char *to) {
     if (test_run(cmd, NULL, 0) != 0) exit(2);
 }
 
-static int count_lines(const char *s) {
-    int n = 0;
-    for (; *s; s++)
-        if (*s == '\n') n++;
-    return n;
-}
-
 /* Lines of err that start with "alrs: " (errors and warnings). */
 static int alrs_lines(const char *err) {
     int n = 0;
@@ -175,22 +117,10 @@ static int alrs_lines(const char *err) {
 
 /* ---- running alrs ---------------------------------------------------------- */
 
-/* `alrs ARGS` (printf-style), stdout to out_file (or /dev/null), stderr into
- * err. Returns the exit status. */
-static int alrs(char *err, const char *out_file, const char *fmt, ...) {
-    char args[4096], cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s >'%s'", ALRS_BIN, args, out_file ? out_file : "/dev/null");
-    return test_run(cmd, err, ERR_LEN);
-}
-
 /* alrs learn CHILD --data-dir IDX EXTRA --out DIR; complains on failure. */
 static int learn(const char *out, const char *extra) {
     char err[ERR_LEN];
-    int rc = alrs(err, NULL, "learn " CHILD " --data-dir '%s' %s --out '%s'", idx, extra, out);
+    int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' %s --out '%s'", idx, extra, out);
     if (rc != 0) fprintf(stderr, "  alrs learn %s --out %s: exit %d: %s", extra, out, rc, err);
     return rc;
 }
@@ -248,18 +178,18 @@ static void check_trace_file(const char *path, const csv *eps) {
 }
 
 static void check_learn_dir(const char *out, int n_episodes, int n_updates, int envs) {
-    CHECK(exists(at(out, "controller.bin")));
-    CHECK(file_size(at(out, "controller.bin")) > 32);
-    CHECK(exists(at(out, "config.txt")));
-    CHECK(count_entries(out, ".tmp") == 0);
-    CHECK(count_entries(at(out, "traces"), ".tmp") == 0);
+    CHECK(test_exists(test_path(out, "controller.bin")));
+    CHECK(file_size(test_path(out, "controller.bin")) > 32);
+    CHECK(test_exists(test_path(out, "config.txt")));
+    CHECK(test_count_entries(out, ".tmp") == 0);
+    CHECK(test_count_entries(test_path(out, "traces"), ".tmp") == 0);
 
-    char *config = read_text(at(out, "config.txt"));
+    char *config = test_read_text(test_path(out, "config.txt"));
     CHECK(config && (strstr(config, "\ncommand=alrs learn ") || !strncmp(config, "command=alrs learn ", 19)));
     free(config);
 
-    CHECK(csv_read(&episodes, at(out, "episodes.csv")) == 0);
-    char *text = read_text(at(out, "episodes.csv"));
+    CHECK(csv_read(&episodes, test_path(out, "episodes.csv")) == 0);
+    char *text = test_read_text(test_path(out, "episodes.csv"));
     CHECK(text && !strncmp(text, "episode,env,initial_lr,return,final_val_loss,best_val_loss,"
                                  "diverged,wall_s", 63));
     free(text);
@@ -279,7 +209,7 @@ static void check_learn_dir(const char *out, int n_episodes, int n_updates, int 
     }
     CHECK(ok);
 
-    CHECK(csv_read(&updates, at(out, "updates.csv")) == 0);
+    CHECK(csv_read(&updates, test_path(out, "updates.csv")) == 0);
     static const char *cols[] = {"policy_loss", "value_loss", "entropy", "approx_kl", "clip_frac",
                                  "explained_var"};
     for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
@@ -302,9 +232,9 @@ static void check_learn_dir(const char *out, int n_episodes, int n_updates, int 
     CHECK(ok);
 
     /* traces of env 0's episodes (--trace-every 1: one per update) */
-    int n_traces = count_entries(at(out, "traces"), "episode-");
+    int n_traces = test_count_entries(test_path(out, "traces"), "episode-");
     CHECK(n_traces == n_updates);
-    DIR *d = opendir(at(out, "traces"));
+    DIR *d = opendir(test_path(out, "traces"));
     struct dirent *e;
     while (d && (e = readdir(d)))
         if (!strncmp(e->d_name, "episode-", 8)) {
@@ -317,7 +247,7 @@ static void check_learn_dir(const char *out, int n_episodes, int n_updates, int 
 
 /* The command config.txt records, with --out DIR replaced by `out`. */
 static int config_command(const char *dir, const char *out, char *cmd, size_t size) {
-    char *config = read_text(at(dir, "config.txt"));
+    char *config = test_read_text(test_path(dir, "config.txt"));
     char *line = config ? strstr(config, "command=alrs ") : NULL;
     if (!line) {
         free(config);
@@ -340,7 +270,7 @@ static int config_command(const char *dir, const char *out, char *cmd, size_t si
 static void test_learn_files(void) {
     const char *a = dir_of("learn-a");
     char err[ERR_LEN];
-    int rc = alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --out '%s'",
+    int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --out '%s'",
                   idx, a);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs learn said: %s", err);
@@ -350,10 +280,10 @@ static void test_learn_files(void) {
     /* --episodes rounds up to whole batches of --envs */
     const char *r = dir_of("learn-round");
     CHECK(learn(r, "--episodes 3 --envs 2 --trace-every 0") == 0);
-    CHECK(csv_read(&episodes, at(r, "episodes.csv")) == 0 && episodes.n_rows == 4);
-    CHECK(csv_read(&updates, at(r, "updates.csv")) == 0 && updates.n_rows == 2);
-    CHECK(count_entries(at(r, "traces"), "episode-") == 0); /* --trace-every 0: none */
-    char *config = read_text(at(r, "config.txt"));
+    CHECK(csv_read(&episodes, test_path(r, "episodes.csv")) == 0 && episodes.n_rows == 4);
+    CHECK(csv_read(&updates, test_path(r, "updates.csv")) == 0 && updates.n_rows == 2);
+    CHECK(test_count_entries(test_path(r, "traces"), "episode-") == 0); /* --trace-every 0: none */
+    char *config = test_read_text(test_path(r, "config.txt"));
     CHECK(config && strstr(config, "--episodes 4 ") && strstr(config, "updates=2\n") &&
           strstr(config, "agent_steps_per_episode=4\n"));
     free(config);
@@ -361,10 +291,10 @@ static void test_learn_files(void) {
     /* --steps not a multiple of --action-every: a shorter last agent step, and
      * the trace's child_step is the child's real step count (never past --steps) */
     const char *odd = dir_of("learn-steps22");
-    CHECK(alrs(err, NULL, "learn --model mlp --hidden 32,16 --val-split 100 --steps 22 "
+    CHECK(test_alrs(err, NULL, "learn --model mlp --hidden 32,16 --val-split 100 --steps 22 "
                           "--action-every 5 --batch 32 --val-size 50 --data-dir '%s' --episodes 2 "
                           "--envs 2 --out '%s'", idx, odd) == 0);
-    CHECK(csv_read(&trace, at(odd, "traces/episode-000000.csv")) == 0);
+    CHECK(csv_read(&trace, test_path(odd, "traces/episode-000000.csv")) == 0);
     CHECK(trace.n_rows == 5);
     int steps_ok = trace.n_rows == 5;
     for (int k = 0; k < trace.n_rows; k++)
@@ -378,17 +308,17 @@ static void test_learn_files(void) {
     char cmd[4 * PATH_LEN];
     const char *again = dir_of("learn-a-from-config");
     CHECK(config_command(a, again, cmd, sizeof cmd) == 0);
-    config = read_text(at(a, "config.txt"));
+    config = test_read_text(test_path(a, "config.txt"));
     int names_hidden = config && strstr(config, "--hidden 32,16") != NULL;
     if (!names_hidden)
         fprintf(stderr, "  %s/config.txt: the command lacks --hidden 32,16:\n%s", a,
                 config ? config : "(none)\n");
     CHECK(names_hidden);
     free(config);
-    rc = alrs(err, NULL, "%s", cmd);
+    rc = test_alrs(err, NULL, "%s", cmd);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs %s: %s", cmd, err);
-    int repeats = same_file(at(a, "controller.bin"), at(again, "controller.bin"));
+    int repeats = same_file(test_path(a, "controller.bin"), test_path(again, "controller.bin"));
     if (!repeats) fprintf(stderr, "  the command in config.txt does not repeat the run: alrs %s\n", cmd);
     CHECK(repeats);
 }
@@ -396,7 +326,7 @@ static void test_learn_files(void) {
 /* ---- 2. resume ------------------------------------------------------------------ */
 
 static int same_traces(const char *a, const char *b) {
-    char *la = list_dir(at(a, "traces")), *lb = list_dir(at(b, "traces"));
+    char *la = list_dir(test_path(a, "traces")), *lb = list_dir(test_path(b, "traces"));
     int same = !strcmp(la, lb) && la[0];
     for (char *name = strtok(la, "\n"); same && name; name = strtok(NULL, "\n")) {
         char pa[2 * PATH_LEN + 300], pb[2 * PATH_LEN + 300];
@@ -414,19 +344,19 @@ static void test_resume(void) {
     const char *b = dir_of("resume-b");
     const char *half = dir_of("resume-half.bin");
     CHECK(learn(b, "--episodes 2 --envs 2") == 0);
-    CHECK(csv_read(&updates, at(b, "updates.csv")) == 0 && updates.n_rows == 1);
-    test_copy_file(at(b, "controller.bin"), half);
-    CHECK(!same_file(at(a, "controller.bin"), at(b, "controller.bin")));
+    CHECK(csv_read(&updates, test_path(b, "updates.csv")) == 0 && updates.n_rows == 1);
+    test_copy_file(test_path(b, "controller.bin"), half);
+    CHECK(!same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")));
     CHECK(learn(b, "--episodes 4 --envs 2 --resume") == 0);
-    CHECK(same_file(at(a, "controller.bin"), at(b, "controller.bin")));
-    CHECK(same_csv(at(a, "episodes.csv"), at(b, "episodes.csv")));
-    CHECK(same_csv(at(a, "updates.csv"), at(b, "updates.csv")));
+    CHECK(same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(b, "episodes.csv")));
+    CHECK(same_csv(test_path(a, "updates.csv"), test_path(b, "updates.csv")));
     CHECK(same_traces(a, b));
-    CHECK(count_entries(b, ".tmp") == 0);
+    CHECK(test_count_entries(b, ".tmp") == 0);
     /* the run directory describes the run it now holds: 4 episodes */
-    int same_config = same_file(at(a, "config.txt"), at(b, "config.txt"));
+    int same_config = same_file(test_path(a, "config.txt"), test_path(b, "config.txt"));
     if (!same_config) {
-        char *ca = read_text(at(a, "config.txt")), *cb = read_text(at(b, "config.txt"));
+        char *ca = test_read_text(test_path(a, "config.txt")), *cb = test_read_text(test_path(b, "config.txt"));
         fprintf(stderr, "  config.txt after --episodes 2, then --episodes 4 --resume:\n%s"
                         "  of the same run straight through:\n%s", cb ? cb : "", ca ? ca : "");
         free(ca);
@@ -438,23 +368,23 @@ static void test_resume(void) {
     const char *done = dir_of("resume-done");
     copy_dir(a, done);
     char err[ERR_LEN];
-    int rc = alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --resume --out '%s'",
+    int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --resume --out '%s'",
                   idx, done);
     CHECK(rc == 0);
-    CHECK(same_file(at(a, "controller.bin"), at(done, "controller.bin")));
-    CHECK(same_file(at(a, "episodes.csv"), at(done, "episodes.csv")));
-    CHECK(same_file(at(a, "updates.csv"), at(done, "updates.csv")));
+    CHECK(same_file(test_path(a, "controller.bin"), test_path(done, "controller.bin")));
+    CHECK(same_file(test_path(a, "episodes.csv"), test_path(done, "episodes.csv")));
+    CHECK(same_file(test_path(a, "updates.csv"), test_path(done, "updates.csv")));
 
     /* killed after writing update 1's CSV rows but before its checkpoint: the
      * CSVs hold two updates, controller.bin one. Resuming drops the rows of
      * update 1 and redoes it. */
     const char *killed = dir_of("resume-killed");
     copy_dir(a, killed);
-    test_copy_file(half, at(killed, "controller.bin"));
+    test_copy_file(half, test_path(killed, "controller.bin"));
     CHECK(learn(killed, "--episodes 4 --envs 2 --resume") == 0);
-    CHECK(same_file(at(a, "controller.bin"), at(killed, "controller.bin")));
-    CHECK(same_csv(at(a, "episodes.csv"), at(killed, "episodes.csv")));
-    CHECK(same_csv(at(a, "updates.csv"), at(killed, "updates.csv")));
+    CHECK(same_file(test_path(a, "controller.bin"), test_path(killed, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(killed, "episodes.csv")));
+    CHECK(same_csv(test_path(a, "updates.csv"), test_path(killed, "updates.csv")));
 }
 
 /* ---- 3. determinism --------------------------------------------------------------- */
@@ -463,18 +393,18 @@ static void test_determinism(void) {
     const char *a = dir_of("learn-a");
     const char *a2 = dir_of("det-a2"), *c1 = dir_of("det-conc1"), *s2 = dir_of("det-seed2");
     CHECK(learn(a2, "--episodes 4 --envs 2") == 0);
-    CHECK(same_file(at(a, "controller.bin"), at(a2, "controller.bin")));
-    CHECK(same_csv(at(a, "episodes.csv"), at(a2, "episodes.csv")));
-    CHECK(same_csv(at(a, "updates.csv"), at(a2, "updates.csv")));
+    CHECK(same_file(test_path(a, "controller.bin"), test_path(a2, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(a2, "episodes.csv")));
+    CHECK(same_csv(test_path(a, "updates.csv"), test_path(a2, "updates.csv")));
     CHECK(same_traces(a, a2));
     /* one environment at a time instead of both at once: the same run */
     CHECK(learn(c1, "--episodes 4 --envs 2 --concurrency 1") == 0);
-    CHECK(same_file(at(a, "controller.bin"), at(c1, "controller.bin")));
-    CHECK(same_csv(at(a, "episodes.csv"), at(c1, "episodes.csv")));
+    CHECK(same_file(test_path(a, "controller.bin"), test_path(c1, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(c1, "episodes.csv")));
     /* another seed is another run (so the comparisons above can tell) */
     CHECK(learn(s2, "--episodes 4 --envs 2 --seed 2") == 0);
-    CHECK(exists(at(s2, "controller.bin")) &&
-          !same_file(at(a, "controller.bin"), at(s2, "controller.bin")));
+    CHECK(test_exists(test_path(s2, "controller.bin")) &&
+          !same_file(test_path(a, "controller.bin"), test_path(s2, "controller.bin")));
 }
 
 /* ---- 4. alrs train with a learned controller ------------------------------------------ */
@@ -485,10 +415,10 @@ static csv train_trace, summary;
  * last, rates moving from --lr 0.001 by allowed factors only. continuous: any
  * factor in [1/(1+delta), 1+delta]. */
 static void check_controller_run(const char *out, const char *ctrl, int every, int continuous) {
-    CHECK(exists(at(out, "config.txt")) && exists(at(out, "summary.csv")) &&
-          exists(at(out, "metadata.txt")));
-    CHECK(count_entries(out, ".tmp") == 0);
-    CHECK(csv_read(&train_trace, at(out, "trace.csv")) == 0);
+    CHECK(test_exists(test_path(out, "config.txt")) && test_exists(test_path(out, "summary.csv")) &&
+          test_exists(test_path(out, "metadata.txt")));
+    CHECK(test_count_entries(out, ".tmp") == 0);
+    CHECK(csv_read(&train_trace, test_path(out, "trace.csv")) == 0);
     int rows = (20 + every - 1) / every;
     CHECK(train_trace.n_rows == rows);
     int grid = train_trace.n_rows == rows, factors = 1, finite = 1;
@@ -510,7 +440,7 @@ static void check_controller_run(const char *out, const char *ctrl, int every, i
     CHECK(grid);
     CHECK(factors);
     CHECK(finite);
-    CHECK(csv_read(&summary, at(out, "summary.csv")) == 0 && summary.n_rows == 1);
+    CHECK(csv_read(&summary, test_path(out, "summary.csv")) == 0 && summary.n_rows == 1);
     int k = csv_col(&summary, "schedule");
     char want[PATH_LEN + 16];
     snprintf(want, sizeof want, "controller:%s", ctrl);
@@ -520,22 +450,22 @@ static void check_controller_run(const char *out, const char *ctrl, int every, i
 }
 
 static void test_train_with_controller(void) {
-    const char *ctrl = at(dir_of("learn-a"), "controller.bin");
+    const char *ctrl = test_path(dir_of("learn-a"), "controller.bin");
     char ctrl_copy[2 * PATH_LEN];
     snprintf(ctrl_copy, sizeof ctrl_copy, "%s", ctrl);
     const char *t1 = dir_of("train-ctrl"), *t2 = dir_of("train-ctrl-2"), *t3 = dir_of("train-ctrl-3");
     char err[ERR_LEN];
-    int rc = alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
+    int rc = test_alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
                   idx, ctrl_copy, t1);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs train --schedule controller: %s", err);
     check_controller_run(t1, ctrl_copy, 5, 0);
     /* the controller acts on its policy's mode: a second run is the same */
-    CHECK(alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
+    CHECK(test_alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
                idx, ctrl_copy, t2) == 0);
-    CHECK(same_csv(at(t1, "trace.csv"), at(t2, "trace.csv")));
+    CHECK(same_csv(test_path(t1, "trace.csv"), test_path(t2, "trace.csv")));
     /* acting every 3 steps: a shorter last chunk, rows at 3, 6, ..., 18, 20 */
-    CHECK(alrs(err, NULL,
+    CHECK(test_alrs(err, NULL,
                "train --model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 3 "
                "--batch 32 --val-size 50 --threads 1 --lr 0.001 --data-dir '%s' "
                "--schedule controller:%s --out '%s'",
@@ -546,8 +476,8 @@ static void test_train_with_controller(void) {
     const char *lc = dir_of("learn-continuous"), *tc = dir_of("train-continuous");
     CHECK(learn(lc, "--episodes 2 --envs 2 --action continuous") == 0);
     char cpath[2 * PATH_LEN];
-    snprintf(cpath, sizeof cpath, "%s", at(lc, "controller.bin"));
-    rc = alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
+    snprintf(cpath, sizeof cpath, "%s", test_path(lc, "controller.bin"));
+    rc = test_alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
               idx, cpath, tc);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs train (continuous controller): %s", err);
@@ -569,9 +499,9 @@ static void expect_fail(int line, const char *out, const char *key1, const char 
     snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
     int rc = test_run(cmd, err, sizeof err);
     int ok_rc = rc != 0;
-    int ok_one = count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
+    int ok_one = test_count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
     int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
-    int ok_out = !out || !exists(out);
+    int ok_out = !out || !test_exists(out);
     if (ok_rc && ok_one && ok_keys && ok_out) {
         test_passed++;
         return;
@@ -597,7 +527,7 @@ static char *snapshot(const char *dir) {
     char *copy = strdup(names);
     for (char *name = strtok(copy, "\n"); name; name = strtok(NULL, "\n")) {
         long n = 0;
-        char *bytes = read_file(at(dir, name), &n);
+        char *bytes = test_read_file(test_path(dir, name), &n);
         if (!bytes) continue;
         s = realloc(s, cap + (size_t)n + 2);
         memcpy(s + cap - 1, bytes, (size_t)n);
@@ -613,7 +543,7 @@ static char *snapshot(const char *dir) {
 
 static void test_bad_inputs(void) {
     const char *never = dir_of("never");
-    const char *good = at(dir_of("learn-a"), "controller.bin");
+    const char *good = test_path(dir_of("learn-a"), "controller.bin");
     char good_ctrl[2 * PATH_LEN];
     snprintf(good_ctrl, sizeof good_ctrl, "%s", good);
     char ctrl[2 * PATH_LEN];
@@ -646,12 +576,12 @@ static void test_bad_inputs(void) {
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
     snprintf(ctrl, sizeof ctrl, "%s", dir_of("not-a-checkpoint.bin"));
-    test_copy_file(at(idx, "train-labels-idx1-ubyte"), ctrl);
+    test_copy_file(test_path(idx, "train-labels-idx1-ubyte"), ctrl);
     EXPECT_FAIL(never, "not-a-checkpoint.bin", "magic",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
     snprintf(ctrl, sizeof ctrl, "%s", dir_of("empty.bin"));
-    write_text(ctrl, "");
+    test_write_text(ctrl, "");
     EXPECT_FAIL(never, "empty.bin", NULL, "%s --data-dir '%s' --schedule controller:%s --out '%s'",
                 train, idx, ctrl, never);
     EXPECT_FAIL(never, "--schedule", NULL, "%s --data-dir '%s' --schedule controller: --out '%s'",
@@ -687,19 +617,19 @@ static void test_bad_inputs(void) {
                 never);
     const char *mine = dir_of("mine");
     mkdir(mine, 0777);
-    write_text(at(mine, "notes.txt"), "precious\n");
+    test_write_text(test_path(mine, "notes.txt"), "precious\n");
     EXPECT_FAIL(NULL, "controller.bin", NULL, "%s --data-dir '%s' --resume --out '%s'", lf, idx, mine);
-    char *text = read_text(at(mine, "notes.txt"));
+    char *text = test_read_text(test_path(mine, "notes.txt"));
     CHECK(text && !strcmp(text, "precious\n"));
     free(text);
-    CHECK(count_entries(mine, "") == 1);
+    CHECK(test_count_entries(mine, "") == 1);
 
     /* --out at a non-empty directory without --resume: refused, untouched */
     EXPECT_FAIL(NULL, "not empty", NULL, "%s --data-dir '%s' --out '%s'", lf, idx, mine);
-    text = read_text(at(mine, "notes.txt"));
+    text = test_read_text(test_path(mine, "notes.txt"));
     CHECK(text && !strcmp(text, "precious\n"));
     free(text);
-    CHECK(count_entries(mine, "") == 1);
+    CHECK(test_count_entries(mine, "") == 1);
 
     /* ... and a finished run directory likewise */
     const char *run = dir_of("learn-copy");
@@ -711,9 +641,9 @@ static void test_bad_inputs(void) {
     free(after);
 
     /* --resume with a corrupted checkpoint: refused, the run left as it was */
-    long csize = file_size(at(run, "controller.bin"));
-    test_poke_byte(at(run, "controller.bin"), csize - 3,
-              (unsigned char)(byte_at(at(run, "controller.bin"), csize - 3) ^ 0x01));
+    long csize = file_size(test_path(run, "controller.bin"));
+    test_poke_byte(test_path(run, "controller.bin"), csize - 3,
+              (unsigned char)(byte_at(test_path(run, "controller.bin"), csize - 3) ^ 0x01));
     free(before);
     before = snapshot(run);
     EXPECT_FAIL(NULL, "controller.bin", "checksum",
@@ -749,12 +679,12 @@ static csv bench;
 static void test_bench_rollout(void) {
     char err[ERR_LEN], out[PATH_LEN];
     snprintf(out, sizeof out, "%s", dir_of("bench.csv"));
-    int rc = alrs(err, out, "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 1x1,2x1",
+    int rc = test_alrs(err, out, "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 1x1,2x1",
                   idx);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs bench rollout: %s", err);
     CHECK(alrs_lines(err) == 0);
-    char *text = read_text(out);
+    char *text = test_read_text(out);
     CHECK(text && strstr(text, "\nmodel,envs,threads_per_env,ranks,episodes_per_hour,"
                                "child_steps_per_s,ppo_update_share\n"));
     free(text);
@@ -770,7 +700,7 @@ static void test_bench_rollout(void) {
     }
     CHECK(ok);
     if (!ok) {
-        text = read_text(out);
+        text = test_read_text(out);
         fprintf(stderr, "  bench rollout printed:\n%s", text ? text : "");
         free(text);
     }
@@ -780,10 +710,10 @@ static void test_bench_rollout(void) {
      * 1x1 it must fit too. One agent step per episode keeps this short. */
     const char *tiny = "bench rollout --model mlp --hidden 32,16 --val-split 100 --steps 5 "
                        "--action-every 5 --batch 32 --val-size 50 --batches 1";
-    rc = alrs(err, NULL, "%s --data-dir '%s' --layouts 1x2", tiny, idx);
+    rc = test_alrs(err, NULL, "%s --data-dir '%s' --layouts 1x2", tiny, idx);
     CHECK(rc == 0);
     if (rc == 0 && strstr(err, "warning") == NULL) {
-        rc = alrs(err, NULL, "%s --data-dir '%s' --layouts 1x1,1x2", tiny, idx);
+        rc = test_alrs(err, NULL, "%s --data-dir '%s' --layouts 1x1,1x2", tiny, idx);
         CHECK(rc == 0);
         int quiet = strstr(err, "warning") == NULL;
         if (!quiet)
@@ -798,20 +728,20 @@ static void test_bench_rollout(void) {
 static void test_oversubscribed(void) {
     char err[ERR_LEN], info[PATH_LEN];
     snprintf(info, sizeof info, "%s/info.txt", base);
-    CHECK(alrs(err, info, "info") == 0);
-    char *text = read_text(info);
+    CHECK(test_alrs(err, info, "info") == 0);
+    char *text = test_read_text(info);
     char *line = text ? strstr(text, "\ncores: ") : NULL;
     long cores = line ? strtol(line + 8, NULL, 10) : 0;
     free(text);
     CHECK(cores >= 1);
     if (cores < 1 || cores > 64) return;
     const char *out = dir_of("learn-oversubscribed");
-    int rc = alrs(err, NULL,
+    int rc = test_alrs(err, NULL,
                   "learn --model mlp --hidden 32,16 --val-split 100 --steps 5 --action-every 5 "
                   "--batch 32 --val-size 50 --data-dir '%s' --episodes 1 --envs 1 "
                   "--threads-per-env %ld --out '%s'", idx, cores + 1, out);
     CHECK(rc == 0);
-    CHECK(exists(at(out, "controller.bin")));
+    CHECK(test_exists(test_path(out, "controller.bin")));
     int once = alrs_lines(err) == 1 && strstr(err, "alrs: warning: ") && strstr(err, "unbound");
     if (!once)
         fprintf(stderr, "  learn --envs 1 --threads-per-env %ld on %ld cores said:\n%s", cores + 1,
@@ -827,8 +757,8 @@ int main(void) {
 
     char err[ERR_LEN], help[PATH_LEN];
     snprintf(help, sizeof help, "%s/help.txt", base);
-    CHECK(alrs(err, help, "learn --help") == 0);
-    char *text = read_text(help);
+    CHECK(test_alrs(err, help, "learn --help") == 0);
+    char *text = test_read_text(help);
     CHECK(text && strstr(text, "--resume") && strstr(text, "--envs") && strstr(text, "--out"));
     free(text);
 

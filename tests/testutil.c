@@ -1,6 +1,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "testutil.h"
 
+#include <dirent.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,22 +169,74 @@ static int split_line(const char *line, char fields[][CSV_CELL], int max) {
     return n;
 }
 
-static char *slurp(const char *path) {
+const char *test_path(const char *dir, const char *file) {
+    static char buf[8][2048];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", dir, file);
+    return p;
+}
+
+char *test_read_file(const char *path, long *size) {
+    if (size) *size = 0;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *text = malloc((size_t)size + 1);
-    size_t got = fread(text, 1, (size_t)size, f);
+    char *text = malloc((size_t)st.st_size + 1);
+    size_t got = fread(text, 1, (size_t)st.st_size, f);
     text[got] = '\0';
     fclose(f);
+    if (size) *size = (long)got;
     return text;
 }
 
+char *test_read_text(const char *path) { return test_read_file(path, NULL); }
+
+void test_write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "wb");
+    if (!f || fputs(text, f) == EOF) exit(2);
+    fclose(f);
+}
+
+int test_exists(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+int test_count_entries(const char *dir, const char *needle) {
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strstr(e->d_name, needle)) n++;
+    closedir(d);
+    return n;
+}
+
+int test_count_lines(const char *s) {
+    int n = 0;
+    for (; *s; s++)
+        if (*s == '\n') n++;
+    return n;
+}
+
+#ifdef ALRS_BIN
+int test_alrs(char *err, const char *out_file, const char *fmt, ...) {
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >'%s'", ALRS_BIN, args, out_file ? out_file : "/dev/null");
+    return test_run(cmd, err, TEST_ERR_LEN);
+}
+#endif
+
 int csv_read(csv *c, const char *path) {
     memset(c, 0, sizeof *c);
-    char *text = slurp(path);
+    char *text = test_read_text(path);
     if (!text) return -1;
     char *save = NULL;
     static char fields[CSV_MAX_COLS][CSV_CELL];

@@ -39,6 +39,23 @@ const char *test_tmpdir(const char *name);
  * `err` (up to size bytes, NUL-terminated) when err is not NULL. */
 int test_run(const char *cmd, char *err, int size);
 
+/* "dir/file" in one of 8 rotating static buffers (for use in argument lists). */
+const char *test_path(const char *dir, const char *file);
+/* The whole regular file, NUL-terminated (free it); *size its length when
+ * size is not NULL. NULL if it is missing or not a regular file. */
+char *test_read_file(const char *path, long *size);
+char *test_read_text(const char *path);
+void test_write_text(const char *path, const char *text);
+int test_exists(const char *path);
+/* Entries of a directory whose names contain `needle` (-1 if unreadable). */
+int test_count_entries(const char *dir, const char *needle);
+int test_count_lines(const char *s);
+/* Runs the alrs program under test with printf-style arguments, stdout to
+ * out_file (NULL: /dev/null), stderr into err (TEST_ERR_LEN bytes). Returns
+ * its exit status. */
+enum { TEST_ERR_LEN = 16384 };
+int test_alrs(char *err, const char *out_file, const char *fmt, ...);
+
 /* Copies a file; overwrites one byte at an offset (corrupting files on
  * purpose). Both exit(2) on an I/O error: the test itself is broken then. */
 void test_copy_file(const char *from, const char *to);
