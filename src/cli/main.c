@@ -1,4 +1,5 @@
 /* The alrs program: dispatches to a subcommand. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,10 @@ int main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
+    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
+     * the atomic writers report and clean up after, not kill the process and
+     * leave a temporary file behind. */
+    signal(SIGXFSZ, SIG_IGN);
     const char *cmd = argv[1];
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
