@@ -10,6 +10,7 @@ static void usage(FILE *out) {
           "commands:\n"
           "  train   train one child network with a schedule (or a learned controller)\n"
           "  learn   learn a learning-rate controller with PPO over parallel child runs\n"
+          "  compare run learned and hand-made schedules over seeds; tables and CSVs\n"
           "  bench   measure training throughput (alrs bench train ...)\n"
           "  info    show the CPU, ISA, topology, oneDNN version and threads\n"
           "Run 'alrs <command> --help' for its flags.\n",
@@ -29,11 +30,12 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "learn")) return cmd_learn(argc - 2, argv + 2);
+    if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "alrs: unknown command '%s' (expected train, learn, bench or info)\n", cmd);
+    fprintf(stderr, "alrs: unknown command '%s' (expected train, learn, compare, bench or info)\n", cmd);
     return 2;
 }
