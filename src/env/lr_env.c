@@ -166,10 +166,13 @@ static void record_best(lr_env *env) {
 }
 
 void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out) {
+    rng_stream es = rng_make(seed, (uint64_t)episode);
+    lr_env_start(env, rng_u64(&es), episode, obs_out);
+}
+
+void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) {
     const lr_env_config *c = &env->cfg;
     env->start_s = alrs_now();
-    rng_stream es = rng_make(seed, (uint64_t)episode);
-    uint64_t ep_seed = rng_u64(&es);
     child_run_reset(&env->child, ep_seed);
     double lr = c->lr_fixed;
     if (lr == 0) {

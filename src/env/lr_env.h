@@ -161,6 +161,12 @@ void lr_env_free(lr_env *env);
  * writes the first observation to obs_out [LR_ENV_OBS]. */
 void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out);
 
+/* As lr_env_reset, with the episode seed given directly: the child is then
+ * the one child_run_reset(ep_seed) makes, the same weights and batch order
+ * that a schedule-driven run seeded ep_seed gets (alrs train, alrs compare
+ * use this so that every schedule of a seed starts from the same network). */
+void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out);
+
 /* One agent step: scales the rate by policy_lr_factor(cfg.action, action,
  * cfg.delta), then by the noise, clips it to [lr_min, lr_max], trains
  * action_every steps (fewer at the end, or until divergence), validates and

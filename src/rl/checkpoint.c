@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 #include "rl/checkpoint.h"
 
 #include <errno.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "core/error.h"
@@ -187,9 +189,16 @@ static int fail_with_context(const char *path, const char *what) {
 static int read_whole_file(const char *path, unsigned char **data, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return alrs_fail("%s: cannot open checkpoint: %s", path, strerror(errno));
+    /* fopen accepts a directory and only the read fails (EISDIR): say what it is. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return alrs_fail("%s: is a directory, not a controller checkpoint", path);
+    }
     bytes b = {0};
     unsigned char chunk[65536];
     size_t got;
+    errno = 0;
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
         if (b.len + got > MAX_CHECKPOINT_BYTES) {
             fclose(f);
@@ -199,11 +208,11 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *len) 
         }
         put_raw(&b, chunk, got);
     }
-    int failed = ferror(f);
+    int failed = ferror(f), saved = errno;
     fclose(f);
     if (failed) {
         free(b.data);
-        return alrs_fail("%s: read error", path);
+        return alrs_fail("%s: cannot read checkpoint: %s", path, strerror(saved ? saved : EIO));
     }
     *data = b.data, *len = b.len;
     return 0;
@@ -211,6 +220,7 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *len) 
 
 /* Magic, version, size and checksum; on success the payload's bounds. */
 static int check_header(const char *path, const unsigned char *d, size_t len, reader *payload) {
+    if (len == 0) return alrs_fail("%s: empty file, not an alrs controller checkpoint (wrong magic)", path);
     if (len < 8 || memcmp(d, CHECKPOINT_MAGIC, 8) != 0)
         return alrs_fail("%s: not an alrs controller checkpoint (wrong magic)", path);
     if (len < CHECKPOINT_HEADER_SIZE)
@@ -302,11 +312,8 @@ static int decode_state(const char *path, reader *r, controller *c) {
     return 0;
 }
 
-int checkpoint_load(controller *c, const char *path) {
+int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const char *path) {
     memset(c, 0, sizeof *c);
-    unsigned char *data;
-    size_t len;
-    if (read_whole_file(path, &data, &len) != 0) return -1;
     reader r = {0};
     policy_config pc;
     int rc = check_header(path, data, len, &r);
@@ -316,6 +323,15 @@ int checkpoint_load(controller *c, const char *path) {
         if (rc != 0) rc = fail_with_context(path, "");
         else if ((rc = decode_state(path, &r, c)) != 0) controller_free(c);
     }
+    return rc;
+}
+
+int checkpoint_load(controller *c, const char *path) {
+    memset(c, 0, sizeof *c);
+    unsigned char *data;
+    size_t len;
+    if (read_whole_file(path, &data, &len) != 0) return -1;
+    int rc = checkpoint_parse(c, data, len, path);
     free(data);
     return rc;
 }

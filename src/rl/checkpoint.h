@@ -28,6 +28,8 @@
 #ifndef ALRS_RL_CHECKPOINT_H
 #define ALRS_RL_CHECKPOINT_H
 
+#include <stddef.h>
+
 #include "rl/controller.h"
 
 #define CHECKPOINT_MAGIC "ALRSCTRL"
@@ -38,5 +40,9 @@ int checkpoint_save(const controller *c, const char *path);
 /* Fills an uninitialised controller from the file (free it with
  * controller_free); on failure -1 with the message, and nothing to free. */
 int checkpoint_load(controller *c, const char *path);
+/* The same from the file's bytes already in memory (`path` names them in
+ * messages): checkpoint_load is read_whole_file + this; the fuzzer calls it
+ * directly. */
+int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const char *path);
 
 #endif

@@ -1,0 +1,175 @@
+#include "run/trainer.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/timer.h"
+#include "rl/checkpoint.h"
+
+int trainer_init(trainer *t, const child_config *cc, long steps, long eval_every,
+                 const dataset *data) {
+    memset(t, 0, sizeof *t);
+    if (steps < 1) return alrs_fail("--steps %ld: must be at least 1", steps);
+    if (eval_every < 1) return alrs_fail("--eval-every %ld: must be at least 1", eval_every);
+    t->child = *cc;
+    t->steps = steps;
+    t->eval_every = eval_every;
+    t->data = data;
+    return 0;
+}
+
+void trainer_free(trainer *t) {
+    if (t->have_run) child_run_free(&t->run);
+    if (t->have_env) lr_env_free(&t->env);
+    if (t->have_ctrl) controller_free(&t->ctrl);
+    memset(t, 0, sizeof *t);
+}
+
+void train_outcome_free(train_outcome *o) {
+    free(o->trace);
+    memset(o, 0, sizeof *o);
+}
+
+const child_run *trainer_child(const trainer *t) {
+    return t->last;
+}
+
+static void add_point(train_outcome *o, const trace_point *p) {
+    if (o->n_trace == o->cap_trace) {
+        o->cap_trace = o->cap_trace ? 2 * o->cap_trace : 64;
+        o->trace = realloc(o->trace, sizeof *o->trace * (size_t)o->cap_trace);
+        if (!o->trace) alrs_panic("out of memory for a run's trace");
+    }
+    o->trace[o->n_trace++] = *p;
+}
+
+static void outcome_start(train_outcome *o) {
+    memset(o, 0, sizeof *o);
+    o->best_val_loss = o->final_val_loss = o->final_val_acc = NAN;
+    o->test_loss = o->test_acc = NAN;
+    o->best_step = -1;
+}
+
+/* Test figures at the best validation point and at the end. */
+static void outcome_finish(train_outcome *o, child_run *r, double start) {
+    o->best_val_loss = r->best_step >= 0 ? r->best_val_loss : NAN;
+    o->best_step = r->best_step;
+    if (r->best_step >= 0) child_run_test(r, 1, &o->test_loss, &o->test_acc);
+    child_run_test(r, 0, &o->final_test_loss, &o->final_test_acc);
+    o->wall_s = alrs_now() - start;
+}
+
+static int schedule_run(trainer *t, schedule *s, uint64_t seed, int check_interrupt,
+                        trainer_progress_fn progress, void *ctx, train_outcome *o) {
+    if (!t->have_run) {
+        child_config cc = t->child;
+        cc.seed = seed;
+        if (child_run_create(&t->run, &cc, t->data) != 0) return -1;
+        t->have_run = 1;
+    } else {
+        child_run_reset(&t->run, seed);
+    }
+    child_run *r = t->last = &t->run;
+    double start = alrs_now(), loss_sum = 0;
+    int loss_count = 0;
+    for (long step = 0; step < t->steps; step++) {
+        if (check_interrupt && interrupt_requested()) {
+            o->interrupted = 1;
+            break;
+        }
+        double lr = schedule_lr(s, step);
+        double loss = child_run_step(r, lr);
+        loss_sum += loss, loss_count++;
+        o->steps_done = step + 1;
+        trace_point p = {step + 1, lr, loss_sum / loss_count, NAN, NAN, 0};
+        if (!isfinite(loss) || loss > TRAINER_DIVERGENCE_LOSS) {
+            o->diverged = 1;
+            p.train_loss = loss;
+            p.wall_s = alrs_now() - start;
+            add_point(o, &p);
+            break;
+        }
+        if ((step + 1) % t->eval_every != 0 && step + 1 != t->steps) continue;
+        child_run_validate(r, &p.val_loss, &p.val_acc);
+        schedule_observe_val_loss(s, p.val_loss);
+        o->final_val_loss = p.val_loss, o->final_val_acc = p.val_acc;
+        p.wall_s = alrs_now() - start;
+        add_point(o, &p);
+        loss_sum = 0, loss_count = 0;
+        if (progress) progress(ctx, &p, t->steps);
+    }
+    outcome_finish(o, r, start);
+    return 0;
+}
+
+/* Loads the controller (once per path) and builds the environment for it. */
+static int controller_ready(trainer *t, const char *path) {
+    if (!t->have_ctrl || strcmp(t->ctrl_path, path) != 0) {
+        if (t->have_ctrl) controller_free(&t->ctrl);
+        t->have_ctrl = 0;
+        if (checkpoint_load(&t->ctrl, path) != 0) return -1;
+        t->have_ctrl = 1;
+        snprintf(t->ctrl_path, sizeof t->ctrl_path, "%s", path);
+        if (t->ctrl.pol.cfg.obs_size != LR_ENV_OBS)
+            return alrs_fail("%s: the controller expects %d features, the environment gives %d",
+                             path, t->ctrl.pol.cfg.obs_size, LR_ENV_OBS);
+        if (t->have_env) lr_env_free(&t->env);
+        t->have_env = 0;
+    }
+    if (t->have_env) return 0;
+    lr_env_config ec = lr_env_config_default(&t->child);
+    ec.steps = (int)t->steps;
+    ec.action_every = (int)t->eval_every;
+    ec.action = t->ctrl.pol.cfg.kind;
+    ec.delta = t->ctrl.pol.cfg.delta;
+    ec.lr_fixed = 1e-3; /* replaced by each run's rate */
+    if (lr_env_config_check(&ec) != 0 || lr_env_create(&t->env, &ec, t->data) != 0) return -1;
+    t->have_env = 1;
+    return 0;
+}
+
+/* One episode of the environment with the policy's mode as the action; a
+ * trace row per agent step. */
+static int controller_run(trainer *t, const schedule *s, double lr, uint64_t seed,
+                          int check_interrupt, trainer_progress_fn progress, void *ctx,
+                          train_outcome *o) {
+    if (controller_ready(t, s->controller_path) != 0) return -1;
+    lr_env *env = &t->env;
+    env->cfg.lr_fixed = lr;
+    double raw[LR_ENV_OBS], obs[LR_ENV_OBS], action, reward, start = alrs_now();
+    int term = 0, trunc = 0;
+    lr_env_start(env, seed, 0, raw);
+    t->last = &env->child;
+    const lr_env_episode *ep = lr_env_episode_record(env);
+    while (!term && !trunc) {
+        if (check_interrupt && interrupt_requested()) {
+            o->interrupted = 1;
+            break;
+        }
+        controller_observe(&t->ctrl, raw, 1, 0, obs);
+        policy_mode(&t->ctrl.pol, obs, 1, &action);
+        lr_env_step(env, action, raw, &reward, &term, &trunc);
+        int k = ep->agent_steps - 1;
+        trace_point p = {ep->child_steps, ep->lr[k], ep->train_loss[k], ep->val_loss[k],
+                         ep->val_acc[k], alrs_now() - start};
+        add_point(o, &p);
+        if (!ep->diverged) o->final_val_loss = p.val_loss, o->final_val_acc = p.val_acc;
+        if (progress && !ep->diverged) progress(ctx, &p, t->steps);
+    }
+    o->steps_done = ep->child_steps;
+    o->diverged = ep->diverged;
+    outcome_finish(o, &env->child, start);
+    return 0;
+}
+
+int trainer_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_interrupt,
+                trainer_progress_fn progress, void *ctx, train_outcome *out) {
+    outcome_start(out);
+    if (s->kind == SCHED_CONTROLLER)
+        return controller_run(t, s, lr, seed, check_interrupt, progress, ctx, out);
+    return schedule_run(t, s, seed, check_interrupt, progress, ctx, out);
+}

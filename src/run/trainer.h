@@ -1,0 +1,86 @@
+/* One child training run from start to finish under a schedule or a learned
+ * controller, with its validation trace and its test figures: what alrs
+ * train runs once and alrs compare runs for every (schedule, seed).
+ *
+ * A trainer keeps its networks between runs (a child for schedules, a
+ * learning-rate environment for controllers, each built on first use and
+ * reset for every later run), so a rollout team can run many jobs without
+ * reallocating. A run seeded S starts from the same weights and batch order
+ * whatever drives its rate: schedules use child_run_reset(S), controllers
+ * lr_env_start(S).
+ *
+ * Protocol: `steps` training steps; a validation every `eval_every` steps and
+ * after the last. A controller acts at each validation (its action_every is
+ * eval_every), taking the mode of its policy. A training loss that is NaN,
+ * infinite or above 1e3 ends the run as diverged (the next validation is not
+ * run); test figures then come from the best validation point, if any. */
+#ifndef ALRS_RUN_TRAINER_H
+#define ALRS_RUN_TRAINER_H
+
+#include <stdint.h>
+
+#include "env/lr_env.h"
+#include "rl/controller.h"
+#include "run/child.h"
+#include "sched/schedule.h"
+
+/* A training loss past this bound counts as divergence, like NaN and Inf. */
+#define TRAINER_DIVERGENCE_LOSS 1e3
+
+/* One row of a run's trace: a validation (or the diverged step). */
+typedef struct {
+    long step;         /* training steps done */
+    double lr;         /* rate of the last step */
+    double train_loss; /* mean training loss since the previous row */
+    double val_loss, val_acc; /* NaN on the diverged step */
+    double wall_s;     /* since the run started */
+} trace_point;
+
+typedef struct {
+    long steps_done;
+    int diverged;
+    double best_val_loss; /* NaN if no validation ran */
+    long best_step;       /* -1 if no validation ran */
+    double test_loss, test_acc;             /* at the best-validation point */
+    double final_val_loss, final_val_acc;   /* the last validation */
+    double final_test_loss, final_test_acc; /* the parameters at the end */
+    double wall_s;
+    int interrupted; /* stopped by SIGINT/SIGTERM: the figures are incomplete */
+    trace_point *trace;
+    int n_trace, cap_trace;
+} train_outcome;
+
+/* Called after every trace row (for a progress line). */
+typedef void (*trainer_progress_fn)(void *ctx, const trace_point *p, long total_steps);
+
+typedef struct {
+    child_config child;
+    long steps, eval_every;
+    const dataset *data;
+    child_run run;         /* for schedules */
+    lr_env env;            /* for controllers */
+    controller ctrl;
+    char ctrl_path[4096];  /* the loaded controller's checkpoint ("" if none) */
+    int have_run, have_env, have_ctrl;
+    child_run *last;       /* the child of the last run */
+} trainer;
+
+/* Records the protocol; builds nothing yet. -1 with a message for steps or
+ * eval_every below 1. */
+int trainer_init(trainer *t, const child_config *cc, long steps, long eval_every,
+                 const dataset *data);
+void trainer_free(trainer *t);
+
+/* Runs schedule s from learning rate lr (the schedule was parsed with it as
+ * base) on seed `seed`, into out (whose trace it fills; free with
+ * train_outcome_free). If check_interrupt, the run stops early when SIGINT or
+ * SIGTERM arrives (out->interrupted). -1 with a message when a network or a
+ * controller cannot be built or loaded. */
+int trainer_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_interrupt,
+                trainer_progress_fn progress, void *ctx, train_outcome *out);
+void train_outcome_free(train_outcome *o);
+
+/* The child network of the last run (for metadata). */
+const child_run *trainer_child(const trainer *t);
+
+#endif
