@@ -48,12 +48,28 @@ int path_exists(const char *path) {
     return stat(path, &st) == 0;
 }
 
+/* Removes `top` and the directories below it on the way to `dir` (deepest
+ * first); each must be empty. Used to undo make_parents. */
+static void remove_created_chain(const char *dir, const char *top) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", dir);
+    size_t len = strlen(top);
+    for (;;) {
+        rmdir(buf);
+        if (strlen(buf) <= len) break;
+        char *slash = strrchr(buf, '/');
+        if (!slash) break;
+        *slash = '\0';
+    }
+}
+
 /* Creates the missing parents of `dir`; the first one created (the top of
- * what a failed run must remove again) goes to `created`, "" if none. */
+ * what a failed run must remove again) goes to `created`, "" if none. On
+ * failure the parents it created are removed again. */
 static int make_parents(const char *dir, char *created, size_t size) {
     char buf[4096];
     created[0] = '\0';
-    if (strlen(dir) >= sizeof buf) return alrs_fail("%s: path too long", dir);
+    if (strlen(dir) >= sizeof buf) return alrs_fail("--out %s: path too long", dir);
     strcpy(buf, dir);
     for (char *p = buf + 1; *p; p++) {
         if (*p != '/') continue;
@@ -61,7 +77,11 @@ static int make_parents(const char *dir, char *created, size_t size) {
         if (mkdir(buf, 0777) == 0) {
             if (!created[0]) snprintf(created, size, "%s", buf);
         } else if (errno != EEXIST) {
-            return alrs_fail("%s: cannot create directory: %s", buf, strerror(errno));
+            int saved = errno;
+            alrs_fail("--out %s: cannot create directory %s: %s", dir, buf, strerror(saved));
+            if (created[0]) remove_created_chain(buf, created);
+            created[0] = '\0';
+            return -1;
         }
         *p = '/';
     }
@@ -105,29 +125,42 @@ int make_output_dir(output_dir *out, const char *dir) {
     return 0;
 }
 
-/* Removes the files in the directory, the directory, and the parents that
- * make_output_dir created for it (never a directory that existed before). */
-void remove_output_dir(const output_dir *out) {
-    DIR *d = opendir(out->path);
-    if (d) {
-        struct dirent *e;
-        char path[8192];
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            snprintf(path, sizeof path, "%s/%s", out->path, e->d_name);
+/* Removes everything inside `dir` (it was empty when the run began, so all of
+ * it is the run's): files, and subdirectories such as learn's traces/ with
+ * their contents. Symbolic links are removed, never followed. */
+static void remove_contents(const char *dir, int depth) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[8192];
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (depth < 8 && lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+            remove_contents(path, depth + 1);
+            rmdir(path);
+        } else {
             unlink(path);
         }
-        closedir(d);
     }
+    closedir(d);
+}
+
+/* Removes what the run wrote into the directory, the directory, and the
+ * parents that make_output_dir created for it (never a directory that existed
+ * before). */
+void remove_output_dir(const output_dir *out) {
+    remove_contents(out->path, 0);
     if (!out->created_top[0]) return; /* it existed (empty) before the run: leave it */
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", out->path);
-    size_t top = strlen(out->created_top);
-    for (;;) {
-        rmdir(buf);
-        if (strlen(buf) <= top) break;
-        char *slash = strrchr(buf, '/');
-        if (!slash) break;
-        *slash = '\0';
-    }
+    remove_created_chain(out->path, out->created_top);
+}
+
+int make_subdir(const char *path) {
+    struct stat st;
+    if (mkdir(path, 0777) == 0) return 0;
+    int saved = errno;
+    if (saved == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+    return alrs_fail("%s: cannot create directory: %s", path,
+                     saved == EEXIST ? "a file of that name exists" : strerror(saved));
 }

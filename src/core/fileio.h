@@ -30,6 +30,9 @@ int make_output_dir(output_dir *out, const char *dir);
 /* Undoes make_output_dir after a failure: removes the files written into the
  * directory (one level), and the directories the run created. */
 void remove_output_dir(const output_dir *out);
+/* Creates one directory inside an output directory; an existing directory is
+ * fine. -1 with a message naming the path. */
+int make_subdir(const char *path);
 /* 1 if the path exists. */
 int path_exists(const char *path);
 

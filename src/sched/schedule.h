@@ -53,6 +53,8 @@ typedef enum {
 } sched_kind;
 
 #define SCHED_MAX_MILESTONES 32
+/* Room for any spec string, controller:PATH included. */
+#define SCHEDULE_SPEC_MAX 4200
 
 typedef struct {
     sched_kind kind;

@@ -1,0 +1,30 @@
+/* The flags of alrs compare and the configuration file they resolve to. */
+#ifndef ALRS_CLI_COMPARE_FLAGS_H
+#define ALRS_CLI_COMPARE_FLAGS_H
+
+#include "cli/run_flags.h"
+#include "sched/baselines.h"
+
+#define COMPARE_MAX_SCHEDULES 16
+
+typedef struct {
+    run_flags run;
+    const char *controller; /* checkpoint path, or NULL */
+    const char *baselines_text;
+    const char *schedules[COMPARE_MAX_SCHEDULES]; /* "controller" first when given */
+    char names[COMPARE_MAX_SCHEDULES][32];
+    int n_schedules;
+    long seeds, seed_base, tune_seed, tune_budget, threads_per_run, concurrency;
+    unsigned long controller_crc; /* crc32 of the checkpoint file */
+    long controller_bytes;
+} compare_flags;
+
+extern const char compare_flags_help[];
+/* -1 with a message naming the flag on a bad value (also for a controller
+ * checkpoint that cannot be read). */
+int compare_flags_parse(args *a, compare_flags *f);
+/* The resolved configuration as config.txt's text (key=value lines and the
+ * command that repeats the comparison), into buf; returns its length. */
+int compare_flags_config_text(const compare_flags *f, char *buf, int size);
+
+#endif

@@ -1,0 +1,40 @@
+/* The reports of alrs compare: compare.csv (one row per evaluation run),
+ * compare-summary.csv (per schedule: mean, std and 95 % interval of the test
+ * figures, Welch's p-value against the controller), tuning.csv (every tuning
+ * run and which point won), traces.csv (the evaluation runs' validation
+ * traces, for plots) and the paper-style table on the terminal. */
+#ifndef ALRS_REPORT_COMPARE_REPORT_H
+#define ALRS_REPORT_COMPARE_REPORT_H
+
+#include <stdio.h>
+
+#include "report/run_record.h"
+#include "report/stats.h"
+
+typedef struct {
+    char schedule[32];
+    char spec[SCHEDULE_SPEC_MAX];
+    double lr;
+    int runs, diverged;
+    sample_stats test_loss, test_acc, final_test_loss, final_test_acc;
+    welch_result p_loss, p_acc; /* against the controller; NaN when absent or itself */
+} compare_summary;
+
+/* Summaries of the evaluation records of each schedule, in `schedules`
+ * order (a schedule without records gets runs = 0). The Welch tests compare
+ * with the records of "controller" when present. */
+void compare_summarize(const run_record *evals, int n, const char *const *schedules,
+                       int n_schedules, compare_summary *out);
+
+/* Each writer replaces the file atomically; -1 with a message. */
+int compare_write_runs(const char *path, const run_record *evals, int n);
+int compare_write_summary(const char *path, const compare_summary *s, int n);
+/* selected[i]: 1 for the winning point of its schedule. */
+int compare_write_tuning(const char *path, const run_record *tunes, const int *selected, int n);
+
+/* The table: schedule, spec, test loss and accuracy as mean ± std, the
+ * p-values; then the paper's Table 1 figures when the data set is
+ * Fashion-MNIST. */
+void compare_print_table(FILE *out, const compare_summary *s, int n, const char *dataset);
+
+#endif

@@ -1,0 +1,101 @@
+#include "sched/baselines.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/error.h"
+
+const char *const baseline_names[] = {"controller", "paper-grid",    "constant", "exponential",
+                                      "cosine",     "warmup-cosine", "onecycle", "plateau"};
+const int n_baseline_names = (int)(sizeof baseline_names / sizeof baseline_names[0]);
+
+static const double rates7[] = {1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
+
+int baseline_known(const char *name) {
+    for (int i = 0; i < n_baseline_names; i++)
+        if (!strcmp(name, baseline_names[i])) return 1;
+    return 0;
+}
+
+int baseline_thin(int n, int budget, int *keep) {
+    int k = n < budget ? n : budget;
+    for (int i = 0; i < k; i++)
+        keep[i] = k == n ? i : (int)(((long)2 * i + 1) * n / (2L * k));
+    return k;
+}
+
+int baseline_select(const double *val_loss, int n) {
+    int best = -1;
+    for (int i = 0; i < n; i++)
+        if (isfinite(val_loss[i]) && (best < 0 || val_loss[i] < val_loss[best])) best = i;
+    return best;
+}
+
+static int add(grid_point *g, int n, double lr, const char *fmt, ...) ALRS_PRINTF(4, 5);
+static int add(grid_point *g, int n, double lr, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g[n].spec, sizeof g[n].spec, fmt, ap);
+    va_end(ap);
+    g[n].lr = lr;
+    return n + 1;
+}
+
+/* The whole grid of one baseline, in the documented order. */
+static int full_grid(const char *name, long steps, const char *ctrl, grid_point *g) {
+    int n = 0;
+    if (!strcmp(name, "controller")) {
+        const double init[] = {1e-2, 1e-3, 1e-4};
+        for (int i = 0; i < 3; i++) n = add(g, n, init[i], "controller:%s", ctrl);
+    } else if (!strcmp(name, "paper-grid")) {
+        const double init[] = {1e-1, 1e-2, 1e-3, 1e-4}, gammas[] = {0.99, 0.9, 0.88};
+        const int every[] = {10, 20, 50, 100};
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                for (int k = 0; k < 3; k++)
+                    n = add(g, n, init[i], "step:every=%d,gamma=%g", every[j], gammas[k]);
+    } else if (!strcmp(name, "constant")) {
+        for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "constant");
+    } else if (!strcmp(name, "exponential")) {
+        const double init[] = {1e-2, 3e-3, 1e-3}, decay[] = {10, 100};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 2; j++)
+                n = add(g, n, init[i], "exp:gamma=%.17g", pow(1 / decay[j], 1.0 / steps));
+    } else if (!strcmp(name, "cosine")) {
+        for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "cosine:tmax=%ld,min=0", steps);
+    } else if (!strcmp(name, "warmup-cosine")) {
+        long warm = steps / 20 > 0 ? steps / 20 : 1;
+        for (int i = 0; i < 7; i++)
+            n = add(g, n, rates7[i], "warmup-cosine:warmup=%ld,min=0", warm);
+    } else if (!strcmp(name, "onecycle")) {
+        const double peak[] = {3e-2, 1e-2, 3e-3, 1e-3}, pct[] = {0.3, 0.1};
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 2; j++)
+                n = add(g, n, peak[i], "onecycle:max=%g,pct=%g", peak[i], pct[j]);
+    } else if (!strcmp(name, "plateau")) {
+        const double init[] = {1e-2, 3e-3, 1e-3}, factor[] = {0.5, 0.1};
+        const int patience[] = {2, 5};
+        for (int i = 0; i < 3; i++)
+            for (int j = 0; j < 2; j++)
+                for (int k = 0; k < 2; k++)
+                    n = add(g, n, init[i], "plateau:factor=%g,patience=%d", factor[j],
+                            patience[k]);
+    }
+    return n;
+}
+
+int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
+                  grid_point *out) {
+    if (!baseline_known(name))
+        return alrs_fail("--baselines: unknown schedule '%s' (expected paper-grid, constant, "
+                         "exponential, cosine, warmup-cosine, onecycle or plateau)", name);
+    if (budget < 1) return alrs_fail("--tune-budget %d: must be at least 1", budget);
+    grid_point full[BASELINE_MAX_POINTS];
+    int n = full_grid(name, steps, controller_path ? controller_path : "", full);
+    int keep[BASELINE_MAX_POINTS];
+    int k = baseline_thin(n, budget, keep);
+    for (int i = 0; i < k; i++) out[i] = full[keep[i]];
+    return k;
+}

@@ -1,0 +1,55 @@
+/* The schedules alrs compare measures a controller against, each with the
+ * grid it is tuned over, and the selection rule.
+ *
+ * Every baseline gets the same tuning budget K: its grid, in the order
+ * below, is run whole when it has at most K points and otherwise thinned to
+ * K points spread evenly over it (point floor((i + 1/2) n / K) for i < K), on
+ * a tuning seed that no evaluation uses. The point with the lowest best
+ * validation loss wins (ties: the earlier point; runs that never validated
+ * or diverged before any validation do not count).
+ *
+ * Grids, for Adam (rates r7 = 1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4;
+ * T = the run's steps):
+ *   controller     initial rate 1e-2, 1e-3, 1e-4 (those it learned from)
+ *   paper-grid     step decay, initial rate {1e-1, 1e-2, 1e-3, 1e-4} x
+ *                  interval {10, 20, 50, 100} steps x factor {0.99, 0.9, 0.88}
+ *                  (the paper's grid; 48 points)
+ *   constant       r7
+ *   exponential    rate {1e-2, 3e-3, 1e-3} x total decay over T {10x, 100x}
+ *   cosine         r7, annealed to 0 over T
+ *   warmup-cosine  r7, linear warm-up over 5 % of T, then cosine to 0
+ *   onecycle       peak {3e-2, 1e-2, 3e-3, 1e-3} x warm-up fraction {0.3, 0.1}
+ *   plateau        rate {1e-2, 3e-3, 1e-3} x factor {0.5, 0.1} x patience
+ *                  {2, 5} validations */
+#ifndef ALRS_SCHED_BASELINES_H
+#define ALRS_SCHED_BASELINES_H
+
+#include "sched/schedule.h"
+
+#define BASELINE_MAX_POINTS 64
+
+typedef struct {
+    char spec[SCHEDULE_SPEC_MAX]; /* a schedule spec (sched/schedule.h) */
+    double lr;      /* the run's --lr (initial, base or peak rate) */
+} grid_point;
+
+/* The names above, "controller" first. */
+extern const char *const baseline_names[];
+extern const int n_baseline_names;
+
+/* 1 if name is one of baseline_names. */
+int baseline_known(const char *name);
+/* The grid of `name` for runs of `steps` steps, thinned to at most `budget`
+ * points; the controller's spec is "controller:" followed by
+ * controller_path. Returns the number of points, or -1 with a message for
+ * an unknown name or a budget below 1. */
+int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
+                  grid_point *out);
+/* Which `k` of `n` grid points a budget keeps: writes their indices,
+ * increasing, to keep; returns k = min(n, budget). */
+int baseline_thin(int n, int budget, int *keep);
+/* The index of the lowest finite validation loss (the first of equals);
+ * -1 if none is finite. */
+int baseline_select(const double *val_loss, int n);
+
+#endif
