@@ -255,7 +255,7 @@ static int write_reports(const phase_runs *eval, const compare_flags *f) {
 }
 
 /* A fresh DIR gets config.txt; an existing one must hold the same configuration. */
-static int open_dir(const compare_flags *f, output_dir *out, int *fresh) {
+static int open_dir(const compare_flags *f, output_dir *out, int *fresh, int *made) {
     static char text[16384];
     compare_flags_config_text(f, text, sizeof text);
     char path[4200];
@@ -266,17 +266,22 @@ static int open_dir(const compare_flags *f, output_dir *out, int *fresh) {
         if (config_read(&have, path) != 0) return -1;
         int rc = config_parse(&want, text, strlen(text), "this comparison");
         for (int k = 0; rc == 0 && k < want.n; k++) {
+            /* the command line and the controller's path may be spelled
+             * differently; the values and the checkpoint's bytes may not */
+            if (!strcmp(want.keys[k], "command") || !strcmp(want.keys[k], "controller")) continue;
             const char *v = config_get(&have, want.keys[k]);
             if (!v || strcmp(v, want.values[k]))
-                rc = alrs_fail("--out %s: holds a comparison with %s=%s, this one has %s "
+                rc = alrs_fail("--out %s: holds a comparison with %s=%s, this one has %s=%s "
                                "(use another --out, or the same flags to continue it)",
-                               f->run.out, want.keys[k], v ? v : "(none)", want.values[k]);
+                               f->run.out, want.keys[k], v ? v : "(none)", want.keys[k],
+                               want.values[k]);
         }
         config_free(&have);
         config_free(&want);
         return rc;
     }
     if (make_output_dir(out, f->run.out) != 0) return -1;
+    *made = 1;
     snprintf(path, sizeof path, "%s/runs", f->run.out);
     if (make_subdir(path) != 0) return -1;
     snprintf(path, sizeof path, "%s/config.txt", f->run.out);
@@ -293,12 +298,12 @@ static int compare(compare_flags *f) {
         return -1;
     if (!f->run.data_dir[0]) f->run.data_dir = dataset_default_dir(f->run.dataset);
     if (!f->run.val_size) f->run.val_size = data.val.n;
-    int fresh = 0, rc = -1;
+    int fresh = 0, made = 0, rc = -1;
     output_dir out;
     phase_runs tune, eval;
     phase_alloc(&tune, f, f->run.out, "tune", f->n_schedules * BASELINE_MAX_POINTS);
     phase_alloc(&eval, f, f->run.out, "eval", f->n_schedules * (int)f->seeds);
-    if (open_dir(f, &out, &fresh) != 0) goto done;
+    if (open_dir(f, &out, &fresh, &made) != 0) goto done;
     tuning_jobs(&tune, f);
     rc = run_phase(&tune, &data);
     if (rc == 0) {
@@ -314,8 +319,8 @@ static int compare(compare_flags *f) {
         rc = -1;
     }
 done:
-    /* a fresh directory is removed only if no run finished in it */
-    if (rc != 0 && fresh && tune.finished + eval.finished == 0 && out.path[0])
+    /* a directory this comparison made is removed only if no run finished in it */
+    if (rc != 0 && made && tune.finished + eval.finished == 0)
         remove_output_dir(&out);
     phase_free(&tune);
     phase_free(&eval);

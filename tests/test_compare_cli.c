@@ -1,0 +1,268 @@
+/* `alrs compare` end to end on a small synthetic IDX set and a small MLP:
+ *   1. the files and their consistency: one tuning row per grid point with
+ *      the lowest validation loss selected per schedule, one evaluation row
+ *      per schedule x seed running exactly the selected point, the summary,
+ *      the traces, the printed table;
+ *   2. determinism: another --concurrency gives the same CSVs (timings aside);
+ *   3. restarts: records removed (a kill after some runs), a real SIGKILL at
+ *      an arbitrary moment, and SIGINT (message, then the same command
+ *      finishes) all end with the CSVs of an uninterrupted comparison;
+ *   4. a changed command on the same --out is refused, naming the setting;
+ *   5. transfer: a controller learned on the MLP drives LeNet-5, and on CIFAR-10;
+ *   6. bad inputs: one "alrs: " line, non-zero exit, no directory left. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+enum { PATH_LEN = 1024, ERR_LEN = TEST_ERR_LEN };
+
+static char base[PATH_LEN / 2];
+static char idx[PATH_LEN], cifar[PATH_LEN], ctrl[PATH_LEN];
+
+#define CHILD "--model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 " \
+              "--batch 32 --val-size 50"
+/* Three schedules, three seeds, three tuning points each: 9 + 9 runs. */
+#define PLAN "--controller '%s' --baselines paper-grid,cosine --seeds 3 --tune-budget 3"
+
+static const char *dir_of(const char *name) {
+    static char buf[8][PATH_LEN];
+    static int next;
+    char *p = buf[next++ % 8];
+    snprintf(p, sizeof buf[0], "%s/%s", base, name);
+    return p;
+}
+
+static int compare(const char *out, const char *extra, char *err) {
+    int rc = test_alrs(err, test_path(base, "stdout.txt"),
+                       "compare " CHILD " --data-dir '%s' " PLAN " %s --out '%s'", idx, ctrl,
+                       extra, out);
+    if (rc != 0) fprintf(stderr, "  alrs compare %s --out %s: exit %d: %s", extra, out, rc, err);
+    return rc;
+}
+
+static const char *const timing_cols[] = {"wall_s", NULL};
+
+/* The three CSVs of two comparisons equal but for timings. */
+static int same_results(const char *a, const char *b) {
+    static csv x, y;
+    const char *files[] = {"compare.csv", "tuning.csv", "compare-summary.csv"};
+    for (int k = 0; k < 3; k++) {
+        if (csv_read(&x, test_path(a, files[k])) != 0 || csv_read(&y, test_path(b, files[k])) != 0)
+            return 0;
+        char *tx = csv_text_without(&x, timing_cols), *ty = csv_text_without(&y, timing_cols);
+        int same = !strcmp(tx, ty);
+        if (!same) fprintf(stderr, "  %s differs:\n%s---\n%s", files[k], tx, ty);
+        free(tx);
+        free(ty);
+        if (!same) return 0;
+    }
+    return 1;
+}
+
+static void test_files(const char *out) {
+    static csv tune, runs, sum;
+    CHECK(csv_read(&tune, test_path(out, "tuning.csv")) == 0);
+    CHECK(csv_read(&runs, test_path(out, "compare.csv")) == 0);
+    CHECK(csv_read(&sum, test_path(out, "compare-summary.csv")) == 0);
+    CHECK(tune.n_rows == 9 && runs.n_rows == 9 && sum.n_rows == 3);
+    const char *names[] = {"controller", "paper-grid", "cosine"};
+    for (int k = 0; k < 3; k++) {
+        int selected = -1, n = 0;
+        for (int r = 0; r < tune.n_rows; r++) {
+            if (strcmp(csv_str(&tune, r, "schedule"), names[k])) continue;
+            n++;
+            CHECK(csv_num(&tune, r, "seed") == 999);
+            if (csv_num(&tune, r, "selected") == 1) {
+                CHECK(selected < 0);
+                selected = r;
+            }
+        }
+        CHECK(n == 3 && selected >= 0);
+        if (selected < 0) continue;
+        for (int r = 0; r < tune.n_rows; r++) /* the winner has the lowest loss */
+            if (!strcmp(csv_str(&tune, r, "schedule"), names[k]))
+                CHECK(csv_num(&tune, selected, "best_val_loss") <=
+                      csv_num(&tune, r, "best_val_loss"));
+        int seeds = 0;
+        for (int r = 0; r < runs.n_rows; r++) {
+            if (strcmp(csv_str(&runs, r, "schedule"), names[k])) continue;
+            CHECK(!strcmp(csv_str(&runs, r, "spec"), csv_str(&tune, selected, "spec")));
+            CHECK(csv_num(&runs, r, "lr") == csv_num(&tune, selected, "lr"));
+            CHECK(csv_num(&runs, r, "seed") == 1000 + seeds);
+            CHECK(csv_num(&runs, r, "test_acc") > 0.1 && csv_num(&runs, r, "test_acc") <= 1);
+            seeds++;
+        }
+        CHECK(seeds == 3);
+        CHECK(!strcmp(csv_str(&sum, k, "schedule"), names[k]));
+        CHECK(csv_num(&sum, k, "runs") == 3);
+        CHECK(csv_num(&sum, k, "test_loss_ci95_lo") <= csv_num(&sum, k, "test_loss_mean"));
+    }
+    CHECK(csv_str(&sum, 0, "test_loss_p_vs_controller")[0] == 'n'); /* nan for itself */
+    double p = csv_num(&sum, 1, "test_loss_p_vs_controller");
+    CHECK(p >= 0 && p <= 1);
+    char *traces = test_read_text(test_path(out, "traces.csv"));
+    /* 9 runs x 4 validations, and the header */
+    CHECK(traces && test_count_lines(traces) == 37);
+    CHECK(traces && strstr(traces, "\ncosine,1002,20,"));
+    free(traces);
+    char *table = test_read_text(test_path(base, "stdout.txt"));
+    CHECK(table && strstr(table, "p(loss)") && strstr(table, "paper-grid"));
+    free(table);
+    CHECK(test_count_entries(test_path(out, "runs"), ".txt") == 18);
+    CHECK(test_count_entries(test_path(out, "runs"), ".tmp") == 0);
+}
+
+/* Runs a shell line that starts the comparison, waits until `records` runs
+ * are on disk, then sends `sig`; returns the comparison's exit status. */
+static int interrupt_after(const char *out, int records, const char *sig, char *err) {
+    char cmd[8 * PATH_LEN];
+    snprintf(cmd, sizeof cmd,
+             "%s compare " CHILD " --data-dir '%s' " PLAN " --concurrency 1 --out '%s' "
+             ">/dev/null 2>'%s/signal-err.txt' & p=$!; i=0; "
+             "while [ \"$(ls '%s/runs' 2>/dev/null | grep -c 'txt$')\" -lt %d ] && [ $i -lt 3000 ]; "
+             "do sleep 0.01; i=$((i+1)); done; kill -%s $p; wait $p",
+             ALRS_BIN, idx, ctrl, out, base, out, records, sig);
+    int rc = test_run(cmd, NULL, 0);
+    char *text = test_read_text(test_path(base, "signal-err.txt"));
+    snprintf(err, ERR_LEN, "%s", text ? text : "");
+    free(text);
+    return rc;
+}
+
+static void test_restarts(const char *full) {
+    char err[ERR_LEN], cmd[3 * PATH_LEN];
+    /* as if killed after 5 tuning runs: later records removed */
+    const char *cut = dir_of("cut");
+    snprintf(cmd, sizeof cmd,
+             "cp -r '%s' '%s' && cd '%s/runs' && rm -f eval-* tune-cosine-* tune-paper-grid-02.txt "
+             "compare.csv && rm -f ../compare.csv ../compare-summary.csv ../traces.csv",
+             full, cut, cut);
+    CHECK(test_run(cmd, NULL, 0) == 0);
+    CHECK(compare(cut, "", err) == 0);
+    CHECK(strstr(err, "tune: 5 of 9 runs already recorded") != NULL);
+    CHECK(strstr(err, "tune 6/9") != NULL && strstr(err, "tune 5/9") == NULL);
+    CHECK(same_results(full, cut));
+
+    /* SIGKILL at an arbitrary point after three records */
+    const char *killed = dir_of("killed");
+    int rc = interrupt_after(killed, 3, "KILL", err);
+    CHECK(rc != 0);
+    CHECK(compare(killed, "", err) == 0);
+    CHECK(strstr(err, "already recorded") != NULL);
+    CHECK(same_results(full, killed));
+
+    /* SIGINT: finishes the write in progress, says what is kept, exits non-zero */
+    const char *stopped = dir_of("stopped");
+    rc = interrupt_after(stopped, 2, "INT", err);
+    CHECK(rc != 0);
+    if (!strstr(err, "alrs: interrupted by SIGINT") || !strstr(err, "run the same command again")) {
+        fprintf(stderr, "  SIGINT: exit %d, stderr:\n%s", rc, err);
+        CHECK(0);
+    }
+    CHECK(test_count_entries(test_path(stopped, "runs"), ".tmp") == 0);
+    CHECK(compare(stopped, "", err) == 0);
+    CHECK(same_results(full, stopped));
+}
+
+static void test_changed_command(const char *full) {
+    char err[ERR_LEN];
+    int rc = test_alrs(err, NULL, "compare " CHILD " --data-dir '%s' " PLAN " --tune-seed 7 --out '%s'",
+                       idx, ctrl, full);
+    CHECK(rc != 0 && strstr(err, "tune_seed=999") && strstr(err, "tune_seed=7"));
+    CHECK(test_count_lines(err) == 1);
+}
+
+static void test_transfer(void) {
+    char err[ERR_LEN];
+    /* learned on the MLP, driving LeNet-5 on the same images */
+    int rc = test_alrs(err, NULL,
+                       "compare --model lenet5 --val-split 100 --steps 20 --eval-every 5 --batch 32 "
+                       "--val-size 50 --data-dir '%s' --controller '%s' --baselines cosine --seeds 2 "
+                       "--tune-budget 1 --out '%s'", idx, ctrl, dir_of("to-lenet5"));
+    CHECK(rc == 0);
+    /* and on another data set: 3-channel 32x32 CIFAR-10 batches */
+    rc = test_alrs(err, NULL,
+                   "compare --model mlp --hidden 32,16 --dataset cifar10 --val-split 100 --steps 20 "
+                   "--eval-every 5 --batch 32 --val-size 50 --data-dir '%s' --controller '%s' "
+                   "--baselines constant --seeds 2 --tune-budget 1 --out '%s'",
+                   cifar, ctrl, dir_of("to-cifar"));
+    CHECK(rc == 0);
+    static csv c;
+    CHECK(csv_read(&c, test_path(dir_of("to-cifar"), "compare.csv")) == 0 && c.n_rows == 4);
+}
+
+/* A refused command: exit non-zero, one "alrs: " line holding `needle`, and
+ * the --out directory never made. */
+static void expect_fail(int line, const char *needle, const char *extra) {
+    char err[ERR_LEN];
+    const char *out = dir_of("never");
+    int rc = test_alrs(err, NULL, "compare " CHILD " --data-dir '%s' %s --out '%s'", idx, extra, out);
+    int ok = rc != 0 && !strncmp(err, "alrs: ", 6) && test_count_lines(err) == 1 &&
+             strstr(err, needle) && !test_exists(out);
+    if (!ok) fprintf(stderr, "FAIL line %d: exit %d, wanted '%s' in: %s", line, rc, needle, err);
+    CHECK(ok);
+}
+
+static void test_bad_inputs(void) {
+    char bad[PATH_LEN], extra[3 * PATH_LEN];
+    snprintf(bad, sizeof bad, "%s", dir_of("corrupt.bin"));
+    test_copy_file(ctrl, bad);
+    test_poke_byte(bad, 100, 0x5a);
+    snprintf(extra, sizeof extra, "--controller '%s'", bad);
+    expect_fail(__LINE__, "corrupt.bin", extra);
+    expect_fail(__LINE__, "no-such.bin", "--controller /nonexistent/no-such.bin");
+    expect_fail(__LINE__, "unknown schedule 'step'", "--baselines cosine,step");
+    expect_fail(__LINE__, "'cosine' given twice", "--baselines cosine,cosine");
+    expect_fail(__LINE__, "from --controller", "--baselines controller");
+    expect_fail(__LINE__, "--lr", "--baselines cosine --lr 0.1");
+    expect_fail(__LINE__, "--seed-base", "--baselines cosine --seed 5");
+    expect_fail(__LINE__, "--tune-seed 1001", "--baselines cosine --tune-seed 1001");
+    expect_fail(__LINE__, "--tune-budget", "--baselines cosine --tune-budget 0");
+    expect_fail(__LINE__, "--seeds", "--baselines cosine --seeds 0");
+    /* a directory of something else is not taken over */
+    const char *mine = dir_of("mine");
+    mkdir(mine, 0777);
+    test_write_text(test_path(mine, "notes.txt"), "keep me\n");
+    char err[ERR_LEN];
+    int rc = test_alrs(err, NULL, "compare " CHILD " --data-dir '%s' --baselines cosine --out '%s'",
+                       idx, mine);
+    CHECK(rc != 0 && strstr(err, "not empty") && test_count_entries(mine, "") == 1);
+}
+
+int main(void) {
+    snprintf(base, sizeof base, "%s", test_tmpdir("compare-cli"));
+    snprintf(idx, sizeof idx, "%s/idx", base);
+    snprintf(cifar, sizeof cifar, "%s/cifar", base);
+    mkdir(idx, 0777);
+    mkdir(cifar, 0777);
+    test_write_idx_set(idx, "", 600, 28, 28, 0, 1);
+    test_write_cifar_set(cifar, 120, 2);
+
+    char err[ERR_LEN];
+    const char *learned = dir_of("learned");
+    CHECK(test_alrs(err, NULL, "learn " CHILD " --action-every 5 --data-dir '%s' --episodes 4 --envs 2 "
+                    "--out '%s'", idx, learned) == 0);
+    snprintf(ctrl, sizeof ctrl, "%s/controller.bin", learned);
+
+    const char *full = dir_of("full");
+    CHECK(compare(full, "", err) == 0);
+    test_files(full);
+    const char *serial = dir_of("serial");
+    CHECK(compare(serial, "--concurrency 1", err) == 0);
+    CHECK(same_results(full, serial));
+    test_restarts(full);
+    test_changed_command(full);
+    test_transfer();
+    test_bad_inputs();
+
+    char cmd[1200];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/alrs-test-*-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    test_run(cmd, NULL, 0);
+    return test_finish();
+}
