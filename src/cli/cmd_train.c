@@ -77,12 +77,13 @@ static int write_summary(const char *dir, const run_flags *f, const schedule *s,
     if (atomic_open(&a, path) != 0) return -1;
     fprintf(a.f, "model,dataset,schedule,seed,steps,batch,lr,best_val_loss,best_step,test_loss,"
                  "test_acc,final_val_loss,final_val_acc,final_test_loss,final_test_acc,diverged,"
-                 "wall_s,train_images_per_s\n");
-    fprintf(a.f, "%s,%s,\"%s\",%ld,%ld,%ld,%.9g,%.6f,%ld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.3f,%.1f\n",
+                 "wall_s,train_images_per_s,rss_mib_first_eval,rss_mib_end\n");
+    fprintf(a.f, "%s,%s,\"%s\",%ld,%ld,%ld,%.9g,%.6f,%ld,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%d,%.3f,%.1f,%.1f,%.1f\n",
             f->model, f->dataset, spec, f->seed, t->steps_done, f->batch, f->lr, t->best_val_loss,
             t->best_step, t->test_loss, t->test_acc, t->final_val_loss,
             t->final_val_acc, t->final_test_loss, t->final_test_acc, t->diverged, t->wall_s,
-            t->wall_s > 0 ? (double)t->steps_done * f->batch / t->wall_s : 0.0);
+            t->wall_s > 0 ? (double)t->steps_done * f->batch / t->wall_s : 0.0,
+            t->rss_first_kib / 1024.0, t->rss_end_kib / 1024.0);
     return atomic_commit(&a);
 }
 

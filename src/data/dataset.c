@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/error.h"
 #include "core/fileio.h"
@@ -193,6 +194,12 @@ int dataset_load(dataset *d, const char *name, const char *dir, int val_split,
                          name);
     if (!dir || !*dir) dir = dataset_default_dir(name);
     if (!*dir) return alrs_fail("--data-dir is required for %s", name);
+    /* A file given as the directory would otherwise read as "DIR/FILE: not found". */
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+        return alrs_fail("--data-dir %s: not a directory (it must name the directory holding the "
+                         "%s files)",
+                         dir, name);
 
     /* Nothing goes into d until every check has passed, so a failure frees only these. */
     raw_set train = {0}, test = {0};

@@ -120,28 +120,41 @@ fail:
     return -1;
 }
 
+int idx_read_images_gz(struct gzFile_s *g, const char *path, uint8_t **pixels, int *n,
+                       int *rows, int *cols) {
+    *pixels = NULL;
+    uint32_t h[4] = {0};
+    if (idx_header(g, path, IDX_IMAGES_MAGIC, h, 4) != 0) return -1;
+    if (h[1] == 0 || h[1] > IDX_MAX_ITEMS)
+        return alrs_fail("%s: absurd image count %u (expected 1 to %d)", path, h[1],
+                         IDX_MAX_ITEMS);
+    if (h[2] == 0 || h[2] > IDX_MAX_SIDE || h[3] == 0 || h[3] > IDX_MAX_SIDE)
+        return alrs_fail("%s: absurd image size %ux%u rows x cols (each must be 1 to %d)", path,
+                         h[2], h[3], IDX_MAX_SIDE);
+    if (idx_payload(g, path, (size_t)h[1] * h[2] * h[3], "pixels", pixels) != 0) return -1;
+    *n = (int)h[1];
+    *rows = (int)h[2];
+    *cols = (int)h[3];
+    return 0;
+}
+
+int idx_read_labels_gz(struct gzFile_s *g, const char *path, uint8_t **labels, int *n) {
+    *labels = NULL;
+    uint32_t h[2] = {0};
+    if (idx_header(g, path, IDX_LABELS_MAGIC, h, 2) != 0) return -1;
+    if (h[1] == 0 || h[1] > IDX_MAX_ITEMS)
+        return alrs_fail("%s: absurd label count %u (expected 1 to %d)", path, h[1],
+                         IDX_MAX_ITEMS);
+    if (idx_payload(g, path, h[1], "labels", labels) != 0) return -1;
+    *n = (int)h[1];
+    return 0;
+}
+
 int idx_read_images(const char *path, uint8_t **pixels, int *n, int *rows, int *cols) {
     *pixels = NULL;
     gzFile g;
     if (idx_open(path, &g) != 0) return -1;
-    uint32_t h[4] = {0};
-    int rc = -1;
-    if (idx_header(g, path, IDX_IMAGES_MAGIC, h, 4) != 0) goto done;
-    if (h[1] == 0 || h[1] > IDX_MAX_ITEMS) {
-        alrs_fail("%s: absurd image count %u (expected 1 to %d)", path, h[1], IDX_MAX_ITEMS);
-        goto done;
-    }
-    if (h[2] == 0 || h[2] > IDX_MAX_SIDE || h[3] == 0 || h[3] > IDX_MAX_SIDE) {
-        alrs_fail("%s: absurd image size %ux%u rows x cols (each must be 1 to %d)", path, h[2],
-                  h[3], IDX_MAX_SIDE);
-        goto done;
-    }
-    if (idx_payload(g, path, (size_t)h[1] * h[2] * h[3], "pixels", pixels) != 0) goto done;
-    *n = (int)h[1];
-    *rows = (int)h[2];
-    *cols = (int)h[3];
-    rc = 0;
-done:
+    int rc = idx_read_images_gz(g, path, pixels, n, rows, cols);
     gzclose(g);
     return rc;
 }
@@ -150,17 +163,7 @@ int idx_read_labels(const char *path, uint8_t **labels, int *n) {
     *labels = NULL;
     gzFile g;
     if (idx_open(path, &g) != 0) return -1;
-    uint32_t h[2] = {0};
-    int rc = -1;
-    if (idx_header(g, path, IDX_LABELS_MAGIC, h, 2) != 0) goto done;
-    if (h[1] == 0 || h[1] > IDX_MAX_ITEMS) {
-        alrs_fail("%s: absurd label count %u (expected 1 to %d)", path, h[1], IDX_MAX_ITEMS);
-        goto done;
-    }
-    if (idx_payload(g, path, h[1], "labels", labels) != 0) goto done;
-    *n = (int)h[1];
-    rc = 0;
-done:
+    int rc = idx_read_labels_gz(g, path, labels, n);
     gzclose(g);
     return rc;
 }

@@ -200,6 +200,11 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *len) 
     size_t got;
     errno = 0;
     while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        /* Not a checkpoint at all (/dev/zero, a data file): say so before reading it all. */
+        if (b.len == 0 && got >= 8 && memcmp(chunk, CHECKPOINT_MAGIC, 8) != 0) {
+            fclose(f);
+            return alrs_fail("%s: not an alrs controller checkpoint (wrong magic)", path);
+        }
         if (b.len + got > MAX_CHECKPOINT_BYTES) {
             fclose(f);
             free(b.data);
@@ -220,7 +225,8 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *len) 
 
 /* Magic, version, size and checksum; on success the payload's bounds. */
 static int check_header(const char *path, const unsigned char *d, size_t len, reader *payload) {
-    if (len == 0) return alrs_fail("%s: empty file, not an alrs controller checkpoint (wrong magic)", path);
+    if (len == 0)
+        return alrs_fail("%s: empty file, not an alrs controller checkpoint (wrong magic)", path);
     if (len < 8 || memcmp(d, CHECKPOINT_MAGIC, 8) != 0)
         return alrs_fail("%s: not an alrs controller checkpoint (wrong magic)", path);
     if (len < CHECKPOINT_HEADER_SIZE)
@@ -235,6 +241,10 @@ static int check_header(const char *path, const unsigned char *d, size_t len, re
         return alrs_fail("%s: checkpoint version %u not supported (this build reads version %u)",
                          path, version, CHECKPOINT_VERSION);
     size_t have = len - CHECKPOINT_HEADER_SIZE;
+    if (size > MAX_CHECKPOINT_BYTES) /* no file cut short announces this much */
+        return alrs_fail("%s: corrupt checkpoint header: it announces %llu payload bytes (at most "
+                         "%zu)",
+                         path, (unsigned long long)size, MAX_CHECKPOINT_BYTES);
     if (size != have)
         return alrs_fail("%s: %s checkpoint: header announces %llu payload bytes, file holds %zu",
                          path, size > have ? "truncated" : "oversized", (unsigned long long)size,

@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/interrupt.h"
+#include "core/memory.h"
 #include "core/timer.h"
 #include "rl/checkpoint.h"
 
@@ -39,6 +40,7 @@ const child_run *trainer_child(const trainer *t) {
 }
 
 static void add_point(train_outcome *o, const trace_point *p) {
+    if (o->n_trace == 0) o->rss_first_kib = memory_rss_kib();
     if (o->n_trace == o->cap_trace) {
         o->cap_trace = o->cap_trace ? 2 * o->cap_trace : 64;
         o->trace = realloc(o->trace, sizeof *o->trace * (size_t)o->cap_trace);
@@ -56,6 +58,7 @@ static void outcome_start(train_outcome *o) {
 
 /* Test figures at the best validation point and at the end. */
 static void outcome_finish(train_outcome *o, child_run *r, double start) {
+    o->rss_end_kib = memory_rss_kib(); /* of the training loop, before the test pass */
     o->best_val_loss = r->best_step >= 0 ? r->best_val_loss : NAN;
     o->best_step = r->best_step;
     if (r->best_step >= 0) child_run_test(r, 1, &o->test_loss, &o->test_acc);

@@ -46,6 +46,9 @@ typedef struct {
     double final_test_loss, final_test_acc; /* the parameters at the end */
     double wall_s;
     int interrupted; /* stopped by SIGINT/SIGTERM: the figures are incomplete */
+    /* resident memory (KiB) at the first validation and at the end: a run
+     * that holds its buffers from the start shows no growth between them */
+    long rss_first_kib, rss_end_kib;
     trace_point *trace;
     int n_trace, cap_trace;
 } train_outcome;
