@@ -33,7 +33,7 @@ static int parse_hidden(const char *s, run_flags *f) {
         char *end;
         long v = strtol(p, &end, 10);
         if (end == p || v < 1 || v > 65536 || (*end && *end != ','))
-            return alrs_fail("--hidden %s: expected comma-separated positive sizes", s);
+            return alrs_fail("--hidden %s: expected comma-separated sizes from 1 to 65536", s);
         if (f->n_hidden == NN_MAX_HIDDEN)
             return alrs_fail("--hidden %s: at most %d hidden layers", s, NN_MAX_HIDDEN);
         f->hidden[f->n_hidden++] = (int)v;

@@ -28,7 +28,7 @@ typedef struct {
  * cannot be made. Missing parents are created. */
 int make_output_dir(output_dir *out, const char *dir);
 /* Undoes make_output_dir after a failure: removes the files written into the
- * directory (one level), and the directories the run created. */
+ * directory and its subdirectories, and the directories the run created. */
 void remove_output_dir(const output_dir *out);
 /* Creates one directory inside an output directory; an existing directory is
  * fine. -1 with a message naming the path. */
