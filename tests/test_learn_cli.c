@@ -387,6 +387,35 @@ static void test_resume(void) {
     CHECK(same_csv(test_path(a, "updates.csv"), test_path(killed, "updates.csv")));
 }
 
+/* Children that diverge (SGD at rate 1) end episodes early, and the batch cuts
+ * the episodes that restarted: their discounted returns in the reward scaler
+ * carry over into the next batch. A resumed run must carry them over too (the
+ * checkpoint holds them), or it scales the next batch's rewards differently. */
+#define DIVERGING "--model mlp --hidden 32,16 --val-split 100 --steps 40 --action-every 5 " \
+                  "--batch 32 --val-size 50 --optimizer sgd --lr 1 --envs 3"
+
+static void test_resume_cut_episodes(void) {
+    const char *straight = dir_of("resume-cut-straight"), *resumed = dir_of("resume-cut");
+    char err[ERR_LEN];
+    CHECK(test_alrs(err, NULL, "learn " DIVERGING " --data-dir '%s' --episodes 6 --out '%s'", idx,
+                    straight) == 0);
+    CHECK(test_alrs(err, NULL, "learn " DIVERGING " --data-dir '%s' --episodes 3 --out '%s'", idx,
+                    resumed) == 0);
+    CHECK(test_alrs(err, NULL, "learn " DIVERGING " --data-dir '%s' --episodes 6 --resume --out '%s'",
+                    idx, resumed) == 0);
+    /* the run does test cut episodes */
+    CHECK(csv_read(&episodes, test_path(straight, "episodes.csv")) == 0);
+    int cut = 0;
+    for (int r = 0; r < episodes.n_rows; r++) cut += csv_num(&episodes, r, "complete") == 0;
+    CHECK(cut > 0);
+    int same = same_file(test_path(straight, "controller.bin"), test_path(resumed, "controller.bin"));
+    if (!same)
+        fprintf(stderr, "  learn " DIVERGING ": resumed after 1 update, the controller differs from "
+                        "the run straight through\n");
+    CHECK(same);
+    CHECK(same_csv(test_path(straight, "episodes.csv"), test_path(resumed, "episodes.csv")));
+}
+
 /* ---- 3. determinism --------------------------------------------------------------- */
 
 static void test_determinism(void) {
@@ -732,6 +761,13 @@ static void test_oversubscribed(void) {
     char *text = test_read_text(info);
     char *line = text ? strstr(text, "\ncores: ") : NULL;
     long cores = line ? strtol(line + 8, NULL, 10) : 0;
+    /* whether MPI is built in, and the ranks of this (one-process) job */
+#ifdef ALRS_WITH_MPI
+    CHECK(text && strstr(text, "\nmpi: built in (") != NULL);
+#else
+    CHECK(text && strstr(text, "\nmpi: not built in\n") != NULL);
+#endif
+    CHECK(text && strstr(text, "\nmpi_ranks: 1\n") != NULL);
     free(text);
     CHECK(cores >= 1);
     if (cores < 1 || cores > 64) return;
@@ -764,6 +800,7 @@ int main(void) {
 
     test_learn_files();
     test_resume();
+    test_resume_cut_episodes();
     test_determinism();
     test_train_with_controller();
     test_bad_inputs();

@@ -9,7 +9,10 @@
  *      every reported episode replays exactly on a lone environment fed the
  *      buffer's actions;
  *   4. rollout_episode_id distinct for distinct (update, env, restart), also
- *      for the restarts a long batch really reaches. */
+ *      for the restarts a long batch really reaches;
+ *   5. run/dist.h as a job of one rank (no MPI started): shares, collectives,
+ *      agreement, and the engine's placement line. (tests/test_mpi.sh runs
+ *      alrs learn across ranks.) */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
@@ -23,6 +26,7 @@
 #include "env/lr_env.h"
 #include "rl/controller.h"
 #include "rl/rollout.h"
+#include "run/dist.h"
 #include "run/rollouts.h"
 #include "testutil.h"
 
@@ -684,6 +688,71 @@ static void test_cores_after_engine(void) {
     rig_close(&b);
 }
 
+/* ---- the dist layer without MPI started ------------------------------------------ */
+
+/* A test program never calls dist_init: even in an MPI build it is a job of
+ * one rank, and the engine runs all environments itself. */
+static void test_dist_single(void) {
+    CHECK(dist_rank() == 0 && dist_size() == 1);
+    CHECK(dist_agree(0) == 0);
+    alrs_fail("kept");
+    CHECK(dist_agree(-1) == -1 && !strcmp(alrs_error(), "kept"));
+    double x[3] = {1, 2, 3}, y[3] = {0};
+    dist_bcast(x, sizeof x, 0);
+    CHECK(x[0] == 1 && x[2] == 3);
+    dist_allgather(x, sizeof x, y);
+    CHECK(!memcmp(x, y, sizeof x));
+    size_t counts[1] = {2 * sizeof(double)};
+    memset(y, 0, sizeof y);
+    dist_allgatherv(x, counts[0], y, counts);
+    CHECK(y[0] == 1 && y[1] == 2 && y[2] == 0);
+    dist_allgatherv(NULL, counts[0], y, counts); /* in place: unchanged */
+    CHECK(y[0] == 1 && y[1] == 2);
+    dist_barrier();
+    CHECK(strlen(dist_library()) > 0);
+
+    /* shares: contiguous, in rank order, covering n, sizes within one */
+    int ok = 1;
+    for (long n = 0; n <= 13; n++)
+        for (int size = 1; size <= 5; size++) {
+            long next = 0, lo = n, hi = 0;
+            for (int r = 0; r < size; r++) {
+                long first, count;
+                dist_share(n, r, size, &first, &count);
+                ok &= first == next && count >= 0;
+                next = first + count;
+                lo = count < lo ? count : lo;
+                hi = count > hi ? count : hi;
+            }
+            ok &= next == n && hi - lo <= 1;
+        }
+    CHECK(ok);
+    long first, count;
+    dist_share(3, 0, 2, &first, &count);
+    CHECK(first == 0 && count == 2);
+    dist_share(3, 1, 2, &first, &count);
+    CHECK(first == 2 && count == 1);
+
+    /* the engine: one rank holding every environment, and its placement line */
+    lr_env_config cfg = small_env("adam");
+    rig a;
+    if (rig_open(&a, &cfg, 2, 1) != 0) {
+        CHECK(0);
+        return;
+    }
+    CHECK(a.eng.rank == 0 && a.eng.ranks == 1 && a.eng.first == 0 && a.eng.local == 2);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    rollout_engine_placement(&a.eng, m, "# ");
+    fclose(m);
+    CHECK(text && !strncmp(text, "# rank 0 on ", 12) && strstr(text, ": environments 0-1 on ") &&
+          strstr(text, "1 team x 1 thread"));
+    if (text && !strstr(text, "environments 0-1")) fprintf(stderr, "  placement: %s", text);
+    free(text);
+    rig_close(&a);
+}
+
 /* ---- bad configurations ----------------------------------------------------------- */
 
 static void test_bad_config(void) {
@@ -724,6 +793,7 @@ int main(void) {
 
     test_cores_after_engine();
     test_bad_config();
+    test_dist_single();
     test_concurrency();
     test_divergence();
     test_episode_ids();

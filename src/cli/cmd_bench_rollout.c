@@ -1,6 +1,8 @@
 /* alrs bench rollout: episodes per hour of the rollout engine for several
  * layouts of environments × threads per environment, with the share of time
- * the PPO update takes. */
+ * the PPO update takes. Under MPI (mpirun -np R alrs bench rollout) a
+ * layout's E environments are spread over the R ranks as in alrs learn, and
+ * the rates are the whole job's; rank 0 prints. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "report/machine.h"
+#include "run/dist.h"
 #include "run/rollouts.h"
 
 static const char bench_rollout_help[] =
@@ -19,7 +22,10 @@ static const char bench_rollout_help[] =
     "threads each (default 1x1,2x1) and prints CSV:\n"
     "model,envs,threads_per_env,ranks,episodes_per_hour,child_steps_per_s,ppo_update_share\n"
     "Episodes default to 200 child steps with a 2000-image validation every 10 steps;\n"
-    "--steps, --batch, --val-size, --model change that.\n";
+    "--steps, --batch, --val-size, --model change that.\n"
+    "Under MPI (mpirun -np R ...) E counts the environments of all R ranks (at least\n"
+    "one per rank; default layouts Rx1,2Rx1), ranks is R and the rates are the whole\n"
+    "job's; '#' lines say where each rank's environments ran.\n";
 
 typedef struct {
     double collect_s, update_s;
@@ -33,28 +39,45 @@ static void count_episode(void *ctx, int env, const lr_env_episode *ep, int comp
     t->child_steps += ep->child_steps;
 }
 
+/* Collective under MPI: rank 0 holds the controller, counts the episodes of
+ * all ranks and times the whole job's batches (it waits for every rank). */
 static int bench_layout(const learn_flags *f, const dataset *data, int envs, int threads,
                         long batches, rollout_timing *t) {
     rollout_engine eng;
     memset(t, 0, sizeof *t);
     if (rollout_engine_create(&eng, &f->env, data, envs, threads, 0) != 0) return -1;
+    if (eng.ranks > 1) {
+        if (eng.rank == 0) printf("# layout %dx%d:\n", envs, threads);
+        rollout_engine_placement(&eng, stdout, "#   ");
+    }
+    int root = eng.rank == 0;
     controller c;
+    rollout buf;
+    memset(&c, 0, sizeof c);
+    memset(&buf, 0, sizeof buf);
     policy_config pc = policy_config_default(LR_ENV_OBS, f->env.action);
     rng_stream init = rng_make((uint64_t)f->run.seed, 0xc0);
-    rollout buf;
-    int rc = controller_init(&c, &pc, envs, f->ppo.gamma, &init);
-    if (rc == 0) rc = rollout_init(&buf, eng.steps, envs, LR_ENV_OBS);
+    int rc = 0;
+    if (root) {
+        rc = controller_init(&c, &pc, envs, f->ppo.gamma, &init);
+        if (rc == 0) rc = rollout_init(&buf, eng.steps, envs, LR_ENV_OBS);
+    }
+    rc = dist_agree(rc);
     for (long u = 0; u < batches && rc == 0; u++) {
-        rollout_engine_collect(&eng, &c, &f->ppo, &buf, (uint64_t)f->run.seed, u, count_episode, t);
+        rollout_engine_collect(&eng, root ? &c : NULL, &f->ppo, root ? &buf : NULL,
+                               (uint64_t)f->run.seed, u, root ? count_episode : NULL, t);
         t->collect_s += eng.collect_s;
-        double t0 = alrs_now();
-        rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
-        ppo_stats st;
-        rc = controller_update(&c, &f->ppo, &buf, &shuffle, &st);
-        t->update_s += alrs_now() - t0;
+        if (root) {
+            double t0 = alrs_now();
+            rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
+            ppo_stats st;
+            rc = controller_update(&c, &f->ppo, &buf, &shuffle, &st);
+            t->update_s += alrs_now() - t0;
+        }
+        rc = dist_agree(rc);
     }
     if (buf.obs) rollout_free(&buf);
-    controller_free(&c);
+    if (root) controller_free(&c);
     rollout_engine_free(&eng);
     return rc;
 }
@@ -74,13 +97,17 @@ static int parse_layouts(const char *s, int *envs, int *threads, int max, int *n
 }
 
 int bench_rollout(int argc, char **argv) {
+    int root = dist_rank() == 0, ranks = dist_size();
     if (argc == 1 && !strcmp(argv[0], "--help")) {
-        printf("%s%s%s", bench_rollout_help, learn_flags_help, run_flags_help);
+        if (root) printf("%s%s%s", bench_rollout_help, learn_flags_help, run_flags_help);
         return 0;
     }
     args a;
     learn_flags f;
-    const char *layouts = "1x1,2x1";
+    /* one and two environments per rank */
+    char default_layouts[64];
+    snprintf(default_layouts, sizeof default_layouts, "%dx1,%dx1", ranks, 2 * ranks);
+    const char *layouts = default_layouts;
     long batches = 2;
     int envs[32], threads[32], n;
     /* learn's --out is not needed here: a placeholder keeps its parser happy */
@@ -103,29 +130,40 @@ int bench_rollout(int argc, char **argv) {
         if (!bad && !has_val) f.run.val_size = 2000;
     }
     free(all);
-    if (bad) return cli_report_error();
+    /* every rank parses the same flags and agrees on later failures; rank 0
+     * alone prints */
+    if (bad) return root ? cli_report_error() : 1;
     dataset data;
-    if (dataset_load(&data, f.run.dataset, f.run.data_dir, (int)f.run.val_split,
-                     (uint64_t)f.run.split_seed) != 0)
-        return cli_report_error();
+    int loaded = dataset_load(&data, f.run.dataset, f.run.data_dir, (int)f.run.val_split,
+                              (uint64_t)f.run.split_seed) == 0;
+    if (dist_agree(loaded ? 0 : -1) != 0) {
+        if (loaded) dataset_free(&data);
+        return root ? cli_report_error() : 1;
+    }
     if (f.run.val_size > data.val.n) f.run.val_size = data.val.n;
     f.env.child = run_flags_child(&f.run);
     machine_info m;
-    if (machine_info_get(&m) == 0) machine_info_csv_comment(&m, stdout);
-    printf("# episodes of %d child steps (batch %ld), validation on %ld images every %d steps\n",
-           f.env.steps, f.run.batch, f.run.val_size, f.env.action_every);
-    printf("model,envs,threads_per_env,ranks,episodes_per_hour,child_steps_per_s,ppo_update_share\n");
+    if (root) {
+        if (machine_info_get(&m) == 0) machine_info_csv_comment(&m, stdout);
+        printf("# episodes of %d child steps (batch %ld), validation on %ld images every %d "
+               "steps\n", f.env.steps, f.run.batch, f.run.val_size, f.env.action_every);
+        if (ranks > 1) printf("# MPI: %d ranks (%s)\n", ranks, dist_library());
+        printf("model,envs,threads_per_env,ranks,episodes_per_hour,child_steps_per_s,"
+               "ppo_update_share\n");
+        fflush(stdout);
+    }
     int rc = 0;
     for (int k = 0; k < n && rc == 0; k++) {
         rollout_timing t;
         rc = bench_layout(&f, &data, envs[k], threads[k], batches, &t);
-        if (rc != 0) break;
+        if (rc != 0 || !root) continue;
         double total = t.collect_s + t.update_s;
-        printf("%s,%d,%d,1,%.1f,%.1f,%.5f\n", f.run.model, envs[k], threads[k],
+        printf("%s,%d,%d,%d,%.1f,%.1f,%.5f\n", f.run.model, envs[k], threads[k], ranks,
                3600.0 * (double)t.episodes / total, (double)t.child_steps / total,
                t.update_s / total);
         fflush(stdout);
     }
     dataset_free(&data);
-    return rc == 0 ? 0 : cli_report_error();
+    if (rc == 0) return 0;
+    return root ? cli_report_error() : 1;
 }

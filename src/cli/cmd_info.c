@@ -8,11 +8,14 @@
 #include "kernels/cpu.h"
 #include "kernels/peak.h"
 #include "report/machine.h"
+#include "run/dist.h"
 
 static void info_usage(FILE *out) {
     fputs("usage: alrs info [--peak]\n"
           "Shows the CPU, instruction sets (best and used; ALRS_ISA=scalar|avx2|avx512\n"
-          "forces one), topology, caches, oneDNN version, OpenMP threads, host and compiler.\n"
+          "forces one), topology, caches, oneDNN version, OpenMP threads, host and compiler,\n"
+          "and whether MPI is built in (mpi: built in (LIBRARY) | not built in) with the\n"
+          "ranks of this job (mpi_ranks: R; under mpirun rank 0 prints, for its node).\n"
           "  --peak   also measure the FP32 FMA peak on 1 thread and on all cores (about 1 s)\n",
           out);
 }
@@ -25,6 +28,7 @@ static void print_peak(const machine_info *m) {
 }
 
 int cmd_info(int argc, char **argv) {
+    if (dist_rank() != 0) return 0; /* under mpirun: rank 0 speaks for the job */
     args a;
     if (args_parse(&a, argc, argv) != 0) {
         fprintf(stderr, "alrs: %s\n", alrs_error());
@@ -45,6 +49,9 @@ int cmd_info(int argc, char **argv) {
         return 1;
     }
     machine_info_print(&m, stdout);
+    if (dist_built_with_mpi()) printf("mpi: built in (%s)\n", dist_library());
+    else printf("mpi: not built in\n");
+    printf("mpi_ranks: %d\n", dist_size());
     if (peak) print_peak(&m);
     return 0;
 }

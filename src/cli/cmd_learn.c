@@ -13,6 +13,7 @@
 #include "core/fileio.h"
 #include "core/timer.h"
 #include "rl/checkpoint.h"
+#include "run/dist.h"
 #include "run/rollouts.h"
 
 static const char learn_help[] =
@@ -20,7 +21,11 @@ static const char learn_help[] =
     "Learns a learning-rate controller with PPO: each update runs --envs child runs\n"
     "(episodes) at once on pinned thread teams, then one PPO update. Writes DIR/\n"
     "controller.bin (after every update), episodes.csv, updates.csv, config.txt and\n"
-    "traces/episode-N.csv for chosen episodes.\n";
+    "traces/episode-N.csv for chosen episodes.\n"
+    "Under MPI (mpirun -np R alrs learn ...) --envs counts the environments of all\n"
+    "R ranks, each rank runs its contiguous share on teams within its own cores,\n"
+    "and rank 0 alone holds the controller and writes DIR: the same seed and --envs\n"
+    "give the same files as one process. --concurrency then counts per rank.\n";
 
 /* Everything a learn run writes, kept in memory and rewritten atomically
  * after each update (the files are small). */
@@ -174,6 +179,10 @@ static int controller_start(controller *c, const learn_flags *f, const ppo_confi
         if (c->pol.cfg.kind != f->env.action || c->pol.cfg.obs_size != LR_ENV_OBS)
             return alrs_fail("%s: the controller was learned with other actions or features",
                              path);
+        /* the per-environment returns carry over between batches (an episode
+         * cut by the end of a batch has not ended), so they are kept unless
+         * the run now has another number of environments */
+        if (c->rewards.n_envs == (int)f->envs) return 0;
         return reward_scaler_set_envs(&c->rewards, (int)f->envs);
     }
     policy_config pc = policy_config_default(LR_ENV_OBS, f->env.action);
@@ -182,32 +191,64 @@ static int controller_start(controller *c, const learn_flags *f, const ppo_confi
     return controller_init(c, &pc, (int)f->envs, ppo->gamma, &init);
 }
 
-static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, learn_log *log) {
+/* Updates `start` .. f->updates-1. Under MPI every rank runs its share of
+ * each batch; rank 0 (the one with c and log; NULL elsewhere) updates the
+ * controller and writes the files, and the ranks agree after every update
+ * so that a failure there stops them all. */
+static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, learn_log *log,
+                      long start) {
     rollout buf;
-    if (rollout_init(&buf, eng->steps, eng->envs, LR_ENV_OBS) != 0) return -1;
-    int rc = 0;
-    for (long u = c->updates; u < f->updates && rc == 0; u++) {
-        log->update = u;
-        rollout_engine_collect(eng, c, &f->ppo, &buf, (uint64_t)f->run.seed, u, on_episode, log);
-        double t0 = alrs_now();
-        rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
-        ppo_stats st;
-        rc = controller_update(c, &f->ppo, &buf, &shuffle, &st);
-        double update_s = alrs_now() - t0;
-        if (rc == 0) {
-            log_update(log, &st, eng->collect_s, update_s, eng);
-            rc = save_all(log, c);
+    memset(&buf, 0, sizeof buf);
+    int root = c != NULL;
+    int rc = root ? rollout_init(&buf, eng->steps, eng->envs, LR_ENV_OBS) : 0;
+    if (dist_agree(rc) != 0) return -1;
+    for (long u = start; u < f->updates && rc == 0; u++) {
+        if (root) log->update = u;
+        rollout_engine_collect(eng, c, &f->ppo, root ? &buf : NULL, (uint64_t)f->run.seed, u,
+                               root ? on_episode : NULL, log);
+        if (root) {
+            double t0 = alrs_now();
+            rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
+            ppo_stats st;
+            rc = controller_update(c, &f->ppo, &buf, &shuffle, &st);
+            double update_s = alrs_now() - t0;
+            if (rc == 0) {
+                log_update(log, &st, eng->collect_s, update_s, eng);
+                rc = save_all(log, c);
+            }
         }
+        rc = dist_agree(rc);
     }
-    rollout_free(&buf);
+    if (root) rollout_free(&buf);
     return rc;
 }
 
+/* Rank 0's part of the start: the run directory (unless --resume), the
+ * controller (fresh, or read from DIR/controller.bin), config.txt, the logs. */
+static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controller *c,
+                      learn_log *log) {
+    if (!lf->resume) {
+        if (make_output_dir(out, lf->run.out) != 0) return -1;
+        *dir_made = 1;
+        char traces[4200];
+        snprintf(traces, sizeof traces, "%s/traces", out->path);
+        mkdir(traces, 0777);
+    }
+    if (controller_start(c, lf, &lf->ppo) != 0) return -1;
+    /* rewritten on --resume too: its command is then the one that finishes the run */
+    if (learn_flags_write_config(lf) != 0) return -1;
+    return open_logs(log, lf, c->updates);
+}
+
 static int run_learn(const learn_flags *f) {
+    int root = dist_rank() == 0;
     dataset data;
-    if (dataset_load(&data, f->run.dataset, f->run.data_dir, (int)f->run.val_split,
-                     (uint64_t)f->run.split_seed) != 0)
+    int loaded = dataset_load(&data, f->run.dataset, f->run.data_dir, (int)f->run.val_split,
+                              (uint64_t)f->run.split_seed) == 0;
+    if (dist_agree(loaded ? 0 : -1) != 0) { /* every rank reads the data */
+        if (loaded) dataset_free(&data);
         return -1;
+    }
     learn_flags lf = *f;
     if (!lf.run.data_dir[0]) lf.run.data_dir = dataset_default_dir(f->run.dataset);
     if (!lf.run.val_size) lf.run.val_size = data.val.n;
@@ -219,25 +260,22 @@ static int run_learn(const learn_flags *f) {
     learn_log log;
     memset(&log, 0, sizeof log);
     rollout_engine eng;
-    if (lr_env_config_check(&lf.env) != 0 ||
+    /* collective: fails on every rank if it fails on any */
+    if (dist_agree(lr_env_config_check(&lf.env)) != 0 ||
         rollout_engine_create(&eng, &lf.env, &data, (int)lf.envs, (int)lf.threads_per_env,
                               (int)lf.concurrency) != 0) {
         dataset_free(&data);
         return -1;
     }
-    if (!lf.resume) {
-        if (make_output_dir(&out, lf.run.out) != 0) goto done;
-        dir_made = 1;
-        char traces[4200];
-        snprintf(traces, sizeof traces, "%s/traces", out.path);
-        mkdir(traces, 0777);
-    }
-    if (controller_start(&c, &lf, &lf.ppo) != 0) goto done;
-    /* rewritten on --resume too: its command is then the one that finishes the run */
-    if (learn_flags_write_config(&lf) != 0) goto done;
-    open_logs(&log, &lf, c.updates);
-    if (c.updates >= lf.updates) fprintf(stderr, "alrs: nothing to do: %ld updates done\n", c.updates);
-    rc = learn_loop(&eng, &c, &lf, &log);
+    /* only rank 0 touches DIR; with --resume it reads the controller and tells
+     * the others where the run stands */
+    if (dist_agree(root ? root_start(&lf, &out, &dir_made, &c, &log) : 0) != 0) goto done;
+    if (eng.ranks > 1) rollout_engine_placement(&eng, stderr, "");
+    long start = root ? c.updates : 0;
+    dist_bcast(&start, sizeof start, 0);
+    if (root && start >= lf.updates)
+        fprintf(stderr, "alrs: nothing to do: %ld updates done\n", start);
+    rc = learn_loop(&eng, root ? &c : NULL, &lf, root ? &log : NULL, start);
 done:
     if (rc != 0 && dir_made) remove_output_dir(&out);
     close_logs(&log);
@@ -249,14 +287,17 @@ done:
 
 int cmd_learn(int argc, char **argv) {
     if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        printf("%s%s%s", learn_help, learn_flags_help, run_flags_help);
+        if (dist_rank() == 0) printf("%s%s%s", learn_help, learn_flags_help, run_flags_help);
         return 0;
     }
     args a;
     learn_flags f;
+    /* every rank parses the same flags and agrees on every later failure:
+     * rank 0 alone prints the message */
     if (args_parse(&a, argc, argv) != 0 || learn_flags_parse(&a, &f) != 0 ||
         args_check_unused(&a) != 0)
-        return cli_report_error();
+        return dist_rank() == 0 ? cli_report_error() : 1;
     omp_set_max_active_levels(2);
-    return run_learn(&f) == 0 ? 0 : cli_report_error();
+    if (run_learn(&f) == 0) return 0;
+    return dist_rank() == 0 ? cli_report_error() : 1;
 }

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/error.h"
+#include "run/dist.h"
 
 static void usage(FILE *out) {
     fputs("usage: alrs <command> [flags]\n"
@@ -17,7 +19,7 @@ static void usage(FILE *out) {
           out);
 }
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
         return 2;
@@ -38,4 +40,15 @@ int main(int argc, char **argv) {
     }
     fprintf(stderr, "alrs: unknown command '%s' (expected train, learn, compare, bench or info)\n", cmd);
     return 2;
+}
+
+/* Under mpirun (or srun) every rank runs the command; run/dist.h. */
+int main(int argc, char **argv) {
+    if (dist_init(&argc, &argv) != 0) {
+        fprintf(stderr, "alrs: %s\n", alrs_error());
+        return 1;
+    }
+    int rc = dispatch(argc, argv);
+    dist_finalize();
+    return rc;
 }

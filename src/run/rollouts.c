@@ -1,16 +1,23 @@
 #include "run/rollouts.h"
 
+#include <hwloc.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/error.h"
 #include "core/timer.h"
+#include "run/dist.h"
 
 /* Episodes one environment may begin in one batch: one per agent step at
  * most, and agent steps are at most --steps (≤ 1e8 < 2^27). */
 #define MAX_RESTARTS (1L << 27)
+
+/* A step outcome as exchanged between ranks: next observation, raw reward,
+ * terminated, truncated. */
+#define ROW (LR_ENV_OBS + 3)
 
 long rollout_episode_id(long update, int envs, int env, int restart) {
     if (restart >= MAX_RESTARTS) alrs_panic("more than %ld episodes in one batch", MAX_RESTARTS);
@@ -29,8 +36,8 @@ static int create_envs(rollout_engine *r, const lr_env_config *cfg, const datase
         int team = omp_get_thread_num();
         teams_bind(&r->teams, team);
         omp_set_num_threads(r->threads_per_env);
-        for (int e = team; e < r->envs; e += r->concurrency) {
-            if (lr_env_create(&r->env[e], cfg, data) == 0) continue;
+        for (int i = team; i < r->local; i += r->concurrency) {
+            if (lr_env_create(&r->env[i], cfg, data) == 0) continue;
             failed++;
 #pragma omp critical(rollout_create_error)
             if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", alrs_error());
@@ -39,28 +46,75 @@ static int create_envs(rollout_engine *r, const lr_env_config *cfg, const datase
     return failed ? alrs_fail("%s", first_error) : 0;
 }
 
-int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dataset *data,
-                          int envs, int threads_per_env, int concurrency) {
-    memset(r, 0, sizeof *r);
+/* This rank's share and teams (the first part of rollout_engine_create). */
+static int engine_plan(rollout_engine *r, int envs, int threads_per_env, int concurrency) {
     if (envs < 1) return alrs_fail("--envs %d: must be at least 1", envs);
     if (threads_per_env < 1)
         return alrs_fail("--threads-per-env %d: must be at least 1", threads_per_env);
     r->envs = envs;
     r->threads_per_env = threads_per_env;
+    if (envs < r->ranks)
+        return alrs_fail("--envs %d: fewer environments than the %d MPI ranks (each rank runs "
+                         "one at least)", envs, r->ranks);
+    long first, local;
+    dist_share(envs, r->rank, r->ranks, &first, &local);
+    r->first = (int)first, r->local = (int)local;
     if (teams_init(&r->teams, 1, 1) != 0) return -1; /* counts the cores */
     /* by default as many teams as the cores hold; the rest run in waves */
     int fit = r->teams.n_cores / threads_per_env > 0 ? r->teams.n_cores / threads_per_env : 1;
     r->concurrency = concurrency > 0 ? concurrency : fit;
-    if (r->concurrency > envs) r->concurrency = envs;
+    if (r->concurrency > r->local) r->concurrency = r->local;
     teams_free(&r->teams);
-    if (teams_init(&r->teams, r->concurrency, threads_per_env) != 0) return -1;
-    r->env = alrs_calloc((size_t)envs, sizeof *r->env);
-    if (create_envs(r, cfg, data) != 0) {
-        rollout_engine_free(r);
-        return -1;
+    return teams_init(&r->teams, r->concurrency, threads_per_env);
+}
+
+/* Every rank's placement to every rank. Ranks on one host whose allowed
+ * cores overlap (mpirun without --bind-to core, or binding to a socket that
+ * several ranks share) would pin their teams onto the same first cores:
+ * their threads are left unbound instead, with a warning from rank 0. */
+static void exchange_placements(rollout_engine *r) {
+    rank_placement mine;
+    memset(&mine, 0, sizeof mine);
+    mine.first = r->first, mine.local = r->local, mine.cores = r->teams.n_cores;
+    mine.concurrency = r->concurrency, mine.threads = r->threads_per_env;
+    mine.oversubscribed = r->teams.oversubscribed;
+    if (gethostname(mine.host, sizeof mine.host - 1) != 0) snprintf(mine.host, sizeof mine.host, "?");
+    if (r->teams.allowed &&
+        hwloc_bitmap_list_snprintf(mine.pus, sizeof mine.pus,
+                                   (hwloc_const_bitmap_t)r->teams.allowed) >= (int)sizeof mine.pus)
+        snprintf(mine.pus, sizeof mine.pus, "?"); /* too long to compare: assume apart */
+    r->placement = alrs_calloc((size_t)r->ranks, sizeof *r->placement);
+    dist_allgather(&mine, sizeof mine, r->placement);
+    hwloc_bitmap_t *pus = alrs_calloc((size_t)r->ranks, sizeof *pus);
+    for (int k = 0; k < r->ranks; k++) {
+        pus[k] = hwloc_bitmap_alloc();
+        if (!strcmp(r->placement[k].pus, "?") ||
+            hwloc_bitmap_list_sscanf(pus[k], r->placement[k].pus) != 0)
+            hwloc_bitmap_zero(pus[k]);
     }
+    int shared_any = 0;
+    for (int k = 0; k < r->ranks; k++) {
+        rank_placement *p = &r->placement[k];
+        for (int j = 0; j < r->ranks && !p->shared; j++)
+            p->shared = j != k && !strcmp(p->host, r->placement[j].host) &&
+                        hwloc_bitmap_intersects(pus[k], pus[j]);
+        shared_any |= p->shared;
+    }
+    for (int k = 0; k < r->ranks; k++) hwloc_bitmap_free(pus[k]);
+    free(pus);
+    if (r->placement[r->rank].shared) r->teams.oversubscribed = 1; /* teams_bind: no-op */
+    if (shared_any && r->rank == 0)
+        fprintf(stderr, "alrs: warning: MPI ranks on one host share cores; their threads are left "
+                        "unbound (give each rank its own cores: mpirun --map-by "
+                        "ppr:N:numa:PE=T --bind-to core)\n");
+}
+
+/* This rank's environments and the lockstep buffers. */
+static int engine_build(rollout_engine *r, const lr_env_config *cfg, const dataset *data) {
+    r->env = alrs_calloc((size_t)r->local, sizeof *r->env);
+    if (create_envs(r, cfg, data) != 0) return -1;
     r->steps = r->env[0].n_agent;
-    size_t eo = (size_t)envs * LR_ENV_OBS, en = (size_t)envs;
+    size_t eo = (size_t)r->envs * LR_ENV_OBS, en = (size_t)r->envs;
     r->obs_raw = alrs_calloc(eo, sizeof(double));
     r->obs = alrs_calloc(eo, sizeof(double));
     r->next_raw = alrs_calloc(eo, sizeof(double));
@@ -74,56 +128,202 @@ int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dat
     r->done = alrs_calloc(en, 1);
     r->act_rng = alrs_calloc(en, sizeof(rng_stream));
     r->restarts = alrs_calloc(en, sizeof(int));
+    r->episode_id = alrs_calloc(en, sizeof(long));
+    r->row_bytes = alrs_calloc((size_t)r->ranks, sizeof(size_t));
+    r->rows = alrs_calloc(en * ROW, sizeof(double));
+    return 0;
+}
+
+int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dataset *data,
+                          int envs, int threads_per_env, int concurrency) {
+    memset(r, 0, sizeof *r);
+    r->rank = dist_rank();
+    r->ranks = dist_size();
+    /* collective: each step fails on every rank if it failed on any */
+    if (dist_agree(engine_plan(r, envs, threads_per_env, concurrency)) != 0) {
+        rollout_engine_free(r);
+        return -1;
+    }
+    exchange_placements(r);
+    if (dist_agree(engine_build(r, cfg, data)) != 0) {
+        rollout_engine_free(r);
+        return -1;
+    }
     return 0;
 }
 
 void rollout_engine_free(rollout_engine *r) {
     if (r->env)
-        for (int e = 0; e < r->envs; e++) lr_env_free(&r->env[e]);
+        for (int i = 0; i < r->local; i++) lr_env_free(&r->env[i]);
     free(r->env);
-    void *bufs[] = {r->obs_raw, r->obs,    r->next_raw,   r->next_obs,   r->action,
-                    r->logp,    r->value,  r->reward_raw, r->reward,     r->final_value,
-                    r->terminated, r->truncated, r->done, r->act_rng, r->restarts};
+    void *bufs[] = {r->obs_raw,    r->obs,       r->next_raw,   r->next_obs, r->action,
+                    r->logp,       r->value,     r->reward_raw, r->reward,   r->final_value,
+                    r->terminated, r->truncated, r->done,       r->act_rng,  r->restarts,
+                    r->episode_id, r->row_bytes, r->rows,      r->placement};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
     teams_free(&r->teams);
     memset(r, 0, sizeof *r);
 }
 
-/* Runs fn(r, e) for every environment flagged in `which` (NULL: all), the
- * environments spread over `concurrency` teams, each team pinned and sized. */
-typedef void (*env_task)(rollout_engine *r, int e, void *arg);
+/* Runs fn(r, e, env, arg) for every environment e of this rank flagged in
+ * `which` ([E], NULL: all), the environments spread over `concurrency` teams,
+ * each team pinned and sized. */
+typedef void (*env_task)(rollout_engine *r, int e, lr_env *env, const void *arg);
 
-static void for_each_env(rollout_engine *r, const unsigned char *which, env_task fn, void *arg) {
+static void for_each_env(rollout_engine *r, const unsigned char *which, env_task fn,
+                         const void *arg) {
 #pragma omp parallel num_threads(r->concurrency)
     {
         int team = omp_get_thread_num();
         teams_bind(&r->teams, team);
         omp_set_num_threads(r->threads_per_env);
-        for (int e = team; e < r->envs; e += r->concurrency) {
+        for (int i = team; i < r->local; i += r->concurrency) {
+            int e = r->first + i;
             if (which && !which[e]) continue;
-            fn(r, e, arg);
+            fn(r, e, &r->env[i], arg);
         }
     }
 }
 
-typedef struct {
-    uint64_t seed;
-    long update;
-} reset_arg;
+/* ---- exchanges between ranks (no-ops in a job of one rank) ---- */
 
-static void reset_task(rollout_engine *r, int e, void *arg) {
-    const reset_arg *a = arg;
-    long id = rollout_episode_id(a->update, r->envs, e, r->restarts[e]);
-    r->restarts[e]++;
-    r->act_rng[e] = rng_make(a->seed ^ 0xac7104ULL, (uint64_t)id);
-    lr_env_reset(&r->env[e], a->seed, id, r->obs_raw + (size_t)e * LR_ENV_OBS);
+/* row_bytes[k] = environments of rank k × bytes_per_env. */
+static const size_t *rank_bytes(rollout_engine *r, size_t bytes_per_env) {
+    for (int k = 0; k < r->ranks; k++) {
+        long first, count;
+        dist_share(r->envs, k, r->ranks, &first, &count);
+        r->row_bytes[k] = (size_t)count * bytes_per_env;
+    }
+    return r->row_bytes;
 }
 
-static void step_task(rollout_engine *r, int e, void *arg) {
+/* Every rank's observations obs_raw [E][OBS] to every rank. */
+static void share_observations(rollout_engine *r) {
+    if (r->ranks == 1) return;
+    size_t row = sizeof(double) * LR_ENV_OBS;
+    dist_allgatherv(NULL, row * (size_t)r->local, r->obs_raw, rank_bytes(r, row));
+}
+
+/* Every rank's step outcomes (next_raw, reward_raw, terminated, truncated)
+ * to every rank; done follows from them. */
+static void share_outcomes(rollout_engine *r) {
+    if (r->ranks == 1) return;
+    for (int e = r->first; e < r->first + r->local; e++) {
+        double *row = r->rows + (size_t)e * ROW;
+        memcpy(row, r->next_raw + (size_t)e * LR_ENV_OBS, sizeof(double) * LR_ENV_OBS);
+        row[LR_ENV_OBS] = r->reward_raw[e];
+        row[LR_ENV_OBS + 1] = r->terminated[e];
+        row[LR_ENV_OBS + 2] = r->truncated[e];
+    }
+    dist_allgatherv(NULL, sizeof(double) * ROW * (size_t)r->local, r->rows,
+                    rank_bytes(r, sizeof(double) * ROW));
+    for (int e = 0; e < r->envs; e++) {
+        const double *row = r->rows + (size_t)e * ROW;
+        memcpy(r->next_raw + (size_t)e * LR_ENV_OBS, row, sizeof(double) * LR_ENV_OBS);
+        r->reward_raw[e] = row[LR_ENV_OBS];
+        r->terminated[e] = (unsigned char)(row[LR_ENV_OBS + 1] != 0);
+        r->truncated[e] = (unsigned char)(row[LR_ENV_OBS + 2] != 0);
+        r->done[e] = (unsigned char)(r->terminated[e] || r->truncated[e]);
+    }
+}
+
+/* An episode record in transit: the struct (its pointers rewritten on
+ * arrival), then lr, val_loss, val_acc, train_loss [agent_steps] each. */
+typedef struct {
+    int env;
+    lr_env_episode ep;
+} packed_episode;
+
+#define PACKED_HEAD ((sizeof(packed_episode) + 7) / 8 * 8)
+
+static size_t packed_size(const lr_env_episode *ep) {
+    return PACKED_HEAD + 4 * sizeof(double) * (size_t)ep->agent_steps;
+}
+
+static unsigned char *pack_episode(unsigned char *p, int e, const lr_env_episode *ep) {
+    packed_episode head;
+    memset(&head, 0, sizeof head);
+    head.env = e;
+    head.ep = *ep;
+    memcpy(p, &head, sizeof head);
+    p += PACKED_HEAD;
+    const double *traces[4] = {ep->lr, ep->val_loss, ep->val_acc, ep->train_loss};
+    size_t n = sizeof(double) * (size_t)ep->agent_steps;
+    for (int k = 0; k < 4; k++, p += n) memcpy(p, traces[k], n);
+    return p;
+}
+
+/* The episodes that ended this step (complete) or were cut by the end of the
+ * batch (!complete), to on_episode in environment order. Under MPI every rank
+ * sends its records and rank 0 calls on_episode for all of them. */
+static void deliver_episodes(rollout_engine *r, int complete, episode_fn on_episode, void *ctx) {
+    if (r->ranks == 1) {
+        for (int e = 0; e < r->envs; e++) {
+            const lr_env_episode *ep = lr_env_episode_record(&r->env[e]);
+            if ((complete ? r->done[e] : !ep->done) && on_episode) on_episode(ctx, e, ep, complete);
+        }
+        return;
+    }
+    size_t mine = 0;
+    for (int i = 0; i < r->local; i++) {
+        const lr_env_episode *ep = lr_env_episode_record(&r->env[i]);
+        if (complete ? r->done[r->first + i] : !ep->done) mine += packed_size(ep);
+    }
+    unsigned char *send = alrs_malloc(mine), *p = send;
+    for (int i = 0; i < r->local; i++) {
+        const lr_env_episode *ep = lr_env_episode_record(&r->env[i]);
+        if (complete ? r->done[r->first + i] : !ep->done) p = pack_episode(p, r->first + i, ep);
+    }
+    dist_allgather(&mine, sizeof mine, r->row_bytes);
+    size_t total = 0;
+    for (int k = 0; k < r->ranks; k++) total += r->row_bytes[k];
+    unsigned char *all = alrs_malloc(total);
+    dist_allgatherv(send, mine, all, r->row_bytes);
+    free(send);
+    for (size_t at = 0; r->rank == 0 && at < total;) {
+        packed_episode head;
+        memcpy(&head, all + at, sizeof head);
+        const double *traces = (const double *)(all + at + PACKED_HEAD);
+        size_t n = (size_t)head.ep.agent_steps;
+        head.ep.lr = traces;
+        head.ep.val_loss = traces + n;
+        head.ep.val_acc = traces + 2 * n;
+        head.ep.train_loss = traces + 3 * n;
+        if (on_episode) on_episode(ctx, head.env, &head.ep, complete);
+        at += packed_size(&head.ep);
+    }
+    free(all);
+}
+
+/* ---- one batch ---- */
+
+/* Starts a new episode in every environment flagged in `which` (NULL: all):
+ * the seed bookkeeping for all E on every rank (rank 0 samples every
+ * environment's actions), the resets for this rank's, then their first
+ * observations to every rank. */
+static void reset_task(rollout_engine *r, int e, lr_env *env, const void *seed) {
+    lr_env_reset(env, *(const uint64_t *)seed, r->episode_id[e],
+                 r->obs_raw + (size_t)e * LR_ENV_OBS);
+}
+
+static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64_t seed,
+                           long update) {
+    for (int e = 0; e < r->envs; e++) {
+        if (which && !which[e]) continue;
+        long id = rollout_episode_id(update, r->envs, e, r->restarts[e]);
+        r->restarts[e]++;
+        r->episode_id[e] = id;
+        r->act_rng[e] = rng_make(seed ^ 0xac7104ULL, (uint64_t)id);
+    }
+    for_each_env(r, which, reset_task, &seed);
+    share_observations(r);
+}
+
+static void step_task(rollout_engine *r, int e, lr_env *env, const void *arg) {
     (void)arg;
     int term, trunc;
-    lr_env_step(&r->env[e], r->action[e], r->next_raw + (size_t)e * LR_ENV_OBS, &r->reward_raw[e],
-                &term, &trunc);
+    lr_env_step(env, r->action[e], r->next_raw + (size_t)e * LR_ENV_OBS, &r->reward_raw[e], &term,
+                &trunc);
     r->terminated[e] = (unsigned char)term;
     r->truncated[e] = (unsigned char)trunc;
     r->done[e] = (unsigned char)(term || trunc);
@@ -138,35 +338,61 @@ static void truncation_values(rollout_engine *r, controller *c) {
 void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
                             uint64_t seed, long update, episode_fn on_episode, void *ctx) {
     double start = alrs_now();
-    reset_arg ra = {seed, update};
+    int root = r->rank == 0;
     memset(r->restarts, 0, sizeof(int) * (size_t)r->envs);
-    for_each_env(r, NULL, reset_task, &ra);
+    begin_episodes(r, NULL, seed, update);
     size_t obs_bytes = sizeof(double) * (size_t)r->envs * LR_ENV_OBS;
     for (int t = 0; t < r->steps; t++) {
-        controller_observe(c, r->obs_raw, r->envs, 1, r->obs);
-        policy_act(&c->pol, r->obs, r->envs, r->act_rng, r->action, r->logp, r->value);
-        rollout_record(buf, t, r->obs, r->action, r->logp, r->value);
+        if (root) {
+            controller_observe(c, r->obs_raw, r->envs, 1, r->obs);
+            policy_act(&c->pol, r->obs, r->envs, r->act_rng, r->action, r->logp, r->value);
+            rollout_record(buf, t, r->obs, r->action, r->logp, r->value);
+        }
+        dist_bcast(r->action, sizeof(double) * (size_t)r->envs, 0);
         for_each_env(r, NULL, step_task, NULL);
-        truncation_values(r, c);
-        reward_scaler_scale(&c->rewards, r->reward_raw, r->done, r->reward);
-        rollout_outcome(buf, t, r->reward, r->terminated, r->truncated, r->final_value);
+        share_outcomes(r);
+        if (root) {
+            truncation_values(r, c);
+            reward_scaler_scale(&c->rewards, r->reward_raw, r->done, r->reward);
+            rollout_outcome(buf, t, r->reward, r->terminated, r->truncated, r->final_value);
+        }
         memcpy(r->obs_raw, r->next_raw, obs_bytes);
-        int restart = 0;
+        int any_done = 0, restart = 0;
         for (int e = 0; e < r->envs; e++) {
-            if (r->done[e] && on_episode) on_episode(ctx, e, lr_env_episode_record(&r->env[e]), 1);
+            any_done |= r->done[e];
             restart |= r->done[e] && t + 1 < r->steps;
         }
+        if (any_done) deliver_episodes(r, 1, on_episode, ctx);
         /* an environment whose child diverged early begins a new episode */
         if (restart) {
             for (int e = 0; e < r->envs; e++) r->done[e] = r->done[e] && t + 1 < r->steps;
-            for_each_env(r, r->done, reset_task, &ra);
+            begin_episodes(r, r->done, seed, update);
         }
     }
-    for (int e = 0; e < r->envs; e++)
-        if (!lr_env_episode_record(&r->env[e])->done && on_episode)
-            on_episode(ctx, e, lr_env_episode_record(&r->env[e]), 0);
-    controller_observe(c, r->obs_raw, r->envs, 0, r->obs);
-    policy_value(&c->pol, r->obs, r->envs, r->value);
-    rollout_gae(buf, r->value, ppo->gamma, ppo->lambda);
+    deliver_episodes(r, 0, on_episode, ctx);
+    if (root) {
+        controller_observe(c, r->obs_raw, r->envs, 0, r->obs);
+        policy_value(&c->pol, r->obs, r->envs, r->value);
+        rollout_gae(buf, r->value, ppo->gamma, ppo->lambda);
+    }
     r->collect_s = alrs_now() - start;
+}
+
+/* ---- placement ---- */
+
+void rollout_engine_placement(const rollout_engine *r, FILE *out, const char *prefix) {
+    for (int k = 0; r->rank == 0 && k < r->ranks; k++) {
+        const rank_placement *p = &r->placement[k];
+        if (k == 16) {
+            fprintf(out, "%s... and %d more ranks\n", prefix, r->ranks - 16);
+            break;
+        }
+        fprintf(out, "%srank %d on %s: environments %d-%d on %d core%s (PUs %s), %d team%s x %d "
+                     "thread%s, %s\n",
+                prefix, k, p->host, p->first, p->first + p->local - 1, p->cores,
+                p->cores == 1 ? "" : "s", p->pus, p->concurrency, p->concurrency == 1 ? "" : "s",
+                p->threads, p->threads == 1 ? "" : "s",
+                p->shared ? "unbound (cores shared with another rank)"
+                : p->oversubscribed ? "unbound (more threads than cores)" : "bound");
+    }
 }

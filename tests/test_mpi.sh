@@ -1,0 +1,201 @@
+#!/usr/bin/env bash
+# alrs learn across MPI ranks gives the run one process gives.
+#
+#   bash tests/test_mpi.sh ALRS_BINARY SOURCE_DIR      (ctest runs it so)
+#
+# Skipped (exit 0, "skipped: ...") when the binary was built without MPI
+# (`alrs info` says "mpi: not built in"), or mpirun or python3 is missing.
+# Otherwise, on a tiny generated IDX set and a tiny MLP child:
+#   1. 2 updates x 2 environments, once as one process and once under
+#      `mpirun -np 2`: controller.bin, config.txt and the traces identical byte
+#      for byte; episodes.csv and updates.csv identical byte for byte once
+#      their timing columns (wall_s; collect_s, update_s) are cut out;
+#   2. 3 environments over 2 ranks (2 + 1) with children that diverge, so that
+#      episodes restart and are cut mid-batch: the same, and the same as 3
+#      ranks of one environment each;
+#   3. --resume under MPI: 1 update, then resumed to 2, equals the straight run;
+#   4. failures under mpirun end every rank (no hang) with one "alrs: " line
+#      and leave no run directory: missing data, --envs below the rank count,
+#      a non-empty --out (rank 0 alone fails), a corrupt checkpoint on --resume;
+#   5. alrs info says the ranks; alrs bench rollout reports ranks 2.
+# About 10 s on 2 cores.
+set -uo pipefail
+
+alrs=${1:?usage: test_mpi.sh ALRS_BINARY SOURCE_DIR}
+if ! "$alrs" info 2>/dev/null | grep -q '^mpi: built in'; then
+    echo "skipped: alrs built without MPI"
+    exit 0
+fi
+if ! command -v mpirun >/dev/null 2>&1; then
+    echo "skipped: mpirun not found"
+    exit 0
+fi
+python=$(command -v python3 || true)
+if [ -z "$python" ]; then
+    echo "skipped: python3 (to write the test data) not found"
+    exit 0
+fi
+
+# Open MPI refuses root without these, and 2 ranks on a 1-core machine
+# without --oversubscribe; MPICH's mpirun needs neither.
+mpi=(mpirun)
+if mpirun --version 2>&1 | grep -q "Open MPI"; then
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    mpi+=(--oversubscribe)
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/alrs-test-mpi-XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+passed=0
+failed=0
+ok() { passed=$((passed + 1)); }
+fail() {
+    failed=$((failed + 1))
+    echo "FAIL: $*" >&2
+}
+
+# ---- data: 600 training and 120 test images, 28x28, a learnable pattern ----
+"$python" - "$tmp/idx" <<'EOF'
+import os, random, struct, sys
+d = sys.argv[1]
+os.makedirs(d)
+def write(stem, n, seed):
+    rnd = random.Random(seed)
+    labels = bytes(rnd.randrange(10) for _ in range(n))
+    pixels = bytearray()
+    for label in labels:
+        for r in range(28):
+            for c in range(28):
+                on = r // 3 == label or c // 3 == label
+                pixels.append((200 if on else 0) + rnd.randrange(56))
+    with open(os.path.join(d, stem + "-images-idx3-ubyte"), "wb") as f:
+        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + pixels)
+    with open(os.path.join(d, stem + "-labels-idx1-ubyte"), "wb") as f:
+        f.write(struct.pack(">II", 0x801, n) + labels)
+write("train", 600, 1)
+write("t10k", 120, 2)
+EOF
+
+tiny=(--model mlp --hidden 32,16 --val-split 100 --steps 20 --action-every 5 --batch 32
+      --val-size 50)
+child=("${tiny[@]}" --data-dir "$tmp/idx")
+# SGD at rate 1: some children diverge within a few agent steps
+diverging=(--model mlp --hidden 32,16 --val-split 100 --steps 40 --action-every 5 --batch 32
+           --val-size 50 --data-dir "$tmp/idx" --optimizer sgd --lr 1)
+
+# A CSV without the named columns (timings differ from run to run).
+strip() { # file col...
+    local file=$1
+    shift
+    awk -F, -v drop="$*" 'BEGIN { n = split(drop, d, " ") }
+        NR == 1 { for (i = 1; i <= NF; i++) for (k = 1; k <= n; k++) if ($i == d[k]) skip[i] = 1 }
+        { line = ""; sep = ""
+          for (i = 1; i <= NF; i++) if (!skip[i]) { line = line sep $i; sep = "," }
+          print line }' "$file"
+}
+
+# Two run directories hold the same run.
+same_run() { # what dir-a dir-b
+    local what=$1 a=$2 b=$3
+    for f in controller.bin config.txt; do
+        if cmp -s "$a/$f" "$b/$f"; then ok; else fail "$what: $f differs"; fi
+    done
+    if cmp -s <(strip "$a/episodes.csv" wall_s) <(strip "$b/episodes.csv" wall_s); then ok
+    else
+        fail "$what: episodes.csv differs (timing column wall_s aside)"
+        diff <(strip "$a/episodes.csv" wall_s) <(strip "$b/episodes.csv" wall_s) | head -10 >&2
+    fi
+    if cmp -s <(strip "$a/updates.csv" collect_s update_s) <(strip "$b/updates.csv" collect_s update_s)
+    then ok
+    else fail "$what: updates.csv differs (timing columns collect_s, update_s aside)"; fi
+    if diff -r "$a/traces" "$b/traces" >/dev/null; then ok; else fail "$what: traces differ"; fi
+}
+
+# alrs learn as one process, then under mpirun; fails the test if either fails.
+learn() { # dir args...
+    local dir=$1
+    shift
+    if ! "$alrs" learn "$@" --out "$dir" 2>"$dir.err"; then
+        fail "alrs learn $* --out $dir: $(cat "$dir.err")"
+        return 1
+    fi
+}
+mpi_learn() { # ranks dir args...
+    local ranks=$1 dir=$2
+    shift 2
+    if ! timeout 120 "${mpi[@]}" -np "$ranks" "$alrs" learn "$@" --out "$dir" >"$dir.out" 2>"$dir.err"
+    then
+        fail "mpirun -np $ranks alrs learn $* --out $dir:"
+        cat "$dir.out" "$dir.err" >&2
+        return 1
+    fi
+}
+
+# ---- 1. one process and two ranks: the same run --------------------------------
+learn "$tmp/one" "${child[@]}" --episodes 4 --envs 2 &&
+    mpi_learn 2 "$tmp/two" "${child[@]}" --episodes 4 --envs 2 &&
+    same_run "2 envs on 2 ranks" "$tmp/one" "$tmp/two"
+# every rank said where it ran, and only rank 0 wrote progress
+if [ -f "$tmp/two.err" ] && grep -q "^rank 1 on .*environments 1-1" "$tmp/two.err" &&
+    [ "$(grep -c '^update ' "$tmp/two.err")" -eq 2 ]; then ok
+else fail "mpirun -np 2: expected rank 1's placement and 2 progress lines; stderr: $(cat "$tmp/two.err" 2>/dev/null)"; fi
+
+# ---- 2. uneven shares, divergence, restarts and cut episodes ------------------------
+learn "$tmp/div-one" "${diverging[@]}" --episodes 6 --envs 3 &&
+    mpi_learn 2 "$tmp/div-two" "${diverging[@]}" --episodes 6 --envs 3 &&
+    same_run "3 envs on 2 ranks, diverging" "$tmp/div-one" "$tmp/div-two"
+if [ -f "$tmp/div-one/episodes.csv" ] &&
+    awk -F, 'NR > 1 && $7 == 1 { d++ } NR > 1 && $11 == 0 { c++ } END { exit !(d > 0 && c > 0) }' \
+        "$tmp/div-one/episodes.csv"; then ok
+else fail "the diverging run has no diverged or no cut episode: it does not test restarts"; fi
+mpi_learn 3 "$tmp/div-three" "${diverging[@]}" --episodes 6 --envs 3 &&
+    same_run "3 envs on 3 ranks, diverging" "$tmp/div-one" "$tmp/div-three"
+
+# ---- 3. --resume under MPI ----------------------------------------------------------
+mpi_learn 2 "$tmp/resumed" "${diverging[@]}" --episodes 3 --envs 3 &&
+    mpi_learn 2 "$tmp/resumed" "${diverging[@]}" --episodes 6 --envs 3 --resume &&
+    same_run "--resume on 2 ranks" "$tmp/div-one" "$tmp/resumed"
+
+# ---- 4. failures: every rank ends, one message, no directory ---------------------------
+expect_fail() { # what key dir args...
+    local what=$1 key=$2 dir=$3
+    shift 3
+    timeout 60 "${mpi[@]}" -np 2 "$alrs" "$@" >"$tmp/fail.out" 2>"$tmp/fail.err"
+    local rc=$?
+    local lines
+    lines=$(grep -c '^alrs: ' "$tmp/fail.err")
+    if [ "$rc" -eq 124 ]; then fail "$what: hung (killed after 60 s)"
+    elif [ "$rc" -eq 0 ]; then fail "$what: exit 0"
+    elif [ "$lines" -ne 1 ] || ! grep -q "^alrs: .*$key" "$tmp/fail.err"; then
+        fail "$what: want one 'alrs: ...$key...' line; stderr:"
+        cat "$tmp/fail.err" >&2
+    elif [ -n "$dir" ] && [ -e "$dir" ]; then fail "$what: $dir was left behind"
+    else ok; fi
+}
+expect_fail "missing data" "no-data" "$tmp/never" \
+    learn "${tiny[@]}" --data-dir "$tmp/no-data" --envs 2 --out "$tmp/never"
+expect_fail "--envs below the ranks" "--envs 1" "$tmp/never" \
+    learn "${child[@]}" --envs 1 --out "$tmp/never"
+expect_fail "non-empty --out (rank 0 fails alone)" "not empty" "" \
+    learn "${child[@]}" --episodes 4 --envs 2 --out "$tmp/one"
+if [ -d "$tmp/one" ]; then
+    cp -r "$tmp/one" "$tmp/corrupt"
+    printf '\377' | dd of="$tmp/corrupt/controller.bin" bs=1 seek=100 conv=notrunc 2>/dev/null
+    expect_fail "corrupt checkpoint on --resume" "checksum" "" \
+        learn "${child[@]}" --episodes 6 --envs 2 --resume --out "$tmp/corrupt"
+fi
+
+# ---- 5. info and bench rollout --------------------------------------------------------
+if timeout 60 "${mpi[@]}" -np 2 "$alrs" info 2>&1 | grep -q '^mpi_ranks: 2$'; then ok
+else fail "mpirun -np 2 alrs info does not say mpi_ranks: 2"; fi
+if timeout 120 "${mpi[@]}" -np 2 "$alrs" bench rollout "${child[@]}" --batches 1 --layouts 2x1 \
+    >"$tmp/bench.csv" 2>"$tmp/bench.err" &&
+    grep -q '^model,envs,threads_per_env,ranks,' "$tmp/bench.csv" &&
+    [ "$(grep -c '^mlp,2,1,2,' "$tmp/bench.csv")" -eq 1 ]; then ok
+else
+    fail "mpirun -np 2 alrs bench rollout: want one row mlp,2,1,2,...; got:"
+    cat "$tmp/bench.csv" "$tmp/bench.err" >&2
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
