@@ -3,8 +3,9 @@
  * controller acts exactly as the saved one (normaliser included); the layout
  * is little-endian as documented; a missing file, a wrong magic, an
  * unsupported version, a truncated file, an extra byte, a flipped payload
- * byte, and a payload whose sizes disagree with its config (with a correct
- * checksum) are each refused with one line naming the path. */
+ * byte, a payload whose sizes disagree with its config (with a correct
+ * checksum), and a config implying more than the payload holds (before any
+ * allocation) are each refused with one line naming the path. */
 #include "core/error.h"
 #include "rl/checkpoint.h"
 #include "testutil.h"
@@ -192,6 +193,26 @@ static void test_rejections(const char *dir) {
     for (int i = 0; i < 8; i++) e[16 + i] = (unsigned char)((uint64_t)(shorter - 32) >> (8 * i));
     fix_crc(e, shorter);
     expect_reject(bad, e, shorter, "inconsistent sizes");
+    /* A config claiming 4096-wide layers and nothing after it (found by
+     * fuzz_checkpoint): refused from the sizes alone. It used to allocate
+     * ~4 GB first, and abort where memory was limited. */
+    {
+        unsigned char w[32 + 52];
+        memcpy(w, d, 32);
+        put_u32le(w + 32, 4096);     /* obs_size */
+        put_u32le(w + 36, 0);        /* discrete */
+        memcpy(w + 40, d + 40, 8);   /* delta */
+        put_u32le(w + 48, 0);        /* tanh */
+        put_u32le(w + 52, 4);        /* 4 hidden layers */
+        for (int i = 0; i < 4; i++) put_u32le(w + 56 + 4 * i, 4096);
+        memset(w + 72, 0, 12);       /* init_log_std 0, then 4 bytes of nothing */
+        for (int i = 0; i < 8; i++) w[16 + i] = (unsigned char)((uint64_t)52 >> (8 * i));
+        fix_crc(w, sizeof w);
+        expect_reject(bad, w, sizeof w,
+                      "inconsistent sizes: parameter count: the config implies 134266884 "
+                      "parameters (3222470752 bytes with Adam's moments and the normaliser), "
+                      "but only 4 bytes follow it");
+    }
     /* a directory is not a checkpoint */
     CHECK(checkpoint_load(&x, dir) == -1);
     CHECK(strstr(alrs_error(), dir) != NULL);

@@ -410,6 +410,17 @@ static void test_parse_errors(void) {
     check_error_prefixed("warmup-cosine", 0.1, 1, "--schedule warmup-cosine: ",
                          "warmup=1 must be less than --steps (1)");
 
+    /* Control characters (found by fuzz_schedule): a newline in a controller
+     * path was accepted and broke config.txt's schedule= line. */
+    check_error_prefixed("controller:runs/x\nmodel=evil", 0.1, 100, "--schedule: ",
+                         "control character 0x0a at position 18 (a spec is one line of text)");
+    check_error_prefixed("in\na", 0.1, 100, "--schedule: ", "control character 0x0a");
+    check_error_prefixed("step:every=3\r", 0.1, 100, "--schedule: ", "control character 0x0d");
+    check_error_prefixed("step:\tevery=3", 0.1, 100, "--schedule: ", "control character 0x09");
+    check_error_prefixed("constant\x7f", 0.1, 100, "--schedule: ", "control character 0x7f");
+    CHECK(!strcmp(parsed("controller:runs/caf\xc3\xa9/c.bin", 0.1, 100).controller_path,
+                  "runs/caf\xc3\xa9/c.bin")); /* UTF-8 paths stay fine */
+
     /* the 32 milestones that are allowed */
     schedule s = parsed("multistep:milestones=1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20;"
                         "21;22;23;24;25;26;27;28;29;30;31;32",

@@ -322,12 +322,27 @@ static int decode_state(const char *path, reader *r, controller *c) {
     return 0;
 }
 
+/* The arrays the config implies (parameters, Adam's two moments, the
+ * normaliser's mean and m2) must fit in the bytes after it, checked before
+ * anything is allocated: a short file claiming 4096-wide layers would
+ * otherwise ask for gigabytes, and abort where memory is limited. */
+static int check_room(const char *path, const reader *r, const policy_config *pc) {
+    size_t n = policy_param_count(pc);
+    size_t need = (3 * n + 2 * (size_t)pc->obs_size) * 8, left = r->len - r->pos;
+    if (need <= left) return 0;
+    return alrs_fail("%s: inconsistent sizes: parameter count: the config implies %zu parameters "
+                     "(%zu bytes with Adam's moments and the normaliser), but only %zu bytes "
+                     "follow it",
+                     path, n, need, left);
+}
+
 int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const char *path) {
     memset(c, 0, sizeof *c);
     reader r = {0};
     policy_config pc;
     int rc = check_header(path, data, len, &r);
     if (rc == 0) rc = decode_config(path, &r, &pc);
+    if (rc == 0) rc = check_room(path, &r, &pc);
     if (rc == 0) {
         rc = controller_alloc(c, &pc, 1, 0.99); /* scaler's size and gamma come from the file */
         if (rc != 0) rc = fail_with_context(path, "");

@@ -356,11 +356,26 @@ static void reset_plateau(schedule *s) {
     s->plateau_cooldown_left = 0;
 }
 
+/* A spec is one line of text: it is echoed in messages and written into the
+ * run's config.txt as `schedule=SPEC`, where a newline (say in a controller
+ * path) would break the file. The message leaves the spec out for that reason. */
+static int check_one_line(const char *spec) {
+    for (size_t i = 0; spec[i]; i++) {
+        unsigned char ch = (unsigned char)spec[i];
+        if (ch < 0x20 || ch == 0x7f)
+            return alrs_fail("--schedule: control character 0x%02x at position %zu "
+                             "(a spec is one line of text)",
+                             ch, i + 1);
+    }
+    return 0;
+}
+
 /* Parses into a scratch copy so that a failed parse leaves *s as it was. */
 int schedule_parse(schedule *s, const char *spec, double base_lr, long total_steps) {
     if (!(base_lr > 0) || !isfinite(base_lr))
         return alrs_fail("--lr must be positive and finite (got %g)", base_lr);
     if (total_steps < 1) return alrs_fail("--steps must be at least 1 (got %ld)", total_steps);
+    if (check_one_line(spec) != 0) return -1;
     size_t name_len = strcspn(spec, ":");
     const kind_def *k = find_kind(spec, name_len);
     if (!k) return alrs_fail("--schedule %s: unknown schedule (expected " KNOWN_NAMES ")", spec);
