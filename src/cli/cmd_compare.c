@@ -265,16 +265,15 @@ static int open_dir(const compare_flags *f, output_dir *out, int *fresh, int *ma
         config_file have, want;
         if (config_read(&have, path) != 0) return -1;
         int rc = config_parse(&want, text, strlen(text), "this comparison");
-        for (int k = 0; rc == 0 && k < want.n; k++) {
-            /* the command line and the controller's path may be spelled
-             * differently; the values and the checkpoint's bytes may not */
-            if (!strcmp(want.keys[k], "command") || !strcmp(want.keys[k], "controller")) continue;
-            const char *v = config_get(&have, want.keys[k]);
-            if (!v || strcmp(v, want.values[k]))
-                rc = alrs_fail("--out %s: holds a comparison with %s=%s, this one has %s=%s "
-                               "(use another --out, or the same flags to continue it)",
-                               f->run.out, want.keys[k], v ? v : "(none)", want.keys[k],
-                               want.values[k]);
+        /* the command line and the controller's path may be spelled
+         * differently; the values and the checkpoint's bytes may not */
+        static const char *const ignore[] = {"command", "controller", NULL};
+        const char *key = rc == 0 ? config_first_difference(&have, &want, ignore) : NULL;
+        if (key) {
+            const char *v = config_get(&have, key);
+            rc = alrs_fail("--out %s: holds a comparison with %s=%s, this one has %s=%s "
+                           "(use another --out, or the same flags to continue it)",
+                           f->run.out, key, v ? v : "(none)", key, config_get(&want, key));
         }
         config_free(&have);
         config_free(&want);

@@ -235,6 +235,7 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
         mkdir(traces, 0777);
     }
     if (controller_start(c, lf, &lf->ppo) != 0) return -1;
+    if (lf->resume && learn_flags_check_resume(lf) != 0) return -1;
     /* rewritten on --resume too: its command is then the one that finishes the run */
     if (learn_flags_write_config(lf) != 0) return -1;
     return open_logs(log, lf, c->updates);
@@ -274,7 +275,7 @@ static int run_learn(const learn_flags *f) {
     long start = root ? c.updates : 0;
     dist_bcast(&start, sizeof start, 0);
     if (root && start >= lf.updates)
-        fprintf(stderr, "alrs: nothing to do: %ld updates done\n", start);
+        fprintf(stderr, "learn: all %ld updates are already done in %s\n", start, lf.run.out);
     rc = learn_loop(&eng, root ? &c : NULL, &lf, root ? &log : NULL, start);
 done:
     if (rc != 0 && dir_made) remove_output_dir(&out);

@@ -1,8 +1,10 @@
 #include "cli/learn_flags.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "core/config.h"
 #include "core/error.h"
 #include "core/fileio.h"
 
@@ -80,13 +82,15 @@ int learn_flags_parse(args *a, learn_flags *f) {
     return 0;
 }
 
-int learn_flags_write_config(const learn_flags *f) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.txt", f->run.out);
-    atomic_file a;
-    if (atomic_open(&a, path) != 0) return -1;
+/* config.txt's text: the command that repeats the run, then every setting as
+ * key=value (what --resume compares). */
+static char *config_text(const learn_flags *f) {
+    char *text;
+    size_t len;
+    FILE *m = open_memstream(&text, &len);
     const run_flags *r = &f->run;
-    fprintf(a.f,
+    const char *action = f->env.action == ACTION_DISCRETE ? "discrete" : "continuous";
+    fprintf(m,
             "# alrs learn configuration: every value resolved; the command repeats the run.\n"
             "command=alrs learn --model %s --dataset %s --data-dir '%s' --val-split %ld "
             "--split-seed %ld --steps %ld --batch %ld --eval-batch %ld --val-size %ld "
@@ -94,19 +98,65 @@ int learn_flags_write_config(const learn_flags *f) {
             "--threads-per-env %ld --action-every %ld --reward %s --lr-noise %.17g "
             "--ppo-epochs %d --ppo-minibatches %d --ppo-lr %.17g --ent-coef %.17g",
             r->model, r->dataset, r->data_dir, r->val_split, r->split_seed, r->steps, r->batch,
-            r->eval_batch, r->val_size, r->optimizer, r->seed,
-            f->env.action == ACTION_DISCRETE ? "discrete" : "continuous", f->env.delta,
+            r->eval_batch, r->val_size, r->optimizer, r->seed, action, f->env.delta,
             f->updates * f->envs, f->envs, f->threads_per_env, f->action_every,
             lr_reward_name(f->env.reward), f->env.lr_noise, f->ppo.epochs, f->ppo.minibatches,
             f->ppo.lr, f->ppo.ent_coef);
-    if (r->lr_given) fprintf(a.f, " --lr %.17g", r->lr);
-    fprintf(a.f, " --backend %s", r->backend);
-    run_flags_print_hidden(r, a.f);
-    fprintf(a.f, " --out DIR\nupdates=%ld\nagent_steps_per_episode=%ld\ngamma=%g\nlambda=%g\n"
-                 "clip=%g\nmax_grad_norm=%g\nlr_min=%g\nlr_max=%g\ndiverge_loss=%g\n"
-                 "penalty_loss=%g\n",
+    if (r->lr_given) fprintf(m, " --lr %.17g", r->lr);
+    fprintf(m, " --backend %s", r->backend);
+    run_flags_print_hidden(r, m);
+    fprintf(m, " --out DIR\nmodel=%s\nhidden=", r->model);
+    for (int k = 0; k < r->n_hidden; k++) fprintf(m, "%s%d", k ? "," : "", r->hidden[k]);
+    fprintf(m, "\ndataset=%s\ndata_dir=%s\nval_split=%ld\nsplit_seed=%ld\nsteps=%ld\n"
+               "batch=%ld\neval_batch=%ld\nval_size=%ld\noptimizer=%s\nbackend=%s\nseed=%ld\n"
+               "action=%s\ndelta=%.17g\nenvs=%ld\nthreads_per_env=%ld\naction_every=%ld\n"
+               "reward=%s\ninitial_lr=%.17g\nlr_noise=%.17g\nppo_epochs=%d\n"
+               "ppo_minibatches=%d\nppo_lr=%.17g\nent_coef=%.17g\n",
+            r->dataset, r->data_dir, r->val_split, r->split_seed, r->steps, r->batch,
+            r->eval_batch, r->val_size, r->optimizer, r->backend, r->seed, action, f->env.delta,
+            f->envs, f->threads_per_env, f->action_every, lr_reward_name(f->env.reward),
+            f->env.lr_fixed, f->env.lr_noise, f->ppo.epochs, f->ppo.minibatches, f->ppo.lr,
+            f->ppo.ent_coef);
+    fprintf(m, "updates=%ld\nagent_steps_per_episode=%ld\ngamma=%g\nlambda=%g\n"
+               "clip=%g\nmax_grad_norm=%g\nlr_min=%g\nlr_max=%g\ndiverge_loss=%g\n"
+               "penalty_loss=%g\n",
             f->updates, (r->steps + f->action_every - 1) / f->action_every, f->ppo.gamma,
             f->ppo.lambda, f->ppo.clip, f->ppo.max_grad_norm, f->env.lr_min, f->env.lr_max,
             f->env.diverge_loss, f->env.penalty_loss);
+    fclose(m);
+    return text;
+}
+
+int learn_flags_write_config(const learn_flags *f) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.txt", f->run.out);
+    atomic_file a;
+    if (atomic_open(&a, path) != 0) return -1;
+    char *text = config_text(f);
+    fputs(text, a.f);
+    free(text);
     return atomic_commit(&a);
+}
+
+int learn_flags_check_resume(const learn_flags *f) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.txt", f->run.out);
+    config_file have, want;
+    if (config_read(&have, path) != 0) return -1;
+    char *text = config_text(f);
+    int rc = config_parse(&want, text, strlen(text), "this run");
+    free(text);
+    /* more episodes (updates) is what --resume is for; the command line and
+     * the derived constants follow from the rest */
+    static const char *const ignore[] = {"command", "updates", NULL};
+    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore) : NULL;
+    if (key) {
+        const char *v = config_get(&have, key);
+        rc = alrs_fail("--resume: %s holds a run with %s=%s, this one has %s=%s (only "
+                       "--episodes may change when resuming)",
+                       path, key, v ? v : "(none)", key, config_get(&want, key));
+    }
+    config_free(&have);
+    config_free(&want);
+    return rc;
 }

@@ -20,5 +20,8 @@ extern const char learn_flags_help[];
 int learn_flags_parse(args *a, learn_flags *f);
 /* DIR/config.txt: every value resolved and the command that repeats the run. */
 int learn_flags_write_config(const learn_flags *f);
+/* For --resume: -1 with a message naming the first setting in which DIR's
+ * config.txt differs from these flags (only the number of episodes may). */
+int learn_flags_check_resume(const learn_flags *f);
 
 #endif

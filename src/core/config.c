@@ -188,3 +188,19 @@ void config_free(config_file *c) {
     free(c->values);
     memset(c, 0, sizeof *c);
 }
+
+static int listed(const char *key, const char *const *list) {
+    for (; list && *list; list++)
+        if (!strcmp(key, *list)) return 1;
+    return 0;
+}
+
+const char *config_first_difference(const config_file *have, const config_file *want,
+                                    const char *const *ignore) {
+    for (int k = 0; k < want->n; k++) {
+        if (listed(want->keys[k], ignore)) continue;
+        const char *v = config_get(have, want->keys[k]);
+        if (!v || strcmp(v, want->values[k])) return want->keys[k];
+    }
+    return NULL;
+}

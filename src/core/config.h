@@ -29,6 +29,12 @@ int config_parse(config_file *c, const char *text, size_t len, const char *name)
 int config_read(config_file *c, const char *path);
 /* The value of `key`, or NULL if it is absent. */
 const char *config_get(const config_file *c, const char *key);
+/* The first key of `want` (in its order) whose value in `have` differs or is
+ * missing, skipping the keys listed in `ignore` (NULL-terminated, may be
+ * NULL); NULL when they agree. For --resume style checks: "DIR holds a run
+ * with seed=1, this one has seed=2". */
+const char *config_first_difference(const config_file *have, const config_file *want,
+                                    const char *const *ignore);
 /* Frees the entries and leaves *c empty (safe on an empty or failed one). */
 void config_free(config_file *c);
 
