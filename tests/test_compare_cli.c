@@ -5,7 +5,7 @@
  *      the traces, the printed table;
  *   2. determinism: another --concurrency gives the same CSVs (timings aside);
  *   3. restarts: records removed (a kill after some runs), a real SIGKILL at
- *      an arbitrary moment, and SIGINT (message, then the same command
+ *      an arbitrary moment, and SIGTERM (message, then the same command
  *      finishes) all end with the CSVs of an uninterrupted comparison;
  *   4. a changed command on the same --out is refused, naming the setting;
  *   5. transfer: a controller learned on the MLP drives LeNet-5, and on CIFAR-10;
@@ -156,12 +156,12 @@ static void test_restarts(const char *full) {
     CHECK(strstr(err, "already recorded") != NULL);
     CHECK(same_results(full, killed));
 
-    /* SIGINT: finishes the write in progress, says what is kept, exits non-zero */
+    /* SIGTERM: finishes the write in progress, says what is kept, exits non-zero */
     const char *stopped = dir_of("stopped");
-    rc = interrupt_after(stopped, 2, "INT", err);
+    rc = interrupt_after(stopped, 2, "TERM", err);
     CHECK(rc != 0);
-    if (!strstr(err, "alrs: interrupted by SIGINT") || !strstr(err, "run the same command again")) {
-        fprintf(stderr, "  SIGINT: exit %d, stderr:\n%s", rc, err);
+    if (!strstr(err, "alrs: interrupted by SIGTERM") || !strstr(err, "run the same command again")) {
+        fprintf(stderr, "  SIGTERM: exit %d, stderr:\n%s", rc, err);
         CHECK(0);
     }
     CHECK(test_count_entries(test_path(stopped, "runs"), ".tmp") == 0);

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/learn_flags.h"
 #include "core/error.h"
+#include "core/interrupt.h"
 #include "core/fileio.h"
 #include "core/timer.h"
 #include "rl/checkpoint.h"
@@ -191,7 +192,8 @@ static int controller_start(controller *c, const learn_flags *f, const ppo_confi
     return controller_init(c, &pc, (int)f->envs, ppo->gamma, &init);
 }
 
-/* Updates `start` .. f->updates-1. Under MPI every rank runs its share of
+/* Updates `start` .. f->updates-1; 0 when done, 1 when a signal stopped it
+ * after a saved update, -1 on failure. Under MPI every rank runs its share of
  * each batch; rank 0 (the one with c and log; NULL elsewhere) updates the
  * controller and writes the files, and the ranks agree after every update
  * so that a failure there stops them all. */
@@ -218,6 +220,16 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
             }
         }
         rc = dist_agree(rc);
+        /* SIGINT/SIGTERM: the update in progress was finished and saved;
+         * rank 0's signal decides for every rank */
+        int stop = root ? interrupt_requested() : 0;
+        dist_bcast(&stop, sizeof stop, 0);
+        if (rc == 0 && stop && u + 1 < f->updates) {
+            alrs_fail("interrupted by %s after update %ld of %ld: %s/controller.bin holds it; "
+                      "run the same command with --resume to continue",
+                      interrupt_name(stop), u + 1, f->updates, f->run.out);
+            rc = 1;
+        }
     }
     if (root) rollout_free(&buf);
     return rc;
@@ -278,7 +290,7 @@ static int run_learn(const learn_flags *f) {
         fprintf(stderr, "learn: all %ld updates are already done in %s\n", start, lf.run.out);
     rc = learn_loop(&eng, root ? &c : NULL, &lf, root ? &log : NULL, start);
 done:
-    if (rc != 0 && dir_made) remove_output_dir(&out);
+    if (rc < 0 && dir_made) remove_output_dir(&out); /* an interrupted run keeps its updates */
     close_logs(&log);
     controller_free(&c);
     rollout_engine_free(&eng);
@@ -299,6 +311,7 @@ int cmd_learn(int argc, char **argv) {
         args_check_unused(&a) != 0)
         return dist_rank() == 0 ? cli_report_error() : 1;
     omp_set_max_active_levels(2);
+    interrupt_install();
     if (run_learn(&f) == 0) return 0;
     return dist_rank() == 0 ? cli_report_error() : 1;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/interrupt.h"
 #include "core/error.h"
 #include "run/dist.h"
 
@@ -44,6 +45,7 @@ static int dispatch(int argc, char **argv) {
 
 /* Under mpirun (or srun) every rank runs the command; run/dist.h. */
 int main(int argc, char **argv) {
+    interrupt_init(); /* before MPI or OpenMP start threads */
     if (dist_init(&argc, &argv) != 0) {
         fprintf(stderr, "alrs: %s\n", alrs_error());
         return 1;

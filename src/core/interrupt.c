@@ -1,24 +1,54 @@
 #include "core/interrupt.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <string.h>
+#include <unistd.h>
 
-static volatile sig_atomic_t requested;
+static volatile sig_atomic_t requested, graceful;
 
-static void on_signal(int sig) {
-    requested = sig;
-    /* the next signal of the same kind takes the default action: kill */
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+/* Ends the process the way the signal itself would have. */
+static void die_by(int sig, const sigset_t *set) {
     signal(sig, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, set, NULL); /* in this thread only */
+    raise(sig);
+    _exit(128 + sig);
+}
+
+static void *signal_thread(void *arg) {
+    (void)arg;
+    sigset_t set;
+    stop_signals(&set);
+    for (;;) {
+        int sig;
+        if (sigwait(&set, &sig) != 0) continue;
+        if (!graceful || requested) die_by(sig, &set);
+        requested = sig;
+        static const char note[] = "\nalrs: stopping after the work in progress is saved "
+                                   "(signal again to stop at once)\n";
+        ssize_t ignored = write(2, note, sizeof note - 1);
+        (void)ignored;
+    }
+    return NULL;
+}
+
+void interrupt_init(void) {
+    sigset_t set;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* inherited by every thread started later */
+    pthread_t t;
+    if (pthread_create(&t, NULL, signal_thread, NULL) == 0) pthread_detach(t);
+    else pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* no receiver: keep the defaults */
 }
 
 void interrupt_install(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    graceful = 1;
 }
 
 int interrupt_requested(void) {

@@ -1,14 +1,24 @@
 /* SIGINT / SIGTERM as a request to stop at the next safe point.
  *
- * Long commands (learn, compare) install the handler; their loops poll
- * interrupt_requested() between units of work (a child step, a finished
- * run), finish the write in progress, and exit with a message saying what
- * was kept. A second signal kills the process as usual: a user who presses
- * Ctrl-C twice means it. */
+ * interrupt_init(), first thing in main, blocks both signals in every thread
+ * the process will start and hands them to one thread of its own that waits
+ * for them (sigwait). No signal handler ever runs on a computing thread: some
+ * oneDNN JIT kernels use the stack pointer as a general register while they
+ * run, and a signal frame pushed there lands in the heap (seen as heap
+ * corruption after Ctrl-C during alrs learn).
+ *
+ * By default a signal then ends the process as it normally would. Long
+ * commands (learn, compare) call interrupt_install(): the first signal only
+ * sets the request, which their loops poll between units of work (a PPO
+ * update, a finished run) to save and exit with a message; a second signal
+ * ends the process at once. */
 #ifndef ALRS_CORE_INTERRUPT_H
 #define ALRS_CORE_INTERRUPT_H
 
-/* Installs the handler for SIGINT and SIGTERM. */
+/* Blocks SIGINT and SIGTERM and starts the thread that receives them. Call
+ * before any other thread exists. */
+void interrupt_init(void);
+/* From now on the first signal is a request (see above). */
 void interrupt_install(void);
 /* The signal received (SIGINT or SIGTERM), or 0. */
 int interrupt_requested(void);
