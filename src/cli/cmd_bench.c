@@ -21,7 +21,8 @@ static const char bench_help[] =
     "Times training steps (forward, backward, Adam) on random images of the data set's\n"
     "shape (fashion-mnist 1x28x28, cifar10 3x32x32; default: cifar10 for resnet18,\n"
     "else fashion-mnist) and prints CSV: one row per repeat, then the median.\n"
-    "usage: alrs bench rollout [flags]   (see alrs bench rollout --help)\n";
+    "usage: alrs bench rollout [flags]   (see alrs bench rollout --help)\n"
+    "usage: alrs bench all [flags]       (see alrs bench all --help): everything, one CSV\n";
 
 typedef struct {
     nn_spec spec;
@@ -117,8 +118,9 @@ int cmd_bench(int argc, char **argv) {
         return 0;
     }
     if (argc >= 1 && !strcmp(argv[0], "rollout")) return bench_rollout(argc - 1, argv + 1);
+    if (argc >= 1 && !strcmp(argv[0], "all")) return bench_all(argc - 1, argv + 1);
     if (argc < 1 || strcmp(argv[0], "train") != 0) {
-        fprintf(stderr, "alrs: bench: expected 'train' or 'rollout' (see alrs bench --help)\n");
+        fprintf(stderr, "alrs: bench: expected 'train', 'rollout' or 'all' (see alrs bench --help)\n");
         return 2;
     }
     if (argc == 2 && !strcmp(argv[1], "--help")) {

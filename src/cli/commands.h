@@ -10,6 +10,8 @@ int cmd_learn(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 /* alrs bench rollout (cli/cmd_bench_rollout.c). */
 int bench_rollout(int argc, char **argv);
+/* alrs bench all (cli/cmd_bench_all.c). */
+int bench_all(int argc, char **argv);
 
 /* Prints "alrs: <message>" for the last recorded error; returns 1 (or 2 for usage errors). */
 int cli_report_error(void);

@@ -1,0 +1,49 @@
+/* alrs bench all end to end on a small synthetic IDX set: the machine's
+ * description, one train row per backend and thread count and one rollout
+ * row per layout, with positive rates and a peak memory for each. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "testutil.h"
+
+int main(void) {
+    char base[512], idx[600], out[600], err[TEST_ERR_LEN];
+    snprintf(base, sizeof base, "%s", test_tmpdir("bench-cli"));
+    snprintf(idx, sizeof idx, "%s/idx", base);
+    snprintf(out, sizeof out, "%s/bench.csv", base);
+    mkdir(idx, 0777);
+    test_write_idx_set(idx, "", 600, 28, 28, 0, 5);
+    int rc = test_alrs(err, out, "bench all --models mlp --threads 1 --layouts 1x1,2x1 "
+                                 "--data-dir '%s' --val-split 100", idx);
+    if (rc != 0) fprintf(stderr, "  alrs bench all: exit %d: %s", rc, err);
+    CHECK(rc == 0);
+    char *text = test_read_text(out);
+    CHECK(text && strstr(text, "# cpu_model:") && strstr(text, "# isa_used:"));
+    free(text);
+    static csv c;
+    CHECK(csv_read(&c, out) == 0 && c.n_rows == 4);
+    const char *kinds[] = {"train", "train", "rollout", "rollout"};
+    for (int r = 0; r < c.n_rows && r < 4; r++) {
+        CHECK(!strcmp(csv_str(&c, r, "kind"), kinds[r]));
+        CHECK(!strcmp(csv_str(&c, r, "model"), "mlp"));
+        CHECK(csv_num(&c, r, "peak_rss_mib") > 1);
+        if (r < 2) {
+            CHECK(csv_num(&c, r, "steps_per_s") > 0 && csv_num(&c, r, "gflops_per_s") > 0);
+            CHECK(csv_num(&c, r, "peak_fraction") > 0);
+        } else {
+            CHECK(csv_num(&c, r, "episodes_per_hour") > 0);
+            CHECK(csv_num(&c, r, "envs") == r - 1);
+        }
+    }
+    CHECK(!strcmp(csv_str(&c, 0, "backend"), "native") && !strcmp(csv_str(&c, 1, "backend"), "dnnl"));
+    /* a bad flag of the measurement is reported, not swallowed */
+    rc = test_alrs(err, NULL, "bench all --models nosuch --threads 1 --layouts 1x1");
+    CHECK(rc != 0 && strstr(err, "nosuch") && test_count_lines(err) == 1);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
+    test_run(cmd, NULL, 0);
+    return test_finish();
+}
