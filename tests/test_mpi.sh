@@ -17,7 +17,9 @@
 #   4. failures under mpirun end every rank (no hang) with one "alrs: " line
 #      and leave no run directory: missing data, --envs below the rank count,
 #      a non-empty --out (rank 0 alone fails), a corrupt checkpoint on --resume;
-#   5. alrs info says the ranks; alrs bench rollout reports ranks 2.
+#   5. alrs info says the ranks; alrs bench rollout reports ranks 2;
+#   6. alrs compare under `mpirun -np 2` (runs dealt out to the ranks, rank 0
+#      writes) gives the CSVs one process gives (timing columns aside).
 # About 10 s on 2 cores.
 set -uo pipefail
 
@@ -195,6 +197,31 @@ if timeout 120 "${mpi[@]}" -np 2 "$alrs" bench rollout "${child[@]}" --batches 1
 else
     fail "mpirun -np 2 alrs bench rollout: want one row mlp,2,1,2,...; got:"
     cat "$tmp/bench.csv" "$tmp/bench.err" >&2
+fi
+
+# ---- 6. compare: one process and two ranks ---------------------------------------
+plan=(--model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 --batch 32
+      --val-size 50 --data-dir "$tmp/idx" --controller "$tmp/one/controller.bin"
+      --baselines paper-grid,cosine --seeds 3 --tune-budget 2 --concurrency 1)
+# the last column of these files is wall_s; quoted specs hold commas, so it
+# is cut from the end of the line
+cut_last() { sed 's/,[^,]*$//' "$1"; }
+if "$alrs" compare "${plan[@]}" --out "$tmp/cmp-one" >"$tmp/cmp-one.out" 2>"$tmp/cmp-one.err" &&
+    timeout 120 "${mpi[@]}" -np 2 "$alrs" compare "${plan[@]}" --out "$tmp/cmp-two" \
+        >"$tmp/cmp-two.out" 2>"$tmp/cmp-two.err"; then
+    for f in compare.csv tuning.csv traces.csv; do
+        if cmp -s <(cut_last "$tmp/cmp-one/$f") <(cut_last "$tmp/cmp-two/$f"); then ok
+        else fail "compare -np 2: $f differs (wall_s aside)"; fi
+    done
+    if cmp -s "$tmp/cmp-one/compare-summary.csv" "$tmp/cmp-two/compare-summary.csv"; then ok
+    else fail "compare -np 2: compare-summary.csv differs"; fi
+    if [ "$(ls "$tmp/cmp-two/runs" | grep -c 'txt$')" = 15 ]; then ok
+    else fail "compare -np 2: expected 15 run records (6 tuning, 9 evaluation)"; fi
+    # only rank 0 printed the table
+    if [ "$(grep -c '^controller ' "$tmp/cmp-two.out")" = 1 ]; then ok
+    else fail "compare -np 2: the table was printed $(grep -c '^controller ' "$tmp/cmp-two.out") times"; fi
+else
+    fail "alrs compare (one process, then -np 2): $(cat "$tmp/cmp-one.err" "$tmp/cmp-two.err" | tail -5)"
 fi
 
 echo "$passed passed, $failed failed"

@@ -311,7 +311,7 @@ int cmd_learn(int argc, char **argv) {
         args_check_unused(&a) != 0)
         return dist_rank() == 0 ? cli_report_error() : 1;
     omp_set_max_active_levels(2);
-    interrupt_install();
+    interrupt_install(dist_rank() == 0);
     if (run_learn(&f) == 0) return 0;
     return dist_rank() == 0 ? cli_report_error() : 1;
 }

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t requested, graceful;
+static volatile sig_atomic_t requested, graceful, announced;
 
 static void stop_signals(sigset_t *set) {
     sigemptyset(set);
@@ -32,8 +32,10 @@ static void *signal_thread(void *arg) {
         requested = sig;
         static const char note[] = "\nalrs: stopping after the work in progress is saved "
                                    "(signal again to stop at once)\n";
-        ssize_t ignored = write(2, note, sizeof note - 1);
-        (void)ignored;
+        if (announced) {
+            ssize_t ignored = write(2, note, sizeof note - 1);
+            (void)ignored;
+        }
     }
     return NULL;
 }
@@ -47,7 +49,8 @@ void interrupt_init(void) {
     else pthread_sigmask(SIG_UNBLOCK, &set, NULL); /* no receiver: keep the defaults */
 }
 
-void interrupt_install(void) {
+void interrupt_install(int announce) {
+    announced = announce;
     graceful = 1;
 }
 

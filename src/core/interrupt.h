@@ -18,8 +18,10 @@
 /* Blocks SIGINT and SIGTERM and starts the thread that receives them. Call
  * before any other thread exists. */
 void interrupt_init(void);
-/* From now on the first signal is a request (see above). */
-void interrupt_install(void);
+/* From now on the first signal is a request (see above); `announce`: say so
+ * on stderr when it comes (rank 0 of an MPI job only: the others are
+ * stopped by mpirun when a rank fails, and must not add lines). */
+void interrupt_install(int announce);
 /* The signal received (SIGINT or SIGTERM), or 0. */
 int interrupt_requested(void);
 /* "SIGINT", "SIGTERM" or "signal N". */

@@ -1,0 +1,236 @@
+#include "cli/compare_phase.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/fileio.h"
+#include "core/timer.h"
+#include "report/compare_report.h"
+#include "run/dist.h"
+
+
+void phase_alloc(phase_runs *p, const compare_flags *f, const char *dir, const char *phase,
+                        int capacity) {
+    memset(p, 0, sizeof *p);
+    p->f = f, p->dir = dir, p->phase = phase;
+    size_t c = (size_t)(capacity > 0 ? capacity : 1);
+    p->jobs = alrs_calloc(c, sizeof *p->jobs);
+    p->schedule = alrs_calloc(c, sizeof *p->schedule);
+    p->spec = alrs_calloc(c, sizeof *p->spec);
+    p->file = alrs_calloc(c, sizeof *p->file);
+    p->rec = alrs_calloc(c, sizeof *p->rec);
+    p->have = alrs_calloc(c, 1);
+    p->mine = alrs_calloc(c, 1);
+    p->trace = alrs_calloc(c, sizeof *p->trace);
+    p->n_trace = alrs_calloc(c, sizeof *p->n_trace);
+}
+
+void phase_free(phase_runs *p) {
+    for (int j = 0; j < p->n; j++) free(p->trace[j]);
+    free(p->jobs), free(p->schedule), free(p->spec), free(p->file), free(p->rec), free(p->have);
+    free(p->mine), free(p->trace), free(p->n_trace);
+    memset(p, 0, sizeof *p);
+}
+
+void phase_add(phase_runs *p, const char *schedule, const grid_point *g, long seed,
+                      const char *name) {
+    int j = p->n++;
+    p->schedule[j] = schedule;
+    memcpy(p->spec[j], g->spec, sizeof p->spec[j]); /* same size, NUL-terminated */
+    p->jobs[j].spec = p->spec[j];
+    p->jobs[j].lr = g->lr;
+    p->jobs[j].seed = (uint64_t)seed;
+    snprintf(p->file[j], sizeof p->file[j], "%s/runs/%s.txt", p->dir, name);
+}
+
+/* Reads the records a previous invocation left; each must be the run this
+ * comparison wants (same schedule, spec, rate and seed). */
+static int phase_load(phase_runs *p) {
+    for (int j = 0; j < p->n; j++) {
+        if (!path_exists(p->file[j])) continue;
+        run_record *r = &p->rec[j];
+        if (run_record_read(r, p->file[j]) != 0) return -1;
+        if (strcmp(r->phase, p->phase) || strcmp(r->schedule, p->schedule[j]) ||
+            strcmp(r->spec, p->jobs[j].spec) || r->lr != p->jobs[j].lr ||
+            r->seed != (long)p->jobs[j].seed)
+            return alrs_fail("%s: records %s '%s' at lr %g, seed %ld, but this comparison wants "
+                             "'%s' at lr %g, seed %ld there (use another --out)",
+                             p->file[j], r->schedule, r->spec, r->lr, r->seed, p->jobs[j].spec,
+                             p->jobs[j].lr, (long)p->jobs[j].seed);
+        p->have[j] = 1;
+        p->recorded_before++;
+    }
+    return 0;
+}
+
+int phase_selected(const phase_runs *p, int j) {
+    int best = -1;
+    for (int i = 0; i < p->n; i++) {
+        if (!p->have[i] || strcmp(p->schedule[i], p->schedule[j])) continue;
+        double v = p->rec[i].best_val_loss;
+        if (isfinite(v) && (best < 0 || v < p->rec[best].best_val_loss)) best = i;
+    }
+    return best;
+}
+
+/* Rebuilds the phase's CSV from the finished records, in job order. */
+static int phase_write_csv(const phase_runs *p) {
+    run_record *rows = alrs_calloc((size_t)p->n + 1, sizeof *rows);
+    int *selected = alrs_calloc((size_t)p->n + 1, sizeof *selected);
+    int m = 0;
+    for (int j = 0; j < p->n; j++) {
+        if (!p->have[j]) continue;
+        selected[m] = phase_selected(p, j) == j;
+        rows[m++] = p->rec[j];
+    }
+    char path[4200];
+    int rc;
+    if (!strcmp(p->phase, "tune")) {
+        snprintf(path, sizeof path, "%s/tuning.csv", p->dir);
+        rc = compare_write_tuning(path, rows, selected, m);
+    } else {
+        snprintf(path, sizeof path, "%s/compare.csv", p->dir);
+        rc = compare_write_runs(path, rows, m);
+    }
+    free(rows);
+    free(selected);
+    return rc;
+}
+
+static int write_trace(const char *record_path, const trace_point *points, int n) {
+    char path[4300];
+    snprintf(path, sizeof path, "%.*s.trace.csv", (int)strlen(record_path) - 4, record_path);
+    atomic_file a;
+    if (atomic_open(&a, path) != 0) return -1;
+    fprintf(a.f, "step,lr,train_loss,val_loss,val_acc,wall_s\n");
+    for (int i = 0; i < n; i++) {
+        const trace_point *t = &points[i];
+        fprintf(a.f, "%ld,%.9g,%.6f,%.6f,%.6f,%.3f\n", t->step, t->lr, t->train_loss, t->val_loss,
+                t->val_acc, t->wall_s);
+    }
+    return atomic_commit(&a);
+}
+
+/* A finished run on disk (rank 0): its trace (evaluation runs), its record,
+ * then the phase's CSV; and a progress line. */
+static int record_run(phase_runs *p, int j, const trace_point *trace, int n_trace) {
+    run_record *r = &p->rec[j];
+    if (!strcmp(p->phase, "eval") && write_trace(p->file[j], trace, n_trace) != 0) return -1;
+    if (run_record_write(r, p->file[j]) != 0 || phase_write_csv(p) != 0) return -1;
+    int done = 0;
+    for (int i = 0; i < p->n; i++) done += p->have[i];
+    double per_run = (alrs_now() - p->start) / (done - p->recorded_before);
+    fprintf(stderr, "compare: %s %d/%d  %-13s lr %-7.3g seed %-5ld best val %.4f%s  (%.1f s; "
+                    "about %.0f s left)\n",
+            p->phase, done, p->n, r->schedule, r->lr, r->seed, r->best_val_loss,
+            r->diverged ? " diverged" : "", r->wall_s, (p->n - done) * per_run);
+    return 0;
+}
+
+/* run_queue's done: rank 0 records the run at once; other ranks keep it (and
+ * its trace) until they hand it over. */
+static int on_run_done(void *ctx, int j, const queued_run *run, const train_outcome *o) {
+    phase_runs *p = ctx;
+    run_record_fill(&p->rec[j], p->phase, p->schedule[j], run->spec, run->lr, (long)run->seed, o);
+    p->have[j] = 1;
+    p->mine[j] = 1;
+    p->finished++;
+    if (dist_rank() == 0) return record_run(p, j, o->trace, o->n_trace);
+    size_t bytes = sizeof(trace_point) * (size_t)o->n_trace;
+    p->trace[j] = alrs_malloc(bytes + 1);
+    memcpy(p->trace[j], o->trace, bytes);
+    p->n_trace[j] = o->n_trace;
+    return 0;
+}
+
+/* After a phase every rank learns every run's record from its owner (the
+ * tuning figures decide what the evaluation runs), and rank 0 the traces of
+ * the runs of other ranks, which it records. */
+static int hand_over(phase_runs *p, int ranks) {
+    int rc = 0, root = dist_rank() == 0;
+    for (int j = 0; j < p->n; j++) {
+        int owner = j % ranks;
+        unsigned char ran = p->mine[j];
+        dist_bcast(&ran, 1, owner);
+        if (!ran) continue;
+        dist_bcast(&p->rec[j], sizeof p->rec[j], owner);
+        p->have[j] = 1;
+        if (owner == 0) continue; /* rank 0 recorded it when it finished */
+        dist_bcast(&p->n_trace[j], sizeof p->n_trace[j], owner);
+        size_t bytes = sizeof(trace_point) * (size_t)p->n_trace[j];
+        if (root) p->trace[j] = alrs_malloc(bytes + 1);
+        if (root || dist_rank() == owner) dist_bcast(p->trace[j], bytes, owner);
+        else {
+            trace_point *scratch = alrs_malloc(bytes + 1);
+            dist_bcast(scratch, bytes, owner);
+            free(scratch);
+        }
+        if (root && rc == 0) rc = record_run(p, j, p->trace[j], p->n_trace[j]);
+    }
+    return rc;
+}
+
+/* Rank 0 reads the records on disk and tells the other ranks which runs
+ * are done (they need the tuning figures to pick the winners). */
+static int load_everywhere(phase_runs *p) {
+    int rc = dist_rank() == 0 ? phase_load(p) : 0;
+    if (dist_agree(rc) != 0) return -1;
+    dist_bcast(p->have, (size_t)p->n, 0);
+    dist_bcast(p->rec, sizeof *p->rec * (size_t)p->n, 0);
+    dist_bcast(&p->recorded_before, sizeof p->recorded_before, 0);
+    return 0;
+}
+
+int phase_run(phase_runs *p, const dataset *data) {
+    int root = dist_rank() == 0, ranks = dist_size();
+    if (load_everywhere(p) != 0) return -1;
+    if (root && p->recorded_before) {
+        fprintf(stderr, "compare: %s: %d of %d runs already recorded in %s/runs\n", p->phase,
+                p->recorded_before, p->n, p->dir);
+        if (phase_write_csv(p) != 0) return -1;
+    }
+    /* this rank runs run j when j mod ranks is its rank and it is not done */
+    unsigned char *skip = alrs_malloc((size_t)p->n + 1);
+    for (int j = 0; j < p->n; j++) skip[j] = p->have[j] || j % ranks != dist_rank();
+    run_queue_config qc = {run_flags_child(&p->f->run), p->f->run.steps, p->f->run.eval_every,
+                           (int)p->f->concurrency, (int)p->f->threads_per_run};
+    p->start = alrs_now();
+    int rc = run_queue_execute(&qc, data, p->jobs, p->n, skip, NULL, on_run_done, p);
+    free(skip);
+    if (ranks == 1) return rc;
+    /* every rank's finished runs reach rank 0, interrupted or not */
+    int stopped = rc == 1, any_stopped = 0;
+    int *all = alrs_calloc((size_t)ranks, sizeof *all);
+    dist_allgather(&stopped, sizeof stopped, all);
+    for (int r = 0; r < ranks; r++) any_stopped |= all[r];
+    free(all);
+    if (dist_agree(rc < 0 ? -1 : 0) != 0) return -1;
+    if (dist_agree(hand_over(p, ranks)) != 0) return -1;
+    return any_stopped ? 1 : 0;
+}
+
+/* traces.csv: the evaluation runs' traces, one file, schedule and seed first. */
+int phase_write_traces(const phase_runs *p) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/traces.csv", p->dir);
+    atomic_file a;
+    if (atomic_open(&a, path) != 0) return -1;
+    fprintf(a.f, "schedule,seed,step,lr,train_loss,val_loss,val_acc,wall_s\n");
+    for (int j = 0; j < p->n; j++) {
+        char trace[4300], line[512];
+        snprintf(trace, sizeof trace, "%.*s.trace.csv", (int)strlen(p->file[j]) - 4, p->file[j]);
+        FILE *in = fopen(trace, "r");
+        if (!in) {
+            atomic_abort(&a);
+            return alrs_fail("%s: missing (a run's trace; remove its .txt record to rerun it)",
+                             trace);
+        }
+        for (int row = 0; fgets(line, sizeof line, in); row++)
+            if (row > 0) fprintf(a.f, "%s,%ld,%s", p->schedule[j], (long)p->jobs[j].seed, line);
+        fclose(in);
+    }
+    return atomic_commit(&a);
+}
