@@ -147,11 +147,18 @@ static int compare(compare_flags *f) {
     if (dist_agree(root ? open_dir(f, &out, &fresh, &made) : 0) != 0) goto done;
     tuning_jobs(&tune, f);
     rc = phase_run(&tune, &data);
-    if (rc == 0) {
+    /* a shard stops where its phase still misses other shards' runs */
+    int stop = rc == 0 && !phase_complete(&tune);
+    if (rc == 0 && !stop) {
         eval_jobs(&eval, &tune, f);
         rc = phase_run(&eval, &data);
+        stop = rc == 0 && !phase_complete(&eval);
     }
-    if (rc == 0) rc = dist_agree(root ? write_reports(&eval, f) : 0);
+    if (stop)
+        fprintf(stderr, "compare: shard %ld/%ld done: the %s phase needs the other shards' runs "
+                        "(scripts/slurm/merge joins them)\n", f->shard, f->shards,
+                phase_complete(&tune) ? "evaluation" : "tuning");
+    else if (rc == 0) rc = dist_agree(root ? write_reports(&eval, f) : 0);
     if (rc == 1) {
         int kept = 0;
         for (int j = 0; j < tune.n; j++) kept += tune.have[j];
@@ -179,6 +186,10 @@ int cmd_compare(int argc, char **argv) {
     if (args_parse(&a, argc, argv) != 0 || compare_flags_parse(&a, &f) != 0 ||
         args_check_unused(&a) != 0)
         return dist_rank() == 0 ? cli_report_error() : 1;
+    if (f.shards > 1 && dist_size() > 1) {
+        alrs_fail("--shard: not with MPI (ranks already share the runs)");
+        return dist_rank() == 0 ? cli_report_error() : 1;
+    }
     interrupt_install(dist_rank() == 0);
     if (compare(&f) == 0) return 0;
     return dist_rank() == 0 ? cli_report_error() : 1;

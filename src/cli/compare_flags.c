@@ -1,6 +1,7 @@
 #include "cli/compare_flags.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -20,7 +21,10 @@ const char compare_flags_help[] =
     "                                points when larger (default 12)\n"
     "  --threads-per-run T           OpenMP threads of each run's team (default 1)\n"
     "  --concurrency N               runs at once (default: as many teams as the cores hold)\n"
-    "  --out DIR                     results; rerunning the same command continues it\n";
+    "  --out DIR                     results; rerunning the same command continues it\n"
+    "  --shard I/N                   run only runs j with j mod N = I of each phase, and stop\n"
+    "                                when a phase is incomplete (Slurm job arrays: see\n"
+    "                                scripts/slurm/compare)\n";
 
 /* Checks the checkpoint loads, and fingerprints it: a restarted comparison
  * must run the same controller, not merely one at the same path. */
@@ -62,6 +66,15 @@ static int add_schedule(compare_flags *f, const char *name, size_t len) {
     return 0;
 }
 
+static int parse_shard(const char *text, compare_flags *f) {
+    char *end;
+    long i = strtol(text, &end, 10), n = *end == '/' ? strtol(end + 1, &end, 10) : 0;
+    if (*end || n < 1 || i < 0 || i >= n)
+        return alrs_fail("--shard %s: expected I/N with 0 <= I < N, e.g. 3/16", text);
+    f->shard = i, f->shards = n;
+    return 0;
+}
+
 static int parse_schedules(compare_flags *f) {
     f->n_schedules = 0;
     if (f->controller) {
@@ -85,7 +98,9 @@ int compare_flags_parse(args *a, compare_flags *f) {
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
     f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_budget = 12;
     f->threads_per_run = 1;
-    if (args_string(a, "controller", &f->controller) ||
+    f->shard = 0, f->shards = 1;
+    const char *shard = NULL;
+    if (args_string(a, "controller", &f->controller) || args_string(a, "shard", &shard) ||
         args_string(a, "baselines", &f->baselines_text) ||
         args_int(a, "seeds", 1, 100000, &f->seeds) ||
         args_int(a, "seed-base", 0, 0x7fffffffffffL, &f->seed_base) ||
@@ -107,6 +122,7 @@ int compare_flags_parse(args *a, compare_flags *f) {
     if (f->tune_seed >= f->seed_base && f->tune_seed < f->seed_base + f->seeds)
         return alrs_fail("--tune-seed %ld: is one of the evaluation seeds %ld..%ld; tuning must "
                          "not see them", f->tune_seed, f->seed_base, f->seed_base + f->seeds - 1);
+    if (shard && parse_shard(shard, f) != 0) return -1;
     if (parse_schedules(f) != 0) return -1;
     if (f->controller && fingerprint_controller(f) != 0) return -1;
     return 0;

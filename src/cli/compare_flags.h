@@ -15,6 +15,8 @@ typedef struct {
     char names[COMPARE_MAX_SCHEDULES][32];
     int n_schedules;
     long seeds, seed_base, tune_seed, tune_budget, threads_per_run, concurrency;
+    long shard, shards; /* --shard I/N: this invocation runs runs j with j mod N == I
+                           (0/1: all); not part of the configuration */
     unsigned long controller_crc; /* crc32 of the checkpoint file */
     long controller_bytes;
 } compare_flags;

@@ -66,6 +66,12 @@ static int phase_load(phase_runs *p) {
     return 0;
 }
 
+int phase_complete(const phase_runs *p) {
+    int done = 0;
+    for (int j = 0; j < p->n; j++) done += p->have[j];
+    return done == p->n;
+}
+
 int phase_selected(const phase_runs *p, int j) {
     int best = -1;
     for (int i = 0; i < p->n; i++) {
@@ -192,9 +198,11 @@ int phase_run(phase_runs *p, const dataset *data) {
                 p->recorded_before, p->n, p->dir);
         if (phase_write_csv(p) != 0) return -1;
     }
-    /* this rank runs run j when j mod ranks is its rank and it is not done */
+    /* this rank runs run j when j mod ranks is its rank (or, with --shard I/N,
+     * j mod N is I) and it is not done */
     unsigned char *skip = alrs_malloc((size_t)p->n + 1);
-    for (int j = 0; j < p->n; j++) skip[j] = p->have[j] || j % ranks != dist_rank();
+    for (int j = 0; j < p->n; j++)
+        skip[j] = p->have[j] || j % ranks != dist_rank() || j % p->f->shards != p->f->shard;
     run_queue_config qc = {run_flags_child(&p->f->run), p->f->run.steps, p->f->run.eval_every,
                            (int)p->f->concurrency, (int)p->f->threads_per_run};
     p->start = alrs_now();

@@ -40,6 +40,8 @@ void phase_add(phase_runs *p, const char *schedule, const grid_point *g, long se
 /* Runs what is not recorded yet. 0 when all ran, 1 when a signal stopped it
  * (the finished runs are on disk), -1 with a message (on every rank). */
 int phase_run(phase_runs *p, const dataset *data);
+/* 1 when every run of the phase is recorded. */
+int phase_complete(const phase_runs *p);
 /* The best (lowest finite best validation loss) finished run of the schedule
  * of run j; -1 if none. */
 int phase_selected(const phase_runs *p, int j);
