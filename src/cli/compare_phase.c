@@ -46,6 +46,13 @@ void phase_add(phase_runs *p, const char *schedule, const grid_point *g, long se
     snprintf(p->file[j], sizeof p->file[j], "%s/runs/%s.txt", p->dir, name);
 }
 
+/* Specs name the same schedule; a controller's path may be spelled another
+ * way (config.txt's checksum says it is the same checkpoint). */
+static int same_spec(const char *a, const char *b) {
+    if (!strncmp(a, "controller:", 11) && !strncmp(b, "controller:", 11)) return 1;
+    return !strcmp(a, b);
+}
+
 /* Reads the records a previous invocation left; each must be the run this
  * comparison wants (same schedule, spec, rate and seed). */
 static int phase_load(phase_runs *p) {
@@ -54,7 +61,7 @@ static int phase_load(phase_runs *p) {
         run_record *r = &p->rec[j];
         if (run_record_read(r, p->file[j]) != 0) return -1;
         if (strcmp(r->phase, p->phase) || strcmp(r->schedule, p->schedule[j]) ||
-            strcmp(r->spec, p->jobs[j].spec) || r->lr != p->jobs[j].lr ||
+            !same_spec(r->spec, p->jobs[j].spec) || r->lr != p->jobs[j].lr ||
             r->seed != (long)p->jobs[j].seed)
             return alrs_fail("%s: records %s '%s' at lr %g, seed %ld, but this comparison wants "
                              "'%s' at lr %g, seed %ld there (use another --out)",
