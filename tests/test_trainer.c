@@ -1,0 +1,181 @@
+/* The trainer (src/run/trainer.c), on which alrs train and every run of
+ * alrs compare stand:
+ *   1. a run's figures depend only on (schedule, rate, seed): the same run
+ *      repeated, and run on a trainer that ran something else before (as a
+ *      run-queue team does), gives the same trace and test figures bit for bit;
+ *   2. a schedule run and a controller run seeded alike start from the same
+ *      network (the same fresh validation loss at the controller's reset);
+ *   3. numerical faults: a rate that blows the child up is caught at the step
+ *      it happens, the run ends cleanly as diverged with the trace cut there,
+ *      NaN where nothing was measured, and test figures only from a
+ *      validation before it;
+ *   4. the interrupt request stops a run early when asked to watch for it. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "data/dataset.h"
+#include "rl/checkpoint.h"
+#include "run/trainer.h"
+#include "sched/schedule.h"
+#include "testutil.h"
+
+static dataset data;
+
+static child_config small_child(const char *optimizer) {
+    child_config c;
+    memset(&c, 0, sizeof c);
+    c.model = "mlp";
+    c.optimizer = optimizer;
+    c.backend = "native";
+    c.hidden[0] = 32, c.hidden[1] = 16, c.n_hidden = 2;
+    c.batch = 32;
+    c.eval_batch = 1000;
+    c.val_size = 60;
+    c.seed = 1;
+    return c;
+}
+
+static schedule parsed(const char *spec, double lr, long steps) {
+    schedule s;
+    memset(&s, 0, sizeof s);
+    if (schedule_parse(&s, spec, lr, steps) != 0) fprintf(stderr, "  %s\n", alrs_error());
+    return s;
+}
+
+static int run(trainer *t, const char *spec, double lr, uint64_t seed, train_outcome *o) {
+    schedule s = parsed(spec, lr, t->steps);
+    int rc = trainer_run(t, &s, lr, seed, 0, NULL, NULL, o);
+    if (rc != 0) fprintf(stderr, "  trainer_run %s: %s\n", spec, alrs_error());
+    return rc;
+}
+
+static int same_outcome(const train_outcome *a, const train_outcome *b) {
+    if (a->n_trace != b->n_trace || a->steps_done != b->steps_done) return 0;
+    for (int i = 0; i < a->n_trace; i++) {
+        const trace_point *x = &a->trace[i], *y = &b->trace[i];
+        if (x->step != y->step || x->lr != y->lr || x->train_loss != y->train_loss ||
+            memcmp(&x->val_loss, &y->val_loss, sizeof x->val_loss) || x->val_acc != y->val_acc)
+            return 0;
+    }
+    return a->test_loss == b->test_loss && a->test_acc == b->test_acc &&
+           a->final_test_loss == b->final_test_loss && a->best_step == b->best_step;
+}
+
+static void test_independence(void) {
+    child_config cc = small_child("adam");
+    trainer fresh, reused, again;
+    CHECK(trainer_init(&fresh, &cc, 40, 10, &data) == 0);
+    CHECK(trainer_init(&reused, &cc, 40, 10, &data) == 0);
+    CHECK(trainer_init(&again, &cc, 40, 10, &data) == 0);
+    train_outcome a, b, c, other;
+    CHECK(run(&fresh, "cosine", 3e-3, 1000, &a) == 0);
+    /* a team that ran another schedule and seed first */
+    CHECK(run(&reused, "step:every=5,gamma=0.5", 1e-2, 7, &other) == 0);
+    CHECK(run(&reused, "cosine", 3e-3, 1000, &b) == 0);
+    CHECK(run(&again, "cosine", 3e-3, 1000, &c) == 0);
+    CHECK(same_outcome(&a, &b));
+    CHECK(same_outcome(&a, &c));
+    CHECK(!same_outcome(&a, &other));
+    CHECK(a.n_trace == 4 && a.trace[3].step == 40 && !a.diverged);
+    CHECK(a.best_step > 0 && isfinite(a.test_loss) && a.test_acc > 0);
+    /* plateau keeps state inside the schedule: a fresh parse per run keeps runs apart */
+    CHECK(run(&reused, "plateau:patience=0,factor=0.5", 1e-2, 3, &other) == 0);
+    train_outcome d;
+    CHECK(run(&reused, "cosine", 3e-3, 1000, &d) == 0);
+    CHECK(same_outcome(&a, &d));
+    train_outcome *all[] = {&a, &b, &c, &d, &other};
+    for (int k = 0; k < 5; k++) train_outcome_free(all[k]);
+    trainer_free(&fresh);
+    trainer_free(&reused);
+    trainer_free(&again);
+}
+
+static void test_divergence(void) {
+    child_config cc = small_child("sgd");
+    trainer t;
+    CHECK(trainer_init(&t, &cc, 40, 10, &data) == 0);
+    train_outcome o;
+    /* SGD at rate 1e4: the loss explodes within a couple of steps */
+    CHECK(run(&t, "constant", 1e4, 5, &o) == 0);
+    CHECK(o.diverged == 1);
+    CHECK(o.steps_done >= 1 && o.steps_done < 10); /* before the first validation */
+    CHECK(o.n_trace == 1 && o.trace[0].step == o.steps_done);
+    double last = o.trace[0].train_loss;
+    CHECK(!isfinite(last) || last > TRAINER_DIVERGENCE_LOSS);
+    CHECK(isnan(o.trace[0].val_loss) && isnan(o.best_val_loss) && o.best_step == -1);
+    CHECK(isnan(o.test_loss)); /* no validation: no best point to test */
+    train_outcome_free(&o);
+    /* diverging after a validation: the test figures come from before it */
+    CHECK(run(&t, "step:every=12,gamma=1e5", 1e-2, 5, &o) == 0);
+    CHECK(o.diverged == 1 && o.steps_done > 10 && o.steps_done < 40);
+    CHECK(o.best_step == 10 && isfinite(o.test_loss) && o.test_acc > 0);
+    CHECK(isnan(o.trace[o.n_trace - 1].val_loss));
+    train_outcome_free(&o);
+    /* and the trainer is fit for the next run */
+    CHECK(run(&t, "constant", 1e-2, 5, &o) == 0);
+    CHECK(!o.diverged && o.steps_done == 40);
+    train_outcome_free(&o);
+    trainer_free(&t);
+}
+
+/* A fresh controller checkpoint (untrained weights): enough to drive runs. */
+static void write_controller(const char *path) {
+    controller c;
+    policy_config pc = policy_config_default(LR_ENV_OBS, ACTION_DISCRETE);
+    rng_stream r = rng_make(9, 0);
+    if (controller_init(&c, &pc, 1, 0.99, &r) != 0 || checkpoint_save(&c, path) != 0) exit(2);
+    controller_free(&c);
+}
+
+static void test_controller_runs(const char *dir) {
+    char path[700], spec[720];
+    snprintf(path, sizeof path, "%s/ctrl.bin", dir);
+    snprintf(spec, sizeof spec, "controller:%s", path);
+    write_controller(path);
+    child_config cc = small_child("sgd");
+    trainer t;
+    CHECK(trainer_init(&t, &cc, 40, 10, &data) == 0);
+    train_outcome o, p;
+    CHECK(run(&t, spec, 1e-2, 11, &o) == 0);
+    CHECK(!o.diverged && o.n_trace == 4 && o.steps_done == 40);
+    /* every rate is the initial one times the controller's factors */
+    CHECK(o.trace[0].lr > 1e-2 / 1.06 && o.trace[0].lr < 1e-2 * 1.06);
+    CHECK(run(&t, spec, 1e-2, 11, &p) == 0);
+    CHECK(same_outcome(&o, &p));
+    /* the same network as a schedule run seeded alike: the schedule run's
+     * first step starts from it, so a one-step constant run at rate 0 leaves
+     * it as the controller found it */
+    train_outcome_free(&p);
+    trainer s;
+    CHECK(trainer_init(&s, &cc, 1, 1, &data) == 0);
+    CHECK(run(&s, "constant", 1e-30, 11, &p) == 0);
+    CHECK_NEAR(p.trace[0].val_loss, t.env.ep.initial_val_loss, 1e-6);
+    train_outcome_free(&p);
+    trainer_free(&s);
+    /* (a controller's rate is bounded to [1e-6, 1]; its divergence path is
+     * the environment's, tested in test_env) */
+    train_outcome_free(&o);
+    trainer_free(&t);
+}
+
+int main(void) {
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("trainer"));
+    test_write_idx_set(dir, "", 500, 10, 10, 0, 7);
+    if (dataset_load(&data, "fashion-mnist", dir, 100, 1) != 0) {
+        fprintf(stderr, "dataset: %s\n", alrs_error());
+        return 1;
+    }
+    test_independence();
+    test_divergence();
+    test_controller_runs(dir);
+    dataset_free(&data);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    test_run(cmd, NULL, 0);
+    return test_finish();
+}
