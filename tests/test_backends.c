@@ -1,7 +1,14 @@
-/* The two backends against each other on the same weights: the loss, every
+/* The backends against each other on the same weights: the loss, every
  * gradient and inference outputs agree within a stated tolerance, for each
  * model; and 100 training steps of LeNet-5 on the same data follow the same
- * loss curve. */
+ * loss curve.
+ *
+ * The auto backend runs each convolution and fully connected layer either
+ * on the native kernels or on oneDNN primitives over the same plain buffers.
+ * ALRS_AUTO_LAYERS forces the per-layer choice ("dnnl": every such layer on
+ * oneDNN; "alternate": dnnl, native, dnnl, ...; "nd...": one letter per
+ * layer), so that mixed nets are compared with the native one whatever this
+ * machine's timings would pick; the description must show the forced mix. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +16,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "nn/net.h"
+#include "nn/spec.h"
 #include "optim/optimizer.h"
 #include "testutil.h"
 
@@ -41,7 +49,51 @@ static void side_close(side *s) {
     free(s->params), free(s->grads), free(s->state);
 }
 
-static void compare_model(const char *model, int c, int hw, int batch) {
+/* "auto" with ALRS_AUTO_LAYERS=mode during creation (NULL: measured). */
+static int side_open_auto(side *s, const nn_spec *spec, const char *mode, const float *params,
+                          const float *state, int batch) {
+    if (mode) setenv("ALRS_AUTO_LAYERS", mode, 1);
+    else unsetenv("ALRS_AUTO_LAYERS");
+    int rc = side_open(s, spec, "auto", params, state, batch);
+    unsetenv("ALRS_AUTO_LAYERS");
+    return rc;
+}
+
+/* Layers the auto description lists as running on oneDNN / natively. */
+static void count_choices(nn_net *net, int *dnnl, int *native) {
+    static char buf[32768];
+    nn_net_describe_impl(net, buf, sizeof buf);
+    *dnnl = *native = 0;
+    for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "layer ", 6) != 0) continue;
+        if (strstr(line, ": dnnl")) ++*dnnl;
+        else if (strstr(line, ": native")) ++*native;
+    }
+}
+
+/* How many convolution and fully connected layers a forced mode puts on oneDNN. */
+static int expected_dnnl(const nn_spec *spec, const char *mode) {
+    int k = 0, count = 0;
+    for (int i = 0; i < spec->n_layers; i++) {
+        if (spec->layers[i].op != NN_CONV && spec->layers[i].op != NN_FC) continue;
+        if (!strcmp(mode, "dnnl")) count++;
+        else if (!strcmp(mode, "alternate")) count += k % 2 == 0;
+        else count += k < (int)strlen(mode) && mode[k] == 'd';
+        k++;
+    }
+    return count;
+}
+
+static int weighted_layers(const nn_spec *spec) {
+    int count = 0;
+    for (int i = 0; i < spec->n_layers; i++)
+        count += spec->layers[i].op == NN_CONV || spec->layers[i].op == NN_FC;
+    return count;
+}
+
+/* Side a is `backend` (for "auto", with ALRS_AUTO_LAYERS=mode), side b native. */
+static void compare_with_native(const char *model, int c, int hw, int batch, const char *backend,
+                                const char *mode) {
     nn_spec spec;
     CHECK(nn_build(&spec, model, c, hw, hw, 10, NULL, 0) == 0);
     float *params = malloc(sizeof(float) * spec.n_params);
@@ -54,10 +106,21 @@ static void compare_model(const char *model, int c, int hw, int batch) {
     for (size_t i = 0; i < image * (size_t)batch; i++) images[i] = rng_uniform(&r);
     for (int i = 0; i < batch; i++) labels[i] = (uint8_t)rng_below(&r, 10);
     side a, b;
-    if (side_open(&a, &spec, "dnnl", params, state, batch) != 0 ||
-        side_open(&b, &spec, "native", params, state, batch) != 0) {
+    int opened = !strcmp(backend, "auto") ? side_open_auto(&a, &spec, mode, params, state, batch)
+                                          : side_open(&a, &spec, backend, params, state, batch);
+    if (opened != 0 || side_open(&b, &spec, "native", params, state, batch) != 0) {
         CHECK(!"both backends build");
         return;
+    }
+    if (!strcmp(backend, "auto")) {
+        int on_dnnl, on_native;
+        count_choices(a.net, &on_dnnl, &on_native);
+        printf("%s %dx%dx%d batch %d, auto %s: %d layers on oneDNN, %d native\n", model, c, hw, hw,
+               batch, mode ? mode : "(measured)", on_dnnl, on_native);
+        if (mode) { /* the forced mix is the one that runs */
+            CHECK(on_dnnl == expected_dnnl(&spec, mode));
+            CHECK(on_dnnl + on_native == weighted_layers(&spec));
+        }
     }
     double la = nn_net_train_step(a.net, images, labels);
     double lb = nn_net_train_step(b.net, images, labels);
@@ -67,7 +130,9 @@ static void compare_model(const char *model, int c, int hw, int batch) {
     size_t bad = 0;
     for (size_t i = 0; i < spec.n_params; i++)
         bad += fabs(a.grads[i] - b.grads[i]) > GRAD_ABS * gmax + GRAD_REL * fabs(b.grads[i]);
-    if (bad) fprintf(stderr, "%s: %zu of %zu gradients differ\n", model, bad, spec.n_params);
+    if (bad)
+        fprintf(stderr, "%s (%s %s): %zu of %zu gradients differ\n", model, backend,
+                mode ? mode : "", bad, spec.n_params);
     CHECK(bad == 0);
     /* batchnorm running statistics move the same way */
     for (size_t i = 0; i < spec.n_state; i++) CHECK_NEAR(a.state[i], b.state[i], 1e-4);
@@ -75,12 +140,18 @@ static void compare_model(const char *model, int c, int hw, int batch) {
     nn_net_evaluate(a.net, images, labels, batch, &vla, &vaa, NULL);
     nn_net_evaluate(b.net, images, labels, batch, &vlb, &vab, NULL);
     CHECK_NEAR(vla, vlb, LOSS_TOL * fabs(vla) + LOSS_TOL);
+    CHECK_NEAR(vaa, vab, 1e-9);
+    /* a second step on the same buffers agrees too (nothing stale between steps) */
+    la = nn_net_train_step(a.net, images, labels);
+    lb = nn_net_train_step(b.net, images, labels);
+    CHECK_NEAR(la, lb, LOSS_TOL * fabs(la) + LOSS_TOL);
     side_close(&a), side_close(&b);
     free(params), free(state), free(images), free(labels);
 }
 
 /* 100 Adam steps from the same weights on the same batches: the loss curves
- * stay within 1e-3 of each other (rounding differences grow slowly). */
+ * of dnnl and of auto with every other layer on oneDNN stay within 1e-3 of
+ * the native one (rounding differences grow slowly). */
 static void compare_curves(void) {
     const int batch = 64, steps = 100;
     nn_spec spec;
@@ -88,17 +159,19 @@ static void compare_curves(void) {
     float *params = malloc(sizeof(float) * spec.n_params), *state = malloc(sizeof(float));
     rng_stream r = rng_make(5, 0);
     nn_init_params(&spec, params, state, &r);
-    side s[2];
-    const char *names[2] = {"dnnl", "native"};
-    optimizer opt[2];
-    for (int k = 0; k < 2; k++) {
-        CHECK(side_open(&s[k], &spec, names[k], params, state, batch) == 0);
+    enum { SIDES = 3 };
+    side s[SIDES];
+    const char *names[SIDES] = {"native", "dnnl", "auto"};
+    optimizer opt[SIDES];
+    for (int k = 0; k < SIDES; k++) {
+        CHECK((k == 2 ? side_open_auto(&s[k], &spec, "alternate", params, state, batch)
+                      : side_open(&s[k], &spec, names[k], params, state, batch)) == 0);
         optimizer_init(&opt[k], "adam", spec.n_params);
     }
     size_t image = 28 * 28;
     float *images = malloc(sizeof(float) * image * batch);
     uint8_t *labels = malloc(batch);
-    double worst = 0;
+    double worst[SIDES] = {0};
     for (int step = 0; step < steps; step++) {
         rng_stream d = rng_make(9, (uint64_t)step);
         /* a learnable pattern: the label sets which rows are bright */
@@ -107,27 +180,59 @@ static void compare_curves(void) {
             for (size_t p = 0; p < image; p++)
                 images[i * image + p] = 0.3f * rng_uniform(&d) + ((p / 28) / 3 == labels[i] ? 0.7f : 0.f);
         }
-        double loss[2];
-        for (int k = 0; k < 2; k++) {
+        double loss[SIDES];
+        for (int k = 0; k < SIDES; k++) {
             loss[k] = nn_net_train_step(s[k].net, images, labels);
             optimizer_step(&opt[k], s[k].params, s[k].grads, 1e-3);
+            worst[k] = fmax(worst[k], fabs(loss[k] - loss[0]));
         }
-        worst = fmax(worst, fabs(loss[0] - loss[1]));
     }
-    printf("lenet5, 100 steps: largest loss difference between backends %.3g\n", worst);
-    CHECK(worst < 1e-3);
-    for (int k = 0; k < 2; k++) {
+    for (int k = 1; k < SIDES; k++) {
+        printf("lenet5, 100 steps: largest loss difference %s - native %.3g\n", names[k], worst[k]);
+        CHECK(worst[k] < 1e-3);
+    }
+    for (int k = 0; k < SIDES; k++) {
         side_close(&s[k]);
         optimizer_free(&opt[k]);
     }
     free(params), free(state), free(images), free(labels);
 }
 
+/* A malformed ALRS_AUTO_LAYERS is refused with a message, not ignored. */
+static void auto_bad_mode(void) {
+    nn_spec spec;
+    CHECK(nn_build(&spec, "mlp", 1, 28, 28, 10, NULL, 0) == 0);
+    float *params = calloc(spec.n_params, sizeof(float));
+    float *grads = calloc(spec.n_params, sizeof(float));
+    float state[1] = {0};
+    setenv("ALRS_AUTO_LAYERS", "dxq", 1);
+    nn_net_config cfg = {8, 8};
+    nn_net *net = nn_net_create(&spec, "auto", cfg, params, grads, state);
+    unsetenv("ALRS_AUTO_LAYERS");
+    CHECK(net == NULL);
+    CHECK(strstr(alrs_error(), "ALRS_AUTO_LAYERS") != NULL);
+    nn_net_free(net);
+    free(params), free(grads);
+}
+
 int main(void) {
-    compare_model("mlp", 1, 28, 32);
-    compare_model("lenet5", 1, 28, 32);
-    compare_model("lenet5", 3, 32, 16);
-    compare_model("resnet18", 3, 16, 8);
+    unsetenv("ALRS_AUTO_LAYERS");
+    compare_with_native("mlp", 1, 28, 32, "dnnl", NULL);
+    compare_with_native("lenet5", 1, 28, 32, "dnnl", NULL);
+    compare_with_native("lenet5", 3, 32, 16, "dnnl", NULL);
+    compare_with_native("resnet18", 3, 16, 8, "dnnl", NULL);
+    /* auto with forced per-layer mixes: every layer on oneDNN, alternating
+     * (both parities), and as measured on this machine */
+    static const char *modes[] = {"dnnl", "alternate", "ndndndndndndndndndndnd"};
+    for (int m = 0; m < 3; m++) {
+        compare_with_native("mlp", 1, 28, 32, "auto", modes[m]);
+        compare_with_native("lenet5", 1, 28, 32, "auto", modes[m]);
+        compare_with_native("lenet5", 3, 32, 16, "auto", modes[m]);
+        compare_with_native("resnet18", 3, 16, 8, "auto", modes[m]);
+    }
+    compare_with_native("mlp", 1, 28, 32, "auto", NULL);
+    compare_with_native("lenet5", 1, 28, 32, "auto", NULL);
+    auto_bad_mode();
     compare_curves();
     return test_finish();
 }

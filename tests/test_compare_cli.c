@@ -49,19 +49,11 @@ static const char *const timing_cols[] = {"wall_s", NULL};
 
 /* The three CSVs of two comparisons equal but for timings. */
 static int same_results(const char *a, const char *b) {
-    static csv x, y;
     const char *files[] = {"compare.csv", "tuning.csv", "compare-summary.csv"};
-    for (int k = 0; k < 3; k++) {
-        if (csv_read(&x, test_path(a, files[k])) != 0 || csv_read(&y, test_path(b, files[k])) != 0)
-            return 0;
-        char *tx = csv_text_without(&x, timing_cols), *ty = csv_text_without(&y, timing_cols);
-        int same = !strcmp(tx, ty);
-        if (!same) fprintf(stderr, "  %s differs:\n%s---\n%s", files[k], tx, ty);
-        free(tx);
-        free(ty);
-        if (!same) return 0;
-    }
-    return 1;
+    int same = 1;
+    for (int k = 0; k < 3 && same; k++)
+        same = test_same_csv(test_path(a, files[k]), test_path(b, files[k]), timing_cols);
+    return same;
 }
 
 static void test_files(const char *out) {
@@ -260,9 +252,6 @@ int main(void) {
     test_transfer();
     test_bad_inputs();
 
-    char cmd[1200];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'/alrs-test-*-%ld", tmp ? tmp : "/tmp", (long)getpid());
-    test_run(cmd, NULL, 0);
+    test_remove_tmpdirs();
     return test_finish();
 }

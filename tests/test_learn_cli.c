@@ -49,15 +49,6 @@ static const char *dir_of(const char *name) {
     return p;
 }
 
-/* 1 if both files exist and hold the same bytes. */
-static int same_file(const char *a, const char *b) {
-    long na, nb;
-    char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
-    int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
-    free(x);
-    free(y);
-    return same;
-}
 
 static int byte_at(const char *path, long offset) {
     FILE *f = fopen(path, "rb");
@@ -131,14 +122,7 @@ static const char *const timing_cols[] = {"wall_s", "collect_s", "update_s", NUL
 
 /* CSV files a and b equal but for their timing columns. */
 static int same_csv(const char *a, const char *b) {
-    static csv x, y;
-    if (csv_read(&x, a) != 0 || csv_read(&y, b) != 0) return 0;
-    char *sx = csv_text_without(&x, timing_cols), *sy = csv_text_without(&y, timing_cols);
-    int same = !strcmp(sx, sy);
-    if (!same) fprintf(stderr, "  %s:\n%s  differs from %s:\n%s", a, sx, b, sy);
-    free(sx);
-    free(sy);
-    return same;
+    return test_same_csv(a, b, timing_cols);
 }
 
 static int is_factor(double ratio, double delta) {
@@ -318,7 +302,7 @@ static void test_learn_files(void) {
     rc = test_alrs(err, NULL, "%s", cmd);
     CHECK(rc == 0);
     if (rc != 0) fprintf(stderr, "  alrs %s: %s", cmd, err);
-    int repeats = same_file(test_path(a, "controller.bin"), test_path(again, "controller.bin"));
+    int repeats = test_same_file(test_path(a, "controller.bin"), test_path(again, "controller.bin"));
     if (!repeats) fprintf(stderr, "  the command in config.txt does not repeat the run: alrs %s\n", cmd);
     CHECK(repeats);
 }
@@ -332,7 +316,7 @@ static int same_traces(const char *a, const char *b) {
         char pa[2 * PATH_LEN + 300], pb[2 * PATH_LEN + 300];
         snprintf(pa, sizeof pa, "%s/traces/%s", a, name);
         snprintf(pb, sizeof pb, "%s/traces/%s", b, name);
-        same &= same_file(pa, pb);
+        same &= test_same_file(pa, pb);
     }
     free(la);
     free(lb);
@@ -346,15 +330,15 @@ static void test_resume(void) {
     CHECK(learn(b, "--episodes 2 --envs 2") == 0);
     CHECK(csv_read(&updates, test_path(b, "updates.csv")) == 0 && updates.n_rows == 1);
     test_copy_file(test_path(b, "controller.bin"), half);
-    CHECK(!same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")));
+    CHECK(!test_same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")));
     CHECK(learn(b, "--episodes 4 --envs 2 --resume") == 0);
-    CHECK(same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")));
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")));
     CHECK(same_csv(test_path(a, "episodes.csv"), test_path(b, "episodes.csv")));
     CHECK(same_csv(test_path(a, "updates.csv"), test_path(b, "updates.csv")));
     CHECK(same_traces(a, b));
     CHECK(test_count_entries(b, ".tmp") == 0);
     /* the run directory describes the run it now holds: 4 episodes */
-    int same_config = same_file(test_path(a, "config.txt"), test_path(b, "config.txt"));
+    int same_config = test_same_file(test_path(a, "config.txt"), test_path(b, "config.txt"));
     if (!same_config) {
         char *ca = test_read_text(test_path(a, "config.txt")), *cb = test_read_text(test_path(b, "config.txt"));
         fprintf(stderr, "  config.txt after --episodes 2, then --episodes 4 --resume:\n%s"
@@ -371,9 +355,9 @@ static void test_resume(void) {
     int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --resume --out '%s'",
                   idx, done);
     CHECK(rc == 0);
-    CHECK(same_file(test_path(a, "controller.bin"), test_path(done, "controller.bin")));
-    CHECK(same_file(test_path(a, "episodes.csv"), test_path(done, "episodes.csv")));
-    CHECK(same_file(test_path(a, "updates.csv"), test_path(done, "updates.csv")));
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(done, "controller.bin")));
+    CHECK(test_same_file(test_path(a, "episodes.csv"), test_path(done, "episodes.csv")));
+    CHECK(test_same_file(test_path(a, "updates.csv"), test_path(done, "updates.csv")));
 
     /* killed after writing update 1's CSV rows but before its checkpoint: the
      * CSVs hold two updates, controller.bin one. Resuming drops the rows of
@@ -382,7 +366,7 @@ static void test_resume(void) {
     copy_dir(a, killed);
     test_copy_file(half, test_path(killed, "controller.bin"));
     CHECK(learn(killed, "--episodes 4 --envs 2 --resume") == 0);
-    CHECK(same_file(test_path(a, "controller.bin"), test_path(killed, "controller.bin")));
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(killed, "controller.bin")));
     CHECK(same_csv(test_path(a, "episodes.csv"), test_path(killed, "episodes.csv")));
     CHECK(same_csv(test_path(a, "updates.csv"), test_path(killed, "updates.csv")));
 }
@@ -408,7 +392,7 @@ static void test_resume_cut_episodes(void) {
     int cut = 0;
     for (int r = 0; r < episodes.n_rows; r++) cut += csv_num(&episodes, r, "complete") == 0;
     CHECK(cut > 0);
-    int same = same_file(test_path(straight, "controller.bin"), test_path(resumed, "controller.bin"));
+    int same = test_same_file(test_path(straight, "controller.bin"), test_path(resumed, "controller.bin"));
     if (!same)
         fprintf(stderr, "  learn " DIVERGING ": resumed after 1 update, the controller differs from "
                         "the run straight through\n");
@@ -422,18 +406,18 @@ static void test_determinism(void) {
     const char *a = dir_of("learn-a");
     const char *a2 = dir_of("det-a2"), *c1 = dir_of("det-conc1"), *s2 = dir_of("det-seed2");
     CHECK(learn(a2, "--episodes 4 --envs 2") == 0);
-    CHECK(same_file(test_path(a, "controller.bin"), test_path(a2, "controller.bin")));
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(a2, "controller.bin")));
     CHECK(same_csv(test_path(a, "episodes.csv"), test_path(a2, "episodes.csv")));
     CHECK(same_csv(test_path(a, "updates.csv"), test_path(a2, "updates.csv")));
     CHECK(same_traces(a, a2));
     /* one environment at a time instead of both at once: the same run */
     CHECK(learn(c1, "--episodes 4 --envs 2 --concurrency 1") == 0);
-    CHECK(same_file(test_path(a, "controller.bin"), test_path(c1, "controller.bin")));
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(c1, "controller.bin")));
     CHECK(same_csv(test_path(a, "episodes.csv"), test_path(c1, "episodes.csv")));
     /* another seed is another run (so the comparisons above can tell) */
     CHECK(learn(s2, "--episodes 4 --envs 2 --seed 2") == 0);
     CHECK(test_exists(test_path(s2, "controller.bin")) &&
-          !same_file(test_path(a, "controller.bin"), test_path(s2, "controller.bin")));
+          !test_same_file(test_path(a, "controller.bin"), test_path(s2, "controller.bin")));
 }
 
 /* ---- 4. alrs train with a learned controller ------------------------------------------ */
@@ -807,10 +791,6 @@ int main(void) {
     test_bench_rollout();
     test_oversubscribed();
 
-    /* the directories test_tmpdir made: alrs-test-NAME-PID */
-    char cmd[1200];
-    const char *tmp = getenv("TMPDIR");
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'/alrs-test-*-%ld", tmp ? tmp : "/tmp", (long)getpid());
-    test_run(cmd, NULL, 0);
+    test_remove_tmpdirs();
     return test_finish();
 }

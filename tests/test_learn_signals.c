@@ -30,26 +30,7 @@ static const char *dir_of(const char *name) {
     return p;
 }
 
-static int same_bytes(const char *a, const char *b) {
-    long na, nb;
-    char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
-    int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
-    free(x);
-    free(y);
-    return same;
-}
-
 static const char *const timing_cols[] = {"wall_s", "collect_s", "update_s", NULL};
-
-static int same_csv(const char *a, const char *b) {
-    static csv x, y;
-    if (csv_read(&x, a) != 0 || csv_read(&y, b) != 0) return 0;
-    char *tx = csv_text_without(&x, timing_cols), *ty = csv_text_without(&y, timing_cols);
-    int same = !strcmp(tx, ty);
-    free(tx);
-    free(ty);
-    return same;
-}
 
 /* Starts the learn run in the background and sends `sig` after `delay_ms`;
  * returns the run's exit status; its stderr goes to BASE/signal-err.txt. */
@@ -70,9 +51,9 @@ static int resume(const char *out) {
 }
 
 static int same_run(const char *a, const char *b) {
-    return same_bytes(test_path(a, "controller.bin"), test_path(b, "controller.bin")) &&
-           same_csv(test_path(a, "episodes.csv"), test_path(b, "episodes.csv")) &&
-           same_csv(test_path(a, "updates.csv"), test_path(b, "updates.csv"));
+    return test_same_file(test_path(a, "controller.bin"), test_path(b, "controller.bin")) &&
+           test_same_csv(test_path(a, "episodes.csv"), test_path(b, "episodes.csv"), timing_cols) &&
+           test_same_csv(test_path(a, "updates.csv"), test_path(b, "updates.csv"), timing_cols);
 }
 
 int main(void) {

@@ -31,6 +31,13 @@ const char *test_tmpdir(const char *name) {
     return path;
 }
 
+void test_remove_tmpdirs(void) {
+    char cmd[1200];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'/alrs-test-*-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    if (system(cmd) != 0) fprintf(stderr, "warning: could not remove the test directories\n");
+}
+
 int test_run(const char *cmd, char *err, int size) {
     char full[8192];
     char errfile[1100];
@@ -288,4 +295,24 @@ char *csv_text_without(const csv *c, const char *const *skip) {
         strcat(s, "\n");
     }
     return s;
+}
+
+int test_same_file(const char *a, const char *b) {
+    long na, nb;
+    char *x = test_read_file(a, &na), *y = test_read_file(b, &nb);
+    int same = x && y && na == nb && !memcmp(x, y, (size_t)na);
+    free(x);
+    free(y);
+    return same;
+}
+
+int test_same_csv(const char *a, const char *b, const char *const *skip) {
+    static csv x, y;
+    if (csv_read(&x, a) != 0 || csv_read(&y, b) != 0) return 0;
+    char *sx = csv_text_without(&x, skip), *sy = csv_text_without(&y, skip);
+    int same = !strcmp(sx, sy);
+    if (!same) fprintf(stderr, "  %s:\n%s  differs from %s:\n%s", a, sx, b, sy);
+    free(sx);
+    free(sy);
+    return same;
 }

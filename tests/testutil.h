@@ -35,6 +35,9 @@ int test_finish(void);
  * static storage. */
 const char *test_tmpdir(const char *name);
 
+/* Removes every directory test_tmpdir made in this process (alrs-test-*-PID). */
+void test_remove_tmpdirs(void);
+
 /* Runs a shell command; returns its exit status. Its stderr is captured into
  * `err` (up to size bytes, NUL-terminated) when err is not NULL. */
 int test_run(const char *cmd, char *err, int size);
@@ -59,6 +62,8 @@ int test_alrs(char *err, const char *out_file, const char *fmt, ...);
 /* Copies a file; overwrites one byte at an offset (corrupting files on
  * purpose). Both exit(2) on an I/O error: the test itself is broken then. */
 void test_copy_file(const char *from, const char *to);
+/* 1 if both files exist and hold the same bytes. */
+int test_same_file(const char *a, const char *b);
 void test_poke_byte(const char *path, long offset, unsigned char value);
 
 /* Writes small data files in the real formats (big-endian IDX, optionally
@@ -87,5 +92,8 @@ const char *csv_str(const csv *c, int r, const char *name);
 /* The table as text without the named columns (a NULL-terminated list), for
  * comparing runs that may differ only in timings. Free the result. */
 char *csv_text_without(const csv *c, const char *const *skip);
+/* 1 if two CSV files hold the same table but for the named columns (a
+ * NULL-terminated list: timings); prints both versions when they differ. */
+int test_same_csv(const char *a, const char *b, const char *const *skip);
 
 #endif

@@ -5,14 +5,22 @@
  * same buffers serve training and inference; gradients only for the training
  * batch. As in the oneDNN backend, the first layer has no backward-data pass,
  * and a tensor read by two layers gets its first gradient contribution
- * written and later ones added from a scratch buffer. */
+ * written and later ones added from a scratch buffer.
+ *
+ * A convolution or fully connected layer can run its training passes
+ * through oneDNN primitives on the same plain buffers instead (nn/
+ * dnnl_layer.h): the auto backend measures each layer both ways and picks
+ * (nn/native_net.h). Evaluation always runs the native kernels. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/timer.h"
 #include "kernels/kernels.h"
+#include "nn/dnnl_layer.h"
+#include "nn/native_net.h"
 #include "nn/net_impl.h"
 
 #define BN_EPSILON 1e-5f
@@ -24,6 +32,10 @@ typedef struct {
     float *mean, *var;     /* batchnorm batch statistics */
     int consumers, contributions;
     int relu_by_pool;      /* ReLU conv read only by a max-pool, which masks its gradient */
+    dnnl_layer *dl;        /* the layer on oneDNN primitives, when prepared */
+    int use_dnnl;          /* training passes through dl */
+    double ms_native, ms_dnnl; /* what the auto backend measured (negative: not) */
+    char note[112];
 } native_layer;
 
 typedef struct {
@@ -37,6 +49,8 @@ typedef struct {
     float *diff_scratch; /* for second gradient contributions */
     float *logit_grad;
     int capacity;        /* images the activation buffers hold */
+    dnnl_engine_t engine; /* for the layers on oneDNN, created with the first */
+    dnnl_stream_t stream;
 } native_net;
 
 static size_t tensor_floats(const nn_spec *s, int idx) {
@@ -88,6 +102,10 @@ static void forward_layer(native_net *net, int i, const float *images, int n, in
     const kernel_table *k = net->k;
     const float *src = input_of(net, l->src, images);
     const float *w = net->params + l->w_off, *b = l->b_len ? net->params + l->b_off : NULL;
+    if (training && ls->use_dnnl && (l->op == NN_CONV || l->op == NN_FC)) {
+        dnnl_layer_forward(ls->dl, net->stream, src, ls->dst); /* n is the training batch */
+        return;
+    }
     switch (l->op) {
     case NN_CONV: {
         conv_shape sh = conv_shape_of(s, l, n);
@@ -150,31 +168,52 @@ static void finish_contribution(native_net *net, int t, int accumulate, int n) {
     net->k->add(count, net->ls[t].diff, net->diff_scratch, net->ls[t].diff, 0);
 }
 
-static void backward_weighted(native_net *net, int i, const float *images, int n) {
+/* Weight and bias gradients of a convolution or fully connected layer, from
+ * its (ReLU-masked) output gradient. */
+static void weighted_bwd_weights(native_net *net, int i, const float *images, int n, int use_dnnl) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
-    const kernel_table *k = net->k;
     const float *src = input_of(net, l->src, images);
-    const float *w = net->params + l->w_off;
     float *gw = net->grads + l->w_off, *gb = l->b_len ? net->grads + l->b_off : NULL;
-    int acc = 0;
-    if (l->op == NN_CONV) {
+    if (use_dnnl) {
+        dnnl_layer_backward_weights(ls->dl, net->stream, src, ls->diff);
+    } else if (l->op == NN_CONV) {
         conv_shape sh = conv_shape_of(s, l, n);
-        k->conv_bwd_w(&sh, src, ls->diff, gw, gb, net->scratch);
-        float *target = diff_target(net, l->src, &acc);
-        if (!target) return;
-        k->conv_bwd_d(&sh, ls->diff, w, target, net->scratch);
+        net->k->conv_bwd_w(&sh, src, ls->diff, gw, gb, net->scratch);
     } else {
         int in = (int)tensor_floats(s, l->src);
         /* dW[out×in] = diff^T[out×n] · src[n×in]; db = column sums of diff */
-        k->sgemm(1, 0, l->out_c, in, n, 1.0f, ls->diff, l->out_c, src, in, 0.0f, gw, in);
-        k->bias_bwd(n, l->out_c, 1, ls->diff, gb);
-        float *target = diff_target(net, l->src, &acc);
-        if (!target) return;
-        /* dsrc[n×in] = diff[n×out] · W[out×in] */
-        k->sgemm(0, 0, n, in, l->out_c, 1.0f, ls->diff, l->out_c, w, in, 0.0f, target, in);
+        net->k->sgemm(1, 0, l->out_c, in, n, 1.0f, ls->diff, l->out_c, src, in, 0.0f, gw, in);
+        net->k->bias_bwd(n, l->out_c, 1, ls->diff, gb);
     }
+}
+
+/* The gradient of a convolution's or fully connected layer's source, into target. */
+static void weighted_bwd_data(native_net *net, int i, int n, float *target, int use_dnnl) {
+    const nn_spec *s = &net->spec;
+    const nn_layer *l = &s->layers[i];
+    native_layer *ls = &net->ls[i];
+    const float *w = net->params + l->w_off;
+    if (use_dnnl) {
+        dnnl_layer_backward_data(ls->dl, net->stream, ls->diff, target);
+    } else if (l->op == NN_CONV) {
+        conv_shape sh = conv_shape_of(s, l, n);
+        net->k->conv_bwd_d(&sh, ls->diff, w, target, net->scratch);
+    } else {
+        int in = (int)tensor_floats(s, l->src);
+        /* dsrc[n×in] = diff[n×out] · W[out×in] */
+        net->k->sgemm(0, 0, n, in, l->out_c, 1.0f, ls->diff, l->out_c, w, in, 0.0f, target, in);
+    }
+}
+
+static void backward_weighted(native_net *net, int i, const float *images, int n) {
+    const nn_layer *l = &net->spec.layers[i];
+    int use_dnnl = net->ls[i].use_dnnl, acc = 0;
+    weighted_bwd_weights(net, i, images, n, use_dnnl);
+    float *target = diff_target(net, l->src, &acc);
+    if (!target) return;
+    weighted_bwd_data(net, i, n, target, use_dnnl);
     finish_contribution(net, l->src, acc, n);
 }
 
@@ -274,16 +313,48 @@ static void native_free(nn_net *base) {
         free(ls->argmax);
         free(ls->mean);
         free(ls->var);
+        dnnl_layer_free(ls->dl);
     }
     free(net->ls);
+    if (net->stream) dnnl_stream_destroy(net->stream);
+    if (net->engine) dnnl_engine_destroy(net->engine);
     alrs_free_aligned(net->scratch);
     alrs_free_aligned(net->diff_scratch);
     free(net);
 }
 
+static const char *op_name(nn_op op) {
+    return op == NN_CONV ? "conv" : "fc";
+}
+
 static void native_describe(const nn_net *base, char *buf, int size) {
     const native_net *net = (const native_net *)base;
-    snprintf(buf, (size_t)size, "native kernels, isa %s\n", cpu_isa_name(net->k->isa));
+    const nn_spec *s = &net->spec;
+    int used = snprintf(buf, (size_t)size, "native kernels, isa %s\n",
+                        cpu_isa_name(net->k->isa));
+    for (int i = 0; i < s->n_layers && used < size; i++) {
+        const nn_layer *l = &s->layers[i];
+        const native_layer *ls = &net->ls[i];
+        if (l->op != NN_CONV && l->op != NN_FC) continue;
+        if (!ls->dl && ls->ms_native < 0 && !ls->note[0]) continue; /* auto never looked */
+        int c, h, w;
+        src_shape(s, l->src, &c, &h, &w);
+        used += snprintf(buf + used, (size_t)(size - used), "layer %d %s %dx%dx%d->%dx%dx%d: %s",
+                         i, op_name(l->op), c, h, w, l->c, l->h, l->w,
+                         ls->use_dnnl ? "dnnl" : "native");
+        if (used < size && ls->ms_native >= 0)
+            used += snprintf(buf + used, (size_t)(size - used), " (native %.3f ms", ls->ms_native);
+        if (used < size && ls->ms_native >= 0 && ls->ms_dnnl >= 0)
+            used += snprintf(buf + used, (size_t)(size - used), ", dnnl %.3f ms", ls->ms_dnnl);
+        if (used < size && ls->ms_native >= 0)
+            used += snprintf(buf + used, (size_t)(size - used), ")");
+        if (used < size && ls->dl)
+            used += snprintf(buf + used, (size_t)(size - used), " [oneDNN %s]",
+                             dnnl_layer_impl(ls->dl));
+        if (used < size && ls->note[0])
+            used += snprintf(buf + used, (size_t)(size - used), " %s", ls->note);
+        if (used < size) used += snprintf(buf + used, (size_t)(size - used), "\n");
+    }
 }
 
 static const nn_net_ops native_ops = {native_train_step, native_evaluate, native_free,
@@ -334,6 +405,74 @@ nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *para
     net->params = params, net->grads = grads, net->state = state;
     net->capacity = cfg.train_batch > cfg.eval_batch ? cfg.train_batch : cfg.eval_batch;
     net->ls = alrs_calloc((size_t)spec->n_layers, sizeof *net->ls);
+    for (int i = 0; i < spec->n_layers; i++) net->ls[i].ms_native = net->ls[i].ms_dnnl = -1;
     allocate_layers(net);
     return &net->base;
+}
+
+/* ---- per-layer choice (nn/native_net.h) --------------------------------- */
+
+int native_net_layer_switchable(const nn_net *base, int i) {
+    const native_net *net = (const native_net *)base;
+    nn_op op = net->spec.layers[i].op;
+    return op == NN_CONV || op == NN_FC;
+}
+
+int native_net_prepare_dnnl(nn_net *base, int i, char *why, int why_size) {
+    native_net *net = (native_net *)base;
+    native_layer *ls = &net->ls[i];
+    if (ls->dl) return 0;
+    if (!native_net_layer_switchable(base, i)) {
+        snprintf(why, (size_t)why_size, "not a convolution or fully connected layer");
+        return -1;
+    }
+    if (!net->engine) {
+        if (dnnl_engine_create(&net->engine, dnnl_cpu, 0) != dnnl_success) {
+            net->engine = NULL;
+            snprintf(why, (size_t)why_size, "cannot create a oneDNN engine");
+            return -1;
+        }
+        if (dnnl_stream_create(&net->stream, net->engine, dnnl_stream_default_flags) !=
+            dnnl_success) {
+            net->stream = NULL;
+            snprintf(why, (size_t)why_size, "cannot create a oneDNN stream");
+            return -1;
+        }
+    }
+    const nn_layer *l = &net->spec.layers[i];
+    ls->dl = dnnl_layer_create(net->engine, &net->spec, i, net->cfg.train_batch, l->src >= 0,
+                               net->params, net->grads, why, why_size);
+    return ls->dl ? 0 : -1;
+}
+
+void native_net_use_dnnl(nn_net *base, int i, int use_dnnl) {
+    native_net *net = (native_net *)base;
+    if (use_dnnl && !net->ls[i].dl) alrs_panic("native net: layer %d has no oneDNN version", i);
+    net->ls[i].use_dnnl = use_dnnl != 0;
+}
+
+int native_net_uses_dnnl(const nn_net *base, int i) {
+    return ((const native_net *)base)->ls[i].use_dnnl;
+}
+
+double native_net_time_layer(nn_net *base, int i, int use_dnnl, const float *images) {
+    native_net *net = (native_net *)base;
+    const nn_layer *l = &net->spec.layers[i];
+    int n = net->cfg.train_batch, saved = net->ls[i].use_dnnl;
+    if (use_dnnl && !net->ls[i].dl) alrs_panic("native net: layer %d has no oneDNN version", i);
+    net->ls[i].use_dnnl = use_dnnl;
+    double t0 = alrs_now();
+    forward_layer(net, i, images, n, 1);
+    weighted_bwd_weights(net, i, images, n, use_dnnl);
+    /* the scratch buffer stands in for the source's gradient: free between steps */
+    if (l->src >= 0) weighted_bwd_data(net, i, n, net->diff_scratch, use_dnnl);
+    double t = alrs_now() - t0;
+    net->ls[i].use_dnnl = saved;
+    return t;
+}
+
+void native_net_note(nn_net *base, int i, double ms_native, double ms_dnnl, const char *note) {
+    native_layer *ls = &((native_net *)base)->ls[i];
+    ls->ms_native = ms_native, ls->ms_dnnl = ms_dnnl;
+    snprintf(ls->note, sizeof ls->note, "%s", note ? note : "");
 }
