@@ -21,8 +21,10 @@ typedef struct {
 } nn_net_config;
 
 /* A net on the named backend: "dnnl" (oneDNN primitives), "native" (the
- * handwritten kernels of kernels/) or "auto" (per layer, whichever measured
- * faster). NULL with a message on failure. */
+ * handwritten kernels of kernels/) or "auto" (nn/auto_net.c: each conv and
+ * fc layer, its three passes together, on whichever measured faster on this
+ * machine; or the whole dnnl net when that is faster still). NULL with a
+ * message on failure. */
 nn_net *nn_net_create(const nn_spec *spec, const char *backend, nn_net_config cfg, float *params,
                       float *grads, float *state);
 /* The dnnl backend (nn/dnnl_net.c). NULL with a message on failure. */
