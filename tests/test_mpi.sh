@@ -32,8 +32,7 @@ if ! command -v mpirun >/dev/null 2>&1; then
     echo "skipped: mpirun not found"
     exit 0
 fi
-python=$(command -v python3 || true)
-if [ -z "$python" ]; then
+if ! command -v python3 >/dev/null 2>&1; then
     echo "skipped: python3 (to write the test data) not found"
     exit 0
 fi
@@ -46,37 +45,13 @@ if mpirun --version 2>&1 | grep -q "Open MPI"; then
     mpi+=(--oversubscribe)
 fi
 
+# shellcheck source=tests/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/alrs-test-mpi-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
 
 # ---- data: 600 training and 120 test images, 28x28, a learnable pattern ----
-"$python" - "$tmp/idx" <<'EOF'
-import os, random, struct, sys
-d = sys.argv[1]
-os.makedirs(d)
-def write(stem, n, seed):
-    rnd = random.Random(seed)
-    labels = bytes(rnd.randrange(10) for _ in range(n))
-    pixels = bytearray()
-    for label in labels:
-        for r in range(28):
-            for c in range(28):
-                on = r // 3 == label or c // 3 == label
-                pixels.append((200 if on else 0) + rnd.randrange(56))
-    with open(os.path.join(d, stem + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + pixels)
-    with open(os.path.join(d, stem + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + labels)
-write("train", 600, 1)
-write("t10k", 120, 2)
-EOF
+write_idx "$tmp/idx"
 
 tiny=(--model mlp --hidden 32,16 --val-split 100 --steps 20 --action-every 5 --batch 32
       --val-size 50)
@@ -224,5 +199,4 @@ else
     fail "alrs compare (one process, then -np 2): $(cat "$tmp/cmp-one.err" "$tmp/cmp-two.err" | tail -5)"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

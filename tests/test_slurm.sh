@@ -11,39 +11,16 @@
 set -uo pipefail
 alrs=${1:?usage: test_slurm.sh ALRS_BINARY SOURCE_DIR}
 src=${2:?usage: test_slurm.sh ALRS_BINARY SOURCE_DIR}
-python=$(command -v python3 || true)
-if [ -z "$python" ]; then
+if ! command -v python3 >/dev/null 2>&1; then
     echo "skipped: python3 (to write the test data) not found"
     exit 0
 fi
+# shellcheck source=tests/common.bash
+source "$(dirname "${BASH_SOURCE[0]}")/common.bash"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/alrs-test-slurm-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-passed=0 failed=0
-ok() { passed=$((passed + 1)); }
-fail() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
 
-"$python" - "$tmp/idx" <<'PY'
-import os, random, struct, sys
-d = sys.argv[1]
-os.makedirs(d)
-def write(stem, n, seed):
-    rnd = random.Random(seed)
-    labels = bytes(rnd.randrange(10) for _ in range(n))
-    pixels = bytearray()
-    for label in labels:
-        for r in range(28):
-            for c in range(28):
-                pixels.append((200 if r // 3 == label else 0) + rnd.randrange(56))
-    with open(os.path.join(d, stem + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + pixels)
-    with open(os.path.join(d, stem + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + labels)
-write("train", 600, 1)
-write("t10k", 120, 2)
-PY
+write_idx "$tmp/idx"
 
 # the stand-in sbatch: runs the job now; --parsable output is the job id
 mkdir -p "$tmp/bin"
@@ -116,5 +93,4 @@ if "$src/scripts/slurm/merge" "$tmp/m2" "$tmp/base/eval-0" "$tmp/bad" 2>"$tmp/m2
 elif grep -q "other results" "$tmp/m2.err"; then ok
 else fail "merge (conflict): $(cat "$tmp/m2.err")"; fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
