@@ -94,15 +94,7 @@ dnnl_layer *dnnl_layer_create(dnnl_engine_t engine, const nn_spec *s, int i, int
     L->has_bias = l->b_len > 0;
     const dnnl_memory_desc_t *bias = L->has_bias ? &b_md : NULL;
 
-    dnnl_primitive_attr_t attr = NULL;
-    if (l->relu) {
-        dnnl_post_ops_t ops;
-        dnnl_primitive_attr_create(&attr);
-        dnnl_post_ops_create(&ops);
-        dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-        dnnl_primitive_attr_set_post_ops(attr, ops);
-        dnnl_post_ops_destroy(ops);
-    }
+    dnnl_primitive_attr_t attr = dnnl_attr_relu(l->relu);
     const char *failed = NULL;
     if (l->op == NN_CONV) {
         dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
@@ -202,4 +194,16 @@ void dnnl_layer_backward_data(dnnl_layer *L, dnnl_stream_t stream, const float *
 
 const char *dnnl_layer_impl(const dnnl_layer *L) {
     return L->impl;
+}
+
+dnnl_primitive_attr_t dnnl_attr_relu(int relu) {
+    if (!relu) return NULL;
+    dnnl_primitive_attr_t attr;
+    dnnl_post_ops_t ops;
+    dnnl_primitive_attr_create(&attr);
+    dnnl_post_ops_create(&ops);
+    dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+    dnnl_primitive_attr_set_post_ops(attr, ops);
+    dnnl_post_ops_destroy(ops);
+    return attr;
 }

@@ -42,4 +42,8 @@ void dnnl_layer_backward_data(dnnl_layer *L, dnnl_stream_t stream, const float *
 /* The oneDNN implementations: "fwd/bwd-weights/bwd-data" (bwd-data "-" when absent). */
 const char *dnnl_layer_impl(const dnnl_layer *L);
 
+/* A primitive attribute with a fused ReLU post-op, or NULL when relu is 0
+ * (shared with the dnnl backend; destroy with dnnl_primitive_attr_destroy). */
+dnnl_primitive_attr_t dnnl_attr_relu(int relu);
+
 #endif

@@ -26,6 +26,7 @@
 
 #include "core/error.h"
 #include "kernels/kernels.h"
+#include "nn/dnnl_layer.h"
 #include "nn/net_impl.h"
 
 #define MAX_ARGS 12
@@ -302,17 +303,6 @@ static dnnl_memory_desc_t any_md(int n, int c, int h, int w, int fc) {
     return md_tag(4, d, dnnl_format_tag_any);
 }
 
-static dnnl_primitive_attr_t relu_attr(int relu) {
-    if (!relu) return NULL;
-    dnnl_primitive_attr_t attr;
-    dnnl_post_ops_t ops;
-    dnnl_primitive_attr_create(&attr);
-    dnnl_post_ops_create(&ops);
-    dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
-    dnnl_primitive_attr_set_post_ops(attr, ops);
-    dnnl_post_ops_destroy(ops);
-    return attr;
-}
 
 static int is_reference_impl(const_dnnl_primitive_desc_t pd) {
     const char *impl = NULL;
@@ -353,7 +343,7 @@ static int conv_layouts_fast(dnnl_net *net, const nn_layer *l, int batch, int tr
     dnnl_convolution_forward_desc_init(&fd, training ? dnnl_forward_training : dnnl_forward_inference,
                                        dnnl_convolution_direct, &src, &wmd, bias, &dst, strides, pad,
                                        pad);
-    dnnl_primitive_attr_t attr = relu_attr(l->relu);
+    dnnl_primitive_attr_t attr = dnnl_attr_relu(l->relu);
     int fast = dnnl_primitive_desc_create(&fpd, &fd, attr, net->engine, NULL) == dnnl_success &&
                !is_reference_impl(fpd);
     if (attr) dnnl_primitive_attr_destroy(attr);
@@ -451,7 +441,7 @@ static int build_weighted_fwd(dnnl_net *net, net_plan *np, int i) {
         dmd = md_tag(4, d, dst_tag);
     }
     dnnl_prop_kind_t prop = np->training ? dnnl_forward_training : dnnl_forward_inference;
-    dnnl_primitive_attr_t attr = relu_attr(l->relu);
+    dnnl_primitive_attr_t attr = dnnl_attr_relu(l->relu);
     if (l->op == NN_CONV) {
         dnnl_convolution_desc_t d;
         dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
@@ -563,7 +553,7 @@ static int build_add_fwd(dnnl_net *net, net_plan *np, int i) {
     dnnl_memory_desc_t src2_md = *tensor_md(np, l->src2);
     dnnl_binary_desc_t d;
     dnnl_binary_desc_init(&d, dnnl_binary_add, &ls->md, &src2_md, &ls->md);
-    dnnl_primitive_attr_t attr = relu_attr(l->relu);
+    dnnl_primitive_attr_t attr = dnnl_attr_relu(l->relu);
     ls->fwd_pd = make_pd(net, &d, attr, NULL, "residual add", i);
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (!ls->fwd_pd) return -1;
