@@ -51,6 +51,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     int rc = dispatch(argc, argv);
+    interrupt_reset();
     dist_finalize();
     return rc;
 }

@@ -54,6 +54,11 @@ void interrupt_install(int announce) {
     graceful = 1;
 }
 
+void interrupt_reset(void) {
+    announced = 0;
+    graceful = 0;
+}
+
 int interrupt_requested(void) {
     return requested;
 }

@@ -22,6 +22,10 @@ void interrupt_init(void);
  * on stderr when it comes (rank 0 of an MPI job only: the others are
  * stopped by mpirun when a rank fails, and must not add lines). */
 void interrupt_install(int announce);
+/* Back to the default: a signal ends the process, silently. main calls it
+ * when the command has returned: under mpirun, a rank that fails makes
+ * mpirun SIGTERM the others while they exit, which must add no line. */
+void interrupt_reset(void);
 /* The signal received (SIGINT or SIGTERM), or 0. */
 int interrupt_requested(void);
 /* "SIGINT", "SIGTERM" or "signal N". */
