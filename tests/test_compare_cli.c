@@ -213,6 +213,7 @@ static void test_bad_inputs(void) {
     expect_fail(__LINE__, "from --controller", "--baselines controller");
     expect_fail(__LINE__, "--lr", "--baselines cosine --lr 0.1");
     expect_fail(__LINE__, "--seed-base", "--baselines cosine --seed 5");
+    expect_fail(__LINE__, "--threads-per-run", "--baselines cosine --threads 2");
     expect_fail(__LINE__, "--tune-seed 1001", "--baselines cosine --tune-seed 1001");
     expect_fail(__LINE__, "--tune-budget", "--baselines cosine --tune-budget 0");
     expect_fail(__LINE__, "--seeds", "--baselines cosine --seeds 0");

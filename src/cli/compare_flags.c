@@ -115,6 +115,9 @@ int compare_flags_parse(args *a, compare_flags *f) {
         if (!strcmp(a->name[k], "lr"))
             return alrs_fail("--lr: alrs compare tunes every schedule's rate over its grid "
                              "(see --tune-budget); alrs train runs one rate");
+        if (!strcmp(a->name[k], "threads"))
+            return alrs_fail("--threads: alrs compare gives each run --threads-per-run threads "
+                             "and runs --concurrency of them at once");
         if (!strcmp(a->name[k], "seed"))
             return alrs_fail("--seed: alrs compare runs seeds --seed-base .. --seed-base + "
                              "--seeds - 1");

@@ -14,7 +14,7 @@ static void usage(FILE *out) {
           "  train   train one child network with a schedule (or a learned controller)\n"
           "  learn   learn a learning-rate controller with PPO over parallel child runs\n"
           "  compare run learned and hand-made schedules over seeds; tables and CSVs\n"
-          "  bench   measure training throughput (alrs bench train ...)\n"
+          "  bench   measure throughput: alrs bench train | rollout | all\n"
           "  info    show the CPU, ISA, topology, oneDNN version and threads\n"
           "Run 'alrs <command> --help' for its flags.\n",
           out);
