@@ -10,6 +10,15 @@
 
 #include "testutil.h"
 
+/* Under AddressSanitizer the resident set measures its quarantine (freed
+ * blocks held back, up to 256 MiB) and shadow memory, not the program: the
+ * leak checker covers that build instead. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
 int main(void) {
     char base[512], idx[600], out[600], err[TEST_ERR_LEN];
     snprintf(base, sizeof base, "%s", test_tmpdir("memory"));
@@ -29,7 +38,8 @@ int main(void) {
     fprintf(stderr, "resident memory: %.1f MiB at the first validation, %.1f MiB after 10000 steps\n",
             first, end);
     CHECK(first > 1 && end > 1);
-    CHECK(end - first < 1.0);
+    if (SANITIZED) fprintf(stderr, "growth not checked: a sanitizer build\n");
+    else CHECK(end - first < 1.0);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", base);
     test_run(cmd, NULL, 0);

@@ -83,6 +83,7 @@ static void test_independence(void) {
     CHECK(a.n_trace == 4 && a.trace[3].step == 40 && !a.diverged);
     CHECK(a.best_step > 0 && isfinite(a.test_loss) && a.test_acc > 0);
     /* plateau keeps state inside the schedule: a fresh parse per run keeps runs apart */
+    train_outcome_free(&other);
     CHECK(run(&reused, "plateau:patience=0,factor=0.5", 1e-2, 3, &other) == 0);
     train_outcome d;
     CHECK(run(&reused, "cosine", 3e-3, 1000, &d) == 0);
