@@ -41,8 +41,8 @@ static const char compare_help[] =
 
 
 static void tuning_jobs(phase_runs *p, const compare_flags *f) {
+    grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g); /* 4 KiB a point */
     for (int k = 0; k < f->n_schedules; k++) {
-        grid_point g[BASELINE_MAX_POINTS];
         int n = baseline_grid(f->schedules[k], f->run.steps, (int)f->tune_budget, f->controller, g);
         for (int i = 0; i < n; i++) {
             char name[96];
@@ -50,6 +50,7 @@ static void tuning_jobs(phase_runs *p, const compare_flags *f) {
             phase_add(p, f->schedules[k], &g[i], f->tune_seed, name);
         }
     }
+    free(g);
 }
 
 /* Each schedule's winning grid point on the evaluation seeds. */

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -92,10 +93,12 @@ int baseline_grid(const char *name, long steps, int budget, const char *controll
         return alrs_fail("--baselines: unknown schedule '%s' (expected paper-grid, constant, "
                          "exponential, cosine, warmup-cosine, onecycle or plateau)", name);
     if (budget < 1) return alrs_fail("--tune-budget %d: must be at least 1", budget);
-    grid_point full[BASELINE_MAX_POINTS];
+    /* on the heap: a point holds room for a controller's path (4 KiB) */
+    grid_point *full = alrs_calloc(BASELINE_MAX_POINTS, sizeof *full);
     int n = full_grid(name, steps, controller_path ? controller_path : "", full);
     int keep[BASELINE_MAX_POINTS];
     int k = baseline_thin(n, budget, keep);
     for (int i = 0; i < k; i++) out[i] = full[keep[i]];
+    free(full);
     return k;
 }
