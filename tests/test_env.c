@@ -17,18 +17,7 @@ enum { VAL_SIZE = 60, MAX_T = 64 };
 static dataset data;
 
 static child_config small_child(const char *optimizer) {
-    child_config c;
-    memset(&c, 0, sizeof c);
-    c.model = "mlp";
-    c.optimizer = optimizer;
-    c.hidden[0] = 32;
-    c.hidden[1] = 16;
-    c.n_hidden = 2;
-    c.batch = 50;
-    c.eval_batch = 1000;
-    c.val_size = VAL_SIZE;
-    c.seed = 1;
-    return c;
+    return test_small_mlp(optimizer, NULL, 50, VAL_SIZE);
 }
 
 static lr_env_config small_env(const char *optimizer) {

@@ -38,19 +38,7 @@ static char base[512];
 /* ---- configuration --------------------------------------------------------- */
 
 static child_config small_child(const char *optimizer) {
-    child_config c;
-    memset(&c, 0, sizeof c);
-    c.model = "mlp";
-    c.optimizer = optimizer;
-    c.backend = "dnnl";
-    c.hidden[0] = 32;
-    c.hidden[1] = 16;
-    c.n_hidden = 2;
-    c.batch = 32;
-    c.eval_batch = 1000;
-    c.val_size = 50;
-    c.seed = 1;
-    return c;
+    return test_small_mlp(optimizer, "dnnl", 32, 50);
 }
 
 /* 40 child steps, an agent step every 5: 8 agent steps per episode. */

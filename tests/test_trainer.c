@@ -26,17 +26,7 @@
 static dataset data;
 
 static child_config small_child(const char *optimizer) {
-    child_config c;
-    memset(&c, 0, sizeof c);
-    c.model = "mlp";
-    c.optimizer = optimizer;
-    c.backend = "native";
-    c.hidden[0] = 32, c.hidden[1] = 16, c.n_hidden = 2;
-    c.batch = 32;
-    c.eval_batch = 1000;
-    c.val_size = 60;
-    c.seed = 1;
-    return c;
+    return test_small_mlp(optimizer, "native", 32, 60);
 }
 
 static schedule parsed(const char *spec, double lr, long steps) {

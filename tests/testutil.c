@@ -316,3 +316,17 @@ int test_same_csv(const char *a, const char *b, const char *const *skip) {
     free(sy);
     return same;
 }
+
+child_config test_small_mlp(const char *optimizer, const char *backend, int batch, int val_size) {
+    child_config c;
+    memset(&c, 0, sizeof c);
+    c.model = "mlp";
+    c.optimizer = optimizer;
+    c.backend = backend;
+    c.hidden[0] = 32, c.hidden[1] = 16, c.n_hidden = 2;
+    c.batch = batch;
+    c.eval_batch = 1000;
+    c.val_size = val_size;
+    c.seed = 1;
+    return c;
+}

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "run/child.h"
+
 extern int test_passed, test_failed;
 
 #define CHECK(cond)                                                              \
@@ -65,6 +67,10 @@ void test_copy_file(const char *from, const char *to);
 /* 1 if both files exist and hold the same bytes. */
 int test_same_file(const char *a, const char *b);
 void test_poke_byte(const char *path, long offset, unsigned char value);
+
+/* The small child the unit tests train: mlp 32-16, Adam or SGD, the given
+ * backend, batch and validation size, inference chunks of 1000, seed 1. */
+child_config test_small_mlp(const char *optimizer, const char *backend, int batch, int val_size);
 
 /* Writes small data files in the real formats (big-endian IDX, optionally
  * gzipped; CIFAR-10 binary batches) with n images whose pixels and labels

@@ -56,9 +56,7 @@ static void tuning_jobs(phase_runs *p, const compare_flags *f) {
 /* Each schedule's winning grid point on the evaluation seeds. */
 static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags *f) {
     for (int k = 0; k < f->n_schedules; k++) {
-        int best = -1;
-        for (int j = 0; j < tune->n && best < 0; j++)
-            if (!strcmp(tune->schedule[j], f->schedules[k])) best = phase_selected(tune, j);
+        int best = phase_best(tune, f->schedules[k]);
         if (best < 0) {
             if (dist_rank() == 0)
                 fprintf(stderr, "compare: warning: every tuning run of %s diverged before its first "

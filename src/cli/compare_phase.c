@@ -79,10 +79,10 @@ int phase_complete(const phase_runs *p) {
     return done == p->n;
 }
 
-int phase_selected(const phase_runs *p, int j) {
+int phase_best(const phase_runs *p, const char *schedule) {
     int best = -1;
     for (int i = 0; i < p->n; i++) {
-        if (!p->have[i] || strcmp(p->schedule[i], p->schedule[j])) continue;
+        if (!p->have[i] || strcmp(p->schedule[i], schedule)) continue;
         double v = p->rec[i].best_val_loss;
         if (isfinite(v) && (best < 0 || v < p->rec[best].best_val_loss)) best = i;
     }
@@ -96,7 +96,7 @@ static int phase_write_csv(const phase_runs *p) {
     int m = 0;
     for (int j = 0; j < p->n; j++) {
         if (!p->have[j]) continue;
-        selected[m] = phase_selected(p, j) == j;
+        selected[m] = phase_best(p, p->schedule[j]) == j;
         rows[m++] = p->rec[j];
     }
     char path[4200];

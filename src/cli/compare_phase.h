@@ -42,9 +42,9 @@ void phase_add(phase_runs *p, const char *schedule, const grid_point *g, long se
 int phase_run(phase_runs *p, const dataset *data);
 /* 1 when every run of the phase is recorded. */
 int phase_complete(const phase_runs *p);
-/* The best (lowest finite best validation loss) finished run of the schedule
- * of run j; -1 if none. */
-int phase_selected(const phase_runs *p, int j);
+/* The finished run of `schedule` with the lowest finite best validation
+ * loss (the first of equals); -1 if none. */
+int phase_best(const phase_runs *p, const char *schedule);
 /* traces.csv from the runs' trace files (rank 0). */
 int phase_write_traces(const phase_runs *p);
 

@@ -667,17 +667,10 @@ static dnnl_primitive_desc_t conv_bwd_data_8c(dnnl_net *net, net_plan *np, int i
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any);
     dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
     dnnl_convolution_desc_t d;
-    dnnl_primitive_desc_t pd;
     if (dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src, &wmd, &dst,
-                                                 strides, pad, pad) != dnnl_success ||
-        dnnl_primitive_desc_create(&pd, &d, NULL, net->engine, np->ls[i].fwd_pd) != dnnl_success)
+                                                 strides, pad, pad) != dnnl_success)
         return NULL;
-    if (is_reference_impl(pd)) {
-        dnnl_primitive_desc_destroy(pd);
-        return NULL;
-    }
-    keep_pd(net, pd);
-    return pd;
+    return fast_pd_or_null(net, &d, NULL, np->ls[i].fwd_pd);
 }
 
 /* Backward primitives choose their own source layouts ("any"): the layer's
