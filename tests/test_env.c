@@ -13,6 +13,17 @@
 #include "testutil.h"
 
 enum { VAL_SIZE = 60, MAX_T = 64 };
+/* The default discrete actions: x(1+delta), /(1+delta), keep. */
+enum { ACTION_UP = 0, ACTION_DOWN = 1, ACTION_KEEP = 2 };
+/* The paper's seven features: the default observation. */
+#define LR_ENV_OBS LR_ENV_PAPER_OBS
+
+/* Discrete factors 1+d, 1/(1+d), 1 (and the continuous range d). */
+static void set_delta(lr_env_config *c, double d) {
+    c->action.delta = d;
+    c->action.factors[0] = 1 + d;
+    c->action.factors[1] = 1 / (1 + d);
+}
 
 static dataset data;
 
@@ -202,7 +213,7 @@ static void test_determinism(void) {
     double pure = a.ep.initial_lr;
     int noisy = 0, bounded = 1;
     for (int t = 0; t < a.n_agent; t++) {
-        pure *= policy_lr_factor(ACTION_DISCRETE, t % 3, 0.05);
+        pure *= exp(lr_action_effect(&cfg.action, t % 3));
         noisy |= lr1[t] != pure;
         bounded &= lr1[t] > 0;
     }
@@ -261,11 +272,11 @@ static void test_initial_rate(void) {
 
 static void test_bounds(void) {
     lr_env_config cfg = small_env("adam");
-    cfg.delta = 1.0; /* x2 per step */
+    set_delta(&cfg, 1.0); /* x2 per step */
     cfg.lr_fixed = 1e-2;
     cfg.lr_max = 1e-3; /* the initial rate is clipped too */
     cfg.lr_min = 2e-4;
-    cfg.action = ACTION_CONTINUOUS;
+    cfg.action.kind = LR_ACTION_CONTINUOUS;
     lr_env e;
     CHECK(lr_env_create(&e, &cfg, &data) == 0);
     double obs[LR_ENV_OBS], r;
@@ -333,7 +344,7 @@ static void test_rewards(void) {
  * agent steps. */
 static lr_env_config diverging(lr_reward_kind kind) {
     lr_env_config cfg = small_env("sgd");
-    cfg.delta = 9.0;
+    set_delta(&cfg, 9.0);
     cfg.lr_fixed = 0.5;
     cfg.lr_max = 1e6;
     cfg.reward = kind;
@@ -427,9 +438,10 @@ static void test_divergence(void) {
 static void test_config(void) {
     child_config cc = small_child("adam");
     lr_env_config d = lr_env_config_default(&cc), c;
-    CHECK(d.steps == 1000 && d.action_every == 10 && d.delta == 0.05 && d.lr_fixed == 0);
+    CHECK(d.steps == 1000 && d.action_every == 10 && d.action.delta == 0.05 && d.lr_fixed == 0);
     CHECK(d.lr_min == 1e-6 && d.lr_max == 1.0 && d.lr_noise == 0 && d.diverge_loss == 1e3);
-    CHECK(d.reward == LR_REWARD_VAL_LOSS && d.action == ACTION_DISCRETE && d.penalty_loss == 5.0);
+    CHECK(d.reward == LR_REWARD_VAL_LOSS && d.action.kind == LR_ACTION_DISCRETE && d.penalty_loss == 5.0);
+    CHECK(d.features == 0 && d.action.n_factors == 3 && d.action.base[0] == 0);
     CHECK(lr_env_config_check(&d) == 0);
     c = d, c.action_every = 0;
     CHECK(lr_env_config_check(&c) == -1 && strstr(alrs_error(), "action every"));

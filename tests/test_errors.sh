@@ -126,8 +126,12 @@ def take(fmt):
     v = struct.unpack_from('<' + fmt, p, pos)
     pos += struct.calcsize('<' + fmt)
     return v
-obs, kind = take('II'); delta, = take('d'); act, nh = take('II')
+obs, dist, n_act, act, nh = take('IIIII')
 hidden = take('%dI' % nh); log_std, = take('d')
+iface_at = pos
+features, kind, nf = take('III'); take('%dd' % nf); take('dd'); base_len, = take('I')
+pos += base_len; take('ddIQ')
+iface = p[iface_at:pos]
 n, = take('Q'); params = list(take('%dd' % n))
 an, t = take('QQ'); b1, b2, eps = take('ddd')
 m = list(take('%dd' % an)); v = list(take('%dd' % an))
@@ -136,8 +140,9 @@ mean = list(take('%dd' % dim)); m2 = list(take('%dd' % dim))
 tail = p[pos:]
 n2 = n + 2 * (n_obs - obs) * hidden[0]
 grow = lambda xs, k: (xs + [0.0] * k)[:k]
-q = struct.pack('<IIdII', n_obs, kind, delta, act, nh) + struct.pack('<%dI' % nh, *hidden)
-q += struct.pack('<dQ', log_std, n2) + struct.pack('<%dd' % n2, *grow(params, n2))
+q = struct.pack('<IIIII', n_obs, dist, n_act, act, nh) + struct.pack('<%dI' % nh, *hidden)
+q += struct.pack('<d', log_std) + iface
+q += struct.pack('<Q', n2) + struct.pack('<%dd' % n2, *grow(params, n2))
 q += struct.pack('<QQddd', n2, t, b1, b2, eps)
 q += struct.pack('<%dd' % n2, *grow(m, n2)) + struct.pack('<%dd' % n2, *grow(v, n2))
 q += struct.pack('<Iddd', n_obs, clip, oeps, count)

@@ -136,9 +136,12 @@ static csv episodes, updates, trace;
 
 static void check_trace_file(const char *path, const csv *eps) {
     CHECK(csv_read(&trace, path) == 0);
-    CHECK(trace.n_cols == 4 && csv_col(&trace, "agent_step") == 0 &&
-          csv_col(&trace, "child_step") == 1 && csv_col(&trace, "lr") == 2 &&
-          csv_col(&trace, "val_loss") == 3);
+    /* what the agent saw (the paper's seven features), did and got */
+    CHECK(trace.n_cols == 14 && csv_col(&trace, "agent_step") == 0 &&
+          csv_col(&trace, "child_step") == 1 && csv_col(&trace, "action") == 2 &&
+          csv_col(&trace, "lr") == 3 && csv_col(&trace, "train_loss") == 4 &&
+          csv_col(&trace, "val_loss") == 5 && csv_col(&trace, "reward") == 6 &&
+          csv_col(&trace, "log_val_loss") == 8 && csv_col(&trace, "log_lr") == 13);
     CHECK(trace.n_rows == 4);
     /* episode-N.csv belongs to row N of episodes.csv, an env 0 episode */
     const char *name = strrchr(path, '/') + 1;
@@ -154,6 +157,11 @@ static void check_trace_file(const char *path, const csv *eps) {
         ok &= csv_num(&trace, r, "agent_step") == r + 1 && csv_num(&trace, r, "child_step") == 5 * (r + 1);
         ok &= lr > 0 && is_factor(lr / prev, 0.05);
         ok &= isfinite(csv_num(&trace, r, "val_loss")) && csv_num(&trace, r, "val_loss") > 0;
+        /* val-loss reward; the rate feature is the rate before this step */
+        ok &= fabs(csv_num(&trace, r, "reward") + csv_num(&trace, r, "val_loss")) < 1e-5;
+        ok &= fabs(exp(csv_num(&trace, r, "log_lr")) - prev) < 1e-6 * prev;
+        double a = csv_num(&trace, r, "action");
+        ok &= a == 0 || a == 1 || a == 2;
         prev = lr;
     }
     CHECK(ok);

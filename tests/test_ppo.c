@@ -166,7 +166,7 @@ static void fill_rollout(rollout *b, policy *p, uint64_t seed) {
 }
 
 static void test_update(void) {
-    policy_config pc = policy_config_default(3, ACTION_DISCRETE);
+    policy_config pc = policy_config_default(3, POLICY_CATEGORICAL, 3);
     policy p, q;
     rng_stream init = rng_make(1, 0), init2 = rng_make(1, 0);
     policy_init(&p, &pc, &init);
@@ -222,7 +222,7 @@ static void test_update(void) {
  * rewards action 0 for obs[0] > 0 and another action otherwise, the policy
  * prefers action 0 there. */
 static void test_update_direction(void) {
-    policy_config pc = policy_config_default(3, ACTION_DISCRETE);
+    policy_config pc = policy_config_default(3, POLICY_CATEGORICAL, 3);
     policy p;
     rng_stream init = rng_make(2, 0), sh = rng_make(2, 1);
     policy_init(&p, &pc, &init);

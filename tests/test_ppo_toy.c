@@ -1,12 +1,13 @@
 /* PPO must learn a toy version of the real job inside the test: keep a
- * "log learning rate" near a moving target by multiplying the rate by
- * policy_lr_factor of each action.
+ * "log learning rate" near a moving target by moving it with the
+ * learning-rate actions (env/lr_action.h).
  *
  * Environment (one episode = 40 steps, then truncated and reset):
  *   state  x = log(rate) - log(target), starts uniform in [-1, 1];
  *          the target drifts by d = +-0.05 per step (sign drawn per episode)
- *   obs    (x, d / 0.05)
- *   step   x <- x + log(policy_lr_factor(action)) - d, with delta = e^0.15 - 1
+ *   obs    (x, d / 0.05), padded with zeros to the paper's seven features
+ *          (a controller reads the environment's observation)
+ *   step   x <- x + lr_action_effect(action) - d, with delta = e^0.15 - 1
  *          so a full step moves x by 0.15
  *   reward -|x|
  * A random policy random-walks away from the target (return about -40); a
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { E = 8, T = 32, UPDATES = 60, EPISODE = 40, OBS = 2 };
+enum { E = 8, T = 32, UPDATES = 60, EPISODE = 40, OBS = LR_ENV_PAPER_OBS };
 #define DRIFT 0.05
 #define STEP_LOG 0.15
 
@@ -45,13 +46,27 @@ static void env_reset(track_env *v) {
 }
 
 static void env_observe(const track_env *v, double *obs) {
+    memset(obs, 0, sizeof(double) * OBS);
     obs[0] = v->x;
     obs[1] = v->drift / DRIFT;
 }
 
+/* The discrete (x e^0.15, / e^0.15, keep) or continuous actions of the task. */
+static lr_env_interface toy_interface(lr_action_kind kind) {
+    lr_env_interface i;
+    memset(&i, 0, sizeof i);
+    i.action = lr_action_default();
+    i.action.kind = kind;
+    i.action.delta = expm1(STEP_LOG);
+    i.action.factors[0] = exp(STEP_LOG), i.action.factors[1] = exp(-STEP_LOG);
+    i.lr_min = 1e-6, i.lr_max = 1, i.action_every = 1;
+    return i;
+}
+
 /* Returns the reward; sets *ended when the time limit is reached. */
-static double env_step(track_env *v, action_kind kind, double action, int *ended) {
-    v->x += log(policy_lr_factor(kind, action, expm1(STEP_LOG))) - v->drift;
+static double env_step(track_env *v, lr_action_kind kind, double action, int *ended) {
+    lr_env_interface i = toy_interface(kind);
+    v->x += lr_action_effect(&i.action, action) - v->drift;
     v->t++;
     double r = -fabs(v->x);
     v->ret += r;
@@ -73,13 +88,13 @@ static void observe_all(controller *c, track_env *env, int learn, double *obs) {
 }
 
 /* Trains a fresh controller; fills the learning curve. */
-static void train(controller *c, action_kind kind, uint64_t seed, train_result *res) {
-    policy_config pc = policy_config_default(OBS, kind);
-    pc.delta = expm1(STEP_LOG);
+static void train(controller *c, lr_action_kind kind, uint64_t seed, train_result *res) {
+    lr_env_interface iface = toy_interface(kind);
+    policy_config pc = controller_policy_config(&iface);
     ppo_config cfg = ppo_config_default();
     cfg.lr = 1e-3; /* a small task with a small budget */
     rng_stream init = rng_make(seed, 0), shuffle = rng_make(seed, 1);
-    if (controller_init(c, &pc, E, cfg.gamma, &init) != 0) alrs_panic("%s", alrs_error());
+    if (controller_init(c, &iface, &pc, E, cfg.gamma, &init) != 0) alrs_panic("%s", alrs_error());
     track_env env[E];
     rng_stream act_rng[E];
     for (int e = 0; e < E; e++) {
@@ -134,7 +149,7 @@ static void train(controller *c, action_kind kind, uint64_t seed, train_result *
 /* Mean return over 64 fresh episodes (fixed env seeds): the controller's
  * deterministic policy, or (c NULL) uniformly random discrete actions /
  * N(0, 0.5^2) continuous ones (the untrained policy's spread). */
-static double evaluate(controller *c, action_kind kind) {
+static double evaluate(controller *c, lr_action_kind kind) {
     double total = 0;
     rng_stream pick = rng_make(77, 0);
     for (int round = 0; round < 8; round++) {
@@ -150,7 +165,7 @@ static double evaluate(controller *c, action_kind kind) {
                 policy_mode(&c->pol, obs, E, a);
             } else {
                 for (int e = 0; e < E; e++)
-                    a[e] = kind == ACTION_DISCRETE ? rng_below(&pick, 3) : 0.5 * rng_normal(&pick);
+                    a[e] = kind == LR_ACTION_DISCRETE ? rng_below(&pick, 3) : 0.5 * rng_normal(&pick);
             }
             for (int e = 0; e < E; e++) {
                 int ended;
@@ -162,8 +177,8 @@ static double evaluate(controller *c, action_kind kind) {
     return total / (8 * E);
 }
 
-static void run_kind(action_kind kind) {
-    const char *name = kind == ACTION_DISCRETE ? "discrete" : "continuous";
+static void run_kind(lr_action_kind kind) {
+    const char *name = kind == LR_ACTION_DISCRETE ? "discrete" : "continuous";
     printf("  %s:\n", name);
     controller c;
     train_result res;
@@ -206,7 +221,7 @@ static void run_kind(action_kind kind) {
 }
 
 int main(void) {
-    run_kind(ACTION_DISCRETE);
-    run_kind(ACTION_CONTINUOUS);
+    run_kind(LR_ACTION_DISCRETE);
+    run_kind(LR_ACTION_CONTINUOUS);
     return test_finish();
 }

@@ -1,7 +1,9 @@
 /* Controller checkpoints: a trained-looking controller (every part of its
- * state nonzero) survives save -> load -> save byte for byte, and the loaded
- * controller acts exactly as the saved one (normaliser included); the layout
- * is little-endian as documented; a missing file, a wrong magic, an
+ * state nonzero) survives save -> load -> save byte for byte, interface
+ * included (features, factors, residual base), and the loaded controller acts
+ * exactly as the saved one (normaliser included); the layout is little-endian
+ * as documented; a version-1 checkpoint (the committed LeNet-5 controller)
+ * still loads, with the interface that version meant; a missing file, a wrong magic, an
  * unsupported version, a truncated file, an extra byte, a flipped payload
  * byte, a payload whose sizes disagree with its config (with a correct
  * checksum), and a config implying more than the payload holds (before any
@@ -33,23 +35,48 @@ static void spit(const char *path, const unsigned char *d, size_t len) {
     fclose(f);
 }
 
+/* Plain discrete x1.1, /1.1, keep on the paper's seven features; or (the
+ * richer variant) progress and slope features, five factors, a residual
+ * warm-up + cosine base; or continuous. */
+enum { PLAIN_DISCRETE, RICH_DISCRETE, CONTINUOUS };
+#define OBS_MAX LR_ENV_MAX_OBS
+
+static lr_env_interface test_interface(int variant) {
+    lr_env_interface i;
+    memset(&i, 0, sizeof i);
+    i.action = lr_action_default();
+    i.action.delta = 0.1;
+    i.action.factors[0] = 1.1, i.action.factors[1] = 1 / 1.1;
+    i.lr_min = 1e-6, i.lr_max = 1, i.action_every = 10, i.steps = 1000;
+    if (variant == CONTINUOUS) i.action.kind = LR_ACTION_CONTINUOUS;
+    if (variant == RICH_DISCRETE) {
+        i.features = LR_FEAT_PROGRESS | LR_FEAT_SLOPE;
+        if (lr_action_parse_factors("0.5,0.8,1,1.25,2", &i.action) != 0) alrs_panic("factors");
+        snprintf(i.action.base, sizeof i.action.base, "warmup-cosine:warmup=30");
+        i.action.residual_range = 3;
+        i.action_every = 5, i.steps = 600;
+    }
+    return i;
+}
+
 /* A controller with every part of its state touched by one PPO update. */
-static void make_trained(controller *c, action_kind kind) {
-    policy_config pc = policy_config_default(4, kind);
+static void make_trained(controller *c, int variant) {
+    lr_env_interface iface = test_interface(variant);
+    policy_config pc = controller_policy_config(&iface);
     pc.hidden[1] = 16;
-    pc.delta = 0.1;
+    int D = pc.obs_size;
     rng_stream r = rng_make(9, 0), sh = rng_make(9, 1);
     rng_stream envs[3] = {rng_make(9, 10), rng_make(9, 11), rng_make(9, 12)};
-    if (controller_init(c, &pc, 3, 0.99, &r) != 0) fprintf(stderr, "%s\n", alrs_error());
+    if (controller_init(c, &iface, &pc, 3, 0.99, &r) != 0) fprintf(stderr, "%s\n", alrs_error());
     rollout b;
-    rollout_init(&b, 8, 3, 4);
-    double raw[12], obs[12], a[3], lp[3], v[3], rew[3], scaled[3];
+    rollout_init(&b, 8, 3, D);
+    double raw[3 * OBS_MAX], obs[3 * OBS_MAX], a[3], lp[3], v[3], rew[3], scaled[3];
     unsigned char done[3] = {0, 0, 0};
     for (int t = 0; t < 8; t++) {
-        for (int i = 0; i < 12; i++) raw[i] = 5 + 3 * rng_normal(&r);
+        for (int i = 0; i < 3 * D; i++) raw[i] = 5 + 3 * rng_normal(&r);
         controller_observe(c, raw, 3, 1, obs);
         policy_act(&c->pol, obs, 3, envs, a, lp, v);
-        for (int e = 0; e < 3; e++) rew[e] = raw[3 * e] - 5;
+        for (int e = 0; e < 3; e++) rew[e] = raw[D * e] - 5;
         done[1] = t == 4;
         reward_scaler_scale(&c->rewards, rew, done, scaled);
         rollout_record(&b, t, obs, a, lp, v);
@@ -63,9 +90,9 @@ static void make_trained(controller *c, action_kind kind) {
     rollout_free(&b);
 }
 
-static void test_round_trip(action_kind kind, const char *dir) {
+static void test_round_trip(int variant, const char *dir) {
     controller c, d;
-    make_trained(&c, kind);
+    make_trained(&c, variant);
     char p1[2048], p2[2048];
     snprintf(p1, sizeof p1, "%s/a.ckpt", dir);
     snprintf(p2, sizeof p2, "%s/b.ckpt", dir);
@@ -75,14 +102,18 @@ static void test_round_trip(action_kind kind, const char *dir) {
     size_t n1, n2;
     unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
     CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
-    /* size: header + config + params + Adam + normaliser + scaler + updates */
-    size_t np = c.pol.n_params;
-    size_t want = 32 + (4 + 4 + 8 + 4 + 4 + 2 * 4 + 8) + (8 + 8 * np) + (8 + 8 + 24 + 16 * np) +
-                  (4 + 24 + 16 * 4) + (48 + 4 + 8 * 3) + 8;
+    /* size: header + config + interface + params + Adam + normaliser + scaler + updates */
+    size_t np = c.pol.n_params, D = (size_t)c.pol.cfg.obs_size;
+    size_t nf = (size_t)c.iface.action.n_factors, nb = strlen(c.iface.action.base);
+    size_t want = 32 + (4 + 4 + 4 + 4 + 4 + 2 * 4 + 8) +
+                  (4 + 4 + 4 + 8 * nf + 8 + 8 + 4 + nb + 8 + 8 + 4 + 8) + (8 + 8 * np) +
+                  (8 + 8 + 24 + 16 * np) + (4 + 24 + 16 * D) + (48 + 4 + 8 * 3) + 8;
     CHECK(n1 == want);
     /* the state itself */
-    CHECK(d.pol.cfg.kind == kind && d.pol.cfg.obs_size == 4 && d.pol.cfg.hidden[1] == 16);
-    CHECK(d.pol.cfg.delta == 0.1);
+    CHECK(d.pol.cfg.dist == c.pol.cfg.dist && d.pol.cfg.n_actions == c.pol.cfg.n_actions &&
+          d.pol.cfg.obs_size == c.pol.cfg.obs_size && d.pol.cfg.hidden[1] == 16);
+    CHECK(lr_env_interface_equal(&c.iface, &d.iface));
+    CHECK(!strcmp(d.iface.action.base, c.iface.action.base) && d.iface.action.delta == 0.1);
     CHECK(memcmp(c.pol.params, d.pol.params, sizeof(double) * np) == 0);
     CHECK(memcmp(c.adam.m, d.adam.m, sizeof(double) * np) == 0);
     CHECK(memcmp(c.adam.v, d.adam.v, sizeof(double) * np) == 0);
@@ -91,7 +122,7 @@ static void test_round_trip(action_kind kind, const char *dir) {
     CHECK(d.obs_norm.stats.count == 24 && d.obs_norm.stats.mean[2] == c.obs_norm.stats.mean[2]);
     CHECK(d.rewards.stats.count == 24 && d.rewards.n_envs == 3 && d.rewards.ret[1] == c.rewards.ret[1]);
     /* the loaded controller acts exactly as the saved one on raw observations */
-    double raw[4] = {7, 2, 5, 9}, o1[4], o2[4], m1, m2;
+    double raw[OBS_MAX] = {7, 2, 5, 9, 1, 2, 3, 4, 5, 6, 7}, o1[OBS_MAX], o2[OBS_MAX], m1, m2;
     controller_observe(&c, raw, 1, 0, o1);
     controller_observe(&d, raw, 1, 0, o2);
     policy_mode(&c.pol, o1, 1, &m1);
@@ -99,11 +130,11 @@ static void test_round_trip(action_kind kind, const char *dir) {
     CHECK(memcmp(o1, o2, sizeof o1) == 0 && m1 == m2);
     /* little-endian header as documented */
     CHECK(memcmp(b1, "ALRSCTRL", 8) == 0);
-    CHECK(b1[8] == 1 && b1[9] == 0 && b1[10] == 0 && b1[11] == 0);
+    CHECK(b1[8] == 2 && b1[9] == 0 && b1[10] == 0 && b1[11] == 0);
     uint64_t size = 0;
     for (int i = 7; i >= 0; i--) size = size << 8 | b1[16 + i];
     CHECK(size == n1 - 32);
-    CHECK(b1[32] == 4 && b1[33] == 0); /* obs_size 4 */
+    CHECK(b1[32] == D && b1[33] == 0); /* obs_size */
     /* no temporary file left behind */
     char tmp[2100];
     snprintf(tmp, sizeof tmp, "ls '%s' | wc -l | grep -qx 2", dir);
@@ -138,7 +169,7 @@ static void fix_crc(unsigned char *d, size_t len) {
 
 static void test_rejections(const char *dir) {
     controller c;
-    make_trained(&c, ACTION_CONTINUOUS);
+    make_trained(&c, PLAIN_DISCRETE);
     char good[2048], bad[2048];
     snprintf(good, sizeof good, "%s/good.ckpt", dir);
     snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
@@ -158,8 +189,10 @@ static void test_rejections(const char *dir) {
     expect_reject(bad, e, len, "wrong magic");
     expect_reject(bad, (const unsigned char *)"hello world, this is not it", 27, "wrong magic");
     memcpy(e, d, len);
-    put_u32le(e + 8, 2);
-    expect_reject(bad, e, len, "version 2 not supported");
+    put_u32le(e + 8, 3);
+    expect_reject(bad, e, len, "version 3 not supported (this build reads versions 1 to 2)");
+    put_u32le(e + 8, 0);
+    expect_reject(bad, e, len, "version 0 not supported");
     expect_reject(bad, d, 20, "truncated");        /* inside the header */
     expect_reject(bad, d, len - 1, "truncated");   /* one byte short */
     expect_reject(bad, d, len / 2, "truncated");
@@ -176,17 +209,29 @@ static void test_rejections(const char *dir) {
     expect_reject(bad, e, len, "checksum mismatch");
     /* consistent checksum, inconsistent contents: */
     memcpy(e, d, len);
-    put_u32le(e + 32, 5); /* obs_size 5: the parameter count no longer matches */
+    put_u32le(e + 32, 9); /* obs_size 9: more than the paper's seven features give */
     fix_crc(e, len);
     expect_reject(bad, e, len, "inconsistent sizes: parameter count");
     memcpy(e, d, len);
-    put_u32le(e + 32 + 20, 9); /* 9 hidden layers */
+    put_u32le(e + 32, 5); /* obs_size 5: fewer; the sizes fit, the interface does not */
+    fix_crc(e, len);
+    expect_reject(bad, e, len, "the policy reads 5 features, the environment gives 7");
+    memcpy(e, d, len);
+    put_u32le(e + 32 + 16, 9); /* 9 hidden layers */
     fix_crc(e, len);
     expect_reject(bad, e, len, "inconsistent sizes: 9 hidden layers");
     memcpy(e, d, len);
-    put_u32le(e + 32 + 4, 7); /* action kind 7 */
+    put_u32le(e + 32 + 4, 7); /* action distribution 7 */
     fix_crc(e, len);
-    expect_reject(bad, e, len, "unknown action kind 7");
+    expect_reject(bad, e, len, "unknown action distribution 7");
+    memcpy(e, d, len);
+    put_u32le(e + 32 + 36 + 4, 9); /* the interface's action kind 9 */
+    fix_crc(e, len);
+    expect_reject(bad, e, len, "bad controller actions: action kind 9: unknown");
+    memcpy(e, d, len);
+    put_u32le(e + 32 + 36 + 8, 4); /* 4 factors for a policy of 3 actions */
+    fix_crc(e, len);
+    expect_reject(bad, e, len, "inconsistent sizes");
     /* a shorter payload with a matching header size and checksum: ends early */
     memcpy(e, d, len);
     size_t shorter = len - 16;
@@ -197,16 +242,21 @@ static void test_rejections(const char *dir) {
      * fuzz_checkpoint): refused from the sizes alone. It used to allocate
      * ~4 GB first, and abort where memory was limited. */
     {
-        unsigned char w[32 + 52];
+        /* the good file's interface: after its 36-byte config (2 hidden layers) */
+        enum { IFACE = 4 + 4 + 4 + 3 * 8 + 8 + 8 + 4 + 8 + 8 + 4 + 8, CFG = 44 };
+        unsigned char w[32 + CFG + IFACE + 4];
         memcpy(w, d, 32);
         put_u32le(w + 32, 4096);     /* obs_size */
-        put_u32le(w + 36, 0);        /* discrete */
-        memcpy(w + 40, d + 40, 8);   /* delta */
-        put_u32le(w + 48, 0);        /* tanh */
-        put_u32le(w + 52, 4);        /* 4 hidden layers */
-        for (int i = 0; i < 4; i++) put_u32le(w + 56 + 4 * i, 4096);
-        memset(w + 72, 0, 12);       /* init_log_std 0, then 4 bytes of nothing */
-        for (int i = 0; i < 8; i++) w[16 + i] = (unsigned char)((uint64_t)52 >> (8 * i));
+        put_u32le(w + 36, 0);        /* categorical */
+        put_u32le(w + 40, 3);        /* 3 actions */
+        put_u32le(w + 44, 0);        /* tanh */
+        put_u32le(w + 48, 4);        /* 4 hidden layers */
+        for (int i = 0; i < 4; i++) put_u32le(w + 52 + 4 * i, 4096);
+        memset(w + 68, 0, 8);        /* init_log_std 0 */
+        memcpy(w + 32 + CFG, d + 32 + 36, IFACE);
+        memset(w + 32 + CFG + IFACE, 0, 4); /* then 4 bytes of nothing */
+        uint64_t payload = sizeof w - 32;
+        for (int i = 0; i < 8; i++) w[16 + i] = (unsigned char)(payload >> (8 * i));
         fix_crc(w, sizeof w);
         expect_reject(bad, w, sizeof w,
                       "inconsistent sizes: parameter count: the config implies 134266884 "
@@ -228,6 +278,32 @@ static void test_rejections(const char *dir) {
     controller_free(&c);
 }
 
+/* The committed LeNet-5 controller was saved as version 1: it loads with the
+ * interface that version meant, acts, and saves again as version 2 with the
+ * same policy. */
+static void test_version1(const char *dir) {
+    const char *v1 = ALRS_SOURCE_DIR "/results/fashion-mnist-lenet5-controller/controller.bin";
+    size_t n;
+    unsigned char *bytes = slurp(v1, &n);
+    CHECK(bytes && n > 32 && bytes[8] == 1);
+    free(bytes);
+    controller c, d;
+    CHECK(checkpoint_load(&c, v1) == 0);
+    CHECK(c.iface.features == 0 && c.iface.action.kind == LR_ACTION_DISCRETE);
+    CHECK(c.iface.action.n_factors == 3 && c.iface.action.factors[0] == 1.05 &&
+          c.iface.action.factors[1] == 1 / 1.05 && c.iface.action.factors[2] == 1);
+    CHECK(c.iface.action.base[0] == 0 && c.iface.action_every == 10 && c.iface.lr_min == 1e-6);
+    CHECK(c.pol.cfg.obs_size == 7 && c.pol.cfg.n_actions == 3 && c.updates == 32);
+    char again[2100];
+    snprintf(again, sizeof again, "%s/v2.ckpt", dir);
+    CHECK(checkpoint_save(&c, again) == 0);
+    CHECK(checkpoint_load(&d, again) == 0);
+    CHECK(lr_env_interface_equal(&c.iface, &d.iface));
+    CHECK(memcmp(c.pol.params, d.pol.params, sizeof(double) * c.pol.n_params) == 0);
+    controller_free(&c);
+    controller_free(&d);
+}
+
 int main(void) {
     const char *dir = test_tmpdir("rl-checkpoint");
     char a[1100], b[1100], c[1100];
@@ -237,8 +313,10 @@ int main(void) {
     char cmd[4000];
     snprintf(cmd, sizeof cmd, "mkdir -p '%s' '%s' '%s'", a, b, c);
     if (system(cmd) != 0) return 2;
-    test_round_trip(ACTION_DISCRETE, a);
-    test_round_trip(ACTION_CONTINUOUS, b);
+    test_round_trip(PLAIN_DISCRETE, a);
+    test_round_trip(CONTINUOUS, b);
+    test_round_trip(RICH_DISCRETE, a);
+    test_version1(c);
     test_rejections(c);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) return 2;

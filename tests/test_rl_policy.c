@@ -1,4 +1,4 @@
-/* The actor-critic: the learning-rate factor of each action, log-prob and
+/* The actor-critic: log-prob and
  * entropy against closed forms, their gradients (and the value's) against
  * finite differences, sampling statistics, determinism of sampling given the
  * streams, the mode, and the initialisation (flat layout, gains, log-std). */
@@ -11,35 +11,12 @@
 
 #define TWO_PI 6.283185307179586
 
-static void test_lr_factor(void) {
-    double d = 0.05;
-    CHECK_NEAR(policy_lr_factor(ACTION_DISCRETE, ACTION_UP, d), 1.05, 1e-15);
-    CHECK_NEAR(policy_lr_factor(ACTION_DISCRETE, ACTION_DOWN, d), 1 / 1.05, 1e-15);
-    CHECK_NEAR(policy_lr_factor(ACTION_DISCRETE, ACTION_KEEP, d), 1.0, 0);
-    CHECK_NEAR(policy_lr_factor(ACTION_CONTINUOUS, 0.0, d), 1.0, 1e-15);
-    /* u = 1: exp(tanh(1) log 1.05) = 1.05^0.76159 */
-    CHECK_NEAR(policy_lr_factor(ACTION_CONTINUOUS, 1.0, d), pow(1.05, tanh(1.0)), 1e-15);
-    CHECK_NEAR(policy_lr_factor(ACTION_CONTINUOUS, -1.0, d), pow(1.05, -tanh(1.0)), 1e-15);
-    CHECK_NEAR(policy_lr_factor(ACTION_CONTINUOUS, 50.0, d), 1.05, 1e-12); /* limits are the range */
-    CHECK_NEAR(policy_lr_factor(ACTION_CONTINUOUS, -50.0, d), 1 / 1.05, 1e-12);
-    /* no saturation for moderate u: strictly increasing, strictly inside the range */
-    int increasing = 1, inside = 1;
-    double prev = 0;
-    for (double u = -2; u <= 2.0001; u += 0.05) {
-        double f = policy_lr_factor(ACTION_CONTINUOUS, u, d);
-        increasing &= f > prev;
-        inside &= f > 1 / 1.05 && f < 1.05;
-        prev = f;
-    }
-    CHECK(increasing);
-    CHECK(inside);
-    /* symmetric in log: f(u) f(-u) = 1 */
-    CHECK_NEAR(policy_lr_factor(ACTION_CONTINUOUS, 0.3, d) * policy_lr_factor(ACTION_CONTINUOUS, -0.3, d),
-               1.0, 1e-15);
-}
+/* The two distributions these tests use: three logits, or one Gaussian. */
+#define ACTION_DISCRETE POLICY_CATEGORICAL
+#define ACTION_CONTINUOUS POLICY_GAUSSIAN
 
-static policy make_policy(action_kind kind, int obs, uint64_t seed) {
-    policy_config c = policy_config_default(obs, kind);
+static policy make_policy(policy_dist kind, int obs, uint64_t seed) {
+    policy_config c = policy_config_default(obs, kind, 3);
     policy p;
     rng_stream r = rng_make(seed, 0);
     if (policy_init(&p, &c, &r) != 0) fprintf(stderr, "policy_init: %s\n", alrs_error());
@@ -67,13 +44,14 @@ static void test_init(void) {
     CHECK(d.n_params == 2 * net + 2 * 32 + 2); /* 3 logits: two more rows of 32 and biases; no log_std */
     CHECK(d.log_std == NULL);
     policy_free(&d);
-    policy_config bad = policy_config_default(4, ACTION_DISCRETE);
-    bad.delta = 0;
+    policy_config bad = policy_config_default(4, ACTION_DISCRETE, 1);
     policy q;
     rng_stream r = rng_make(1, 1);
     CHECK(policy_init(&q, &bad, &r) == -1);
-    CHECK(strstr(alrs_error(), "delta") != NULL);
-    bad = policy_config_default(0, ACTION_DISCRETE);
+    CHECK(strstr(alrs_error(), "discrete actions") != NULL);
+    bad = policy_config_default(4, ACTION_DISCRETE, POLICY_MAX_ACTIONS + 1);
+    CHECK(policy_init(&q, &bad, &r) == -1);
+    bad = policy_config_default(0, ACTION_DISCRETE, 3);
     CHECK(policy_init(&q, &bad, &r) == -1);
 }
 
@@ -120,15 +98,18 @@ static double objective(policy *p, const double *obs, const double *act, int n, 
     return l;
 }
 
-static void gradcheck(action_kind kind) {
+static void gradcheck(policy_dist kind, int n_actions) {
     enum { N = 6, D = 4 };
-    policy p = make_policy(kind, D, 7);
+    policy_config pc = policy_config_default(D, kind, n_actions);
+    policy p;
+    rng_stream init = rng_make(7, 0);
+    CHECK(policy_init(&p, &pc, &init) == 0);
     rng_stream r = rng_make(7, 1);
     for (size_t i = 0; i < p.n_params; i++) p.params[i] += 0.3 * rng_normal(&r);
     double obs[N * D], act[N], a[N], b[N], c[N];
     for (int i = 0; i < N * D; i++) obs[i] = rng_normal(&r);
     for (int i = 0; i < N; i++) {
-        act[i] = kind == ACTION_DISCRETE ? (double)rng_below(&r, 3) : rng_normal(&r);
+        act[i] = kind == ACTION_DISCRETE ? (double)rng_below(&r, (uint64_t)n_actions) : rng_normal(&r);
         a[i] = rng_normal(&r), b[i] = rng_normal(&r), c[i] = rng_normal(&r);
     }
     objective(&p, obs, act, N, a, b, c);
@@ -150,8 +131,8 @@ static void gradcheck(action_kind kind) {
         double err = fabs(fd - g[i]) / (1e-3 + fabs(fd) + fabs(g[i]));
         worst = err > worst ? err : worst;
     }
-    printf("  policy gradcheck (%s): worst relative error %.2e over %zu params\n",
-           kind == ACTION_DISCRETE ? "discrete" : "continuous", worst, p.n_params);
+    printf("  policy gradcheck (%s, %d outputs): worst relative error %.2e over %zu params\n",
+           kind == ACTION_DISCRETE ? "discrete" : "continuous", n_actions, worst, p.n_params);
     CHECK(worst < 1e-6);
     free(g);
     policy_free(&p);
@@ -212,12 +193,52 @@ static void test_sampling(void) {
     free(obs), free(act), free(logp), free(val), free(rs), free(again);
 }
 
+/* policy_prefer: the preferred action is the mode for any observation, the
+ * Gaussian's mean is exactly 0, and the hidden layers start learning once
+ * the output weights move (their gradient is not stuck at zero for long). */
+static void test_prefer(void) {
+    policy_config pc = policy_config_default(4, ACTION_DISCRETE, 5);
+    policy p;
+    rng_stream r = rng_make(21, 0);
+    CHECK(policy_init(&p, &pc, &r) == 0);
+    policy_prefer(&p, 2, 1.0);
+    int mode_ok = 1;
+    double obs[4 * 50], mode[50];
+    for (int i = 0; i < 4 * 50; i++) obs[i] = 5 * rng_normal(&r);
+    policy_mode(&p, obs, 50, mode);
+    for (int i = 0; i < 50; i++) mode_ok &= mode[i] == 2;
+    CHECK(mode_ok);
+    double a = 2, logp;
+    policy_evaluate(&p, obs, &a, 1, &logp, NULL, NULL);
+    CHECK_NEAR(exp(logp), exp(1.0) / (exp(1.0) + 4), 1e-12); /* 0.40 */
+    /* the output layer gets a gradient at once */
+    double dlogp = 1;
+    policy_zero_grad(&p);
+    policy_evaluate(&p, obs, &a, 1, &logp, NULL, NULL);
+    policy_backward(&p, &dlogp, NULL, NULL);
+    const mlp_layer *out = &p.actor.grad[p.actor.n_layers - 1];
+    double g = 0;
+    for (int i = 0; i < out->n_in * out->n_out; i++) g += fabs(out->w[i]);
+    CHECK(g > 0);
+    policy_free(&p);
+
+    pc = policy_config_default(4, ACTION_CONTINUOUS, 1);
+    CHECK(policy_init(&p, &pc, &r) == 0);
+    policy_prefer(&p, -1, 1.0);
+    policy_mode(&p, obs, 50, mode);
+    int zero = 1;
+    for (int i = 0; i < 50; i++) zero &= mode[i] == 0.0;
+    CHECK(zero);
+    policy_free(&p);
+}
+
 int main(void) {
-    test_lr_factor();
     test_init();
     test_logp_entropy();
-    gradcheck(ACTION_DISCRETE);
-    gradcheck(ACTION_CONTINUOUS);
+    gradcheck(ACTION_DISCRETE, 3);
+    gradcheck(ACTION_DISCRETE, 5);
+    gradcheck(ACTION_CONTINUOUS, 1);
+    test_prefer();
     test_sampling();
     return test_finish();
 }

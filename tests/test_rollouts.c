@@ -30,6 +30,9 @@
 #include "run/rollouts.h"
 #include "testutil.h"
 
+/* The paper's seven features: the default observation. */
+#define LR_ENV_OBS LR_ENV_PAPER_OBS
+
 enum { ENVS = 3, MAX_EPISODES = 2048, MAX_TRACE = 512 };
 
 static dataset data;
@@ -61,9 +64,11 @@ static lr_env_config mixed_env(void) {
 }
 
 static void fresh_controller(controller *c, int envs, const ppo_config *ppo) {
-    policy_config pc = policy_config_default(LR_ENV_OBS, ACTION_DISCRETE);
+    lr_env_config ec = small_env("sgd");
+    lr_env_interface iface = lr_env_interface_of(&ec);
+    policy_config pc = controller_policy_config(&iface);
     rng_stream init = rng_make(1, 0xc0);
-    if (controller_init(c, &pc, envs, ppo->gamma, &init) != 0) {
+    if (controller_init(c, &iface, &pc, envs, ppo->gamma, &init) != 0) {
         fprintf(stderr, "controller_init: %s\n", alrs_error());
         exit(2);
     }

@@ -116,9 +116,12 @@ static void test_divergence(void) {
 /* A fresh controller checkpoint (untrained weights): enough to drive runs. */
 static void write_controller(const char *path) {
     controller c;
-    policy_config pc = policy_config_default(LR_ENV_OBS, ACTION_DISCRETE);
+    lr_env_config ec = lr_env_config_default(NULL);
+    lr_env_interface iface = lr_env_interface_of(&ec);
+    policy_config pc = controller_policy_config(&iface);
     rng_stream r = rng_make(9, 0);
-    if (controller_init(&c, &pc, 1, 0.99, &r) != 0 || checkpoint_save(&c, path) != 0) exit(2);
+    if (controller_init(&c, &iface, &pc, 1, 0.99, &r) != 0 || checkpoint_save(&c, path) != 0)
+        exit(2);
     controller_free(&c);
 }
 

@@ -77,6 +77,29 @@ int args_double(args *a, const char *name, double min, double max, double *out) 
     return 0;
 }
 
+int args_doubles(args *a, const char *name, double min, double max, double *out, int max_n,
+                 int *n_out) {
+    const char *s = NULL;
+    if (args_string(a, name, &s) != 0) return -1;
+    if (!s) return 0;
+    int n = 0;
+    for (const char *p = s;;) {
+        char *end;
+        errno = 0;
+        double v = strtod(p, &end);
+        if (errno || end == p || (*end && *end != ',') || !isfinite(v))
+            return alrs_fail("--%s %s: expected comma-separated numbers", name, s);
+        if (n == max_n) return alrs_fail("--%s %s: at most %d numbers", name, s, max_n);
+        if (v < min || v > max)
+            return alrs_fail("--%s: %g is out of range [%g, %g]", name, v, min, max);
+        out[n++] = v;
+        if (!*end) break;
+        p = end + 1;
+    }
+    *n_out = n;
+    return 0;
+}
+
 int args_switch(args *a, const char *name) {
     int k = find(a, name);
     if (k >= 0 && a->value[k]) return alrs_fail("--%s takes no value (got '%s')", name, a->value[k]);

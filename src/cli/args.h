@@ -20,6 +20,10 @@ int args_parse(args *a, int argc, char **argv);
 int args_string(args *a, const char *name, const char **out);
 int args_int(args *a, const char *name, long min, long max, long *out);
 int args_double(args *a, const char *name, double min, double max, double *out);
+/* A comma-separated list of 1..max_n numbers, each within [min, max], into
+ * out; *n_out gets the count (unchanged when the flag is absent). */
+int args_doubles(args *a, const char *name, double min, double max, double *out, int max_n,
+                 int *n_out);
 /* 1 if the bare switch is present, 0 if absent, -1 if given a value. */
 int args_switch(args *a, const char *name);
 /* -1 naming the first flag no getter asked for. */

@@ -55,12 +55,13 @@ static int bench_layout(const learn_flags *f, const dataset *data, int envs, int
     rollout buf;
     memset(&c, 0, sizeof c);
     memset(&buf, 0, sizeof buf);
-    policy_config pc = policy_config_default(LR_ENV_OBS, f->env.action);
+    lr_env_interface iface = lr_env_interface_of(&f->env);
+    policy_config pc = controller_policy_config(&iface);
     rng_stream init = rng_make((uint64_t)f->run.seed, 0xc0);
     int rc = 0;
     if (root) {
-        rc = controller_init(&c, &pc, envs, f->ppo.gamma, &init);
-        if (rc == 0) rc = rollout_init(&buf, eng.steps, envs, LR_ENV_OBS);
+        rc = controller_init(&c, &iface, &pc, envs, f->ppo.gamma, &init);
+        if (rc == 0) rc = rollout_init(&buf, eng.steps, envs, eng.obs_size);
     }
     rc = dist_agree(rc);
     for (long u = 0; u < batches && rc == 0; u++) {

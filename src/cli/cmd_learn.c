@@ -79,18 +79,27 @@ static void load_rows(FILE *into, const char *dir, const char *name, int update_
     fclose(f);
 }
 
+/* One row per agent step: what the agent saw (every feature, before the
+ * step), what it did, the rate it got, and what came of it. */
 static void write_trace(const learn_log *log, const lr_env_episode *ep, long number) {
     char name[64];
     snprintf(name, sizeof name, "traces/episode-%06ld.csv", number);
     char *text;
     size_t len;
+    unsigned features = log->f->env.features;
     FILE *m = open_memstream(&text, &len);
-    fprintf(m, "agent_step,child_step,lr,val_loss\n");
+    fprintf(m, "agent_step,child_step,action,lr,train_loss,val_loss,reward");
+    for (int k = 0; k < ep->obs_size; k++) fprintf(m, ",%s", lr_env_feature_name(features, k));
+    fprintf(m, "\n");
     for (int t = 0; t < ep->agent_steps; t++) {
         /* the last chunk may be shorter, or cut by divergence */
         long child_step = (long)(t + 1) * log->f->action_every;
         if (t + 1 == ep->agent_steps || child_step > ep->child_steps) child_step = ep->child_steps;
-        fprintf(m, "%d,%ld,%.9g,%.6f\n", t + 1, child_step, ep->lr[t], ep->val_loss[t]);
+        fprintf(m, "%d,%ld,%.9g,%.9g,%.6f,%.6f,%.9g", t + 1, child_step, ep->action[t], ep->lr[t],
+                ep->train_loss[t], ep->val_loss[t], ep->reward[t]);
+        const double *obs = ep->obs + (size_t)t * ep->obs_size;
+        for (int k = 0; k < ep->obs_size; k++) fprintf(m, ",%.9g", obs[k]);
+        fprintf(m, "\n");
     }
     fclose(m);
     if (write_text(log->f->run.out, name, text, len) != 0)
@@ -129,10 +138,10 @@ static void log_update(learn_log *log, const ppo_stats *st, double collect_s, do
                        const rollout_engine *eng) {
     double mean_return = log->update_return_sum / (log->update_episodes ? log->update_episodes : 1);
     double mean_final = log->update_finals ? log->update_final_sum / log->update_finals : NAN;
-    fprintf(log->updates_f, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%.3f,%.4f,%.6f,%.6f\n",
+    fprintf(log->updates_f, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%d,%d,%.3f,%.4f,%.6f,%.6f\n",
             log->update, log->update_episodes, st->policy_loss, st->value_loss, st->entropy,
-            st->approx_kl, st->clip_frac, st->explained_var, st->grad_norm, collect_s, update_s,
-            mean_return, mean_final);
+            st->approx_kl, st->clip_frac, st->explained_var, st->grad_norm, st->minibatches,
+            st->stopped_early, collect_s, update_s, mean_return, mean_final);
     double hours = (alrs_now() - log->start) / 3600.0;
     fprintf(stderr, "update %ld/%ld  return %.3f  final val loss %.4f  %.0f episodes/h  "
                     "(ppo %.2f%% of the time)\n",
@@ -156,8 +165,8 @@ static int open_logs(learn_log *log, const learn_flags *f, long done) {
         fprintf(log->episodes_f, "episode,env,initial_lr,return,final_val_loss,best_val_loss,"
                                  "diverged,wall_s,update,agent_steps,complete\n");
         fprintf(log->updates_f, "update,episodes,policy_loss,value_loss,entropy,approx_kl,"
-                                "clip_frac,explained_var,grad_norm,collect_s,update_s,"
-                                "mean_return,mean_final_val_loss\n");
+                                "clip_frac,explained_var,grad_norm,gradient_steps,kl_stop,"
+                                "collect_s,update_s,mean_return,mean_final_val_loss\n");
     }
     log->update = done;
     log->start = alrs_now();
@@ -175,9 +184,10 @@ static void close_logs(learn_log *log) {
 static int controller_start(controller *c, const learn_flags *f, const ppo_config *ppo) {
     char path[4200];
     snprintf(path, sizeof path, "%s/controller.bin", f->run.out);
+    lr_env_interface iface = lr_env_interface_of(&f->env);
     if (f->resume) {
         if (checkpoint_load(c, path) != 0) return -1;
-        if (c->pol.cfg.kind != f->env.action || c->pol.cfg.obs_size != LR_ENV_OBS)
+        if (!lr_env_interface_equal(&c->iface, &iface))
             return alrs_fail("%s: the controller was learned with other actions or features",
                              path);
         /* the per-environment returns carry over between batches (an episode
@@ -186,10 +196,9 @@ static int controller_start(controller *c, const learn_flags *f, const ppo_confi
         if (c->rewards.n_envs == (int)f->envs) return 0;
         return reward_scaler_set_envs(&c->rewards, (int)f->envs);
     }
-    policy_config pc = policy_config_default(LR_ENV_OBS, f->env.action);
-    pc.delta = f->env.delta;
+    policy_config pc = controller_policy_config(&iface);
     rng_stream init = rng_make((uint64_t)f->run.seed, 0xc0);
-    return controller_init(c, &pc, (int)f->envs, ppo->gamma, &init);
+    return controller_init(c, &iface, &pc, (int)f->envs, ppo->gamma, &init);
 }
 
 /* Updates `start` .. f->updates-1; 0 when done, 1 when a signal stopped it
@@ -202,7 +211,7 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
     rollout buf;
     memset(&buf, 0, sizeof buf);
     int root = c != NULL;
-    int rc = root ? rollout_init(&buf, eng->steps, eng->envs, LR_ENV_OBS) : 0;
+    int rc = root ? rollout_init(&buf, eng->steps, eng->envs, eng->obs_size) : 0;
     if (dist_agree(rc) != 0) return -1;
     for (long u = start; u < f->updates && rc == 0; u++) {
         if (root) log->update = u;
@@ -280,6 +289,7 @@ static int run_learn(const learn_flags *f) {
         dataset_free(&data);
         return -1;
     }
+    eng.seed_group = (int)lf.seed_group;
     /* only rank 0 touches DIR; with --resume it reads the controller and tells
      * the others where the run stands */
     if (dist_agree(root ? root_start(&lf, &out, &dir_made, &c, &log) : 0) != 0) goto done;

@@ -12,6 +12,7 @@ typedef struct {
     lr_env_config env;
     ppo_config ppo;
     long episodes, updates, envs, threads_per_env, concurrency, action_every, trace_every;
+    long seed_group;
     int resume;
 } learn_flags;
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/config_text.h"
 #include "core/error.h"
 
 const char run_flags_help[] =
@@ -97,4 +98,25 @@ void run_flags_print_hidden(const run_flags *f, FILE *out) {
     if (!f->n_hidden) return;
     fprintf(out, " --hidden ");
     for (int k = 0; k < f->n_hidden; k++) fprintf(out, "%s%d", k ? "," : "", f->hidden[k]);
+}
+
+void run_flags_settings(config_text *t, const run_flags *f) {
+    char hidden[NN_MAX_HIDDEN * 12] = "";
+    int used = 0;
+    for (int k = 0; k < f->n_hidden; k++)
+        used += snprintf(hidden + used, sizeof hidden - (size_t)used, "%s%d", k ? "," : "",
+                         f->hidden[k]);
+    config_text_add(t, "model", "model", f->model);
+    config_text_add(t, "hidden", "hidden", hidden);
+    config_text_add(t, "dataset", "dataset", f->dataset);
+    config_text_add(t, "data_dir", "data-dir", f->data_dir);
+    config_text_int(t, "val_split", "val-split", f->val_split);
+    config_text_int(t, "split_seed", "split-seed", f->split_seed);
+    config_text_int(t, "steps", "steps", f->steps);
+    config_text_int(t, "batch", "batch", f->batch);
+    config_text_int(t, "eval_batch", "eval-batch", f->eval_batch);
+    config_text_int(t, "val_size", "val-size", f->val_size);
+    config_text_add(t, "optimizer", "optimizer", f->optimizer);
+    config_text_add(t, "backend", "backend", f->backend);
+    config_text_int(t, "seed", "seed", f->seed);
 }

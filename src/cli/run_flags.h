@@ -24,6 +24,10 @@ int run_flags_parse(args *a, run_flags *f);
 child_config run_flags_child(const run_flags *f);
 /* " --hidden A,B,C" when the flags set hidden sizes (for a command line). */
 void run_flags_print_hidden(const run_flags *f, FILE *out);
+/* The child-run settings (model, hidden sizes, data, split, steps, batch,
+ * evaluation chunk and size, optimizer, backend, seed) into a config.txt. */
+struct config_text;
+void run_flags_settings(struct config_text *t, const run_flags *f);
 /* Usage text for the shared flags. */
 extern const char run_flags_help[];
 

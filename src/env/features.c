@@ -1,10 +1,79 @@
-/* The statistics behind the observation: variances in double over float
- * arrays (two passes: the mean, then the squared deviations, which stays
- * accurate when the variance is tiny next to the mean, as for probabilities
- * that barely changed). */
-#include <stddef.h>
+/* The observation features (env/features.h; the list is in env/lr_env.h). */
+#include "env/features.h"
 
-#include "env/lr_env.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+
+static const struct {
+    const char *name;
+    unsigned bit;
+    int size;
+    const char *columns[2];
+} GROUPS[] = {{"progress", LR_FEAT_PROGRESS, 2, {"progress", "log_steps_left"}},
+              {"offset", LR_FEAT_OFFSET, 1, {"offset"}},
+              {"slope", LR_FEAT_SLOPE, 1, {"val_loss_slope"}}};
+#define N_GROUPS (int)(sizeof GROUPS / sizeof GROUPS[0])
+
+int lr_env_obs_size(unsigned features) {
+    int n = LR_ENV_PAPER_OBS;
+    for (int g = 0; g < N_GROUPS; g++) n += features & GROUPS[g].bit ? GROUPS[g].size : 0;
+    return n;
+}
+
+static const char *const PAPER_COLUMNS[LR_ENV_PAPER_OBS] = {
+    "log_train_loss", "log_val_loss", "pred_var", "pred_change", "w_mean", "w_logvar", "log_lr"};
+
+const char *lr_env_feature_name(unsigned features, int k) {
+    if (k < LR_ENV_PAPER_OBS) return k >= 0 ? PAPER_COLUMNS[k] : "?";
+    k -= LR_ENV_PAPER_OBS;
+    for (int g = 0; g < N_GROUPS; g++) {
+        if (!(features & GROUPS[g].bit)) continue;
+        if (k < GROUPS[g].size) return GROUPS[g].columns[k];
+        k -= GROUPS[g].size;
+    }
+    return "?";
+}
+
+static int group_named(const char *name, size_t len, unsigned *bits) {
+    if (len == 5 && !strncmp(name, "paper", 5)) return 0;
+    if (len == 3 && !strncmp(name, "all", 3)) {
+        *bits |= LR_FEAT_ALL;
+        return 0;
+    }
+    for (int g = 0; g < N_GROUPS; g++)
+        if (strlen(GROUPS[g].name) == len && !strncmp(GROUPS[g].name, name, len)) {
+            *bits |= GROUPS[g].bit;
+            return 0;
+        }
+    return -1;
+}
+
+int lr_env_features_parse(const char *text, unsigned *out) {
+    unsigned bits = 0;
+    const char *p = text;
+    while (1) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (group_named(p, len, &bits) != 0)
+            return alrs_fail("--features %s: unknown group '%.*s' (expected paper, progress, "
+                             "offset, slope or all)", text, (int)len, p);
+        if (!comma) break;
+        p = comma + 1;
+    }
+    *out = bits;
+    return 0;
+}
+
+void lr_env_features_format(unsigned features, char *buf, int size) {
+    int used = snprintf(buf, (size_t)size, "paper");
+    for (int g = 0; g < N_GROUPS && used < size; g++)
+        if (features & GROUPS[g].bit)
+            used += snprintf(buf + used, (size_t)(size - used), ",%s", GROUPS[g].name);
+}
 
 double lr_env_variance(const float *x, size_t n, double *mean_out) {
     if (n == 0) {
@@ -32,4 +101,74 @@ double lr_env_change_variance(const float *a, const float *b, size_t n) {
         ss += d * d;
     }
     return ss / (double)n;
+}
+
+int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs) {
+    memset(o, 0, sizeof *o);
+    if (features & ~(unsigned)LR_FEAT_ALL)
+        return alrs_fail("observation features 0x%x: unknown groups", features);
+    if (n_probs == 0) return alrs_fail("observation: no validation probabilities to observe");
+    o->features = features;
+    o->obs_size = lr_env_obs_size(features);
+    o->n_probs = n_probs;
+    o->cur = alrs_malloc(sizeof(float) * n_probs);
+    o->prev = alrs_malloc(sizeof(float) * n_probs);
+    return 0;
+}
+
+void lr_observer_free(lr_observer *o) {
+    free(o->cur);
+    free(o->prev);
+    memset(o, 0, sizeof *o);
+}
+
+void lr_observer_start(lr_observer *o) { o->t = 0; }
+
+float *lr_observer_probs(lr_observer *o) { return o->cur; }
+
+static double safe_log(double x) { return log(fmax(x, LR_ENV_LOG_EPS)); }
+
+/* The two EMAs of the prediction statistics (the paper's features 2 and 3). */
+static void prediction_features(lr_observer *o, double *obs) {
+    const double d = LR_ENV_EMA_DECAY;
+    double pred = log(lr_env_variance(o->cur, o->n_probs, NULL) + LR_ENV_LOG_EPS);
+    o->pred_ema = o->t == 0 ? pred : d * o->pred_ema + (1 - d) * pred;
+    obs[LR_OBS_PRED_VAR] = o->pred_ema;
+    if (o->t == 0) { /* nothing to compare with yet: "no change" */
+        obs[LR_OBS_PRED_CHANGE] = log(LR_ENV_LOG_EPS);
+        return;
+    }
+    double change = log(lr_env_change_variance(o->cur, o->prev, o->n_probs) + LR_ENV_LOG_EPS);
+    /* the first real change seeds the EMA */
+    o->change_ema = o->t == 1 ? change : d * o->change_ema + (1 - d) * change;
+    obs[LR_OBS_PRED_CHANGE] = o->change_ema;
+}
+
+/* log val loss now minus LR_SLOPE_SPAN observations ago (fewer at the start). */
+static double slope_feature(lr_observer *o, double log_val) {
+    o->log_val[o->t % (LR_SLOPE_SPAN + 1)] = log_val;
+    int back = o->t < LR_SLOPE_SPAN ? o->t : LR_SLOPE_SPAN;
+    return log_val - o->log_val[(o->t - back) % (LR_SLOPE_SPAN + 1)];
+}
+
+void lr_observer_observe(lr_observer *o, const lr_observer_input *in, double *obs) {
+    obs[LR_OBS_TRAIN_LOSS] = safe_log(in->train_loss);
+    obs[LR_OBS_VAL_LOSS] = safe_log(in->val_loss);
+    prediction_features(o, obs);
+    double var = lr_env_variance(in->out_w, in->out_w_len, &obs[LR_OBS_W_MEAN]);
+    obs[LR_OBS_W_LOGVAR] = log(var + LR_ENV_LOG_EPS);
+    obs[LR_OBS_LOG_LR] = log(in->lr);
+    int k = LR_ENV_PAPER_OBS;
+    if (o->features & LR_FEAT_PROGRESS) {
+        double total = (double)in->total_steps, done = (double)in->step;
+        obs[k++] = total > 0 ? done / total : 0.0;
+        obs[k++] = log1p(fmax(total - done, 0.0));
+    }
+    if (o->features & LR_FEAT_OFFSET) obs[k++] = in->offset;
+    double slope = slope_feature(o, obs[LR_OBS_VAL_LOSS]);
+    if (o->features & LR_FEAT_SLOPE) obs[k++] = slope;
+    float *t = o->prev;
+    o->prev = o->cur;
+    o->cur = t;
+    o->t++;
 }

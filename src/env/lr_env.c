@@ -1,6 +1,6 @@
 /* The learning-rate environment (see lr_env.h for the observation, reward and
- * divergence rules): one child run, reset for each episode, stepped
- * action_every training steps per agent step. */
+ * divergence rules, lr_action.h for the actions): one child run, reset for
+ * each episode, stepped action_every training steps per agent step. */
 #include "env/lr_env.h"
 
 #include <math.h>
@@ -10,9 +10,6 @@
 #include "core/error.h"
 #include "core/timer.h"
 
-/* The paper's initial rates, one drawn per episode when lr_fixed is 0. */
-static const double INITIAL_RATES[] = {1e-2, 1e-3, 1e-4};
-#define N_INITIAL_RATES 3
 /* Streams of the episode seed; 0 and 1 belong to the child run. */
 enum { STREAM_INITIAL_LR = 2, STREAM_NOISE = 3 };
 
@@ -22,9 +19,11 @@ lr_env_config lr_env_config_default(const child_config *child) {
     if (child) c.child = *child;
     c.steps = 1000;
     c.action_every = 10;
-    c.action = ACTION_DISCRETE;
-    c.delta = 0.05;
+    c.action = lr_action_default();
+    c.features = 0;
     c.lr_fixed = 0.0;
+    c.n_initial = 3; /* the paper's */
+    c.initial_rates[0] = 1e-2, c.initial_rates[1] = 1e-3, c.initial_rates[2] = 1e-4;
     c.lr_min = 1e-6;
     c.lr_max = 1.0;
     c.lr_noise = 0.0;
@@ -36,19 +35,32 @@ lr_env_config lr_env_config_default(const child_config *child) {
 
 static int positive_finite(double x) { return x > 0 && isfinite(x); }
 
+/* The base schedule of residual mode parses for a run of these steps. */
+static int check_base(const lr_env_config *c) {
+    if (!lr_action_residual(&c->action)) return 0;
+    schedule s;
+    return schedule_parse(&s, c->action.base, 1e-3, c->steps);
+}
+
 int lr_env_config_check(const lr_env_config *c) {
     if (c->steps < 1) return alrs_fail("steps per episode %d: must be positive", c->steps);
     if (c->action_every < 1 || c->action_every > c->steps)
         return alrs_fail("action every %d steps: must be between 1 and the %d steps per episode",
                          c->action_every, c->steps);
-    if (c->action != ACTION_DISCRETE && c->action != ACTION_CONTINUOUS)
-        return alrs_fail("action kind %d: unknown (expected discrete or continuous)", (int)c->action);
-    if (!positive_finite(c->delta)) return alrs_fail("delta %g: must be positive", c->delta);
+    if (lr_action_check(&c->action) != 0) return -1;
+    if (c->features & ~(unsigned)LR_FEAT_ALL)
+        return alrs_fail("observation features 0x%x: unknown groups", c->features);
     if (!positive_finite(c->lr_min) || !positive_finite(c->lr_max) || c->lr_max < c->lr_min)
         return alrs_fail("learning-rate bounds [%g, %g]: need 0 < lr_min <= lr_max", c->lr_min,
                          c->lr_max);
     if (!(c->lr_fixed >= 0) || !isfinite(c->lr_fixed))
         return alrs_fail("fixed initial rate %g: must be positive (or 0 to draw one)", c->lr_fixed);
+    if (c->lr_fixed == 0 && (c->n_initial < 1 || c->n_initial > LR_ENV_MAX_INITIAL))
+        return alrs_fail("initial rates: %d given (expected 1 to %d)", c->n_initial,
+                         LR_ENV_MAX_INITIAL);
+    for (int i = 0; c->lr_fixed == 0 && i < c->n_initial; i++)
+        if (!positive_finite(c->initial_rates[i]))
+            return alrs_fail("initial rate %g: must be a positive number", c->initial_rates[i]);
     if (!(c->lr_noise >= 0) || !isfinite(c->lr_noise))
         return alrs_fail("learning-rate noise %g: must be 0 (off) or positive", c->lr_noise);
     if (c->reward != LR_REWARD_VAL_LOSS && c->reward != LR_REWARD_LOG_DELTA &&
@@ -58,7 +70,39 @@ int lr_env_config_check(const lr_env_config *c) {
         return alrs_fail("divergence bound %g: must be a positive number", c->diverge_loss);
     if (!positive_finite(c->penalty_loss))
         return alrs_fail("penalty loss %g: must be a positive number", c->penalty_loss);
-    return 0;
+    return check_base(c);
+}
+
+lr_env_interface lr_env_interface_of(const lr_env_config *c) {
+    lr_env_interface i;
+    memset(&i, 0, sizeof i);
+    i.features = c->features;
+    i.action = c->action;
+    i.lr_min = c->lr_min, i.lr_max = c->lr_max;
+    i.action_every = c->action_every;
+    i.steps = c->steps;
+    return i;
+}
+
+void lr_env_config_adopt(lr_env_config *c, const lr_env_interface *i) {
+    c->features = i->features;
+    c->action = i->action;
+    c->lr_min = i->lr_min, c->lr_max = i->lr_max;
+}
+
+static int same_actions(const lr_action_config *a, const lr_action_config *b) {
+    if (a->kind != b->kind || a->delta != b->delta || a->residual_range != b->residual_range ||
+        strcmp(a->base, b->base) != 0 || lr_action_count(a) != lr_action_count(b))
+        return 0;
+    for (int i = 0; a->kind == LR_ACTION_DISCRETE && i < a->n_factors; i++)
+        if (a->factors[i] != b->factors[i]) return 0;
+    return 1;
+}
+
+int lr_env_interface_equal(const lr_env_interface *a, const lr_env_interface *b) {
+    return a->features == b->features && same_actions(&a->action, &b->action) &&
+           a->lr_min == b->lr_min && a->lr_max == b->lr_max &&
+           a->action_every == b->action_every && a->steps == b->steps;
 }
 
 int lr_reward_parse(const char *name, lr_reward_kind *out) {
@@ -90,27 +134,29 @@ int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data) {
         lr_env_free(env);
         return alrs_fail("model %s: the output layer is not fully connected", s->model);
     }
-    env->classes = s->classes;
+    size_t np = (size_t)cfg->child.val_size * (size_t)s->classes;
+    if (lr_observer_init(&env->observer, cfg->features, np) != 0) {
+        lr_env_free(env);
+        return -1;
+    }
+    env->obs_size = env->observer.obs_size;
     env->n_agent = (cfg->steps + cfg->action_every - 1) / cfg->action_every;
-    size_t np = (size_t)cfg->child.val_size * (size_t)env->classes;
-    env->probs = alrs_malloc(sizeof(float) * np);
-    env->prev_probs = alrs_malloc(sizeof(float) * np);
-    env->trace_lr = alrs_calloc((size_t)env->n_agent, sizeof(double));
-    env->trace_val = alrs_calloc((size_t)env->n_agent, sizeof(double));
-    env->trace_acc = alrs_calloc((size_t)env->n_agent, sizeof(double));
-    env->trace_train = alrs_calloc((size_t)env->n_agent, sizeof(double));
+    size_t n = (size_t)env->n_agent;
+    double **traces[] = {&env->trace_lr,     &env->trace_val,    &env->trace_acc,
+                         &env->trace_train,  &env->trace_action, &env->trace_reward};
+    for (size_t k = 0; k < sizeof traces / sizeof traces[0]; k++)
+        *traces[k] = alrs_calloc(n, sizeof(double));
+    env->trace_obs = alrs_calloc((n + 1) * (size_t)env->obs_size, sizeof(double));
     env->ep.done = 1; /* no episode yet: step before reset is a bug */
     return 0;
 }
 
 void lr_env_free(lr_env *env) {
     child_run_free(&env->child);
-    free(env->probs);
-    free(env->prev_probs);
-    free(env->trace_lr);
-    free(env->trace_val);
-    free(env->trace_acc);
-    free(env->trace_train);
+    lr_observer_free(&env->observer);
+    double *traces[] = {env->trace_lr,    env->trace_val,    env->trace_acc,   env->trace_train,
+                        env->trace_action, env->trace_reward, env->trace_obs};
+    for (size_t k = 0; k < sizeof traces / sizeof traces[0]; k++) free(traces[k]);
     memset(env, 0, sizeof *env);
 }
 
@@ -118,43 +164,26 @@ const lr_env_episode *lr_env_episode_record(const lr_env *env) { return &env->ep
 
 static double safe_log(double x) { return log(fmax(x, LR_ENV_LOG_EPS)); }
 
-static double clip_lr(const lr_env_config *c, double lr) {
+/* The rate of child step `step` at the current x, within the bounds. */
+static double rate_at(const lr_env *env, long step) {
+    const lr_env_config *c = &env->cfg;
+    double lr = lr_action_residual(&c->action) ? schedule_lr(&env->base, step) * exp(env->x)
+                                               : exp(env->x);
     return fmin(fmax(lr, c->lr_min), c->lr_max);
 }
 
-/* Mean and log-variance of the output layer's weights (its bias left out). */
-static void output_weight_stats(const child_run *r, double *mean, double *log_var) {
-    const nn_layer *l = &r->spec.layers[r->spec.n_layers - 1];
-    double var = lr_env_variance(r->params + l->w_off, l->w_len, mean);
-    *log_var = log(var + LR_ENV_LOG_EPS);
-}
-
-/* The observation after a validation that left the probabilities in
- * env->probs (and the previous agent step's in env->prev_probs, unless
- * `first`); then the current ones become the previous ones. */
-static void observe(lr_env *env, double train_loss, double val_loss, int first) {
-    size_t n = (size_t)env->cfg.child.val_size * (size_t)env->classes;
-    const double d = LR_ENV_EMA_DECAY;
-    double pred = log(lr_env_variance(env->probs, n, NULL) + LR_ENV_LOG_EPS);
-    env->pred_ema = first ? pred : d * env->pred_ema + (1 - d) * pred;
-    double *o = env->obs;
-    if (first) {
-        o[LR_OBS_PRED_CHANGE] = log(LR_ENV_LOG_EPS);
-    } else {
-        double change =
-            log(lr_env_change_variance(env->probs, env->prev_probs, n) + LR_ENV_LOG_EPS);
-        /* the first real change seeds the EMA (t has already been counted) */
-        env->change_ema = env->t == 1 ? change : d * env->change_ema + (1 - d) * change;
-        o[LR_OBS_PRED_CHANGE] = env->change_ema;
-    }
-    o[LR_OBS_TRAIN_LOSS] = safe_log(train_loss);
-    o[LR_OBS_VAL_LOSS] = safe_log(val_loss);
-    o[LR_OBS_PRED_VAR] = env->pred_ema;
-    output_weight_stats(&env->child, &o[LR_OBS_W_MEAN], &o[LR_OBS_W_LOGVAR]);
-    o[LR_OBS_LOG_LR] = log(env->lr);
-    float *t = env->prev_probs;
-    env->prev_probs = env->probs;
-    env->probs = t;
+/* The observation after a validation that wrote its probabilities into the
+ * observer's buffer; recorded as row env->t of the episode's observations. */
+static void observe(lr_env *env, double train_loss, double val_loss) {
+    const child_run *r = &env->child;
+    const nn_layer *out = &r->spec.layers[r->spec.n_layers - 1];
+    int residual = lr_action_residual(&env->cfg.action);
+    lr_observer_input in = {train_loss, val_loss, r->params + out->w_off, out->w_len, env->lr,
+                            residual ? env->x : log(env->lr / env->ep.initial_lr),
+                            r->step, env->cfg.steps};
+    lr_observer_observe(&env->observer, &in, env->obs);
+    memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,
+           sizeof(double) * env->obs_size);
 }
 
 static void record_best(lr_env *env) {
@@ -170,38 +199,62 @@ void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out) {
     lr_env_start(env, rng_u64(&es), episode, obs_out);
 }
 
-void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) {
+/* The initial rate (fixed, or drawn from stream 2) and, in residual mode,
+ * the base schedule that starts from it. */
+static void start_rate(lr_env *env, uint64_t ep_seed) {
     const lr_env_config *c = &env->cfg;
-    env->start_s = alrs_now();
-    child_run_reset(&env->child, ep_seed);
     double lr = c->lr_fixed;
     if (lr == 0) {
         rng_stream r = rng_make(ep_seed, STREAM_INITIAL_LR);
-        lr = INITIAL_RATES[rng_below(&r, N_INITIAL_RATES)];
+        lr = c->initial_rates[rng_below(&r, (uint64_t)c->n_initial)];
     }
-    env->lr = clip_lr(c, lr);
+    lr = fmin(fmax(lr, c->lr_min), c->lr_max);
+    if (lr_action_residual(&c->action)) {
+        /* checked by lr_env_config_check; the rate only scales the schedule */
+        if (schedule_parse(&env->base, c->action.base, lr, c->steps) != 0)
+            alrs_panic("residual base %s: %s", c->action.base, alrs_error());
+        env->x = 0.0;
+        env->x_hi = log(c->action.residual_range);
+        env->x_lo = -env->x_hi;
+    } else {
+        env->x = log(lr);
+        env->x_lo = log(c->lr_min);
+        env->x_hi = log(c->lr_max);
+    }
+    env->ep.initial_lr = lr;
+    env->lr = rate_at(env, 0);
+}
+
+void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) {
+    env->start_s = alrs_now();
+    child_run_reset(&env->child, ep_seed);
+    memset(&env->ep, 0, sizeof env->ep);
+    start_rate(env, ep_seed);
     env->noise = rng_make(ep_seed, STREAM_NOISE);
     env->t = 0;
 
-    memset(&env->ep, 0, sizeof env->ep);
     env->ep.seed = ep_seed;
     env->ep.episode = episode;
-    env->ep.initial_lr = env->lr;
+    env->ep.obs_size = env->obs_size;
     env->ep.lr = env->trace_lr;
     env->ep.val_loss = env->trace_val;
     env->ep.val_acc = env->trace_acc;
     env->ep.train_loss = env->trace_train;
+    env->ep.action = env->trace_action;
+    env->ep.reward = env->trace_reward;
+    env->ep.obs = env->trace_obs;
     env->ep.final_val_loss = NAN;
 
     double val_loss, acc;
-    child_run_validate_probs(&env->child, &val_loss, &acc, env->probs);
+    lr_observer_start(&env->observer);
+    child_run_validate_probs(&env->child, &val_loss, &acc, lr_observer_probs(&env->observer));
     /* no training yet: the fresh network's validation loss stands in for its
      * training loss */
-    observe(env, val_loss, val_loss, 1);
+    observe(env, val_loss, val_loss);
     env->prev_val_loss = val_loss;
     env->ep.initial_val_loss = val_loss;
     record_best(env);
-    memcpy(obs_out, env->obs, sizeof env->obs);
+    memcpy(obs_out, env->obs, sizeof(double) * env->obs_size);
 }
 
 /* The reward for a diverged step t (0-based): what the remaining agent steps
@@ -225,36 +278,54 @@ static double step_reward(const lr_env *env, double val_loss, int last) {
     return -val_loss;
 }
 
-/* Trains up to n steps at the current rate; the mean loss, or -1 when a loss
+/* Trains up to n steps, each at its rate; the mean loss, or -1 when a loss
  * was NaN, infinite or above the bound (training stops there). */
 static double train_chunk(lr_env *env, int n) {
     double sum = 0.0;
     for (int k = 0; k < n; k++) {
+        env->lr = rate_at(env, env->child.step);
         double loss = child_run_step(&env->child, env->lr);
         if (!(loss <= env->cfg.diverge_loss)) return -1.0; /* NaN fails this too */
         sum += loss;
+        /* plateau bases react to validations, never to training losses */
     }
     return sum / n;
 }
 
+/* The observation of a diverged step: the previous one with both losses at
+ * the bound and the rate features updated (finite; never bootstrapped from). */
+static void observe_divergence(lr_env *env) {
+    const lr_env_config *c = &env->cfg;
+    env->obs[LR_OBS_TRAIN_LOSS] = log(c->diverge_loss);
+    env->obs[LR_OBS_VAL_LOSS] = log(c->diverge_loss);
+    env->obs[LR_OBS_LOG_LR] = log(env->lr);
+    memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,
+           sizeof(double) * env->obs_size);
+}
+
 void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, int *terminated,
                  int *truncated) {
+    lr_env_step_effect(env, action, lr_action_effect(&env->cfg.action, action), obs_out, reward,
+                       terminated, truncated);
+}
+
+void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_out,
+                        double *reward, int *terminated, int *truncated) {
     const lr_env_config *c = &env->cfg;
     if (env->ep.done) alrs_panic("lr_env_step: the episode has ended (or none was started)");
-    double f = policy_lr_factor(c->action, action, c->delta);
-    if (!(f > 0) || !isfinite(f)) f = 1.0; /* a non-finite action keeps the rate */
-    double lr = env->lr * f;
-    if (c->lr_noise > 0) lr *= exp(c->lr_noise * rng_normal(&env->noise));
-    env->lr = clip_lr(c, lr);
+    double x = lr_action_apply(&c->action, env->x, effect, env->x_lo, env->x_hi);
+    if (c->lr_noise > 0) x += c->lr_noise * rng_normal(&env->noise);
+    env->x = fmin(fmax(x, env->x_lo), env->x_hi);
 
     int t = env->t;
     long start = (long)t * c->action_every;
     int n = c->steps - start < c->action_every ? (int)(c->steps - start) : c->action_every;
-    env->trace_lr[t] = env->lr;
+    env->trace_action[t] = action;
     double train_loss = train_chunk(env, n), val_loss = NAN, acc;
+    env->trace_lr[t] = env->lr;
     int diverged = train_loss < 0;
     if (!diverged) {
-        child_run_validate_probs(&env->child, &val_loss, &acc, env->probs);
+        child_run_validate_probs(&env->child, &val_loss, &acc, lr_observer_probs(&env->observer));
         diverged = !(val_loss <= c->diverge_loss);
     }
     env->t = t + 1;
@@ -263,16 +334,15 @@ void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, in
         *reward = divergence_penalty(env, t);
         *terminated = 1;
         env->trace_val[t] = env->trace_acc[t] = NAN;
-        env->trace_train[t] = diverged && train_loss >= 0 ? train_loss : NAN;
+        env->trace_train[t] = train_loss >= 0 ? train_loss : NAN;
         env->ep.diverged = 1;
         env->ep.done = 1;
-        env->obs[LR_OBS_TRAIN_LOSS] = log(c->diverge_loss);
-        env->obs[LR_OBS_VAL_LOSS] = log(c->diverge_loss);
-        env->obs[LR_OBS_LOG_LR] = log(env->lr);
+        observe_divergence(env);
     } else {
         int last = env->t == env->n_agent;
         *reward = step_reward(env, val_loss, last);
-        observe(env, train_loss, val_loss, 0);
+        if (lr_action_residual(&c->action)) schedule_observe_val_loss(&env->base, val_loss);
+        observe(env, train_loss, val_loss);
         env->prev_val_loss = val_loss;
         env->trace_val[t] = val_loss;
         env->trace_acc[t] = acc;
@@ -283,7 +353,8 @@ void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, in
             env->ep.final_val_loss = val_loss;
         }
     }
+    env->trace_reward[t] = *reward;
     env->ep.total_reward += *reward;
     record_best(env);
-    memcpy(obs_out, env->obs, sizeof env->obs);
+    memcpy(obs_out, env->obs, sizeof(double) * env->obs_size);
 }

@@ -1,12 +1,12 @@
 /* The learning-rate environment: one episode is one child training run.
  *
  * Every `action_every` child steps the agent picks an action; the environment
- * turns it into a factor (policy_lr_factor), multiplies the learning rate by
- * it, applies the optional relative noise and the bounds, trains
- * `action_every` steps at that rate, validates (inference mode, the first
- * val_size images of the validation split), and returns the observation and
- * the reward. The test split is never touched here: reports call
- * child_run_test(&env->child, 1, ...) after an episode, before the next reset.
+ * turns it into a change of the rate (env/lr_action.h: plain or residual
+ * mode), applies the optional relative noise and the bounds, trains
+ * `action_every` steps, validates (inference mode, the first val_size images
+ * of the validation split), and returns the observation and the reward. The
+ * test split is never touched here: reports call child_run_test(&env->child,
+ * 1, ...) after an episode, before the next reset.
  *
  * Episode t of a run seeded `seed` draws everything from streams of
  *     episode seed  s = first number of rng_make(seed, t)
@@ -16,7 +16,8 @@
  * a fixed initial rate or zero noise leaves the other streams unchanged. The
  * child_config's own seed is not used.
  *
- * Observation (LR_ENV_OBS doubles, raw; the controller normalises them).
+ * Observation (raw doubles; the controller normalises them). The paper's
+ * seven come first, always; the groups of `features` follow in this order.
  * log(x) below means log(max(x, 1e-10)), so that every feature is finite:
  *   [0] LR_OBS_TRAIN_LOSS   log of the mean training loss of the last
  *                           action_every steps. At reset (no training yet):
@@ -35,15 +36,24 @@
  *                           the first real value, after agent step 1.
  *   [4] LR_OBS_W_MEAN       mean of the output layer's weights (not its bias).
  *   [5] LR_OBS_W_LOGVAR     log(Var(output layer's weights) + 1e-10).
- *   [6] LR_OBS_LOG_LR       log of the current learning rate: the rate the
- *                           last action_every steps used (at reset, the
- *                           initial rate), which the next action scales.
+ *   [6] LR_OBS_LOG_LR       log of the current learning rate: the rate of the
+ *                           last child step (at reset, of the first one).
+ *   LR_FEAT_PROGRESS (2):   s/T and log(1 + T - s), s the child steps done and
+ *                           T the episode's steps: a fixed-horizon task is
+ *                           not Markov without the time left (Pardo et al.,
+ *                           "Time limits in reinforcement learning", 2018).
+ *   LR_FEAT_OFFSET (1):     where the actions have moved the rate: c in
+ *                           residual mode, log(rate / initial rate) otherwise.
+ *   LR_FEAT_SLOPE (1):      log val loss now minus LR_SLOPE_SPAN agent steps
+ *                           ago (fewer at the start; 0 at reset): is the loss
+ *                           still falling?
  *
  * Reward (per agent step), by lr_env_config.reward:
  *   LR_REWARD_VAL_LOSS  -validation loss (the paper; its code adds 2).
  *   LR_REWARD_LOG_DELTA log(previous val loss) - log(val loss): positive when
  *                       the loss falls; the return telescopes to
- *                       log(val loss at reset) - log(final val loss).
+ *                       log(val loss at reset) - log(final val loss), so with
+ *                       gamma 1 it ranks episodes by their final loss alone.
  *   LR_REWARD_FINAL     0, and -final validation loss at the last step.
  *
  * Divergence: a training loss (any single step) or validation loss that is
@@ -59,8 +69,8 @@
  * steps at -0.3 each cost more than -10. With this penalty, diverging never
  * beats finishing the episode at any validation loss below penalty_loss. The
  * observation returned with a diverged step is the previous one with both
- * loss features set to log(diverge_loss) and the rate feature updated: finite,
- * and never bootstrapped from (the step is terminated). */
+ * loss features set to log(diverge_loss) and the rate features updated:
+ * finite, and never bootstrapped from (the step is terminated). */
 #ifndef ALRS_ENV_LR_ENV_H
 #define ALRS_ENV_LR_ENV_H
 
@@ -68,24 +78,13 @@
 
 #include "core/rng.h"
 #include "data/dataset.h"
-#include "rl/policy.h"
+#include "env/features.h"
+#include "env/lr_action.h"
 #include "run/child.h"
+#include "sched/schedule.h"
 
-#define LR_ENV_OBS 7
-enum {
-    LR_OBS_TRAIN_LOSS = 0,
-    LR_OBS_VAL_LOSS = 1,
-    LR_OBS_PRED_VAR = 2,
-    LR_OBS_PRED_CHANGE = 3,
-    LR_OBS_W_MEAN = 4,
-    LR_OBS_W_LOGVAR = 5,
-    LR_OBS_LOG_LR = 6
-};
-
-/* The smoothing of the two prediction-variance features, and the floor added
- * to a variance before its log (both from the authors' code). */
-#define LR_ENV_EMA_DECAY 0.8
-#define LR_ENV_LOG_EPS 1e-10
+/* Initial rates an episode may draw from (lr_env_config.initial_rates). */
+#define LR_ENV_MAX_INITIAL 8
 
 typedef enum { LR_REWARD_VAL_LOSS = 0, LR_REWARD_LOG_DELTA = 1, LR_REWARD_FINAL = 2 } lr_reward_kind;
 
@@ -94,18 +93,30 @@ typedef struct {
     int steps;             /* child steps per episode: 1000 */
     int action_every;      /* child steps per agent step: 10 (a shorter last
                               chunk when it does not divide steps) */
-    action_kind action;    /* discrete */
-    double delta;          /* factor range [1/(1+delta), 1+delta]: 0.05 */
+    lr_action_config action; /* discrete x1.05, /1.05, keep (env/lr_action.h) */
+    unsigned features;     /* LR_FEAT_* groups after the paper's seven: none */
     double lr_fixed;       /* initial rate; 0 draws it per episode from
-                              {1e-2, 1e-3, 1e-4} (stream 2) */
+                              initial_rates (stream 2) */
+    int n_initial;         /* the rates drawn from: the paper's {1e-2, 1e-3, 1e-4} */
+    double initial_rates[LR_ENV_MAX_INITIAL];
     double lr_min, lr_max; /* bounds, always applied (also to the initial
                               rate): 1e-6, 1.0 */
-    double lr_noise;       /* relative noise: each agent step lr *= exp(lr_noise
-                              N(0,1)) (stream 3); 0 = off (default) */
+    double lr_noise;       /* relative noise: each agent step x += lr_noise
+                              N(0,1) (stream 3); 0 = off (default) */
     lr_reward_kind reward; /* LR_REWARD_VAL_LOSS */
     double diverge_loss;   /* loss bound of a diverged child: 1e3 */
     double penalty_loss;   /* validation loss the penalty assumes: 5 */
 } lr_env_config;
+
+/* What a controller needs of the environment it learned in to act again in
+ * another one: its checkpoint keeps this, and run/trainer restores it. */
+typedef struct {
+    unsigned features;
+    lr_action_config action;
+    double lr_min, lr_max;
+    int action_every;      /* child steps per action while learning */
+    long steps;            /* child steps per episode while learning (0: unknown) */
+} lr_env_interface;
 
 /* What one episode did: the traces hold one entry per agent step taken. */
 typedef struct {
@@ -113,12 +124,17 @@ typedef struct {
     long episode;          /* the episode index passed to lr_env_reset */
     double initial_lr;     /* after the bounds */
     int agent_steps;       /* agent steps taken */
+    int obs_size;          /* values per observation in `obs` */
     long child_steps;      /* training steps taken */
-    const double *lr;      /* [agent_steps] rate used during agent step t */
+    const double *lr;      /* [agent_steps] rate of the agent step's last child step */
     const double *val_loss;/* [agent_steps] val loss after agent step t (NaN
                               at a diverged step: not measured) */
     const double *val_acc; /* [agent_steps] validation accuracy (NaN where diverged) */
     const double *train_loss; /* [agent_steps] mean training loss of the chunk */
+    const double *action;  /* [agent_steps] the action taken at agent step t */
+    const double *reward;  /* [agent_steps] its raw reward */
+    const double *obs;     /* [agent_steps + 1][obs_size] the raw observations:
+                              row t is what the agent saw before step t */
     double initial_val_loss; /* the fresh network's */
     double final_val_loss; /* after the last agent step; NaN if diverged */
     double best_val_loss;  /* best over the episode (reset included) */
@@ -133,13 +149,16 @@ typedef struct {
     lr_env_config cfg;
     child_run child;       /* reused across episodes */
     int n_agent;           /* agent steps per episode */
-    int classes;
-    float *probs, *prev_probs; /* [val_size][classes] */
-    double *trace_lr, *trace_val, *trace_acc, *trace_train;
-    double lr;             /* the current rate */
-    double pred_ema, change_ema;
+    int obs_size;          /* lr_env_obs_size(cfg.features) */
+    lr_observer observer;  /* computes the observations */
+    double *trace_lr, *trace_val, *trace_acc, *trace_train, *trace_action, *trace_reward;
+    double *trace_obs;     /* [n_agent + 1][obs_size] */
+    schedule base;         /* residual mode: the base schedule of this episode */
+    double x;              /* what actions move: log rate, or residual offset c */
+    double x_lo, x_hi;     /* its bounds */
+    double lr;             /* the rate of the last child step */
     double prev_val_loss;
-    double obs[LR_ENV_OBS];/* the last observation */
+    double obs[LR_ENV_MAX_OBS]; /* the last observation */
     rng_stream noise;
     int t;                 /* agent steps done in this episode */
     double start_s;
@@ -150,6 +169,11 @@ typedef struct {
 lr_env_config lr_env_config_default(const child_config *child);
 /* -1 with a message naming the value at fault. */
 int lr_env_config_check(const lr_env_config *c);
+/* The part of a configuration a controller keeps, and its restoration. */
+lr_env_interface lr_env_interface_of(const lr_env_config *c);
+void lr_env_config_adopt(lr_env_config *c, const lr_env_interface *i);
+/* 1 if two interfaces describe the same observation and actions. */
+int lr_env_interface_equal(const lr_env_interface *a, const lr_env_interface *b);
 
 /* Builds the child run once for the data set (which must outlive env).
  * -1 with a message for a bad config or a child run that cannot be built. */
@@ -158,7 +182,7 @@ void lr_env_free(lr_env *env);
 
 /* Starts episode `episode` of the run seeded `seed`: new weights, batch
  * order, initial rate and noise stream; validates the fresh network and
- * writes the first observation to obs_out [LR_ENV_OBS]. */
+ * writes the first observation to obs_out [obs_size]. */
 void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out);
 
 /* As lr_env_reset, with the episode seed given directly: the child is then
@@ -167,13 +191,17 @@ void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out);
  * use this so that every schedule of a seed starts from the same network). */
 void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out);
 
-/* One agent step: scales the rate by policy_lr_factor(cfg.action, action,
- * cfg.delta), then by the noise, clips it to [lr_min, lr_max], trains
- * action_every steps (fewer at the end, or until divergence), validates and
- * writes the observation. terminated: diverged; truncated: the last agent
- * step. Calling it after the episode ended is a bug (panics). */
+/* One agent step: applies the action (lr_action_effect), then the noise and
+ * the bounds, trains action_every steps (fewer at the end, or until
+ * divergence), validates and writes the observation. terminated: diverged;
+ * truncated: the last agent step. Calling it after the episode ended is a bug
+ * (panics). */
 void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, int *terminated,
                  int *truncated);
+/* The same with the action's effect given directly (the mean of several
+ * sampled effects, --policy mean:K); `action` is only recorded. */
+void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_out,
+                        double *reward, int *terminated, int *truncated);
 
 /* The current (or just finished) episode's record; valid until the next reset. */
 const lr_env_episode *lr_env_episode_record(const lr_env *env);
@@ -182,11 +210,5 @@ const lr_env_episode *lr_env_episode_record(const lr_env *env);
  * for an unknown name. */
 int lr_reward_parse(const char *name, lr_reward_kind *out);
 const char *lr_reward_name(lr_reward_kind k);
-
-/* The observation features from their inputs (exposed for tests and for
- * deployment-side tools): population variance of n floats, in double. */
-double lr_env_variance(const float *x, size_t n, double *mean_out);
-/* Population variance of a[i] - b[i] over n entries. */
-double lr_env_change_variance(const float *a, const float *b, size_t n);
 
 #endif

@@ -120,16 +120,33 @@ static uint32_t crc_of(const unsigned char *p, size_t n) {
 
 static void encode_config(bytes *b, const policy_config *pc) {
     put_u32(b, (uint32_t)pc->obs_size);
-    put_u32(b, (uint32_t)pc->kind);
-    put_f64(b, pc->delta);
+    put_u32(b, (uint32_t)pc->dist);
+    put_u32(b, (uint32_t)pc->n_actions);
     put_u32(b, (uint32_t)pc->act);
     put_u32(b, (uint32_t)pc->n_hidden);
     for (int i = 0; i < pc->n_hidden; i++) put_u32(b, (uint32_t)pc->hidden[i]);
     put_f64(b, pc->init_log_std);
 }
 
+static void encode_interface(bytes *b, const lr_env_interface *i) {
+    const lr_action_config *a = &i->action;
+    put_u32(b, i->features);
+    put_u32(b, (uint32_t)a->kind);
+    put_u32(b, (uint32_t)a->n_factors);
+    put_f64s(b, a->factors, (size_t)a->n_factors);
+    put_f64(b, a->delta);
+    put_f64(b, a->residual_range);
+    uint32_t base_len = (uint32_t)strlen(a->base);
+    put_u32(b, base_len);
+    put_raw(b, a->base, base_len);
+    put_f64(b, i->lr_min), put_f64(b, i->lr_max);
+    put_u32(b, (uint32_t)i->action_every);
+    put_u64(b, (uint64_t)i->steps);
+}
+
 static void encode_payload(bytes *b, const controller *c) {
     encode_config(b, &c->pol.cfg);
+    encode_interface(b, &c->iface);
     put_u64(b, c->pol.n_params);
     put_f64s(b, c->pol.params, c->pol.n_params);
 
@@ -224,7 +241,8 @@ static int read_whole_file(const char *path, unsigned char **data, size_t *len) 
 }
 
 /* Magic, version, size and checksum; on success the payload's bounds. */
-static int check_header(const char *path, const unsigned char *d, size_t len, reader *payload) {
+static int check_header(const char *path, const unsigned char *d, size_t len, reader *payload,
+                        uint32_t *version_out) {
     if (len == 0)
         return alrs_fail("%s: empty file, not an alrs controller checkpoint (wrong magic)", path);
     if (len < 8 || memcmp(d, CHECKPOINT_MAGIC, 8) != 0)
@@ -237,9 +255,10 @@ static int check_header(const char *path, const unsigned char *d, size_t len, re
     get_u32(&h);
     uint64_t size = get_u64(&h);
     uint32_t crc = get_u32(&h);
-    if (version != CHECKPOINT_VERSION)
-        return alrs_fail("%s: checkpoint version %u not supported (this build reads version %u)",
-                         path, version, CHECKPOINT_VERSION);
+    if (version < CHECKPOINT_OLDEST_VERSION || version > CHECKPOINT_VERSION)
+        return alrs_fail("%s: checkpoint version %u not supported (this build reads versions %u "
+                         "to %u)", path, version, CHECKPOINT_OLDEST_VERSION, CHECKPOINT_VERSION);
+    *version_out = version;
     size_t have = len - CHECKPOINT_HEADER_SIZE;
     if (size > MAX_CHECKPOINT_BYTES) /* no file cut short announces this much */
         return alrs_fail("%s: corrupt checkpoint header: it announces %llu payload bytes (at most "
@@ -255,11 +274,7 @@ static int check_header(const char *path, const unsigned char *d, size_t len, re
     return 0;
 }
 
-static int decode_config(const char *path, reader *r, policy_config *pc) {
-    memset(pc, 0, sizeof *pc);
-    pc->obs_size = (int)get_u32(r);
-    pc->kind = (action_kind)get_u32(r);
-    pc->delta = get_f64(r);
+static int decode_hidden(const char *path, reader *r, policy_config *pc) {
     pc->act = (mlp_activation)get_u32(r);
     uint32_t n_hidden = get_u32(r);
     if (n_hidden > MLP_MAX_HIDDEN)
@@ -269,8 +284,80 @@ static int decode_config(const char *path, reader *r, policy_config *pc) {
     for (uint32_t i = 0; i < n_hidden; i++) pc->hidden[i] = (int)get_u32(r);
     pc->init_log_std = get_f64(r);
     if (r->overrun) return alrs_fail("%s: inconsistent sizes: payload ends inside the config", path);
-    if (policy_config_check(pc) != 0)
-        return fail_with_context(path, "bad controller config: ");
+    return 0;
+}
+
+/* Version 1: the policy config held the action kind and delta; the
+ * interface is what that version always meant (see checkpoint.h). */
+static int decode_config_v1(const char *path, reader *r, policy_config *pc,
+                            lr_env_interface *iface) {
+    memset(pc, 0, sizeof *pc);
+    memset(iface, 0, sizeof *iface);
+    pc->obs_size = (int)get_u32(r);
+    uint32_t kind = get_u32(r);
+    double delta = get_f64(r);
+    if (decode_hidden(path, r, pc) != 0) return -1;
+    if (kind > 1) return alrs_fail("%s: bad controller config: action kind %u unknown", path, kind);
+    iface->action = lr_action_default();
+    iface->action.delta = delta;
+    iface->action.factors[0] = 1.0 + delta;
+    iface->action.factors[1] = 1.0 / (1.0 + delta);
+    iface->action.kind = kind == 0 ? LR_ACTION_DISCRETE : LR_ACTION_CONTINUOUS;
+    iface->lr_min = 1e-6, iface->lr_max = 1.0;
+    iface->action_every = 10;
+    pc->dist = kind == 0 ? POLICY_CATEGORICAL : POLICY_GAUSSIAN;
+    pc->n_actions = kind == 0 ? 3 : 1;
+    return 0;
+}
+
+static int decode_interface(const char *path, reader *r, lr_env_interface *iface) {
+    memset(iface, 0, sizeof *iface);
+    lr_action_config *a = &iface->action;
+    iface->features = get_u32(r);
+    a->kind = (lr_action_kind)get_u32(r);
+    uint32_t n_factors = get_u32(r);
+    if (n_factors > LR_ACTION_MAX_FACTORS)
+        return alrs_fail("%s: inconsistent sizes: %u action factors (at most %d)", path, n_factors,
+                         LR_ACTION_MAX_FACTORS);
+    a->n_factors = (int)n_factors;
+    get_f64s(r, a->factors, n_factors);
+    a->delta = get_f64(r);
+    a->residual_range = get_f64(r);
+    uint32_t base_len = get_u32(r);
+    if (base_len >= LR_ACTION_BASE_MAX)
+        return alrs_fail("%s: inconsistent sizes: a base schedule of %u bytes (at most %d)", path,
+                         base_len, LR_ACTION_BASE_MAX - 1);
+    const unsigned char *base = take(r, base_len);
+    if (base) memcpy(a->base, base, base_len);
+    iface->lr_min = get_f64(r), iface->lr_max = get_f64(r);
+    iface->action_every = (int)get_u32(r);
+    iface->steps = (long)get_u64(r);
+    if (r->overrun)
+        return alrs_fail("%s: inconsistent sizes: payload ends inside the interface", path);
+    if (memchr(a->base, '\0', base_len) || iface->features & ~(unsigned)LR_FEAT_ALL ||
+        iface->action_every < 1 || iface->steps < 0 ||
+        !(iface->lr_min > 0 && iface->lr_min <= iface->lr_max && isfinite(iface->lr_max)))
+        return alrs_fail("%s: bad controller interface: features, bounds or action interval out "
+                         "of range", path);
+    if (lr_action_check(a) != 0) return fail_with_context(path, "bad controller actions: ");
+    return 0;
+}
+
+static int decode_config(const char *path, reader *r, uint32_t version, policy_config *pc,
+                         lr_env_interface *iface) {
+    int rc;
+    if (version == 1) {
+        rc = decode_config_v1(path, r, pc, iface);
+    } else {
+        memset(pc, 0, sizeof *pc);
+        pc->obs_size = (int)get_u32(r);
+        pc->dist = (policy_dist)get_u32(r);
+        pc->n_actions = (int)get_u32(r);
+        rc = decode_hidden(path, r, pc);
+        if (rc == 0) rc = decode_interface(path, r, iface);
+    }
+    if (rc != 0) return -1;
+    if (policy_config_check(pc) != 0) return fail_with_context(path, "bad controller config: ");
     return 0;
 }
 
@@ -340,11 +427,14 @@ int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const
     memset(c, 0, sizeof *c);
     reader r = {0};
     policy_config pc;
-    int rc = check_header(path, data, len, &r);
-    if (rc == 0) rc = decode_config(path, &r, &pc);
+    lr_env_interface iface;
+    uint32_t version = 0;
+    int rc = check_header(path, data, len, &r, &version);
+    if (rc == 0) rc = decode_config(path, &r, version, &pc, &iface);
     if (rc == 0) rc = check_room(path, &r, &pc);
     if (rc == 0) {
-        rc = controller_alloc(c, &pc, 1, 0.99); /* scaler's size and gamma come from the file */
+        /* the scaler's size and gamma come from the file */
+        rc = controller_alloc(c, &iface, &pc, 1, 0.99);
         if (rc != 0) rc = fail_with_context(path, "");
         else if ((rc = decode_state(path, &r, c)) != 0) controller_free(c);
     }

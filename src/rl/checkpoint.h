@@ -1,24 +1,38 @@
-/* Controller checkpoints: the whole controller (config, actor and critic
- * parameters, log-std, Adam's moments and step, the observation normaliser,
- * the reward scaler, the update count) in one versioned binary file.
+/* Controller checkpoints: the whole controller (the interface to its
+ * environment, the policy's shape, actor and critic parameters, log-std,
+ * Adam's moments and step, the observation normaliser, the reward scaler, the
+ * update count) in one versioned binary file. docs/CONTROLLER_FORMAT.md
+ * describes every field.
  *
- * Format, version 1; every integer and double little-endian whatever the host
+ * Format, version 2; every integer and double little-endian whatever the host
  * (doubles as their IEEE-754 bit patterns):
  *   header, 32 bytes:
  *     char  magic[8]     "ALRSCTRL"
- *     u32   version      1
+ *     u32   version      2
  *     u32   reserved     0
  *     u64   payload_size bytes after the header
  *     u32   crc32        zlib's crc32 of the payload
  *     u32   reserved     0
  *   payload:
- *     config   u32 obs_size, u32 action_kind, f64 delta, u32 activation,
- *              u32 n_hidden, u32 hidden[n_hidden], f64 init_log_std
- *     policy   u64 n_params, f64 params[n_params] (policy.h's flat layout)
+ *     policy   u32 obs_size, u32 dist (0 categorical, 1 Gaussian), u32 n_actions,
+ *              u32 activation, u32 n_hidden, u32 hidden[n_hidden], f64 init_log_std
+ *     interface u32 features, u32 action kind (0 discrete, 1 continuous,
+ *              2 absolute), u32 n_factors, f64 factors[n_factors], f64 delta,
+ *              f64 residual_range, u32 base_len, u8 base[base_len] (no NUL),
+ *              f64 lr_min, f64 lr_max, u32 action_every, u64 steps
+ *     params   u64 n_params, f64 params[n_params] (policy.h's flat layout)
  *     adam     u64 n, i64 t, f64 beta1, beta2, eps, f64 m[n], f64 v[n]
  *     obs norm u32 dim, f64 clip, eps, count, f64 mean[dim], f64 m2[dim]
  *     rewards  f64 gamma, clip, eps, count, mean, m2, u32 n_envs, f64 ret[n_envs]
  *     i64 updates
+ *
+ * Version 1 (alrs before the interface existed) is read too: its config was
+ *   u32 obs_size, u32 action_kind (0 discrete, 1 continuous), f64 delta,
+ *   u32 activation, u32 n_hidden, u32 hidden[n_hidden], f64 init_log_std
+ * followed directly by the parameters; it means the paper's seven features,
+ * discrete x(1+delta), /(1+delta), keep (or the squashed Gaussian), plain
+ * mode, bounds [1e-6, 1], an action every 10 steps, steps unknown (0).
+ * Saving always writes version 2.
  *
  * Saving writes to a temporary name and renames (core/fileio.h), so a killed
  * run leaves the previous checkpoint intact. Loading checks, in order: the
@@ -33,7 +47,9 @@
 #include "rl/controller.h"
 
 #define CHECKPOINT_MAGIC "ALRSCTRL"
-#define CHECKPOINT_VERSION 1u
+#define CHECKPOINT_VERSION 2u
+/* The oldest version this build reads. */
+#define CHECKPOINT_OLDEST_VERSION 1u
 #define CHECKPOINT_HEADER_SIZE 32
 
 int checkpoint_save(const controller *c, const char *path);

@@ -8,12 +8,12 @@
 
 #define LOG_SQRT_2PI 0.91893853320467274178
 
-policy_config policy_config_default(int obs_size, action_kind kind) {
+policy_config policy_config_default(int obs_size, policy_dist dist, int n_actions) {
     policy_config c;
     memset(&c, 0, sizeof c);
     c.obs_size = obs_size;
-    c.kind = kind;
-    c.delta = 0.05;
+    c.dist = dist;
+    c.n_actions = dist == POLICY_CATEGORICAL ? n_actions : 1;
     c.n_hidden = 2;
     c.hidden[0] = c.hidden[1] = 32;
     c.act = MLP_TANH;
@@ -21,8 +21,8 @@ policy_config policy_config_default(int obs_size, action_kind kind) {
     return c;
 }
 
-int policy_action_width(action_kind kind) {
-    return kind == ACTION_DISCRETE ? POLICY_N_DISCRETE : 1;
+int policy_action_width(const policy_config *c) {
+    return c->dist == POLICY_CATEGORICAL ? c->n_actions : 1;
 }
 
 static mlp_config net_config(const policy_config *c, int n_out) {
@@ -36,19 +36,22 @@ static mlp_config net_config(const policy_config *c, int n_out) {
 }
 
 int policy_config_check(const policy_config *c) {
-    if (c->kind != ACTION_DISCRETE && c->kind != ACTION_CONTINUOUS)
-        return alrs_fail("policy: unknown action kind %d", (int)c->kind);
-    if (!(c->delta > 0 && c->delta <= 10))
-        return alrs_fail("policy: delta %g out of range (0, 10]", c->delta);
+    if (c->dist != POLICY_CATEGORICAL && c->dist != POLICY_GAUSSIAN)
+        return alrs_fail("policy: unknown action distribution %d", (int)c->dist);
+    if (c->dist == POLICY_CATEGORICAL && (c->n_actions < 2 || c->n_actions > POLICY_MAX_ACTIONS))
+        return alrs_fail("policy: %d discrete actions (expected 2 to %d)", c->n_actions,
+                         POLICY_MAX_ACTIONS);
+    if (c->dist == POLICY_GAUSSIAN && c->n_actions != 1)
+        return alrs_fail("policy: a Gaussian policy has one output, not %d", c->n_actions);
     if (!isfinite(c->init_log_std))
         return alrs_fail("policy: initial log-std %g is not finite", c->init_log_std);
-    mlp_config a = net_config(c, policy_action_width(c->kind));
+    mlp_config a = net_config(c, policy_action_width(c));
     return mlp_config_check(&a);
 }
 
 size_t policy_param_count(const policy_config *c) {
-    mlp_config a = net_config(c, policy_action_width(c->kind)), v = net_config(c, 1);
-    return mlp_param_count(&a) + mlp_param_count(&v) + (c->kind == ACTION_CONTINUOUS);
+    mlp_config a = net_config(c, policy_action_width(c)), v = net_config(c, 1);
+    return mlp_param_count(&a) + mlp_param_count(&v) + (c->dist == POLICY_GAUSSIAN);
 }
 
 int policy_alloc(policy *p, const policy_config *c) {
@@ -58,11 +61,11 @@ int policy_alloc(policy *p, const policy_config *c) {
     p->n_params = policy_param_count(c);
     p->params = alrs_calloc(p->n_params, sizeof(double));
     p->grads = alrs_calloc(p->n_params, sizeof(double));
-    mlp_config a = net_config(c, policy_action_width(c->kind)), v = net_config(c, 1);
+    mlp_config a = net_config(c, policy_action_width(c)), v = net_config(c, 1);
     size_t na = mlp_param_count(&a), nv = mlp_param_count(&v);
     mlp_bind(&p->actor, &a, p->params, p->grads);
     mlp_bind(&p->critic, &v, p->params + na, p->grads + na);
-    if (c->kind == ACTION_CONTINUOUS) {
+    if (c->dist == POLICY_GAUSSIAN) {
         p->log_std = p->params + na + nv;
         p->log_std_grad = p->grads + na + nv;
         *p->log_std = c->init_log_std;
@@ -74,6 +77,14 @@ void policy_init_weights(policy *p, rng_stream *r) {
     mlp_init_orthogonal(&p->actor, sqrt(2.0), 0.01, r);
     mlp_init_orthogonal(&p->critic, sqrt(2.0), 1.0, r);
     if (p->log_std) *p->log_std = p->cfg.init_log_std;
+}
+
+void policy_prefer(policy *p, int action, double bias) {
+    mlp_layer *out = &p->actor.param[p->actor.n_layers - 1];
+    memset(out->w, 0, sizeof(double) * (size_t)out->n_in * out->n_out);
+    memset(out->b, 0, sizeof(double) * (size_t)out->n_out);
+    if (p->cfg.dist == POLICY_CATEGORICAL && action >= 0 && action < out->n_out)
+        out->b[action] = bias;
 }
 
 int policy_init(policy *p, const policy_config *c, rng_stream *r) {
@@ -102,7 +113,7 @@ static void reserve(policy *p, int n) {
     if (n <= p->cap) return;
     free_workspace(p);
     int cap = n < 64 ? 64 : n;
-    int w = policy_action_width(p->cfg.kind);
+    int w = policy_action_width(&p->cfg);
     /* sizes are valid (checked at init), so the tapes cannot fail */
     mlp_tape_init(&p->actor_tape, &p->actor, cap);
     mlp_tape_init(&p->critic_tape, &p->critic, cap);
@@ -113,44 +124,45 @@ static void reserve(policy *p, int n) {
     p->cap = cap;
 }
 
-/* Numerically safe softmax of 3 logits; returns log-sum-exp. */
-static double softmax3(const double *z, double *prob) {
+/* Numerically safe softmax of n logits; returns log-sum-exp. */
+static double softmax(const double *z, int n, double *prob) {
     double m = z[0];
-    for (int k = 1; k < POLICY_N_DISCRETE; k++) m = z[k] > m ? z[k] : m;
+    for (int k = 1; k < n; k++) m = z[k] > m ? z[k] : m;
     double s = 0;
-    for (int k = 0; k < POLICY_N_DISCRETE; k++) s += prob[k] = exp(z[k] - m);
-    for (int k = 0; k < POLICY_N_DISCRETE; k++) prob[k] /= s;
+    for (int k = 0; k < n; k++) s += prob[k] = exp(z[k] - m);
+    for (int k = 0; k < n; k++) prob[k] /= s;
     return m + log(s);
 }
 
 /* Index of the sampled category: the first k where the cumulative probability
  * exceeds u in [0, 1). */
-static int draw_category(const double *prob, double u) {
+static int draw_category(const double *prob, int n, double u) {
     double c = 0;
-    for (int k = 0; k < POLICY_N_DISCRETE - 1; k++) {
+    for (int k = 0; k < n - 1; k++) {
         c += prob[k];
         if (u < c) return k;
     }
-    return POLICY_N_DISCRETE - 1;
+    return n - 1;
 }
 
-static int discrete_index(double action) {
+static int discrete_index(const policy *p, double action) {
     int a = (int)action;
-    if (a < 0 || a >= POLICY_N_DISCRETE || a != action)
-        alrs_panic("policy: discrete action %g is not 0, 1 or 2", action);
+    if (a < 0 || a >= p->cfg.n_actions || a != action)
+        alrs_panic("policy: discrete action %g is not one of 0..%d", action, p->cfg.n_actions - 1);
     return a;
 }
 
 /* Log-prob and entropy of one row's action under its actor output z. */
 static void row_logp_entropy(const policy *p, const double *z, double action, double *logp,
                              double *entropy) {
-    if (p->cfg.kind == ACTION_DISCRETE) {
-        double prob[POLICY_N_DISCRETE];
-        double lse = softmax3(z, prob);
-        if (logp) *logp = z[discrete_index(action)] - lse;
+    if (p->cfg.dist == POLICY_CATEGORICAL) {
+        int n = p->cfg.n_actions;
+        double prob[POLICY_MAX_ACTIONS];
+        double lse = softmax(z, n, prob);
+        if (logp) *logp = z[discrete_index(p, action)] - lse;
         if (entropy) {
             double h = 0;
-            for (int k = 0; k < POLICY_N_DISCRETE; k++) h -= prob[k] * (z[k] - lse);
+            for (int k = 0; k < n; k++) h -= prob[k] * (z[k] - lse);
             *entropy = h;
         }
     } else {
@@ -164,13 +176,13 @@ void policy_act(policy *p, const double *obs, int n, rng_stream *r, double *acti
                 double *value) {
     reserve(p, n);
     mlp_forward(&p->actor, &p->actor_tape, obs, n, p->out);
-    int w = policy_action_width(p->cfg.kind);
+    int w = policy_action_width(&p->cfg);
     for (int i = 0; i < n; i++) {
         const double *z = p->out + (size_t)i * w;
-        if (p->cfg.kind == ACTION_DISCRETE) {
-            double prob[POLICY_N_DISCRETE];
-            softmax3(z, prob);
-            action[i] = draw_category(prob, rng_uniform_double(&r[i]));
+        if (p->cfg.dist == POLICY_CATEGORICAL) {
+            double prob[POLICY_MAX_ACTIONS];
+            softmax(z, w, prob);
+            action[i] = draw_category(prob, w, rng_uniform_double(&r[i]));
         } else {
             action[i] = z[0] + exp(*p->log_std) * rng_normal(&r[i]);
         }
@@ -182,10 +194,10 @@ void policy_act(policy *p, const double *obs, int n, rng_stream *r, double *acti
 void policy_mode(policy *p, const double *obs, int n, double *action) {
     reserve(p, n);
     mlp_forward(&p->actor, &p->actor_tape, obs, n, p->out);
-    int w = policy_action_width(p->cfg.kind);
+    int w = policy_action_width(&p->cfg);
     for (int i = 0; i < n; i++) {
         const double *z = p->out + (size_t)i * w;
-        if (p->cfg.kind == ACTION_CONTINUOUS) {
+        if (p->cfg.dist == POLICY_GAUSSIAN) {
             action[i] = z[0];
             continue;
         }
@@ -205,7 +217,7 @@ void policy_evaluate(policy *p, const double *obs, const double *action, int n, 
     reserve(p, n);
     mlp_forward(&p->actor, &p->actor_tape, obs, n, p->out);
     mlp_forward(&p->critic, &p->critic_tape, obs, n, p->val);
-    int w = policy_action_width(p->cfg.kind);
+    int w = policy_action_width(&p->cfg);
     for (int i = 0; i < n; i++)
         row_logp_entropy(p, p->out + (size_t)i * w, action[i], logp ? &logp[i] : NULL,
                          entropy ? &entropy[i] : NULL);
@@ -214,23 +226,22 @@ void policy_evaluate(policy *p, const double *obs, const double *action, int n, 
 }
 
 /* dlogp_a/dz_k = [k = a] - pi_k;  dH/dz_k = -pi_k (log pi_k + H). */
-static void discrete_backward(const double *z, int a, double gl, double ge, double *dz) {
-    double prob[POLICY_N_DISCRETE];
-    double lse = softmax3(z, prob), h = 0;
-    for (int k = 0; k < POLICY_N_DISCRETE; k++) h -= prob[k] * (z[k] - lse);
-    for (int k = 0; k < POLICY_N_DISCRETE; k++)
-        dz[k] = gl * ((k == a) - prob[k]) - ge * prob[k] * (z[k] - lse + h);
+static void discrete_backward(const double *z, int n, int a, double gl, double ge, double *dz) {
+    double prob[POLICY_MAX_ACTIONS];
+    double lse = softmax(z, n, prob), h = 0;
+    for (int k = 0; k < n; k++) h -= prob[k] * (z[k] - lse);
+    for (int k = 0; k < n; k++) dz[k] = gl * ((k == a) - prob[k]) - ge * prob[k] * (z[k] - lse + h);
 }
 
 void policy_backward(policy *p, const double *dlogp, const double *dentropy, const double *dvalue) {
-    int n = p->actor_tape.batch, w = policy_action_width(p->cfg.kind);
+    int n = p->actor_tape.batch, w = policy_action_width(&p->cfg);
     if (!p->eval_action) alrs_panic("policy_backward without policy_evaluate");
     for (int i = 0; i < n; i++) {
         const double *z = p->out + (size_t)i * w;
         double *dz = p->dout + (size_t)i * w;
         double gl = dlogp ? dlogp[i] : 0, ge = dentropy ? dentropy[i] : 0;
-        if (p->cfg.kind == ACTION_DISCRETE) {
-            discrete_backward(z, discrete_index(p->eval_action[i]), gl, ge, dz);
+        if (p->cfg.dist == POLICY_CATEGORICAL) {
+            discrete_backward(z, w, discrete_index(p, p->eval_action[i]), gl, ge, dz);
         } else {
             /* logp = -e^2/2 - ls - c with e = (u - mu)/sigma:
              * dlogp/dmu = e/sigma, dlogp/dls = e^2 - 1; dH/dls = 1 */
@@ -245,10 +256,3 @@ void policy_backward(policy *p, const double *dlogp, const double *dentropy, con
 }
 
 void policy_zero_grad(policy *p) { memset(p->grads, 0, sizeof(double) * p->n_params); }
-
-double policy_lr_factor(action_kind kind, double action, double delta) {
-    if (kind == ACTION_CONTINUOUS) return exp(tanh(action) * log1p(delta));
-    if (action == ACTION_UP) return 1.0 + delta;
-    if (action == ACTION_DOWN) return 1.0 / (1.0 + delta);
-    return 1.0;
-}

@@ -7,21 +7,19 @@
  * with a gradient buffer of the same layout, so Adam, the global gradient-norm
  * clip and the checkpoint each work on a single array.
  *
- * Actions are stored as one double per step, whatever the kind:
- *   discrete   a in {0, 1, 2}: 0 multiplies the rate by (1+delta), 1 divides it
- *              by (1+delta), 2 keeps it (softmax over 3 logits);
- *   continuous u in R, drawn from N(mean(obs), exp(log_std)^2). u itself is the
- *              recorded action (its log-probability is that of the Gaussian); the
- *              environment squashes it with policy_lr_factor, which never
- *              saturates for moderate u (the re-implementation clipped an
- *              unsquashed Gaussian to a narrow box, so nearly every action landed
- *              on one end).
+ * Actions are stored as one double per step, whatever the distribution:
+ *   categorical  a in {0, ..., n_actions-1}: a softmax over n_actions logits;
+ *   gaussian     u in R, drawn from N(mean(obs), exp(log_std)^2). u itself is
+ *                the recorded action (its log-probability is that of the
+ *                Gaussian).
+ * What an action does to the learning rate is the environment's business
+ * (env/lr_action.h); the policy only knows how many actions there are.
  *
  * Who calls what:
  *   rollouts:   policy_act (sample; log-prob and value recorded in the rollout
  *               buffer), policy_value (bootstrap values of the last / truncated
  *               observations)
- *   deployment: policy_mode (argmax / mean)
+ *   deployment: policy_mode (argmax / mean), or policy_act (sampling)
  *   PPO update: policy_evaluate (log-prob, entropy, value of stored actions;
  *               keeps what backward needs) -> policy_backward (accumulates
  *               gradients)
@@ -37,15 +35,14 @@
 #include "core/rng.h"
 #include "rl/mlp.h"
 
-typedef enum { ACTION_DISCRETE = 0, ACTION_CONTINUOUS = 1 } action_kind;
+typedef enum { POLICY_CATEGORICAL = 0, POLICY_GAUSSIAN = 1 } policy_dist;
 
-#define POLICY_N_DISCRETE 3
-enum { ACTION_UP = 0, ACTION_DOWN = 1, ACTION_KEEP = 2 };
+#define POLICY_MAX_ACTIONS 16
 
 typedef struct {
     int obs_size;
-    action_kind kind;
-    double delta;            /* factor range [1/(1+delta), 1+delta]; 0.05 (the re-implementation's x1.05) */
+    policy_dist dist;
+    int n_actions;           /* categorical: 2..POLICY_MAX_ACTIONS; gaussian: 1 */
     int n_hidden;            /* actor and critic share the shape: obs -> hidden... -> out */
     int hidden[MLP_MAX_HIDDEN];
     mlp_activation act;
@@ -66,11 +63,12 @@ typedef struct {
     const double *eval_action; /* actions of the last policy_evaluate (caller's memory) */
 } policy;
 
-/* Defaults: obs -> 32 -> 32 tanh, delta 0.05, log_std log 0.5. */
-policy_config policy_config_default(int obs_size, action_kind kind);
+/* Defaults: obs -> 32 -> 32 tanh, log_std log 0.5; n_actions is ignored
+ * (taken as 1) for a Gaussian. */
+policy_config policy_config_default(int obs_size, policy_dist dist, int n_actions);
 int policy_config_check(const policy_config *c);
-/* Actor output width: 3 logits or 1 mean. */
-int policy_action_width(action_kind kind);
+/* Actor output width: n_actions logits or 1 mean. */
+int policy_action_width(const policy_config *c);
 /* Doubles in the flat parameter buffer for this config. */
 size_t policy_param_count(const policy_config *c);
 
@@ -82,6 +80,13 @@ int policy_init(policy *p, const policy_config *c, rng_stream *r);
 int policy_alloc(policy *p, const policy_config *c);
 /* The initialisation of policy_init on allocated buffers. */
 void policy_init_weights(policy *p, rng_stream *r);
+/* Makes the actor's mode `action` for every observation, whatever its
+ * hidden layers compute: the output layer's weights become 0, its biases 0
+ * but `bias` on that logit (categorical), or 0 (Gaussian: the mean is then 0
+ * exactly; `action` and `bias` are ignored). The hidden layers keep their
+ * random weights and start learning once the output weights move. A residual
+ * controller starts this way: its untrained policy keeps its base schedule. */
+void policy_prefer(policy *p, int action, double bias);
 void policy_free(policy *p);
 
 /* Samples one action for each of n observations obs [n][obs_size]; row i
@@ -90,7 +95,8 @@ void policy_free(policy *p);
  * (value may be NULL). */
 void policy_act(policy *p, const double *obs, int n, rng_stream *r, double *action, double *logp,
                 double *value);
-/* The deterministic action: argmax of the logits, or the mean. */
+/* The deterministic action: argmax of the logits (the first of equals), or
+ * the mean. */
 void policy_mode(policy *p, const double *obs, int n, double *action);
 /* The critic's value of each observation. */
 void policy_value(policy *p, const double *obs, int n, double *value);
@@ -106,11 +112,5 @@ void policy_evaluate(policy *p, const double *obs, const double *action, int n, 
 void policy_backward(policy *p, const double *dlogp, const double *dentropy, const double *dvalue);
 /* Zeroes the gradient buffer. */
 void policy_zero_grad(policy *p);
-
-/* The learning-rate factor of an action: discrete {0: 1+delta, 1: 1/(1+delta),
- * 2: 1}; continuous exp(tanh(u) log(1+delta)), in [1/(1+delta), 1+delta] and
- * smooth in u (u = +-1 gives 76% of the range). An out-of-range discrete action
- * keeps the rate. */
-double policy_lr_factor(action_kind kind, double action, double delta);
 
 #endif

@@ -29,6 +29,8 @@ int ppo_config_check(const ppo_config *c) {
     if (!(c->gamma >= 0 && c->gamma <= 1)) return alrs_fail("ppo: gamma %g not in [0, 1]", c->gamma);
     if (!(c->lambda >= 0 && c->lambda <= 1)) return alrs_fail("ppo: lambda %g not in [0, 1]", c->lambda);
     if (!isfinite(c->max_grad_norm)) return alrs_fail("ppo: max_grad_norm %g", c->max_grad_norm);
+    if (!(c->target_kl >= 0 && isfinite(c->target_kl)))
+        return alrs_fail("ppo: target KL %g must be 0 (off) or positive", c->target_kl);
     return 0;
 }
 
@@ -135,9 +137,10 @@ static void normalize_advantages(double *adv, int n) {
     for (int i = 0; i < n; i++) adv[i] = (adv[i] - mean) * inv;
 }
 
-/* Loss and gradient of one minibatch; adds its diagnostics to *s. Returns the
- * total loss. */
-static double minibatch_step(policy *p, const ppo_config *c, minibatch *m, int n, ppo_stats *s) {
+/* Loss and gradient of one minibatch; adds its diagnostics to *s and writes
+ * its approximate KL to *kl_out. Returns the total loss. */
+static double minibatch_step(policy *p, const ppo_config *c, minibatch *m, int n, ppo_stats *s,
+                             double *kl_out) {
     if (c->norm_adv) normalize_advantages(m->adv, n);
     policy_evaluate(p, m->obs, m->action, n, m->logp, m->entropy, m->v);
     double clipped = 0, kl = 0;
@@ -154,6 +157,7 @@ static double minibatch_step(policy *p, const ppo_config *c, minibatch *m, int n
     policy_backward(p, m->dlogp, m->dentropy, m->dv);
     s->policy_loss += pl, s->value_loss += vl, s->entropy += ent;
     s->approx_kl += kl / n, s->clip_frac += clipped / n;
+    *kl_out = kl / n;
     return pl + c->vf_coef * vl - c->ent_coef * ent;
 }
 
@@ -173,12 +177,19 @@ int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout *b, r
     minibatch m;
     minibatch_alloc(&m, (N + mbs - 1) / mbs, b->obs_size);
     int rc = 0;
-    for (int epoch = 0; epoch < c->epochs && rc == 0; epoch++) {
+    int evaluated = 0; /* minibatches whose diagnostics are in *out */
+    for (int epoch = 0; epoch < c->epochs && rc == 0 && !out->stopped_early; epoch++) {
         rng_shuffle(r, idx, N);
         for (int k = 0; k < mbs; k++) {
             int lo = (int)((long)N * k / mbs), hi = (int)((long)N * (k + 1) / mbs);
             gather(&m, b, idx + lo, hi - lo);
-            double loss = minibatch_step(p, c, &m, hi - lo, out);
+            double kl;
+            double loss = minibatch_step(p, c, &m, hi - lo, out, &kl);
+            evaluated++;
+            if (c->target_kl > 0 && kl > 1.5 * c->target_kl) {
+                out->stopped_early = 1;
+                break;
+            }
             double norm = clip_grad_norm(p->grads, p->n_params, c->max_grad_norm);
             if (!isfinite(loss) || !isfinite(norm)) {
                 rc = alrs_fail("ppo: non-finite loss %g or gradient norm %g (epoch %d, minibatch %d)",
@@ -190,9 +201,9 @@ int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout *b, r
             out->minibatches++;
         }
     }
-    int done = out->minibatches > 0 ? out->minibatches : 1;
+    int done = evaluated > 0 ? evaluated : 1, stepped = out->minibatches > 0 ? out->minibatches : 1;
     out->policy_loss /= done, out->value_loss /= done, out->entropy /= done;
-    out->approx_kl /= done, out->clip_frac /= done, out->grad_norm /= done;
+    out->approx_kl /= done, out->clip_frac /= done, out->grad_norm /= stepped;
     out->explained_var = rollout_explained_variance(b);
     minibatch_free(&m);
     free(idx);

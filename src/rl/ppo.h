@@ -23,6 +23,10 @@
  *     RL") found value clipping does not help and can hurt; available as an
  *     option (it clips V to value_old +- clip).
  *   lr 3e-4, epochs 4, minibatches 4, max_grad_norm 0.5, vf_coef 0.5.
+ *   target_kl 0 (off). When set, the update stops (for all its remaining
+ *     epochs) at the first minibatch whose approximate KL from the policy that
+ *     collected the data exceeds 1.5 target_kl, before that minibatch's step
+ *     (Stable-Baselines3's rule): more epochs can then be asked for safely.
  *
  * Order: collect into a rollout -> rollout_gae -> ppo_update. */
 #ifndef ALRS_RL_PPO_H
@@ -43,6 +47,7 @@ typedef struct {
     int norm_adv;         /* 1: per minibatch */
     double max_grad_norm; /* 0.5; <= 0 turns the clip off */
     double lr;            /* 3e-4 */
+    double target_kl;     /* 0: off */
     double gamma, lambda; /* 0.99, 0.95: for rollout_gae and the reward scaler */
 } ppo_config;
 
@@ -57,6 +62,7 @@ typedef struct {
     double explained_var; /* of the rollout's values: rollout_explained_variance */
     double grad_norm;     /* mean global gradient norm before clipping */
     int minibatches;      /* gradient steps taken */
+    int stopped_early;    /* target_kl ended the update */
 } ppo_stats;
 
 ppo_config ppo_config_default(void);

@@ -17,7 +17,7 @@
 
 /* A step outcome as exchanged between ranks: next observation, raw reward,
  * terminated, truncated. */
-#define ROW (LR_ENV_OBS + 3)
+static size_t row_len(const rollout_engine *r) { return (size_t)r->obs_size + 3; }
 
 long rollout_episode_id(long update, int envs, int env, int restart) {
     if (restart >= MAX_RESTARTS) alrs_panic("more than %ld episodes in one batch", MAX_RESTARTS);
@@ -114,7 +114,8 @@ static int engine_build(rollout_engine *r, const lr_env_config *cfg, const datas
     r->env = alrs_calloc((size_t)r->local, sizeof *r->env);
     if (create_envs(r, cfg, data) != 0) return -1;
     r->steps = r->env[0].n_agent;
-    size_t eo = (size_t)r->envs * LR_ENV_OBS, en = (size_t)r->envs;
+    r->obs_size = r->env[0].obs_size;
+    size_t eo = (size_t)r->envs * r->obs_size, en = (size_t)r->envs;
     r->obs_raw = alrs_calloc(eo, sizeof(double));
     r->obs = alrs_calloc(eo, sizeof(double));
     r->next_raw = alrs_calloc(eo, sizeof(double));
@@ -130,7 +131,7 @@ static int engine_build(rollout_engine *r, const lr_env_config *cfg, const datas
     r->restarts = alrs_calloc(en, sizeof(int));
     r->episode_id = alrs_calloc(en, sizeof(long));
     r->row_bytes = alrs_calloc((size_t)r->ranks, sizeof(size_t));
-    r->rows = alrs_calloc(en * ROW, sizeof(double));
+    r->rows = alrs_calloc(en * row_len(r), sizeof(double));
     return 0;
 }
 
@@ -139,6 +140,7 @@ int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dat
     memset(r, 0, sizeof *r);
     r->rank = dist_rank();
     r->ranks = dist_size();
+    r->seed_group = 1;
     /* collective: each step fails on every rank if it failed on any */
     if (dist_agree(engine_plan(r, envs, threads_per_env, concurrency)) != 0) {
         rollout_engine_free(r);
@@ -200,7 +202,7 @@ static const size_t *rank_bytes(rollout_engine *r, size_t bytes_per_env) {
 /* Every rank's observations obs_raw [E][OBS] to every rank. */
 static void share_observations(rollout_engine *r) {
     if (r->ranks == 1) return;
-    size_t row = sizeof(double) * LR_ENV_OBS;
+    size_t row = sizeof(double) * (size_t)r->obs_size;
     dist_allgatherv(NULL, row * (size_t)r->local, r->obs_raw, rank_bytes(r, row));
 }
 
@@ -208,27 +210,29 @@ static void share_observations(rollout_engine *r) {
  * to every rank; done follows from them. */
 static void share_outcomes(rollout_engine *r) {
     if (r->ranks == 1) return;
+    size_t D = (size_t)r->obs_size, len = row_len(r);
     for (int e = r->first; e < r->first + r->local; e++) {
-        double *row = r->rows + (size_t)e * ROW;
-        memcpy(row, r->next_raw + (size_t)e * LR_ENV_OBS, sizeof(double) * LR_ENV_OBS);
-        row[LR_ENV_OBS] = r->reward_raw[e];
-        row[LR_ENV_OBS + 1] = r->terminated[e];
-        row[LR_ENV_OBS + 2] = r->truncated[e];
+        double *row = r->rows + (size_t)e * len;
+        memcpy(row, r->next_raw + (size_t)e * D, sizeof(double) * D);
+        row[D] = r->reward_raw[e];
+        row[D + 1] = r->terminated[e];
+        row[D + 2] = r->truncated[e];
     }
-    dist_allgatherv(NULL, sizeof(double) * ROW * (size_t)r->local, r->rows,
-                    rank_bytes(r, sizeof(double) * ROW));
+    dist_allgatherv(NULL, sizeof(double) * len * (size_t)r->local, r->rows,
+                    rank_bytes(r, sizeof(double) * len));
     for (int e = 0; e < r->envs; e++) {
-        const double *row = r->rows + (size_t)e * ROW;
-        memcpy(r->next_raw + (size_t)e * LR_ENV_OBS, row, sizeof(double) * LR_ENV_OBS);
-        r->reward_raw[e] = row[LR_ENV_OBS];
-        r->terminated[e] = (unsigned char)(row[LR_ENV_OBS + 1] != 0);
-        r->truncated[e] = (unsigned char)(row[LR_ENV_OBS + 2] != 0);
+        const double *row = r->rows + (size_t)e * len;
+        memcpy(r->next_raw + (size_t)e * D, row, sizeof(double) * D);
+        r->reward_raw[e] = row[D];
+        r->terminated[e] = (unsigned char)(row[D + 1] != 0);
+        r->truncated[e] = (unsigned char)(row[D + 2] != 0);
         r->done[e] = (unsigned char)(r->terminated[e] || r->truncated[e]);
     }
 }
 
 /* An episode record in transit: the struct (its pointers rewritten on
- * arrival), then lr, val_loss, val_acc, train_loss [agent_steps] each. */
+ * arrival), then lr, val_loss, val_acc, train_loss, action, reward
+ * [agent_steps] each, then obs [agent_steps + 1][obs_size]. */
 typedef struct {
     int env;
     lr_env_episode ep;
@@ -236,8 +240,11 @@ typedef struct {
 
 #define PACKED_HEAD ((sizeof(packed_episode) + 7) / 8 * 8)
 
+#define PACKED_TRACES 6
+
 static size_t packed_size(const lr_env_episode *ep) {
-    return PACKED_HEAD + 4 * sizeof(double) * (size_t)ep->agent_steps;
+    size_t n = (size_t)ep->agent_steps;
+    return PACKED_HEAD + sizeof(double) * (PACKED_TRACES * n + (n + 1) * (size_t)ep->obs_size);
 }
 
 static unsigned char *pack_episode(unsigned char *p, int e, const lr_env_episode *ep) {
@@ -247,10 +254,13 @@ static unsigned char *pack_episode(unsigned char *p, int e, const lr_env_episode
     head.ep = *ep;
     memcpy(p, &head, sizeof head);
     p += PACKED_HEAD;
-    const double *traces[4] = {ep->lr, ep->val_loss, ep->val_acc, ep->train_loss};
+    const double *traces[PACKED_TRACES] = {ep->lr,         ep->val_loss, ep->val_acc,
+                                           ep->train_loss, ep->action,   ep->reward};
     size_t n = sizeof(double) * (size_t)ep->agent_steps;
-    for (int k = 0; k < 4; k++, p += n) memcpy(p, traces[k], n);
-    return p;
+    for (int k = 0; k < PACKED_TRACES; k++, p += n) memcpy(p, traces[k], n);
+    size_t obs = sizeof(double) * (size_t)(ep->agent_steps + 1) * (size_t)ep->obs_size;
+    memcpy(p, ep->obs, obs);
+    return p + obs;
 }
 
 /* The episodes that ended this step (complete) or were cut by the end of the
@@ -289,6 +299,9 @@ static void deliver_episodes(rollout_engine *r, int complete, episode_fn on_epis
         head.ep.val_loss = traces + n;
         head.ep.val_acc = traces + 2 * n;
         head.ep.train_loss = traces + 3 * n;
+        head.ep.action = traces + 4 * n;
+        head.ep.reward = traces + 5 * n;
+        head.ep.obs = traces + PACKED_TRACES * n;
         if (on_episode) on_episode(ctx, head.env, &head.ep, complete);
         at += packed_size(&head.ep);
     }
@@ -303,16 +316,19 @@ static void deliver_episodes(rollout_engine *r, int complete, episode_fn on_epis
  * observations to every rank. */
 static void reset_task(rollout_engine *r, int e, lr_env *env, const void *seed) {
     lr_env_reset(env, *(const uint64_t *)seed, r->episode_id[e],
-                 r->obs_raw + (size_t)e * LR_ENV_OBS);
+                 r->obs_raw + (size_t)e * r->obs_size);
 }
 
 static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64_t seed,
                            long update) {
     for (int e = 0; e < r->envs; e++) {
         if (which && !which[e]) continue;
+        /* the members of a seed group train the same child (same weights and
+         * batches) and draw their own actions */
+        int leader = e - e % r->seed_group;
         long id = rollout_episode_id(update, r->envs, e, r->restarts[e]);
+        r->episode_id[e] = rollout_episode_id(update, r->envs, leader, r->restarts[e]);
         r->restarts[e]++;
-        r->episode_id[e] = id;
         r->act_rng[e] = rng_make(seed ^ 0xac7104ULL, (uint64_t)id);
     }
     for_each_env(r, which, reset_task, &seed);
@@ -322,8 +338,8 @@ static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64
 static void step_task(rollout_engine *r, int e, lr_env *env, const void *arg) {
     (void)arg;
     int term, trunc;
-    lr_env_step(env, r->action[e], r->next_raw + (size_t)e * LR_ENV_OBS, &r->reward_raw[e], &term,
-                &trunc);
+    lr_env_step(env, r->action[e], r->next_raw + (size_t)e * r->obs_size, &r->reward_raw[e],
+                &term, &trunc);
     r->terminated[e] = (unsigned char)term;
     r->truncated[e] = (unsigned char)trunc;
     r->done[e] = (unsigned char)(term || trunc);
@@ -341,7 +357,7 @@ void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *
     int root = r->rank == 0;
     memset(r->restarts, 0, sizeof(int) * (size_t)r->envs);
     begin_episodes(r, NULL, seed, update);
-    size_t obs_bytes = sizeof(double) * (size_t)r->envs * LR_ENV_OBS;
+    size_t obs_bytes = sizeof(double) * (size_t)r->envs * r->obs_size;
     for (int t = 0; t < r->steps; t++) {
         if (root) {
             controller_observe(c, r->obs_raw, r->envs, 1, r->obs);

@@ -9,7 +9,8 @@
  *
  * Determinism: an episode's randomness (weights, batches, initial rate,
  * action sampling) comes from streams of (seed, update, env, restart), never
- * from a thread, so the same seed gives the same trajectories however many
+ * from a thread (with seed groups, the child's streams from the group's first
+ * environment), so the same seed gives the same trajectories however many
  * environments run at once (for a fixed threads_per_env).
  *
  * Across MPI ranks (run/dist.h): the E environments are shared out in
@@ -59,9 +60,14 @@ typedef struct {
     int first, local;        /* this rank's environments: first .. first+local-1 */
     int concurrency, threads_per_env; /* this rank's teams */
     int steps; /* agent steps per batch: those of one episode */
+    int obs_size; /* values per observation (lr_env_obs_size of the features) */
+    int seed_group; /* environments e, e+1, .. in groups of this size (from a
+                       multiple of it) train the same child: one seed, the same
+                       weights and batches, each its own actions (1: all
+                       differ; set after rollout_engine_create) */
     lr_env *env; /* [local]: env[i] is environment first + i */
     team_layout teams;
-    /* the lockstep state of all E environments, [E] or [E][LR_ENV_OBS] */
+    /* the lockstep state of all E environments, [E] or [E][obs_size] */
     double *obs_raw, *obs, *next_raw, *next_obs;
     double *action, *logp, *value, *reward_raw, *reward, *final_value;
     unsigned char *terminated, *truncated, *done;
@@ -70,7 +76,7 @@ typedef struct {
     long *episode_id;
     /* exchanges between ranks */
     size_t *row_bytes;       /* [ranks] scratch for dist_allgatherv counts */
-    double *rows;            /* [E][LR_ENV_OBS + 3] step outcomes */
+    double *rows;            /* [E][obs_size + 3] step outcomes */
     rank_placement *placement; /* [ranks], the same on every rank */
     double collect_s; /* seconds spent in the last collect (on rank 0: the whole job's) */
 } rollout_engine;

@@ -20,6 +20,8 @@ int trainer_init(trainer *t, const child_config *cc, long steps, long eval_every
     t->steps = steps;
     t->eval_every = eval_every;
     t->data = data;
+    t->act.kind = CONTROLLER_ACT_MODE;
+    t->act.k = 1;
     return 0;
 }
 
@@ -117,34 +119,36 @@ static int controller_ready(trainer *t, const char *path) {
         if (checkpoint_load(&t->ctrl, path) != 0) return -1;
         t->have_ctrl = 1;
         snprintf(t->ctrl_path, sizeof t->ctrl_path, "%s", path);
-        if (t->ctrl.pol.cfg.obs_size != LR_ENV_OBS)
-            return alrs_fail("%s: the controller expects %d features, the environment gives %d",
-                             path, t->ctrl.pol.cfg.obs_size, LR_ENV_OBS);
         if (t->have_env) lr_env_free(&t->env);
         t->have_env = 0;
     }
     if (t->have_env) return 0;
     lr_env_config ec = lr_env_config_default(&t->child);
     ec.steps = (int)t->steps;
-    ec.action_every = (int)t->eval_every;
-    ec.action = t->ctrl.pol.cfg.kind;
-    ec.delta = t->ctrl.pol.cfg.delta;
+    /* a run shorter than its validation interval still validates at its end */
+    ec.action_every = (int)(t->eval_every < t->steps ? t->eval_every : t->steps);
+    lr_env_config_adopt(&ec, &t->ctrl.iface);
     ec.lr_fixed = 1e-3; /* replaced by each run's rate */
     if (lr_env_config_check(&ec) != 0 || lr_env_create(&t->env, &ec, t->data) != 0) return -1;
     t->have_env = 1;
     return 0;
 }
 
-/* One episode of the environment with the policy's mode as the action; a
- * trace row per agent step. */
+/* The stream a controller run samples its actions from (--policy sample,
+ * mean:K): the run's seed alone decides them. */
+#define STREAM_POLICY 0x9011c7
+
+/* One episode of the environment with the controller deciding each action;
+ * a trace row per agent step. */
 static int controller_run(trainer *t, const schedule *s, double lr, uint64_t seed,
                           int check_interrupt, trainer_progress_fn progress, void *ctx,
                           train_outcome *o) {
     if (controller_ready(t, s->controller_path) != 0) return -1;
     lr_env *env = &t->env;
     env->cfg.lr_fixed = lr;
-    double raw[LR_ENV_OBS], obs[LR_ENV_OBS], action, reward, start = alrs_now();
+    double raw[LR_ENV_MAX_OBS], action, reward, start = alrs_now();
     int term = 0, trunc = 0;
+    rng_stream pick = rng_make(seed, STREAM_POLICY);
     lr_env_start(env, seed, 0, raw);
     t->last = &env->child;
     const lr_env_episode *ep = lr_env_episode_record(env);
@@ -153,9 +157,8 @@ static int controller_run(trainer *t, const schedule *s, double lr, uint64_t see
             o->interrupted = 1;
             break;
         }
-        controller_observe(&t->ctrl, raw, 1, 0, obs);
-        policy_mode(&t->ctrl.pol, obs, 1, &action);
-        lr_env_step(env, action, raw, &reward, &term, &trunc);
+        double effect = controller_decide(&t->ctrl, raw, &t->act, &pick, &action);
+        lr_env_step_effect(env, action, effect, raw, &reward, &term, &trunc);
         int k = ep->agent_steps - 1;
         trace_point p = {ep->child_steps, ep->lr[k], ep->train_loss[k], ep->val_loss[k],
                          ep->val_acc[k], alrs_now() - start};

@@ -11,7 +11,10 @@
  *
  * Protocol: `steps` training steps; a validation every `eval_every` steps and
  * after the last. A controller acts at each validation (its action_every is
- * eval_every), taking the mode of its policy. A training loss that is NaN,
+ * eval_every), in the environment its checkpoint describes (features,
+ * actions, residual base), choosing its actions as `act` says (the policy's
+ * mode unless set otherwise; sampling draws from a stream of the run's seed,
+ * so a run still depends only on its schedule, rate and seed). A training loss that is NaN,
  * infinite or above 1e3 ends the run as diverged (the next validation is not
  * run); test figures then come from the best validation point, if any. */
 #ifndef ALRS_RUN_TRAINER_H
@@ -63,6 +66,7 @@ typedef struct {
     child_run run;         /* for schedules */
     lr_env env;            /* for controllers */
     controller ctrl;
+    controller_act act;    /* how the controller acts: mode (default) */
     char ctrl_path[4096];  /* the loaded controller's checkpoint ("" if none) */
     int have_run, have_env, have_ctrl;
     child_run *last;       /* the child of the last run */

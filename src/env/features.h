@@ -1,0 +1,93 @@
+/* The controller's observation, computed from what any training loop has:
+ * the training and validation losses, the validation set's softmax
+ * probabilities, the output layer's weights, the rate and where the run
+ * stands. The environment (env/lr_env.c) and the public library (a
+ * controller driving someone else's training) both call lr_observer_observe,
+ * so the two cannot compute a feature differently. The features themselves
+ * are listed in env/lr_env.h. */
+#ifndef ALRS_ENV_FEATURES_H
+#define ALRS_ENV_FEATURES_H
+
+#include <stddef.h>
+
+/* The paper's seven features, always present, at these indices. */
+#define LR_ENV_PAPER_OBS 7
+enum {
+    LR_OBS_TRAIN_LOSS = 0,
+    LR_OBS_VAL_LOSS = 1,
+    LR_OBS_PRED_VAR = 2,
+    LR_OBS_PRED_CHANGE = 3,
+    LR_OBS_W_MEAN = 4,
+    LR_OBS_W_LOGVAR = 5,
+    LR_OBS_LOG_LR = 6
+};
+/* Optional feature groups (bits), in the order they follow the seven. */
+enum { LR_FEAT_PROGRESS = 1, LR_FEAT_OFFSET = 2, LR_FEAT_SLOPE = 4 };
+#define LR_FEAT_ALL (LR_FEAT_PROGRESS | LR_FEAT_OFFSET | LR_FEAT_SLOPE)
+/* The longest observation: the paper's seven and every group. */
+#define LR_ENV_MAX_OBS 11
+/* Agent steps the slope feature looks back over. */
+#define LR_SLOPE_SPAN 5
+
+/* The smoothing of the two prediction-variance features, and the floor added
+ * to a variance before its log (both from the authors' code). */
+#define LR_ENV_EMA_DECAY 0.8
+#define LR_ENV_LOG_EPS 1e-10
+
+/* Values per observation for a set of feature groups. */
+int lr_env_obs_size(unsigned features);
+/* "paper,progress,offset,slope" -> feature bits ("paper", the seven, may be
+ * named or not; "all" is every group); -1 with a message naming --features. */
+int lr_env_features_parse(const char *text, unsigned *out);
+/* The groups as text, "paper" first: "paper,progress". */
+void lr_env_features_format(unsigned features, char *buf, int size);
+
+/* The name of observation value k for a set of feature groups ("val_loss",
+ * "progress", ...): CSV column names. */
+const char *lr_env_feature_name(unsigned features, int k);
+
+/* What one observation is made of. */
+typedef struct {
+    double train_loss;   /* mean training loss since the last observation
+                            (at the first: the validation loss stands in) */
+    double val_loss;
+    const float *out_w;  /* the output layer's weights (not its bias) */
+    size_t out_w_len;
+    double lr;           /* the rate of the last training step (or the first one's) */
+    double offset;       /* residual offset c, or log(rate / initial rate) */
+    long step, total_steps; /* child steps done, and in the whole run */
+} lr_observer_input;
+
+/* The state the features carry from one observation to the next: the last
+ * probabilities (for their change), the two EMAs and the recent validation
+ * losses. */
+typedef struct {
+    unsigned features;
+    int obs_size;
+    size_t n_probs;      /* validation images x classes */
+    float *cur, *prev;   /* this observation's and the previous one's probabilities */
+    int t;               /* observations since lr_observer_start (the first is 0) */
+    double pred_ema, change_ema;
+    double log_val[LR_SLOPE_SPAN + 1]; /* log val loss of the last observations, a ring */
+} lr_observer;
+
+/* -1 with a message when n_probs is 0 or the features are unknown. */
+int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs);
+void lr_observer_free(lr_observer *o);
+/* Forgets the run: the next observation is a run's first. */
+void lr_observer_start(lr_observer *o);
+/* Where the caller writes the probabilities [n_probs] of the observation it
+ * is about to make (the validation images in a fixed order every time). */
+float *lr_observer_probs(lr_observer *o);
+/* The observation [obs_size] from the input and the probabilities written
+ * into lr_observer_probs; then those become the previous ones. */
+void lr_observer_observe(lr_observer *o, const lr_observer_input *in, double *obs);
+
+/* Population variance of n floats, in double (two passes: the mean, then the
+ * squared deviations, which stays accurate when the variance is tiny next to
+ * the mean, as for probabilities that barely changed). */
+double lr_env_variance(const float *x, size_t n, double *mean_out);
+/* Population variance of a[i] - b[i] over n entries. */
+double lr_env_change_variance(const float *a, const float *b, size_t n);
+
+#endif
