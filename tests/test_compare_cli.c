@@ -26,8 +26,10 @@ static char idx[PATH_LEN], cifar[PATH_LEN], ctrl[PATH_LEN];
 
 #define CHILD "--model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 " \
               "--batch 32 --val-size 50"
-/* Three schedules, three seeds, three tuning points each: 9 + 9 runs. */
-#define PLAN "--controller '%s' --baselines paper-grid,cosine --seeds 3 --tune-budget 3"
+/* Three schedules, three tuning points each on two tuning seeds (999, 998),
+ * three evaluation seeds: 18 + 9 runs. */
+#define PLAN "--controller '%s' --baselines paper-grid,cosine --seeds 3 --tune-budget 3 " \
+             "--tune-seeds 2"
 
 static const char *dir_of(const char *name) {
     static char buf[8][PATH_LEN];
@@ -61,25 +63,31 @@ static void test_files(const char *out) {
     CHECK(csv_read(&tune, test_path(out, "tuning.csv")) == 0);
     CHECK(csv_read(&runs, test_path(out, "compare.csv")) == 0);
     CHECK(csv_read(&sum, test_path(out, "compare-summary.csv")) == 0);
-    CHECK(tune.n_rows == 9 && runs.n_rows == 9 && sum.n_rows == 3);
+    CHECK(tune.n_rows == 18 && runs.n_rows == 9 && sum.n_rows == 3);
     const char *names[] = {"controller", "paper-grid", "cosine"};
     for (int k = 0; k < 3; k++) {
-        int selected = -1, n = 0;
+        int selected = -1, n = 0, n_selected = 0;
         for (int r = 0; r < tune.n_rows; r++) {
             if (strcmp(csv_str(&tune, r, "schedule"), names[k])) continue;
+            /* a point's runs come in seed order 999, 998, and the point's mean is theirs */
+            CHECK(csv_num(&tune, r, "seed") == (n % 2 ? 998 : 999));
+            if (n % 2)
+                CHECK_NEAR(csv_num(&tune, r, "point_mean_val_loss"),
+                           (csv_num(&tune, r, "best_val_loss") +
+                            csv_num(&tune, r - 1, "best_val_loss")) / 2, 2e-6);
             n++;
-            CHECK(csv_num(&tune, r, "seed") == 999);
             if (csv_num(&tune, r, "selected") == 1) {
-                CHECK(selected < 0);
-                selected = r;
+                n_selected++;
+                if (selected < 0) selected = r;
             }
         }
-        CHECK(n == 3 && selected >= 0);
+        /* both runs of one point are marked */
+        CHECK(n == 6 && n_selected == 2 && selected >= 0);
         if (selected < 0) continue;
-        for (int r = 0; r < tune.n_rows; r++) /* the winner has the lowest loss */
+        for (int r = 0; r < tune.n_rows; r++) /* the winner has the lowest mean */
             if (!strcmp(csv_str(&tune, r, "schedule"), names[k]))
-                CHECK(csv_num(&tune, selected, "best_val_loss") <=
-                      csv_num(&tune, r, "best_val_loss"));
+                CHECK(csv_num(&tune, selected, "point_mean_val_loss") <=
+                      csv_num(&tune, r, "point_mean_val_loss"));
         int seeds = 0;
         for (int r = 0; r < runs.n_rows; r++) {
             if (strcmp(csv_str(&runs, r, "schedule"), names[k])) continue;
@@ -105,7 +113,7 @@ static void test_files(const char *out) {
     char *table = test_read_text(test_path(base, "stdout.txt"));
     CHECK(table && strstr(table, "p(loss)") && strstr(table, "paper-grid"));
     free(table);
-    CHECK(test_count_entries(test_path(out, "runs"), ".txt") == 18);
+    CHECK(test_count_entries(test_path(out, "runs"), ".txt") == 27);
     CHECK(test_count_entries(test_path(out, "runs"), ".tmp") == 0);
 }
 
@@ -131,13 +139,13 @@ static void test_restarts(const char *full) {
     /* as if killed after 5 tuning runs: later records removed */
     const char *cut = dir_of("cut");
     snprintf(cmd, sizeof cmd,
-             "cp -r '%s' '%s' && cd '%s/runs' && rm -f eval-* tune-cosine-* tune-paper-grid-02.txt "
+             "cp -r '%s' '%s' && cd '%s/runs' && rm -f eval-* tune-cosine-* tune-paper-grid-02-* "
              "compare.csv && rm -f ../compare.csv ../compare-summary.csv ../traces.csv",
              full, cut, cut);
     CHECK(test_run(cmd, NULL, 0) == 0);
     CHECK(compare(cut, "", err) == 0);
-    CHECK(strstr(err, "tune: 5 of 9 runs already recorded") != NULL);
-    CHECK(strstr(err, "tune 6/9") != NULL && strstr(err, "tune 5/9") == NULL);
+    CHECK(strstr(err, "tune: 10 of 18 runs already recorded") != NULL);
+    CHECK(strstr(err, "tune 11/18") != NULL && strstr(err, "tune 10/18") == NULL);
     CHECK(same_results(full, cut));
 
     /* SIGKILL at an arbitrary point after three records */
@@ -175,13 +183,13 @@ static void test_transfer(void) {
     int rc = test_alrs(err, NULL,
                        "compare --model lenet5 --val-split 100 --steps 20 --eval-every 5 --batch 32 "
                        "--val-size 50 --data-dir '%s' --controller '%s' --baselines cosine --seeds 2 "
-                       "--tune-budget 1 --out '%s'", idx, ctrl, dir_of("to-lenet5"));
+                       "--tune-budget 1 --tune-seeds 1 --out '%s'", idx, ctrl, dir_of("to-lenet5"));
     CHECK(rc == 0);
     /* and on another data set: 3-channel 32x32 CIFAR-10 batches */
     rc = test_alrs(err, NULL,
                    "compare --model mlp --hidden 32,16 --dataset cifar10 --val-split 100 --steps 20 "
                    "--eval-every 5 --batch 32 --val-size 50 --data-dir '%s' --controller '%s' "
-                   "--baselines constant --seeds 2 --tune-budget 1 --out '%s'",
+                   "--baselines constant --seeds 2 --tune-budget 1 --tune-seeds 1 --out '%s'",
                    cifar, ctrl, dir_of("to-cifar"));
     CHECK(rc == 0);
     static csv c;
@@ -215,6 +223,11 @@ static void test_bad_inputs(void) {
     expect_fail(__LINE__, "--seed-base", "--baselines cosine --seed 5");
     expect_fail(__LINE__, "--threads-per-run", "--baselines cosine --threads 2");
     expect_fail(__LINE__, "--tune-seed 1001", "--baselines cosine --tune-seed 1001");
+    /* 1002, 1001, 1000 would reach the first evaluation seed */
+    expect_fail(__LINE__, "tuning seeds 1000..1002 overlap", "--baselines cosine --tune-seed 1002");
+    expect_fail(__LINE__, "below 0", "--baselines cosine --tune-seed 1");
+    expect_fail(__LINE__, "--policy", "--baselines cosine --policy best");
+    expect_fail(__LINE__, "mean:K", "--baselines cosine --policy mean:0");
     expect_fail(__LINE__, "--tune-budget", "--baselines cosine --tune-budget 0");
     expect_fail(__LINE__, "--seeds", "--baselines cosine --seeds 0");
     /* a directory of something else is not taken over */

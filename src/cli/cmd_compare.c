@@ -44,11 +44,13 @@ static void tuning_jobs(phase_runs *p, const compare_flags *f) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g); /* 4 KiB a point */
     for (int k = 0; k < f->n_schedules; k++) {
         int n = baseline_grid(f->schedules[k], f->run.steps, (int)f->tune_budget, f->controller, g);
-        for (int i = 0; i < n; i++) {
-            char name[96];
-            snprintf(name, sizeof name, "tune-%s-%02d", f->schedules[k], i);
-            phase_add(p, f->schedules[k], &g[i], f->tune_seed, name);
-        }
+        for (int i = 0; i < n; i++)
+            for (long s = 0; s < f->tune_seeds; s++) {
+                char name[96];
+                snprintf(name, sizeof name, "tune-%s-%02d-seed%ld", f->schedules[k], i,
+                         f->tune_seed - s);
+                phase_add(p, f->schedules[k], &g[i], i, f->tune_seed - s, name);
+            }
     }
     free(g);
 }
@@ -67,12 +69,13 @@ static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags
         snprintf(g.spec, sizeof g.spec, "%s", tune->spec[best]);
         g.lr = tune->jobs[best].lr;
         if (dist_rank() == 0)
-            fprintf(stderr, "compare: %s tuned: %s at lr %g (best val loss %.4f)\n", f->schedules[k],
-                g.spec, g.lr, tune->rec[best].best_val_loss);
+            fprintf(stderr, "compare: %s tuned: %s at lr %g (mean best val loss %.4f over %ld "
+                            "tuning seeds)\n", f->schedules[k], g.spec, g.lr,
+                    phase_point_mean(tune, best), f->tune_seeds);
         for (long s = 0; s < f->seeds; s++) {
             char name[96];
             snprintf(name, sizeof name, "eval-%s-seed%ld", f->schedules[k], f->seed_base + s);
-            phase_add(p, f->schedules[k], &g, f->seed_base + s, name);
+            phase_add(p, f->schedules[k], &g, 0, f->seed_base + s, name);
         }
     }
 }
@@ -90,10 +93,20 @@ static int write_reports(const phase_runs *eval, const compare_flags *f) {
     return 0;
 }
 
+static int open_dir_with(const compare_flags *f, const char *text, output_dir *out, int *fresh,
+                         int *made);
+
 /* A fresh DIR gets config.txt; an existing one must hold the same configuration. */
 static int open_dir(const compare_flags *f, output_dir *out, int *fresh, int *made) {
-    static char text[16384];
-    compare_flags_config_text(f, text, sizeof text);
+    char *text = compare_flags_config_text(f);
+    int rc = open_dir_with(f, text, out, fresh, made);
+    free(text);
+    return rc;
+}
+
+/* open_dir with the configuration's text. */
+static int open_dir_with(const compare_flags *f, const char *text, output_dir *out, int *fresh,
+                         int *made) {
     char path[4200];
     snprintf(path, sizeof path, "%s/config.txt", f->run.out);
     *fresh = !path_exists(path);
@@ -141,7 +154,8 @@ static int compare(compare_flags *f) {
     int fresh = 0, made = 0, rc = -1;
     output_dir out;
     phase_runs tune, eval;
-    phase_alloc(&tune, f, f->run.out, "tune", f->n_schedules * BASELINE_MAX_POINTS);
+    phase_alloc(&tune, f, f->run.out, "tune",
+                f->n_schedules * BASELINE_MAX_POINTS * (int)f->tune_seeds);
     phase_alloc(&eval, f, f->run.out, "eval", f->n_schedules * (int)f->seeds);
     if (dist_agree(root ? open_dir(f, &out, &fresh, &made) : 0) != 0) goto done;
     tuning_jobs(&tune, f);

@@ -12,6 +12,7 @@
 #include "data/dataset.h"
 #include "nn/net.h"
 #include "report/machine.h"
+#include "rl/checkpoint.h"
 #include "run/child.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
@@ -125,6 +126,7 @@ static int run_training(const run_flags *f, schedule *s) {
     progress p;
     progress_init(&p, stderr, 30.0);
     if (trainer_init(&tr, &cc, f->steps, f->eval_every, &data) != 0) goto done;
+    tr.act = f->act;
     /* made before the (long) run so that an unusable --out fails at once; a
      * run that fails removes it again */
     if (make_output_dir(&out, f->out) != 0) goto done;
@@ -165,6 +167,12 @@ int cmd_train(int argc, char **argv) {
         return cli_report_error();
     }
     if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_report_error();
+    if (s.kind == SCHED_CONTROLLER) { /* read before any work: a bad file fails at once */
+        controller c;
+        if (checkpoint_load(&c, s.controller_path) != 0) return cli_report_error();
+        run_flags_warn_interval(&c, s.controller_path, f.eval_every);
+        controller_free(&c);
+    }
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
     if (run_training(&f, &s) != 0) return cli_report_error();
     return 0;

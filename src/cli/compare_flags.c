@@ -5,6 +5,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "cli/config_text.h"
 #include "core/error.h"
 #include "rl/checkpoint.h"
 
@@ -12,11 +13,15 @@ const char compare_flags_help[] =
     "  --controller PATH             a controller (alrs learn's controller.bin); optional\n"
     "  --baselines LIST              comma-separated, from paper-grid, constant, exponential,\n"
     "                                cosine, warmup-cosine, onecycle, plateau\n"
-    "                                (default paper-grid,cosine,warmup-cosine,onecycle)\n"
+    "                                (default paper-grid,cosine,warmup-cosine,onecycle);\n"
+    "                                none: the controller alone\n"
     "  --seeds N                     evaluation seeds per schedule (default 5)\n"
     "  --seed-base S                 the evaluation seeds are S, S+1, ... (default 1000)\n"
-    "  --tune-seed S                 the seed of every tuning run (default 999); must not be\n"
-    "                                an evaluation seed\n"
+    "  --tune-seed S                 the first tuning seed (default 999); the others count\n"
+    "                                down from it; none may be an evaluation seed\n"
+    "  --tune-seeds N                tuning seeds: every grid point runs on each, and the\n"
+    "                                point with the lowest mean validation loss wins\n"
+    "                                (default 3)\n"
     "  --tune-budget K               tuning runs per schedule: its grid, thinned to K\n"
     "                                points when larger (default 12)\n"
     "  --threads-per-run T           OpenMP threads of each run's team (default 1)\n"
@@ -31,6 +36,7 @@ const char compare_flags_help[] =
 static int fingerprint_controller(compare_flags *f) {
     controller c;
     if (checkpoint_load(&c, f->controller) != 0) return -1;
+    run_flags_warn_interval(&c, f->controller, f->run.eval_every);
     controller_free(&c);
     FILE *in = fopen(f->controller, "rb");
     if (!in) return alrs_fail("--controller %s: cannot open the checkpoint", f->controller);
@@ -82,6 +88,10 @@ static int parse_schedules(compare_flags *f) {
         f->schedules[f->n_schedules++] = f->names[0];
     }
     const char *p = f->baselines_text;
+    if (!strcmp(p, "none")) { /* the controller alone (its figures to set beside others') */
+        if (!f->controller) return alrs_fail("--baselines none: needs --controller");
+        return 0;
+    }
     while (1) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -96,7 +106,7 @@ int compare_flags_parse(args *a, compare_flags *f) {
     memset(f, 0, sizeof *f);
     if (run_flags_parse(a, &f->run) != 0) return -1;
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
-    f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_budget = 12;
+    f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_seeds = 3, f->tune_budget = 12;
     f->threads_per_run = 1;
     f->shard = 0, f->shards = 1;
     const char *shard = NULL;
@@ -105,6 +115,7 @@ int compare_flags_parse(args *a, compare_flags *f) {
         args_int(a, "seeds", 1, 100000, &f->seeds) ||
         args_int(a, "seed-base", 0, 0x7fffffffffffL, &f->seed_base) ||
         args_int(a, "tune-seed", 0, 0x7fffffffffffffffL, &f->tune_seed) ||
+        args_int(a, "tune-seeds", 1, 100, &f->tune_seeds) ||
         args_int(a, "tune-budget", 1, BASELINE_MAX_POINTS, &f->tune_budget) ||
         args_int(a, "threads-per-run", 1, 4096, &f->threads_per_run) ||
         args_int(a, "concurrency", 0, 4096, &f->concurrency) ||
@@ -122,44 +133,40 @@ int compare_flags_parse(args *a, compare_flags *f) {
             return alrs_fail("--seed: alrs compare runs seeds --seed-base .. --seed-base + "
                              "--seeds - 1");
     }
-    if (f->tune_seed >= f->seed_base && f->tune_seed < f->seed_base + f->seeds)
-        return alrs_fail("--tune-seed %ld: is one of the evaluation seeds %ld..%ld; tuning must "
-                         "not see them", f->tune_seed, f->seed_base, f->seed_base + f->seeds - 1);
+    long lowest = f->tune_seed - f->tune_seeds + 1;
+    if (lowest < 0)
+        return alrs_fail("--tune-seed %ld: the %ld tuning seeds count down from it and would go "
+                         "below 0", f->tune_seed, f->tune_seeds);
+    if (f->tune_seed >= f->seed_base && lowest < f->seed_base + f->seeds)
+        return alrs_fail("--tune-seed %ld: tuning seeds %ld..%ld overlap the evaluation seeds "
+                         "%ld..%ld; tuning must not see them", f->tune_seed, lowest, f->tune_seed,
+                         f->seed_base, f->seed_base + f->seeds - 1);
     if (shard && parse_shard(shard, f) != 0) return -1;
     if (parse_schedules(f) != 0) return -1;
     if (f->controller && fingerprint_controller(f) != 0) return -1;
     return 0;
 }
 
-int compare_flags_config_text(const compare_flags *f, char *buf, int size) {
+char *compare_flags_config_text(const compare_flags *f) {
     const run_flags *r = &f->run;
-    int n = snprintf(buf, (size_t)size,
-                     "# alrs compare configuration: every value resolved; rerunning the command "
-                     "continues the comparison in DIR.\n"
-                     "command=alrs compare --model %s --dataset %s --data-dir '%s' --val-split %ld "
-                     "--split-seed %ld --steps %ld --batch %ld --eval-every %ld --val-size %ld "
-                     "--eval-batch %ld --optimizer %s --backend %s --baselines %s --seeds %ld "
-                     "--seed-base %ld --tune-seed %ld --tune-budget %ld --threads-per-run %ld",
-                     r->model, r->dataset, r->data_dir, r->val_split, r->split_seed, r->steps,
-                     r->batch, r->eval_every, r->val_size, r->eval_batch, r->optimizer,
-                     r->backend, f->baselines_text, f->seeds, f->seed_base, f->tune_seed,
-                     f->tune_budget, f->threads_per_run);
-    if (f->controller) n += snprintf(buf + n, (size_t)(size - n), " --controller '%s'", f->controller);
-    if (r->n_hidden) {
-        n += snprintf(buf + n, (size_t)(size - n), " --hidden ");
-        for (int k = 0; k < r->n_hidden; k++)
-            n += snprintf(buf + n, (size_t)(size - n), "%s%d", k ? "," : "", r->hidden[k]);
-    }
-    n += snprintf(buf + n, (size_t)(size - n),
-                  " --out DIR\nmodel=%s\ndataset=%s\ndata_dir=%s\nval_split=%ld\nsplit_seed=%ld\n"
-                  "steps=%ld\nbatch=%ld\neval_every=%ld\nval_size=%ld\neval_batch=%ld\n"
-                  "optimizer=%s\nbackend=%s\nbaselines=%s\nseeds=%ld\nseed_base=%ld\n"
-                  "tune_seed=%ld\ntune_budget=%ld\nthreads_per_run=%ld\ncontroller=%s\n"
-                  "controller_bytes=%ld\ncontroller_crc32=%08lx\n",
-                  r->model, r->dataset, r->data_dir, r->val_split, r->split_seed, r->steps,
-                  r->batch, r->eval_every, r->val_size, r->eval_batch, r->optimizer, r->backend,
-                  f->baselines_text, f->seeds, f->seed_base, f->tune_seed, f->tune_budget,
-                  f->threads_per_run, f->controller ? f->controller : "",
-                  f->controller_bytes, f->controller_crc);
-    return n;
+    config_text t;
+    char buf[64];
+    config_text_begin(&t, "alrs compare");
+    run_flags_settings(&t, r);
+    config_text_int(&t, "eval_every", "eval-every", r->eval_every);
+    config_text_add(&t, "baselines", "baselines", f->baselines_text);
+    config_text_int(&t, "seeds", "seeds", f->seeds);
+    config_text_int(&t, "seed_base", "seed-base", f->seed_base);
+    config_text_int(&t, "tune_seed", "tune-seed", f->tune_seed);
+    config_text_int(&t, "tune_seeds", "tune-seeds", f->tune_seeds);
+    config_text_int(&t, "tune_budget", "tune-budget", f->tune_budget);
+    config_text_int(&t, "threads_per_run", "threads-per-run", f->threads_per_run);
+    controller_act_format(&r->act, buf, sizeof buf);
+    config_text_add(&t, "policy", "policy", buf);
+    config_text_add(&t, "controller", "controller", f->controller ? f->controller : "");
+    config_text_int(&t, "controller_bytes", NULL, f->controller_bytes);
+    snprintf(buf, sizeof buf, "%08lx", f->controller_crc);
+    config_text_add(&t, "controller_crc32", NULL, buf);
+    return config_text_finish(&t, "alrs compare configuration: every value resolved; rerunning "
+                                  "the command continues the comparison in DIR.");
 }

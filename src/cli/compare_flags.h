@@ -14,7 +14,7 @@ typedef struct {
     const char *schedules[COMPARE_MAX_SCHEDULES]; /* "controller" first when given */
     char names[COMPARE_MAX_SCHEDULES][32];
     int n_schedules;
-    long seeds, seed_base, tune_seed, tune_budget, threads_per_run, concurrency;
+    long seeds, seed_base, tune_seed, tune_seeds, tune_budget, threads_per_run, concurrency;
     long shard, shards; /* --shard I/N: this invocation runs runs j with j mod N == I
                            (0/1: all); not part of the configuration */
     unsigned long controller_crc; /* crc32 of the checkpoint file */
@@ -26,7 +26,7 @@ extern const char compare_flags_help[];
  * checkpoint that cannot be read). */
 int compare_flags_parse(args *a, compare_flags *f);
 /* The resolved configuration as config.txt's text (key=value lines and the
- * command that repeats the comparison), into buf; returns its length. */
-int compare_flags_config_text(const compare_flags *f, char *buf, int size);
+ * command that repeats the comparison); free it. */
+char *compare_flags_config_text(const compare_flags *f);
 
 #endif

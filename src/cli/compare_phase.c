@@ -19,6 +19,7 @@ void phase_alloc(phase_runs *p, const compare_flags *f, const char *dir, const c
     size_t c = (size_t)(capacity > 0 ? capacity : 1);
     p->jobs = alrs_calloc(c, sizeof *p->jobs);
     p->schedule = alrs_calloc(c, sizeof *p->schedule);
+    p->point = alrs_calloc(c, sizeof *p->point);
     p->spec = alrs_calloc(c, sizeof *p->spec);
     p->file = alrs_calloc(c, sizeof *p->file);
     p->rec = alrs_calloc(c, sizeof *p->rec);
@@ -30,15 +31,16 @@ void phase_alloc(phase_runs *p, const compare_flags *f, const char *dir, const c
 
 void phase_free(phase_runs *p) {
     for (int j = 0; j < p->n; j++) free(p->trace[j]);
-    free(p->jobs), free(p->schedule), free(p->spec), free(p->file), free(p->rec), free(p->have);
+    free(p->jobs), free(p->schedule), free(p->point), free(p->spec), free(p->file), free(p->rec), free(p->have);
     free(p->mine), free(p->trace), free(p->n_trace);
     memset(p, 0, sizeof *p);
 }
 
-void phase_add(phase_runs *p, const char *schedule, const grid_point *g, long seed,
-                      const char *name) {
+void phase_add(phase_runs *p, const char *schedule, const grid_point *g, int point, long seed,
+               const char *name) {
     int j = p->n++;
     p->schedule[j] = schedule;
+    p->point[j] = point;
     memcpy(p->spec[j], g->spec, sizeof p->spec[j]); /* same size, NUL-terminated */
     p->jobs[j].spec = p->spec[j];
     p->jobs[j].lr = g->lr;
@@ -79,12 +81,28 @@ int phase_complete(const phase_runs *p) {
     return done == p->n;
 }
 
+double phase_point_mean(const phase_runs *p, int j) {
+    double sum = 0;
+    int n = 0;
+    for (int i = 0; i < p->n; i++) {
+        if (p->point[i] != p->point[j] || strcmp(p->schedule[i], p->schedule[j])) continue;
+        if (!p->have[i] || !isfinite(p->rec[i].best_val_loss)) return NAN;
+        sum += p->rec[i].best_val_loss;
+        n++;
+    }
+    return sum / n;
+}
+
 int phase_best(const phase_runs *p, const char *schedule) {
     int best = -1;
+    double best_mean = INFINITY;
     for (int i = 0; i < p->n; i++) {
-        if (!p->have[i] || strcmp(p->schedule[i], schedule)) continue;
-        double v = p->rec[i].best_val_loss;
-        if (isfinite(v) && (best < 0 || v < p->rec[best].best_val_loss)) best = i;
+        if (strcmp(p->schedule[i], schedule)) continue;
+        int first = 1; /* each point once: at its first run */
+        for (int k = 0; k < i && first; k++)
+            first = !(p->point[k] == p->point[i] && !strcmp(p->schedule[k], schedule));
+        double m = first ? phase_point_mean(p, i) : NAN;
+        if (isfinite(m) && m < best_mean) best = i, best_mean = m;
     }
     return best;
 }
@@ -94,22 +112,26 @@ static int phase_write_csv(const phase_runs *p) {
     run_record *rows = alrs_calloc((size_t)p->n + 1, sizeof *rows);
     int *selected = alrs_calloc((size_t)p->n + 1, sizeof *selected);
     int m = 0;
+    double *means = alrs_calloc((size_t)p->n + 1, sizeof *means);
     for (int j = 0; j < p->n; j++) {
         if (!p->have[j]) continue;
-        selected[m] = phase_best(p, p->schedule[j]) == j;
+        int best = phase_best(p, p->schedule[j]);
+        selected[m] = best >= 0 && p->point[best] == p->point[j];
+        means[m] = phase_point_mean(p, j);
         rows[m++] = p->rec[j];
     }
     char path[4200];
     int rc;
     if (!strcmp(p->phase, "tune")) {
         snprintf(path, sizeof path, "%s/tuning.csv", p->dir);
-        rc = compare_write_tuning(path, rows, selected, m);
+        rc = compare_write_tuning(path, rows, means, selected, m);
     } else {
         snprintf(path, sizeof path, "%s/compare.csv", p->dir);
         rc = compare_write_runs(path, rows, m);
     }
     free(rows);
     free(selected);
+    free(means);
     return rc;
 }
 
@@ -211,7 +233,7 @@ int phase_run(phase_runs *p, const dataset *data) {
     for (int j = 0; j < p->n; j++)
         skip[j] = p->have[j] || j % ranks != dist_rank() || j % p->f->shards != p->f->shard;
     run_queue_config qc = {run_flags_child(&p->f->run), p->f->run.steps, p->f->run.eval_every,
-                           (int)p->f->concurrency, (int)p->f->threads_per_run};
+                           (int)p->f->concurrency, (int)p->f->threads_per_run, p->f->run.act};
     p->start = alrs_now();
     int rc = run_queue_execute(&qc, data, p->jobs, p->n, skip, NULL, on_run_done, p);
     free(skip);

@@ -20,6 +20,7 @@ typedef struct {
     int n;
     queued_run *jobs;
     const char **schedule; /* per job */
+    int *point;            /* per job: its grid point (tuning runs a point on several seeds) */
     char (*spec)[SCHEDULE_SPEC_MAX];
     char (*file)[4200];    /* the run's record: DIR/runs/NAME.txt */
     run_record *rec;
@@ -34,17 +35,24 @@ typedef struct {
 void phase_alloc(phase_runs *p, const compare_flags *f, const char *dir, const char *phase,
                  int capacity);
 void phase_free(phase_runs *p);
-/* Adds the run of grid point g on `seed`, recorded as DIR/runs/NAME.txt. */
-void phase_add(phase_runs *p, const char *schedule, const grid_point *g, long seed,
+/* Adds the run of grid point g (number `point` of its schedule's grid) on
+ * `seed`, recorded as DIR/runs/NAME.txt. */
+void phase_add(phase_runs *p, const char *schedule, const grid_point *g, int point, long seed,
                const char *name);
 /* Runs what is not recorded yet. 0 when all ran, 1 when a signal stopped it
  * (the finished runs are on disk), -1 with a message (on every rank). */
 int phase_run(phase_runs *p, const dataset *data);
 /* 1 when every run of the phase is recorded. */
 int phase_complete(const phase_runs *p);
-/* The finished run of `schedule` with the lowest finite best validation
- * loss (the first of equals); -1 if none. */
+/* The grid point of `schedule` whose runs have the lowest mean best
+ * validation loss over their seeds (the first of equals), as the index of
+ * its first run; -1 if none. A point counts only when all its runs are
+ * finished and every one validated (a run that diverged before its first
+ * validation has none). */
 int phase_best(const phase_runs *p, const char *schedule);
+/* The mean best validation loss of the point of run j over its seeds (NaN
+ * when one is missing or not finite). */
+double phase_point_mean(const phase_runs *p, int j);
 /* traces.csv from the runs' trace files (rank 0). */
 int phase_write_traces(const phase_runs *p);
 

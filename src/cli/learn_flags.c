@@ -203,6 +203,7 @@ static char *config_text_of(const learn_flags *f) {
     config_text t;
     config_text_begin(&t, "alrs learn");
     run_flags_settings(&t, r);
+    config_text_int(&t, "seed", "seed", r->seed);
     task_settings(&t, f);
     rate_settings(&t, f);
     config_text_num(&t, "lr_noise", "lr-noise", f->env.lr_noise);

@@ -1,5 +1,6 @@
 #include "cli/run_flags.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,10 @@ const char run_flags_help[] =
     "  --val-size N                  validation images per evaluation (default: all)\n"
     "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
     "  --threads N                   OpenMP threads (default: all cores)\n"
-    "  --seed N                      weights and batch order (default 1)\n";
+    "  --seed N                      weights and batch order (default 1)\n"
+    "  --policy mode|sample|mean:K   how a controller schedule picks its actions: its\n"
+    "                                policy's most likely action, one sampled action, or the\n"
+    "                                mean effect of K sampled ones (default mode)\n";
 
 static int parse_hidden(const char *s, run_flags *f) {
     f->n_hidden = 0;
@@ -51,8 +55,9 @@ int run_flags_parse(args *a, run_flags *f) {
     f->steps = 1000, f->batch = 128, f->eval_every = 10, f->val_size = 0; /* 0: all */
     f->val_split = 10000, f->eval_batch = 0, f->threads = 0, f->seed = 1, f->split_seed = 0;
     f->lr = 1e-3;
-    const char *hidden = NULL;
-    if (args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
+    const char *hidden = NULL, *policy = "mode";
+    if (args_string(a, "policy", &policy) || controller_act_parse(policy, &f->act) != 0 ||
+        args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
         args_string(a, "data-dir", &f->data_dir) || args_string(a, "optimizer", &f->optimizer) ||
         args_string(a, "backend", &f->backend) ||
         args_string(a, "hidden", &hidden) || args_int(a, "steps", 1, 100000000, &f->steps) ||
@@ -118,5 +123,10 @@ void run_flags_settings(config_text *t, const run_flags *f) {
     config_text_int(t, "val_size", "val-size", f->val_size);
     config_text_add(t, "optimizer", "optimizer", f->optimizer);
     config_text_add(t, "backend", "backend", f->backend);
-    config_text_int(t, "seed", "seed", f->seed);
+}
+
+void run_flags_warn_interval(const controller *c, const char *path, long eval_every) {
+    if (c->iface.action_every == eval_every) return;
+    fprintf(stderr, "alrs: warning: %s learned to act every %d child steps; here it acts every "
+                    "%ld (--eval-every)\n", path, c->iface.action_every, eval_every);
 }

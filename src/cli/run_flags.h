@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli/args.h"
+#include "rl/controller.h"
 #include "run/child.h"
 
 typedef struct {
@@ -15,6 +16,7 @@ typedef struct {
     double lr;
     int lr_given; /* --lr was on the command line */
     int hidden[NN_MAX_HIDDEN], n_hidden;
+    controller_act act; /* --policy: how a controller schedule acts (mode) */
 } run_flags;
 
 /* Fills defaults, then reads the flags present; -1 with a message naming the
@@ -25,9 +27,13 @@ child_config run_flags_child(const run_flags *f);
 /* " --hidden A,B,C" when the flags set hidden sizes (for a command line). */
 void run_flags_print_hidden(const run_flags *f, FILE *out);
 /* The child-run settings (model, hidden sizes, data, split, steps, batch,
- * evaluation chunk and size, optimizer, backend, seed) into a config.txt. */
+ * evaluation chunk and size, optimizer, backend) into a config.txt; each
+ * command adds its own (seed, rate, schedule, ...). */
 struct config_text;
 void run_flags_settings(struct config_text *t, const run_flags *f);
+/* A controller learned to act every K child steps; a run that makes it act
+ * every `eval_every` steps (K differs) gets a warning line on stderr. */
+void run_flags_warn_interval(const controller *c, const char *path, long eval_every);
 /* Usage text for the shared flags. */
 extern const char run_flags_help[];
 

@@ -104,14 +104,17 @@ int compare_write_summary(const char *path, const compare_summary *s, int n) {
     return atomic_commit(&a);
 }
 
-int compare_write_tuning(const char *path, const run_record *tunes, const int *selected, int n) {
+int compare_write_tuning(const char *path, const run_record *tunes, const double *point_mean,
+                         const int *selected, int n) {
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
-    fprintf(a.f, "schedule,spec,lr,seed,best_val_loss,best_step,diverged,selected,wall_s\n");
+    fprintf(a.f, "schedule,spec,lr,seed,best_val_loss,best_step,diverged,point_mean_val_loss,"
+                 "selected,wall_s\n");
     for (int i = 0; i < n; i++) {
         const run_record *r = &tunes[i];
-        fprintf(a.f, "%s,\"%s\",%.9g,%ld,%.6f,%ld,%d,%d,%.3f\n", r->schedule, r->spec, r->lr,
-                r->seed, r->best_val_loss, r->best_step, r->diverged, selected[i], r->wall_s);
+        fprintf(a.f, "%s,\"%s\",%.9g,%ld,%.6f,%ld,%d,%.6f,%d,%.3f\n", r->schedule, r->spec, r->lr,
+                r->seed, r->best_val_loss, r->best_step, r->diverged, point_mean[i], selected[i],
+                r->wall_s);
     }
     return atomic_commit(&a);
 }

@@ -29,8 +29,11 @@ void compare_summarize(const run_record *evals, int n, const char *const *schedu
 /* Each writer replaces the file atomically; -1 with a message. */
 int compare_write_runs(const char *path, const run_record *evals, int n);
 int compare_write_summary(const char *path, const compare_summary *s, int n);
-/* selected[i]: 1 for the winning point of its schedule. */
-int compare_write_tuning(const char *path, const run_record *tunes, const int *selected, int n);
+/* point_mean[i]: the mean best validation loss of run i's grid point over
+ * the tuning seeds (what selection compares); selected[i]: 1 for the runs of
+ * the winning point of its schedule. */
+int compare_write_tuning(const char *path, const run_record *tunes, const double *point_mean,
+                         const int *selected, int n);
 
 /* The table: schedule, spec, test loss and accuracy as mean ± std, the
  * p-values; then the paper's Table 1 figures when the data set is

@@ -77,7 +77,9 @@ static void team_loop(queue_state *q, const team_layout *teams) {
     teams_bind(teams, omp_get_thread_num());
     omp_set_num_threads(q->cfg->threads_per_run);
     trainer tr;
-    if (trainer_init(&tr, &q->cfg->child, q->cfg->steps, q->cfg->eval_every, q->data) != 0) {
+    int built = trainer_init(&tr, &q->cfg->child, q->cfg->steps, q->cfg->eval_every, q->data);
+    tr.act = q->cfg->act;
+    if (built != 0) {
         record_failure(q);
         return;
     }

@@ -31,6 +31,7 @@ typedef struct {
     long steps, eval_every;
     int concurrency;     /* teams; 0: as many as the cores hold */
     int threads_per_run; /* threads per team */
+    controller_act act;  /* how controller runs act (trainer.h) */
 } run_queue_config;
 
 /* Returns 0 to go on, -1 (with a message) to stop the queue. */

@@ -48,8 +48,7 @@ static int add(grid_point *g, int n, double lr, const char *fmt, ...) {
 static int full_grid(const char *name, long steps, const char *ctrl, grid_point *g) {
     int n = 0;
     if (!strcmp(name, "controller")) {
-        const double init[] = {1e-2, 1e-3, 1e-4};
-        for (int i = 0; i < 3; i++) n = add(g, n, init[i], "controller:%s", ctrl);
+        for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "controller:%s", ctrl);
     } else if (!strcmp(name, "paper-grid")) {
         const double init[] = {1e-1, 1e-2, 1e-3, 1e-4}, gammas[] = {0.99, 0.9, 0.88};
         const int every[] = {10, 20, 50, 100};

@@ -4,13 +4,14 @@
  * Every baseline gets the same tuning budget K: its grid, in the order
  * below, is run whole when it has at most K points and otherwise thinned to
  * K points spread evenly over it (point floor((i + 1/2) n / K) for i < K), on
- * a tuning seed that no evaluation uses. The point with the lowest best
- * validation loss wins (ties: the earlier point; runs that never validated
- * or diverged before any validation do not count).
+ * tuning seeds that no evaluation uses. The point with the lowest mean best
+ * validation loss over the tuning seeds wins (ties: the earlier point; a
+ * point with a run that never validated does not count).
  *
  * Grids, for Adam (rates r7 = 1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4;
  * T = the run's steps):
- *   controller     initial rate 1e-2, 1e-3, 1e-4 (those it learned from)
+ *   controller     r7: its initial rate, or its base schedule's rate in
+ *                  residual mode (the same grid as cosine and warm-up + cosine)
  *   paper-grid     step decay, initial rate {1e-1, 1e-2, 1e-3, 1e-4} x
  *                  interval {10, 20, 50, 100} steps x factor {0.99, 0.9, 0.88}
  *                  (the paper's grid; 48 points)
