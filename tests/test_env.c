@@ -435,6 +435,62 @@ static void test_divergence(void) {
     lr_env_free(&e);
 }
 
+/* The optional groups: progress (s/T, log(1 + T - s)), offset (log of the
+ * rate over the initial one; c in residual mode) and slope (log val loss now
+ * minus LR_SLOPE_SPAN agent steps ago), after the paper's seven, which stay
+ * what they were without the groups. Wide factors and absolute actions. */
+static void test_extra_features(void) {
+    lr_env_config plain = small_env("adam"), cfg = plain;
+    plain.lr_fixed = cfg.lr_fixed = 1e-3;
+    cfg.features = LR_FEAT_ALL;
+    CHECK(lr_action_parse_factors("0.5,0.8,1,1.25,2", &cfg.action) == 0);
+    CHECK(lr_action_parse_factors("0.5,0.8,1,1.25,2", &plain.action) == 0);
+    lr_env e, p;
+    CHECK(lr_env_create(&e, &cfg, &data) == 0 && lr_env_create(&p, &plain, &data) == 0);
+    CHECK(e.obs_size == 11 && p.obs_size == 7);
+    double obs[LR_ENV_MAX_OBS], pobs[LR_ENV_MAX_OBS], r, logval[MAX_T];
+    int term, trunc;
+    lr_env_reset(&e, 9, 1, obs);
+    lr_env_reset(&p, 9, 1, pobs);
+    CHECK(!memcmp(obs, pobs, sizeof(double) * 7));
+    CHECK(obs[7] == 0 && obs[8] == log1p(40.0) && obs[9] == 0 && obs[10] == 0);
+    logval[0] = obs[LR_OBS_VAL_LOSS];
+    const int actions[8] = {4, 4, 3, 0, 2, 1, 4, 0};
+    double lr = 1e-3;
+    int ok = 1;
+    for (int t = 0; t < 8; t++) {
+        lr *= (double[]){0.5, 0.8, 1, 1.25, 2}[actions[t]];
+        lr_env_step(&e, actions[t], obs, &r, &term, &trunc);
+        lr_env_step(&p, actions[t], pobs, &r, &term, &trunc);
+        logval[t + 1] = obs[LR_OBS_VAL_LOSS];
+        int back = t + 1 < LR_SLOPE_SPAN ? t + 1 : LR_SLOPE_SPAN;
+        ok &= !memcmp(obs, pobs, sizeof(double) * 7);
+        ok &= fabs(e.ep.lr[t] - lr) < 1e-15 && obs[7] == (t + 1) * 5 / 40.0;
+        ok &= obs[8] == log1p(40.0 - (t + 1) * 5) && fabs(obs[9] - log(lr / 1e-3)) < 1e-12;
+        ok &= obs[10] == logval[t + 1] - logval[t + 1 - back];
+    }
+    CHECK(ok);
+    /* the episode's record holds every observation, row t before step t */
+    CHECK(e.ep.obs_size == 11 && e.ep.obs[11 * 8 + 7] == 1.0 && e.ep.action[2] == 3);
+    lr_env_free(&e);
+    lr_env_free(&p);
+
+    /* absolute actions put the rate anywhere in [lr_min, lr_max] at once */
+    cfg = small_env("adam");
+    cfg.action.kind = LR_ACTION_ABSOLUTE;
+    cfg.lr_min = 1e-5, cfg.lr_max = 1e-1;
+    cfg.lr_fixed = 1e-3;
+    CHECK(lr_env_create(&e, &cfg, &data) == 0);
+    lr_env_reset(&e, 9, 1, obs);
+    lr_env_step(&e, 0.0, obs, &r, &term, &trunc); /* the middle, in log: 1e-3 */
+    CHECK_NEAR(e.ep.lr[0], 1e-3, 1e-15);
+    lr_env_step(&e, 1e9, obs, &r, &term, &trunc);
+    CHECK_NEAR(e.ep.lr[1], 1e-1, 1e-15);
+    lr_env_step(&e, atanh(-0.5), obs, &r, &term, &trunc); /* a quarter of the way: 1e-4 */
+    CHECK_NEAR(e.ep.lr[2], 1e-4, 1e-15);
+    lr_env_free(&e);
+}
+
 static void test_config(void) {
     child_config cc = small_child("adam");
     lr_env_config d = lr_env_config_default(&cc), c;
@@ -488,6 +544,7 @@ int main(void) {
     test_bounds();
     test_rewards();
     test_divergence();
+    test_extra_features();
 
     data.test.images = test_images;
     data.test.labels = test_labels;

@@ -57,6 +57,13 @@ static void test_gae(void) {
     rollout_gae(&b, last, 0.9, 1.0);
     /* env 0: 1 + 0.9*0 + 0.81*2 + 0.729*1 + 0.6561*5 - 1 = 1 + 1.62 + 0.729 + 3.2805 - 1 = 5.6295 */
     CHECK_NEAR(b.advantage[0], 5.6295, 1e-12);
+    /* gamma = 1 (--reward log-delta --gamma 1: the return telescopes to the
+     * final loss): A_0 = 1 + 0 + 2 + 1 + 5 - 1 = 8 with lambda 1, and with
+     * lambda 0 the one-step delta r_0 + V_1 - V_0 = 1 + 2 - 1 = 2 */
+    rollout_gae(&b, last, 1.0, 1.0);
+    CHECK_NEAR(b.advantage[0], 8.0, 1e-12);
+    rollout_gae(&b, last, 1.0, 0.0);
+    CHECK_NEAR(b.advantage[0], 2.0, 1e-12);
     rollout_free(&b);
     CHECK(rollout_init(&b, 0, 2, 1) == -1);
 }
@@ -206,6 +213,19 @@ static void test_update(void) {
     CHECK(ppo_update(&p, &ap, &c, &b2, &sh, &s) == 0);
     CHECK_NEAR(s.approx_kl, 0, 1e-15);
     CHECK_NEAR(s.clip_frac, 0, 0);
+    /* target KL: the first minibatch (KL 0) steps, the second has moved past
+     * 1.5 x a tiny target, and the update stops there, unstepped */
+    ppo_config k = ppo_config_default();
+    k.target_kl = 1e-12;
+    fill_rollout(&b2, &p, 7);
+    long t_before = ap.t;
+    CHECK(ppo_update(&p, &ap, &k, &b2, &sh, &s) == 0);
+    CHECK(s.stopped_early == 1 && s.minibatches == 1 && ap.t == t_before + 1);
+    k.target_kl = 10; /* never reached: the whole 4 x 4 */
+    CHECK(ppo_update(&p, &ap, &k, &b2, &sh, &s) == 0);
+    CHECK(s.stopped_early == 0 && s.minibatches == 16);
+    k.target_kl = -1;
+    CHECK(ppo_config_check(&k) == -1 && strstr(alrs_error(), "target KL"));
     /* mismatched shapes are refused */
     rl_adam small;
     rl_adam_init(&small, 3);

@@ -9,7 +9,13 @@
  *      it happens, the run ends cleanly as diverged with the trace cut there,
  *      NaN where nothing was measured, and test figures only from a
  *      validation before it;
- *   4. the interrupt request stops a run early when asked to watch for it. */
+ *   4. the interrupt request stops a run early when asked to watch for it;
+ *   5. an untrained residual controller IS its base schedule: the same rate at
+ *      every step, the same trace bit for bit (warm-up + cosine, step decay
+ *      and reduce-on-plateau bases, discrete, continuous and absolute
+ *      actions), however it picks its actions;
+ *   6. policy modes: sampling depends only on the run's seed, mean:1 is
+ *      sample, and mode differs from a sample where the policy is unsure. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -113,16 +119,98 @@ static void test_divergence(void) {
     trainer_free(&t);
 }
 
-/* A fresh controller checkpoint (untrained weights): enough to drive runs. */
-static void write_controller(const char *path) {
+/* A fresh controller checkpoint (untrained weights) for an interface. */
+static void write_controller_for(const char *path, const lr_env_interface *iface_in) {
     controller c;
-    lr_env_config ec = lr_env_config_default(NULL);
-    lr_env_interface iface = lr_env_interface_of(&ec);
+    lr_env_interface iface = *iface_in;
     policy_config pc = controller_policy_config(&iface);
     rng_stream r = rng_make(9, 0);
-    if (controller_init(&c, &iface, &pc, 1, 0.99, &r) != 0 || checkpoint_save(&c, path) != 0)
+    if (controller_init(&c, &iface, &pc, 1, 0.99, &r) != 0 || checkpoint_save(&c, path) != 0) {
+        fprintf(stderr, "controller: %s\n", alrs_error());
         exit(2);
+    }
     controller_free(&c);
+}
+
+/* The default interface: the paper's controller. */
+static void write_controller(const char *path) {
+    lr_env_config ec = lr_env_config_default(NULL);
+    lr_env_interface iface = lr_env_interface_of(&ec);
+    write_controller_for(path, &iface);
+}
+
+/* Residual controllers, untrained, against their base schedules: the mode of
+ * each action kind keeps c at 0. */
+static void test_residual_is_base(const char *dir) {
+    const char *bases[] = {"warmup-cosine:warmup=7", "step:every=9,gamma=0.5",
+                           "plateau:factor=0.5,patience=0"};
+    const char *factors[] = {"0.5,0.8,1,1.25,2", "1,1.5"};
+    lr_action_kind kinds[] = {LR_ACTION_DISCRETE, LR_ACTION_DISCRETE, LR_ACTION_CONTINUOUS,
+                              LR_ACTION_ABSOLUTE};
+    child_config cc = small_child("adam");
+    trainer t, s;
+    CHECK(trainer_init(&t, &cc, 40, 5, &data) == 0);
+    CHECK(trainer_init(&s, &cc, 40, 5, &data) == 0);
+    for (int b = 0; b < 3; b++)
+        for (int k = 0; k < 4; k++) {
+            lr_env_config ec = lr_env_config_default(NULL);
+            ec.features = LR_FEAT_ALL;
+            ec.action.kind = kinds[k];
+            if (k < 2 && lr_action_parse_factors(factors[k], &ec.action) != 0) exit(2);
+            snprintf(ec.action.base, sizeof ec.action.base, "%s", bases[b]);
+            lr_env_interface iface = lr_env_interface_of(&ec);
+            char path[700], spec[720];
+            snprintf(path, sizeof path, "%s/residual-%d-%d.bin", dir, b, k);
+            snprintf(spec, sizeof spec, "controller:%s", path);
+            write_controller_for(path, &iface);
+            train_outcome o, p;
+            CHECK(run(&t, spec, 3e-2, 5, &o) == 0);
+            CHECK(run(&s, bases[b], 3e-2, 5, &p) == 0);
+            int same = same_outcome(&o, &p);
+            if (!same) fprintf(stderr, "  residual %s, action kind %d: not its base\n", bases[b], k);
+            CHECK(same);
+            train_outcome_free(&o);
+            train_outcome_free(&p);
+        }
+    trainer_free(&t);
+    trainer_free(&s);
+}
+
+/* --policy: a sampled run depends only on its seed; mean:1 is a sample; the
+ * untrained paper controller (nearly uniform) samples other rates than its mode. */
+static void test_policy_modes(const char *dir) {
+    char path[700], spec[720];
+    snprintf(path, sizeof path, "%s/modes.bin", dir);
+    snprintf(spec, sizeof spec, "controller:%s", path);
+    write_controller(path);
+    child_config cc = small_child("adam");
+    trainer t;
+    CHECK(trainer_init(&t, &cc, 40, 5, &data) == 0);
+    train_outcome mode, a, b, c, mean1, mean8;
+    CHECK(run(&t, spec, 1e-2, 3, &mode) == 0);
+    CHECK(controller_act_parse("sample", &t.act) == 0);
+    CHECK(run(&t, spec, 1e-2, 3, &a) == 0);
+    CHECK(run(&t, spec, 1e-2, 3, &b) == 0);
+    CHECK(run(&t, spec, 1e-2, 4, &c) == 0);
+    CHECK(same_outcome(&a, &b));
+    CHECK(!same_outcome(&a, &mode));
+    CHECK(!same_outcome(&a, &c) || a.trace[7].lr != c.trace[7].lr);
+    CHECK(controller_act_parse("mean:1", &t.act) == 0);
+    CHECK(run(&t, spec, 1e-2, 3, &mean1) == 0);
+    CHECK(same_outcome(&a, &mean1));
+    /* mean:8: each rate is the previous one times the geometric mean of 8
+     * sampled factors from {1.05, 1/1.05, 1}: 1.05^(j/8) for j in -8..8 */
+    CHECK(controller_act_parse("mean:8", &t.act) == 0);
+    CHECK(run(&t, spec, 1e-2, 3, &mean8) == 0);
+    int on_lattice = 1;
+    for (int i = 1; i < mean8.n_trace; i++) {
+        double j = 8 * log(mean8.trace[i].lr / mean8.trace[i - 1].lr) / log(1.05);
+        on_lattice &= fabs(j - round(j)) < 1e-6 && fabs(j) <= 8;
+    }
+    CHECK(on_lattice);
+    train_outcome *all[] = {&mode, &a, &b, &c, &mean1, &mean8};
+    for (int i = 0; i < 6; i++) train_outcome_free(all[i]);
+    trainer_free(&t);
 }
 
 static void test_controller_runs(const char *dir) {
@@ -167,6 +255,8 @@ int main(void) {
     test_independence();
     test_divergence();
     test_controller_runs(dir);
+    test_residual_is_base(dir);
+    test_policy_modes(dir);
     dataset_free(&data);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -178,8 +178,9 @@ static void observe(lr_env *env, double train_loss, double val_loss) {
     const child_run *r = &env->child;
     const nn_layer *out = &r->spec.layers[r->spec.n_layers - 1];
     int residual = lr_action_residual(&env->cfg.action);
+    /* plain mode: x - log(initial rate), 0 exactly until an action moves it */
     lr_observer_input in = {train_loss, val_loss, r->params + out->w_off, out->w_len, env->lr,
-                            residual ? env->x : log(env->lr / env->ep.initial_lr),
+                            residual ? env->x : env->x - log(env->ep.initial_lr),
                             r->step, env->cfg.steps};
     lr_observer_observe(&env->observer, &in, env->obs);
     memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,

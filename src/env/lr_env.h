@@ -43,7 +43,8 @@
  *                           not Markov without the time left (Pardo et al.,
  *                           "Time limits in reinforcement learning", 2018).
  *   LR_FEAT_OFFSET (1):     where the actions have moved the rate: c in
- *                           residual mode, log(rate / initial rate) otherwise.
+ *                           residual mode, log(rate) - log(initial rate)
+ *                           otherwise.
  *   LR_FEAT_SLOPE (1):      log val loss now minus LR_SLOPE_SPAN agent steps
  *                           ago (fewer at the start; 0 at reset): is the loss
  *                           still falling?
