@@ -37,6 +37,8 @@ static void parse_one(const char *spec, double lr, long steps) {
     FUZZ_ASSERT(schedule_parse(&t, text, lr, steps) == 0);
     schedule_format(&t, again, sizeof again);
     FUZZ_ASSERT(strcmp(text, again) == 0);
+    schedule_free(&s);
+    schedule_free(&t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

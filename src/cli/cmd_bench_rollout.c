@@ -111,12 +111,7 @@ int bench_rollout(int argc, char **argv) {
     const char *layouts = default_layouts;
     long batches = 2;
     int envs[32], threads[32], n;
-    /* learn's --out is not needed here: a placeholder keeps its parser happy */
-    char *fake_out[] = {"--out", "-"};
-    char **all = alrs_malloc(sizeof(char *) * (size_t)(argc + 2));
-    memcpy(all, argv, sizeof(char *) * (size_t)argc);
-    all[argc] = fake_out[0], all[argc + 1] = fake_out[1];
-    int bad = args_parse(&a, argc + 2, all) != 0 || args_string(&a, "layouts", &layouts) != 0 ||
+    int bad = args_parse(&a, argc, argv) != 0 || args_string(&a, "layouts", &layouts) != 0 ||
               args_int(&a, "batches", 1, 1000, &batches) != 0;
     if (!bad) {
         /* shorter episodes than learn's defaults, unless asked for */
@@ -130,7 +125,6 @@ int bench_rollout(int argc, char **argv) {
         if (!bad && !has_steps) f.run.steps = 200, f.env.steps = 200;
         if (!bad && !has_val) f.run.val_size = 2000;
     }
-    free(all);
     /* every rank parses the same flags and agrees on later failures; rank 0
      * alone prints */
     if (bad) return root ? cli_report_error() : 1;

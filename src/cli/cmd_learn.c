@@ -320,6 +320,10 @@ int cmd_learn(int argc, char **argv) {
     if (args_parse(&a, argc, argv) != 0 || learn_flags_parse(&a, &f) != 0 ||
         args_check_unused(&a) != 0)
         return dist_rank() == 0 ? cli_report_error() : 1;
+    if (!f.run.out) {
+        alrs_fail("--out DIR is required (the run directory to write)");
+        return dist_rank() == 0 ? cli_report_error() : 1;
+    }
     omp_set_max_active_levels(2);
     interrupt_install(dist_rank() == 0);
     if (run_learn(&f) == 0) return 0;

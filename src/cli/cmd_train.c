@@ -174,8 +174,9 @@ int cmd_train(int argc, char **argv) {
         controller_free(&c);
     }
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
-    if (run_training(&f, &s) != 0) return cli_report_error();
-    return 0;
+    int rc = run_training(&f, &s);
+    schedule_free(&s);
+    return rc != 0 ? cli_report_error() : 0;
 }
 
 int cli_report_error(void) {

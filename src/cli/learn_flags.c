@@ -140,7 +140,6 @@ int learn_flags_parse(args *a, learn_flags *f) {
         parse_ppo(a, f))
         return -1;
     f->resume = resume;
-    if (!f->run.out) return alrs_fail("--out DIR is required (the run directory to write)");
     if (f->envs % f->seed_group != 0)
         return alrs_fail("--seed-group %ld: must divide --envs %ld", f->seed_group, f->envs);
     f->updates = (f->episodes + f->envs - 1) / f->envs;

@@ -17,7 +17,9 @@ typedef struct {
 } learn_flags;
 
 extern const char learn_flags_help[];
-/* -1 with a message naming the flag on a bad value. */
+/* -1 with a message naming the flag on a bad value. --out is read, not
+ * required (alrs learn requires it; bench rollout and the library's
+ * environment have no run directory). */
 int learn_flags_parse(args *a, learn_flags *f);
 /* DIR/config.txt: every value resolved and the command that repeats the run. */
 int learn_flags_write_config(const learn_flags *f);

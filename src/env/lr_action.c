@@ -58,8 +58,9 @@ int lr_action_check(const lr_action_config *a) {
                          a->residual_range);
     if (memchr(a->base, '\0', sizeof a->base) == NULL)
         return alrs_fail("--base: the spec is longer than %d bytes", LR_ACTION_BASE_MAX - 1);
-    if (!strncmp(a->base, "controller", 10))
-        return alrs_fail("--base %s: a controller cannot be the base of another", a->base);
+    if (!strncmp(a->base, "controller", 10) || !strncmp(a->base, "replay", 6))
+        return alrs_fail("--base %s: a base is a hand-made schedule, not a controller or a "
+                         "replay", a->base);
     if (lr_action_residual(a) && a->kind == LR_ACTION_DISCRETE && lr_action_keep(a) < 0)
         return alrs_fail("--base %s: residual mode needs the factor 1 (keep) among --factors",
                          a->base);

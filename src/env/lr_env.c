@@ -164,24 +164,13 @@ const lr_env_episode *lr_env_episode_record(const lr_env *env) { return &env->ep
 
 static double safe_log(double x) { return log(fmax(x, LR_ENV_LOG_EPS)); }
 
-/* The rate of child step `step` at the current x, within the bounds. */
-static double rate_at(const lr_env *env, long step) {
-    const lr_env_config *c = &env->cfg;
-    double lr = lr_action_residual(&c->action) ? schedule_lr(&env->base, step) * exp(env->x)
-                                               : exp(env->x);
-    return fmin(fmax(lr, c->lr_min), c->lr_max);
-}
-
 /* The observation after a validation that wrote its probabilities into the
  * observer's buffer; recorded as row env->t of the episode's observations. */
 static void observe(lr_env *env, double train_loss, double val_loss) {
     const child_run *r = &env->child;
     const nn_layer *out = &r->spec.layers[r->spec.n_layers - 1];
-    int residual = lr_action_residual(&env->cfg.action);
-    /* plain mode: x - log(initial rate), 0 exactly until an action moves it */
     lr_observer_input in = {train_loss, val_loss, r->params + out->w_off, out->w_len, env->lr,
-                            residual ? env->x : env->x - log(env->ep.initial_lr),
-                            r->step, env->cfg.steps};
+                            lr_control_offset(&env->control), r->step, env->cfg.steps};
     lr_observer_observe(&env->observer, &in, env->obs);
     memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,
            sizeof(double) * env->obs_size);
@@ -200,8 +189,8 @@ void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out) {
     lr_env_start(env, rng_u64(&es), episode, obs_out);
 }
 
-/* The initial rate (fixed, or drawn from stream 2) and, in residual mode,
- * the base schedule that starts from it. */
+/* The initial rate (fixed, or drawn from stream 2) and the rate control
+ * that starts from it. */
 static void start_rate(lr_env *env, uint64_t ep_seed) {
     const lr_env_config *c = &env->cfg;
     double lr = c->lr_fixed;
@@ -209,21 +198,11 @@ static void start_rate(lr_env *env, uint64_t ep_seed) {
         rng_stream r = rng_make(ep_seed, STREAM_INITIAL_LR);
         lr = c->initial_rates[rng_below(&r, (uint64_t)c->n_initial)];
     }
-    lr = fmin(fmax(lr, c->lr_min), c->lr_max);
-    if (lr_action_residual(&c->action)) {
-        /* checked by lr_env_config_check; the rate only scales the schedule */
-        if (schedule_parse(&env->base, c->action.base, lr, c->steps) != 0)
-            alrs_panic("residual base %s: %s", c->action.base, alrs_error());
-        env->x = 0.0;
-        env->x_hi = log(c->action.residual_range);
-        env->x_lo = -env->x_hi;
-    } else {
-        env->x = log(lr);
-        env->x_lo = log(c->lr_min);
-        env->x_hi = log(c->lr_max);
-    }
-    env->ep.initial_lr = lr;
-    env->lr = rate_at(env, 0);
+    /* the base was checked by lr_env_config_check */
+    if (lr_control_start(&env->control, &c->action, c->lr_min, c->lr_max, lr, c->steps) != 0)
+        alrs_panic("residual base %s: %s", c->action.base, alrs_error());
+    env->ep.initial_lr = env->control.initial_lr;
+    env->lr = lr_control_rate(&env->control, 0);
 }
 
 void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) {
@@ -284,7 +263,7 @@ static double step_reward(const lr_env *env, double val_loss, int last) {
 static double train_chunk(lr_env *env, int n) {
     double sum = 0.0;
     for (int k = 0; k < n; k++) {
-        env->lr = rate_at(env, env->child.step);
+        env->lr = lr_control_rate(&env->control, env->child.step);
         double loss = child_run_step(&env->child, env->lr);
         if (!(loss <= env->cfg.diverge_loss)) return -1.0; /* NaN fails this too */
         sum += loss;
@@ -314,9 +293,7 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
                         double *reward, int *terminated, int *truncated) {
     const lr_env_config *c = &env->cfg;
     if (env->ep.done) alrs_panic("lr_env_step: the episode has ended (or none was started)");
-    double x = lr_action_apply(&c->action, env->x, effect, env->x_lo, env->x_hi);
-    if (c->lr_noise > 0) x += c->lr_noise * rng_normal(&env->noise);
-    env->x = fmin(fmax(x, env->x_lo), env->x_hi);
+    lr_control_act(&env->control, effect, c->lr_noise > 0 ? c->lr_noise * rng_normal(&env->noise) : 0);
 
     int t = env->t;
     long start = (long)t * c->action_every;
@@ -342,7 +319,7 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
     } else {
         int last = env->t == env->n_agent;
         *reward = step_reward(env, val_loss, last);
-        if (lr_action_residual(&c->action)) schedule_observe_val_loss(&env->base, val_loss);
+        lr_control_validated(&env->control, val_loss);
         observe(env, train_loss, val_loss);
         env->prev_val_loss = val_loss;
         env->trace_val[t] = val_loss;

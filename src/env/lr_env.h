@@ -81,8 +81,8 @@
 #include "data/dataset.h"
 #include "env/features.h"
 #include "env/lr_action.h"
+#include "env/lr_control.h"
 #include "run/child.h"
-#include "sched/schedule.h"
 
 /* Initial rates an episode may draw from (lr_env_config.initial_rates). */
 #define LR_ENV_MAX_INITIAL 8
@@ -154,9 +154,7 @@ typedef struct {
     lr_observer observer;  /* computes the observations */
     double *trace_lr, *trace_val, *trace_acc, *trace_train, *trace_action, *trace_reward;
     double *trace_obs;     /* [n_agent + 1][obs_size] */
-    schedule base;         /* residual mode: the base schedule of this episode */
-    double x;              /* what actions move: log rate, or residual offset c */
-    double x_lo, x_hi;     /* its bounds */
+    lr_control control;    /* the rate the actions set (env/lr_control.h) */
     double lr;             /* the rate of the last child step */
     double prev_val_loss;
     double obs[LR_ENV_MAX_OBS]; /* the last observation */

@@ -437,6 +437,7 @@ int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const
         rc = controller_alloc(c, &iface, &pc, 1, 0.99);
         if (rc != 0) rc = fail_with_context(path, "");
         else if ((rc = decode_state(path, &r, c)) != 0) controller_free(c);
+        else c->file_version = (int)version;
     }
     return rc;
 }

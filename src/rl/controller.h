@@ -33,7 +33,13 @@ typedef struct {
     obs_normalizer obs_norm;
     reward_scaler rewards;
     long updates; /* PPO updates done */
+    int file_version; /* the checkpoint format it was read from (0: made in memory) */
 } controller;
+
+/* The stream a deployed controller samples its actions from (--policy sample,
+ * mean:K) is rng_make(run seed, CONTROLLER_POLICY_STREAM): alrs train, alrs
+ * compare and the library's sessions draw the same actions for the same seed. */
+#define CONTROLLER_POLICY_STREAM 0x9011c7
 
 /* How a deployed controller turns an observation into an action (--policy):
  *   mode     the policy's most likely action (argmax, or the Gaussian's mean);

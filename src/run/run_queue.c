@@ -62,7 +62,9 @@ static int run_one(queue_state *q, trainer *tr, int job, train_outcome *o) {
     const queued_run *run = &q->jobs[job];
     schedule s;
     if (schedule_parse(&s, run->spec, run->lr, q->cfg->steps) != 0) return -1;
-    if (trainer_run(tr, &s, run->lr, run->seed, 1, NULL, NULL, o) != 0) return -1;
+    int ran = trainer_run(tr, &s, run->lr, run->seed, 1, NULL, NULL, o);
+    schedule_free(&s);
+    if (ran != 0) return -1;
     if (o->interrupted) {
         q->interrupted = 1;
         return 0;

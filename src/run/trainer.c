@@ -134,10 +134,6 @@ static int controller_ready(trainer *t, const char *path) {
     return 0;
 }
 
-/* The stream a controller run samples its actions from (--policy sample,
- * mean:K): the run's seed alone decides them. */
-#define STREAM_POLICY 0x9011c7
-
 /* One episode of the environment with the controller deciding each action;
  * a trace row per agent step. */
 static int controller_run(trainer *t, const schedule *s, double lr, uint64_t seed,
@@ -148,7 +144,7 @@ static int controller_run(trainer *t, const schedule *s, double lr, uint64_t see
     env->cfg.lr_fixed = lr;
     double raw[LR_ENV_MAX_OBS], action, reward, start = alrs_now();
     int term = 0, trunc = 0;
-    rng_stream pick = rng_make(seed, STREAM_POLICY);
+    rng_stream pick = rng_make(seed, CONTROLLER_POLICY_STREAM);
     lr_env_start(env, seed, 0, raw);
     t->last = &env->child;
     const lr_env_episode *ep = lr_env_episode_record(env);

@@ -85,6 +85,17 @@ static double warmup_cosine_lr(const schedule *s, long step) {
                           (double)(s->total_steps - s->warmup));
 }
 
+/* The first row whose step is above `step` (binary search), or the last. */
+static double replay_lr(const schedule *s, long step) {
+    long lo = 0, hi = s->n_replay - 1;
+    while (lo < hi) {
+        long mid = (lo + hi) / 2;
+        if (s->replay_step[mid] > step) hi = mid;
+        else lo = mid + 1;
+    }
+    return s->replay_lr[lo];
+}
+
 double schedule_lr(const schedule *s, long step) {
     if (step < 0) step = 0;
     switch (s->kind) {
@@ -96,6 +107,7 @@ double schedule_lr(const schedule *s, long step) {
     case SCHED_ONECYCLE: return onecycle_lr(s, step);
     case SCHED_WARMUP_COSINE: return warmup_cosine_lr(s, step);
     case SCHED_PLATEAU: return s->plateau_lr;
+    case SCHED_REPLAY: return replay_lr(s, step);
     case SCHED_CONSTANT:
     case SCHED_CONTROLLER: break; /* the controller's caller scales base_lr itself */
     }

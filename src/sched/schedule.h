@@ -14,6 +14,9 @@
  *                                              factor=0.1, patience=10, threshold=1e-4,
  *                                              cooldown=0, min=0)
  *   controller:PATH                           (a learned policy drives the rate)
+ *   replay:PATH                               (the rates of a run's trace.csv, replayed:
+ *                                              step s takes the lr of the first row whose
+ *                                              step is above s, the last row's after it)
  *
  * `base_lr` is the run's --lr (for onecycle, max defaults to it) and
  * `total_steps` its --steps. Steps count from 0. Defaults that PyTorch leaves
@@ -49,7 +52,8 @@ typedef enum {
     SCHED_ONECYCLE,
     SCHED_WARMUP_COSINE,
     SCHED_PLATEAU,
-    SCHED_CONTROLLER /* controller:PATH, driven by a learned policy (src/rl) */
+    SCHED_CONTROLLER, /* controller:PATH, driven by a learned policy (src/rl) */
+    SCHED_REPLAY      /* replay:PATH, the rates of a trace file */
 } sched_kind;
 
 #define SCHED_MAX_MILESTONES 32
@@ -65,15 +69,23 @@ typedef struct {
     double gamma, min_lr, max_lr, pct, div, final_div, factor, threshold;
     long milestones[SCHED_MAX_MILESTONES];
     int n_milestones;
-    char controller_path[4096];
+    char controller_path[4096]; /* controller:PATH and replay:PATH */
+    /* replay: rows of the trace (steps increasing), owned: schedule_free */
+    long *replay_step;
+    double *replay_lr;
+    long n_replay;
     /* reduce-on-plateau state */
     double plateau_lr, plateau_best;
     long plateau_bad, plateau_cooldown_left;
 } schedule;
 
 /* Parses `spec`; -1 with a message such as
- * "--schedule step:every=abc: parameter 'every' wants an integer". */
+ * "--schedule step:every=abc: parameter 'every' wants an integer". A replay
+ * spec reads its file here (a missing file, no step or lr column, steps not
+ * increasing or a rate that is not positive are refused, naming the file). */
 int schedule_parse(schedule *s, const char *spec, double base_lr, long total_steps);
+/* Frees what a replay schedule read (nothing for the others). */
+void schedule_free(schedule *s);
 /* The learning rate to use for training step `step` (0-based). */
 double schedule_lr(const schedule *s, long step);
 /* Feeds a validation loss (only plateau reacts). */

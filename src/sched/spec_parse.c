@@ -72,12 +72,13 @@ static const kind_def KINDS[] = {
     {"warmup-cosine", SCHED_WARMUP_COSINE, {"warmup", "min", NULL}},
     {"plateau", SCHED_PLATEAU, {"factor", "patience", "threshold", "cooldown", "min", NULL}},
     {"controller", SCHED_CONTROLLER, {NULL}},
+    {"replay", SCHED_REPLAY, {NULL}},
 };
 #define N_KINDS (int)(sizeof KINDS / sizeof KINDS[0])
 
 #define KNOWN_NAMES                                                                      \
     "constant, step, multistep, exp, cosine, cosine-restarts, onecycle, warmup-cosine, " \
-    "plateau or controller:PATH"
+    "plateau, controller:PATH or replay:PATH"
 
 /* ---- tables ---- */
 
@@ -339,14 +340,92 @@ static int check_all(const schedule *s, const kind_def *k, const char *spec) {
 
 /* ---- parse ---- */
 
-static int parse_controller(schedule *s, const char *spec, const char *rest) {
+static int parse_path(schedule *s, const char *spec, const char *rest) {
     if (*rest != ':' || rest[1] == '\0')
-        return alrs_fail("--schedule %s: wants the path of a controller (controller:PATH)", spec);
+        return alrs_fail("--schedule %s: wants a path (%s:PATH)", spec,
+                         s->kind == SCHED_REPLAY ? "replay" : "controller");
     if (strlen(rest + 1) >= sizeof s->controller_path)
         return alrs_fail("--schedule %s: controller path is longer than %zu bytes", spec,
                          sizeof s->controller_path - 1);
     strcpy(s->controller_path, rest + 1);
     return 0;
+}
+
+/* The column of `name` in a CSV header line, or -1. */
+static int column_of(const char *header, const char *name) {
+    int col = 0;
+    for (const char *p = header;; col++) {
+        size_t len = strcspn(p, ",\r\n");
+        if (len == strlen(name) && !strncmp(p, name, len)) return col;
+        p += len;
+        if (*p != ',') return -1;
+        p++;
+    }
+}
+
+/* Field `col` of a CSV line as a number; NaN if missing. */
+static double field_of(const char *line, int col) {
+    for (int k = 0; k < col; k++) {
+        line = strchr(line, ',');
+        if (!line) return NAN;
+        line++;
+    }
+    char *end;
+    double v = strtod(line, &end);
+    return end == line ? NAN : v;
+}
+
+static int replay_add(schedule *s, long *cap, long step, double lr) {
+    if (s->n_replay == *cap) {
+        *cap = *cap ? 2 * *cap : 256;
+        long *st = realloc(s->replay_step, sizeof(long) * (size_t)*cap);
+        double *lrs = st ? realloc(s->replay_lr, sizeof(double) * (size_t)*cap) : NULL;
+        if (st) s->replay_step = st;
+        if (lrs) s->replay_lr = lrs;
+        if (!st || !lrs) return alrs_fail("--schedule replay: out of memory");
+    }
+    s->replay_step[s->n_replay] = step;
+    s->replay_lr[s->n_replay++] = lr;
+    return 0;
+}
+
+/* Reads the rows (step, lr) of the trace file at s->controller_path. */
+static int replay_rows(schedule *s, FILE *f, const char *path) {
+    char line[4096];
+    if (!fgets(line, sizeof line, f)) return alrs_fail("%s: empty file, not a trace", path);
+    int cs = column_of(line, "step"), cl = column_of(line, "lr");
+    if (cs < 0 || cl < 0) return alrs_fail("%s: no step and lr columns in its header", path);
+    long cap = 0;
+    for (long row = 2; fgets(line, sizeof line, f); row++) {
+        double step = field_of(line, cs), lr = field_of(line, cl);
+        if (!(step >= 1 && step <= 1e15 && step == floor(step)) || !(lr > 0 && isfinite(lr)))
+            return alrs_fail("%s:%ld: step %g, lr %g: want a positive whole step and rate", path,
+                             row, step, lr);
+        if (s->n_replay > 0 && (long)step <= s->replay_step[s->n_replay - 1])
+            return alrs_fail("%s:%ld: step %ld after %ld: steps must increase", path, row,
+                             (long)step, s->replay_step[s->n_replay - 1]);
+        if (replay_add(s, &cap, (long)step, lr) != 0) return -1;
+    }
+    if (s->n_replay == 0) return alrs_fail("%s: no rows after the header", path);
+    return 0;
+}
+
+static int replay_read(schedule *s) {
+    const char *path = s->controller_path;
+    FILE *f = fopen(path, "r");
+    if (!f) return alrs_fail("%s: cannot open the trace to replay: %s", path, strerror(errno));
+    int rc = replay_rows(s, f, path);
+    fclose(f);
+    if (rc != 0) schedule_free(s);
+    return rc;
+}
+
+void schedule_free(schedule *s) {
+    free(s->replay_step);
+    free(s->replay_lr);
+    s->replay_step = NULL;
+    s->replay_lr = NULL;
+    s->n_replay = 0;
 }
 
 static void reset_plateau(schedule *s) {
@@ -389,7 +468,9 @@ int schedule_parse(schedule *s, const char *spec, double base_lr, long total_ste
     reset_plateau(&t);
     const char *rest = spec + name_len;
     if (k->kind == SCHED_CONTROLLER) {
-        if (parse_controller(&t, spec, rest) != 0) return -1;
+        if (parse_path(&t, spec, rest) != 0) return -1;
+    } else if (k->kind == SCHED_REPLAY) {
+        if (parse_path(&t, spec, rest) != 0 || replay_read(&t) != 0) return -1;
     } else {
         if (*rest == ':' && parse_pairs(&t, k, spec, rest + 1) != 0) return -1;
         if (check_all(&t, k, spec) != 0) return -1;
@@ -426,7 +507,8 @@ void schedule_format(const schedule *s, char *buf, int size) {
     int used = 0;
     const kind_def *k = kind_of(s->kind);
     append(buf, size, &used, "%s", k->name);
-    if (s->kind == SCHED_CONTROLLER) append(buf, size, &used, ":%s", s->controller_path);
+    if (s->kind == SCHED_CONTROLLER || s->kind == SCHED_REPLAY)
+        append(buf, size, &used, ":%s", s->controller_path);
     for (int i = 0; k->keys[i]; i++) {
         append(buf, size, &used, "%c%s=", i ? ',' : ':', k->keys[i]);
         append_value(s, find_param(k->keys[i]), buf, size, &used);

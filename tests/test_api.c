@@ -1,0 +1,409 @@
+/* The public library (include/alrs/alrs.h), through its own header only:
+ *   1. parity: a session fed the losses, probabilities and weights of a child
+ *      run chooses, step by step, the rates `alrs train --schedule
+ *      controller:PATH` printed for the same run (plain and residual
+ *      controllers, mode and sampled actions); its state saved midway and
+ *      restored into a fresh session goes on identically. The observations
+ *      are written to a file that tests/python/test_alrs.py feeds through the
+ *      Python scheduler (`test_api record DIR` writes them and stops);
+ *   2. the environment: a random agent's rates and losses equal `alrs train
+ *      --schedule replay:` of those rates, a scripted agent that keeps a
+ *      residual cosine base equals `alrs train --schedule cosine`;
+ *   3. bad input returns an error code and a message, and never aborts:
+ *      corrupt and missing controllers, NULLs, wrong sizes, NaN losses, calls
+ *      out of order, bad flags, invalid actions. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alrs/alrs.h"
+#include "cli/run_flags.h"
+#include "data/dataset.h"
+#include "run/child.h"
+#include "testutil.h"
+
+#define CHILD "--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 " \
+              "--steps 40 --backend native --threads 1"
+enum { STEPS = 40, EVERY = 5, SEED = 5, VAL = 60, CLASSES = 10 };
+
+static char dir[600], data_dir[700];
+static dataset data;
+
+/* The child run that `alrs train CHILD --seed SEED` makes (the same flags
+ * through the same parser). */
+static void make_child(child_run *r) {
+    char text[] = CHILD, *words[32];
+    int n = 0;
+    for (char *w = strtok(text, " "); w && n < 32; w = strtok(NULL, " ")) words[n++] = w;
+    args a;
+    run_flags f;
+    if (args_parse(&a, n, words) != 0 || run_flags_parse(&a, &f) != 0) exit(2);
+    f.val_size = VAL;
+    child_config cc = run_flags_child(&f);
+    cc.seed = SEED;
+    if (child_run_create(r, &cc, &data) != 0) {
+        fprintf(stderr, "child: %s\n", alrs_last_error());
+        exit(2);
+    }
+}
+
+/* The output layer's weights and the validation probabilities, after a validation. */
+static void observe_child(child_run *r, alrs_observation *o, float *probs, double train_loss) {
+    double acc;
+    child_run_validate_probs(r, &o->val_loss, &acc, probs);
+    const nn_layer *out = &r->spec.layers[r->spec.n_layers - 1];
+    o->step = r->step;
+    o->train_loss = train_loss;
+    o->probs = probs;
+    o->n_probs = VAL * CLASSES;
+    o->out_weights = r->params + out->w_off;
+    o->n_out_weights = out->w_len;
+}
+
+/* One observation as a line of the recording: step, train loss, val loss,
+ * the probabilities and the weights (9 significant digits: floats round-trip). */
+static void record_line(FILE *f, const alrs_observation *o) {
+    fprintf(f, "%ld %.17g %.17g %zu", o->step, o->train_loss, o->val_loss, o->n_probs);
+    for (size_t k = 0; k < o->n_probs; k++) fprintf(f, " %.9g", (double)o->probs[k]);
+    fprintf(f, " %zu", o->n_out_weights);
+    for (size_t k = 0; k < o->n_out_weights; k++) fprintf(f, " %.9g", (double)o->out_weights[k]);
+    fprintf(f, "\n");
+}
+
+/* Drives the child with a session; rates[s] is step s's rate. When `record`
+ * is set, the observations go there. A session saved after `save_at`
+ * observations (0: never) is restored into a fresh one that takes over. */
+static int drive(alrs_controller *c, const char *policy, double lr0, double *rates, FILE *record,
+                 int save_at) {
+    alrs_session_config cfg = {lr0, STEPS, VAL * CLASSES, policy, SEED};
+    alrs_session *s;
+    if (alrs_session_create(c, &cfg, &s) != ALRS_OK) return -1;
+    child_run r;
+    make_child(&r);
+    float probs[VAL * CLASSES];
+    alrs_observation o;
+    observe_child(&r, &o, probs, 0.0);
+    int rc = alrs_session_observe(s, &o) == ALRS_OK ? 0 : -1, seen = 1;
+    if (record) record_line(record, &o);
+    double sum = 0;
+    for (long step = 0; step < STEPS && rc == 0; step++) {
+        if (alrs_session_rate(s, step, &rates[step]) != ALRS_OK) rc = -1;
+        sum += child_run_step(&r, rates[step]);
+        if ((step + 1) % EVERY && step + 1 != STEPS) continue;
+        observe_child(&r, &o, probs, sum / EVERY);
+        sum = 0;
+        if (alrs_session_observe(s, &o) != ALRS_OK) rc = -1;
+        if (record) record_line(record, &o);
+        if (++seen == save_at) { /* hand over to a fresh session */
+            size_t n = alrs_session_state_size(s);
+            void *state = malloc(n);
+            alrs_session *t;
+            if (alrs_session_save(s, state, n) != ALRS_OK ||
+                alrs_session_create(c, &cfg, &t) != ALRS_OK ||
+                alrs_session_restore(t, state, n) != ALRS_OK)
+                rc = -1;
+            else {
+                alrs_session_free(s);
+                s = t;
+            }
+            free(state);
+        }
+    }
+    child_run_free(&r);
+    alrs_session_free(s);
+    if (rc != 0) fprintf(stderr, "  drive: %s\n", alrs_last_error());
+    return rc;
+}
+
+/* trace.csv's lr (the last step of each validation interval, %.9g) against
+ * the session's rates printed the same way; its validation losses against
+ * a second reading of the same run. */
+static int same_rates_as_trace(const char *trace_path, const double *rates) {
+    static csv t;
+    if (csv_read(&t, trace_path) != 0 || t.n_rows != STEPS / EVERY) return 0;
+    int same = 1;
+    for (int r = 0; r < t.n_rows; r++) {
+        long step = (long)csv_num(&t, r, "step");
+        char mine[32];
+        snprintf(mine, sizeof mine, "%.9g", rates[step - 1]);
+        if (strcmp(mine, csv_str(&t, r, "lr"))) {
+            fprintf(stderr, "  step %ld: trace lr %s, session %s\n", step, csv_str(&t, r, "lr"),
+                    mine);
+            same = 0;
+        }
+    }
+    return same;
+}
+
+static void learn_controller(const char *name, const char *extra) {
+    char err[TEST_ERR_LEN];
+    int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --action-every %d --episodes 4 "
+                                  "--envs 2 %s --out '%s/%s'", data_dir, EVERY, extra, dir, name);
+    if (rc != 0) {
+        fprintf(stderr, "learn %s: %s", name, err);
+        exit(2);
+    }
+}
+
+/* Parity of a session with alrs train, for one controller and policy. */
+static void test_parity(const char *name, const char *policy, FILE *record) {
+    char err[TEST_ERR_LEN], path[900], out[900];
+    snprintf(path, sizeof path, "%s/%s/controller.bin", dir, name);
+    snprintf(out, sizeof out, "%s/train-%s-%s", dir, name, policy);
+    CHECK(test_alrs(err, NULL, "train " CHILD " --data-dir '%s' --eval-every %d --seed %d --lr 1e-2 "
+                               "--schedule 'controller:%s' --policy %s --out '%s'",
+                    data_dir, EVERY, SEED, path, policy, out) == 0);
+    alrs_controller *c;
+    CHECK(alrs_controller_open(path, &c) == ALRS_OK);
+    double rates[STEPS], again[STEPS];
+    CHECK(drive(c, policy, 1e-2, rates, record, 0) == 0);
+    int same = same_rates_as_trace(test_path(out, "trace.csv"), rates);
+    if (!same) fprintf(stderr, "  controller %s, --policy %s: rates differ\n", name, policy);
+    CHECK(same);
+    CHECK(drive(c, policy, 1e-2, again, NULL, 4) == 0); /* saved and restored midway */
+    CHECK(memcmp(rates, again, sizeof rates) == 0);
+    alrs_controller_close(c);
+}
+
+static void test_describe(void) {
+    char path[900];
+    snprintf(path, sizeof path, "%s/residual/controller.bin", dir);
+    alrs_controller *c;
+    alrs_controller_info info;
+    CHECK(alrs_controller_open(path, &c) == ALRS_OK);
+    CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
+    CHECK(info.format_version == 2 && info.n_features == 11 && info.n_actions == 5);
+    CHECK(!strcmp(info.features, "paper,progress,offset,slope") &&
+          !strcmp(info.action_kind, "discrete") && !strcmp(info.base, "warmup-cosine"));
+    CHECK(info.factors[4] == 2.0 && info.action_every == EVERY && info.steps == STEPS &&
+          info.updates == 2 && info.residual_range == 4);
+    alrs_controller_close(c);
+    /* the committed LeNet-5 controller: version 1 */
+    CHECK(alrs_controller_open(ALRS_SOURCE_DIR "/results/fashion-mnist-lenet5-controller/"
+                               "controller.bin", &c) == ALRS_OK);
+    CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
+    CHECK(info.format_version == 1 && info.n_features == 7 && info.n_actions == 3 &&
+          info.factors[0] == 1.05 && !strcmp(info.base, ""));
+    alrs_controller_close(c);
+    CHECK(strstr(alrs_version(), "1.0.0 (git ") == alrs_version());
+}
+
+/* ---- the environment -------------------------------------------------------- */
+
+static int write_replay(const char *path, const double *lr, int n) {
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fprintf(f, "step,lr\n");
+    for (int t = 0; t < n; t++) fprintf(f, "%d,%.17g\n", (t + 1) * EVERY, lr[t]);
+    return fclose(f);
+}
+
+/* Runs an agent; lr and val of each agent step. keep >= 0: always that
+ * action; else random discrete actions from a fixed generator. */
+static int run_agent(alrs_env *e, int keep, double *lr, double *val) {
+    double obs[16], reward;
+    int term = 0, trunc = 0, t = 0;
+    alrs_env_info info;
+    if (alrs_env_describe(e, &info) != ALRS_OK || info.obs_size > 16) return -1;
+    if (alrs_env_reset(e, SEED, obs, (size_t)info.obs_size) != ALRS_OK) return -1;
+    unsigned x = 12345;
+    while (!term && !trunc) {
+        x = x * 1103515245u + 12345u;
+        double action = keep >= 0 ? keep : (double)((x >> 16) % (unsigned)info.n_actions);
+        if (alrs_env_step(e, action, obs, (size_t)info.obs_size, &reward, &term, &trunc) != ALRS_OK)
+            return -1;
+        alrs_env_state st;
+        alrs_env_state_get(e, &st);
+        lr[t] = st.lr, val[t] = st.val_loss;
+        t++;
+    }
+    return t;
+}
+
+static int same_as_train(const char *schedule, const char *out, const double *lr,
+                         const double *val, int n) {
+    char err[TEST_ERR_LEN];
+    if (test_alrs(err, NULL, "train " CHILD " --data-dir '%s' --eval-every %d --seed %d --lr 1e-2 "
+                             "--schedule '%s' --out '%s'", data_dir, EVERY, SEED, schedule, out)) {
+        fprintf(stderr, "  train %s: %s", schedule, err);
+        return 0;
+    }
+    static csv t;
+    if (csv_read(&t, test_path(out, "trace.csv")) != 0 || t.n_rows != n) return 0;
+    int same = 1;
+    for (int r = 0; r < n; r++) {
+        char a[32], b[32];
+        snprintf(a, sizeof a, "%.9g", lr[r]);
+        snprintf(b, sizeof b, "%.6f", val[r]);
+        same &= !strcmp(a, csv_str(&t, r, "lr")) && !strcmp(b, csv_str(&t, r, "val_loss"));
+    }
+    return same;
+}
+
+static void test_env(void) {
+    char flags[2000], path[900];
+    double lr[64], val[64];
+    /* a random agent over five factors, replayed by alrs train */
+    snprintf(flags, sizeof flags, CHILD " --data-dir '%s' --lr 1e-2 --action-every %d "
+             "--features all --factors 0.5,0.8,1,1.25,2 --reward log-delta", data_dir, EVERY);
+    alrs_env *e;
+    CHECK(alrs_env_create(flags, &e) == ALRS_OK);
+    alrs_env_info info;
+    CHECK(alrs_env_describe(e, &info) == ALRS_OK);
+    CHECK(info.obs_size == 11 && info.n_actions == 5 && info.max_steps == STEPS / EVERY);
+    CHECK(!strcmp(alrs_env_feature_name(e, 7), "progress") && !alrs_env_feature_name(e, 11));
+    int n = run_agent(e, -1, lr, val);
+    CHECK(n == STEPS / EVERY);
+    snprintf(path, sizeof path, "%s/random-rates.csv", dir);
+    CHECK(write_replay(path, lr, n) == 0);
+    char spec[1000];
+    snprintf(spec, sizeof spec, "replay:%s", path);
+    CHECK(same_as_train(spec, test_path(dir, "train-replay"), lr, val, n));
+    double loss, acc;
+    CHECK(alrs_env_test(e, &loss, &acc) == ALRS_OK && loss > 0 && acc > 0);
+    alrs_env_free(e);
+
+    /* a scripted agent that keeps a residual cosine base: cosine itself */
+    snprintf(flags, sizeof flags, CHILD " --data-dir '%s' --lr 1e-2 --action-every %d --base cosine",
+             data_dir, EVERY);
+    CHECK(alrs_env_create(flags, &e) == ALRS_OK);
+    n = run_agent(e, 2 /* keep among x1.05, /1.05, keep */, lr, val);
+    CHECK(n == STEPS / EVERY && same_as_train("cosine", test_path(dir, "train-cosine"), lr, val, n));
+    alrs_env_free(e);
+}
+
+/* ---- bad input ------------------------------------------------------------------ */
+
+static void expect(alrs_status got, alrs_status want, const char *needle, int line) {
+    int ok = got == want && strstr(alrs_last_error(), needle) && !strchr(alrs_last_error(), '\n');
+    if (!ok)
+        fprintf(stderr, "FAIL line %d: status %d (%s), wanted %d with '%s': %s\n", line, got,
+                alrs_status_name(got), want, needle, alrs_last_error());
+    CHECK(ok);
+}
+#define EXPECT(call, status, needle) expect(call, status, needle, __LINE__)
+
+static void test_bad_input(void) {
+    char path[900], bad[900];
+    snprintf(path, sizeof path, "%s/plain/controller.bin", dir);
+    snprintf(bad, sizeof bad, "%s/corrupt.bin", dir);
+    test_copy_file(path, bad);
+    test_poke_byte(bad, 200, 0x5a);
+    alrs_controller *c = (alrs_controller *)1;
+    EXPECT(alrs_controller_open(bad, &c), ALRS_E_FILE, "checksum mismatch");
+    CHECK(c == NULL);
+    EXPECT(alrs_controller_open("/nonexistent/c.bin", &c), ALRS_E_FILE, "/nonexistent/c.bin");
+    EXPECT(alrs_controller_open(NULL, &c), ALRS_E_ARGUMENT, "NULL");
+    CHECK(alrs_controller_open(path, &c) == ALRS_OK);
+    alrs_session *s;
+    alrs_session_config cfg = {1e-2, STEPS, VAL * CLASSES, NULL, 1};
+    alrs_session_config no_rate = cfg, no_probs = cfg, bad_policy = cfg;
+    no_rate.initial_lr = NAN, no_probs.n_probs = 0, bad_policy.policy = "greedy";
+    EXPECT(alrs_session_create(c, &no_rate, &s), ALRS_E_ARGUMENT, "initial_lr");
+    EXPECT(alrs_session_create(c, &no_probs, &s), ALRS_E_ARGUMENT, "n_probs");
+    EXPECT(alrs_session_create(c, &bad_policy, &s), ALRS_E_ARGUMENT, "--policy greedy");
+    CHECK(alrs_session_create(c, &cfg, &s) == ALRS_OK);
+    double lr, feats[11];
+    EXPECT(alrs_session_rate(s, 0, &lr), ALRS_E_ORDER, "no observation yet");
+    EXPECT(alrs_session_features(s, feats, 11), ALRS_E_ORDER, "no observation yet");
+    float probs[VAL * CLASSES], w[4] = {0.1f, -0.2f, 0.3f, 0.05f};
+    for (int k = 0; k < VAL * CLASSES; k++) probs[k] = 0.1f;
+    alrs_observation o = {3, 2.0, 2.3, probs, VAL * CLASSES, w, 4};
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_ORDER, "first observation is at step 0");
+    o.step = 0, o.n_probs = 7;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_ARGUMENT, "7 probabilities");
+    o.n_probs = VAL * CLASSES, o.val_loss = NAN;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "loss not finite");
+    o.val_loss = 2.3, probs[17] = INFINITY;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "probability 17");
+    probs[17] = 0.1f, o.out_weights = NULL;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_ARGUMENT, "out_weights");
+    o.out_weights = w;
+    CHECK(alrs_session_observe(s, &o) == ALRS_OK);
+    EXPECT(alrs_session_features(s, feats, 5), ALRS_E_ARGUMENT, "observes 11");
+    CHECK(alrs_session_features(s, feats, 11) == ALRS_OK && fabs(feats[1] - log(2.3)) < 1e-12);
+    CHECK(alrs_session_rate(s, 0, &lr) == ALRS_OK && lr > 0);
+    EXPECT(alrs_session_rate(s, STEPS, &lr), ALRS_E_ORDER, "not in [0, 40)");
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_ORDER, "steps must increase");
+    o.step = 5, o.train_loss = NAN;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "loss not finite");
+    EXPECT(alrs_session_restore(s, "junk", 4), ALRS_E_ARGUMENT, "4 bytes");
+    alrs_session_free(s);
+    alrs_session_free(NULL);
+    alrs_controller_close(c);
+    alrs_controller_close(NULL);
+
+    alrs_env *e = (alrs_env *)1;
+    EXPECT(alrs_env_create("--model nosuch", &e), ALRS_E_ARGUMENT, "--model nosuch");
+    CHECK(e == NULL);
+    EXPECT(alrs_env_create("--model mlp --bogus 3", &e), ALRS_E_ARGUMENT, "--bogus");
+    EXPECT(alrs_env_create("--data-dir /nonexistent", &e), ALRS_E_FILE, "/nonexistent");
+    char flags[1200];
+    snprintf(flags, sizeof flags, CHILD " --data-dir '%s' --action-every %d", data_dir, EVERY);
+    CHECK(alrs_env_create(flags, &e) == ALRS_OK);
+    double obs[7], reward;
+    int term, trunc;
+    EXPECT(alrs_env_step(e, 0, obs, 7, &reward, &term, &trunc), ALRS_E_ORDER, "reset first");
+    EXPECT(alrs_env_reset(e, 1, obs, 6), ALRS_E_ARGUMENT, "room for 6");
+    CHECK(alrs_env_reset(e, 1, obs, 7) == ALRS_OK);
+    EXPECT(alrs_env_step(e, 3, obs, 7, &reward, &term, &trunc), ALRS_E_ARGUMENT, "0..2");
+    EXPECT(alrs_env_step(e, NAN, obs, 7, &reward, &term, &trunc), ALRS_E_VALUE, "NaN");
+    CHECK(alrs_env_step(e, 1, obs, 7, &reward, &term, &trunc) == ALRS_OK && !term && !trunc);
+    alrs_env_free(e);
+    CHECK(!strcmp(alrs_status_name(ALRS_E_ORDER), "call out of order"));
+}
+
+static void setup(void) {
+    snprintf(data_dir, sizeof data_dir, "%s/data", dir);
+    char cmd[1600];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", data_dir);
+    if (system(cmd) != 0) exit(2);
+    test_write_idx_set(data_dir, "", 700, 10, 10, 0, 5);
+    if (dataset_load(&data, "fashion-mnist", data_dir, 100, 0) != 0) exit(2);
+    learn_controller("plain", "--features all --factors 0.5,0.8,1,1.25,2");
+    learn_controller("residual", "--features all --factors 0.5,0.8,1,1.25,2 --base warmup-cosine");
+}
+
+/* `test_api record DIR`: the data, the controllers and the recorded
+ * observations of the plain controller's run (DIR/recorded.txt, DIR/rates.txt,
+ * DIR/train-plain-mode/trace.csv) for the Python test. */
+static int record_only(const char *out) {
+    snprintf(dir, sizeof dir, "%s", out);
+    setup();
+    char path[900];
+    snprintf(path, sizeof path, "%s/recorded.txt", dir);
+    FILE *f = fopen(path, "w");
+    if (!f) return 2;
+    test_parity("plain", "mode", f);
+    fclose(f);
+    alrs_controller *c;
+    double rates[STEPS];
+    snprintf(path, sizeof path, "%s/plain/controller.bin", dir);
+    if (alrs_controller_open(path, &c) != ALRS_OK || drive(c, "mode", 1e-2, rates, NULL, 0) != 0)
+        return 2;
+    alrs_controller_close(c);
+    snprintf(path, sizeof path, "%s/rates.txt", dir);
+    f = fopen(path, "w");
+    for (int s = 0; s < STEPS; s++) fprintf(f, "%d %.17g\n", s, rates[s]);
+    fclose(f);
+    dataset_free(&data);
+    return test_finish();
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && !strcmp(argv[1], "record")) return record_only(argv[2]);
+    snprintf(dir, sizeof dir, "%s", test_tmpdir("api"));
+    setup();
+    test_parity("plain", "mode", NULL);
+    test_parity("plain", "sample", NULL);
+    test_parity("plain", "mean:4", NULL);
+    test_parity("residual", "mode", NULL);
+    test_parity("residual", "sample", NULL);
+    test_describe();
+    test_env();
+    test_bad_input();
+    dataset_free(&data);
+    test_remove_tmpdirs();
+    return test_finish();
+}
