@@ -75,7 +75,7 @@ static void test_machine_info(void) {
     CHECK(strstr(buf, "\ncores=") != NULL);
     CHECK(strstr(buf, "# cores: ") != NULL);
     CHECK(strstr(buf, "dnnl_version=") != NULL);
-    CHECK(!strncmp(buf, "cpu_model=", 10));
+    CHECK(!strncmp(buf, "alrs_version=1.0.0 (git ", 24) && strstr(buf, "\ncpu_model="));
 }
 
 int main(void) {

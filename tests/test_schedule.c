@@ -342,7 +342,7 @@ static void check_error(const char *spec, const char *want) {
 
 static void test_parse_errors(void) {
     check_error("linear", "unknown schedule (expected constant, step, multistep, exp, cosine, "
-                          "cosine-restarts, onecycle, warmup-cosine, plateau or controller:PATH)");
+                          "cosine-restarts, onecycle, warmup-cosine, plateau, controller:PATH or replay:PATH)");
     check_error("", "unknown schedule");
     check_error("Step", "unknown schedule");
     check_error("step:evry=3", "unknown parameter 'evry' for step (accepts every, gamma)");
@@ -398,8 +398,8 @@ static void test_parse_errors(void) {
     check_error("multistep:milestones=1;2;3;4;5;6;7;8;9;10;11;12;13;14;15;16;17;18;19;20;21;22;"
                 "23;24;25;26;27;28;29;30;31;32;33",
                 "at most 32 milestones");
-    check_error("controller", "wants the path of a controller (controller:PATH)");
-    check_error("controller:", "wants the path of a controller");
+    check_error("controller", "wants a path (controller:PATH)");
+    check_error("controller:", "wants a path (controller:PATH)");
 
     /* the run's own settings, named by their flags */
     check_error_prefixed("constant", 0, 100, "--lr must be positive", "(got 0)");
@@ -428,6 +428,48 @@ static void test_parse_errors(void) {
     CHECK(s.n_milestones == 32);
 }
 
+/* replay:PATH holds each row's rate over the steps up to it: the rates a
+ * trace.csv recorded come back step by step; bad files are refused naming
+ * them. */
+static void test_replay(void) {
+    const char *dir = test_tmpdir("schedule");
+    char path[1200], spec[1300];
+    snprintf(path, sizeof path, "%s/trace.csv", dir);
+    test_write_text(path, "step,lr,train_loss,val_loss\n10,0.01,1,1\n20,0.02,1,1\n25,0.005,1,1\n");
+    snprintf(spec, sizeof spec, "replay:%s", path);
+    schedule s = parsed(spec, 1e-3, 25);
+    CHECK(s.kind == SCHED_REPLAY && s.n_replay == 3);
+    CHECK(schedule_lr(&s, 0) == 0.01 && schedule_lr(&s, 9) == 0.01 && schedule_lr(&s, 10) == 0.02);
+    CHECK(schedule_lr(&s, 19) == 0.02 && schedule_lr(&s, 20) == 0.005 && schedule_lr(&s, 24) == 0.005);
+    CHECK(schedule_lr(&s, 99) == 0.005); /* past the last row: its rate */
+    char text[1400];
+    schedule_format(&s, text, sizeof text);
+    CHECK(!strcmp(text, spec));
+    schedule_free(&s);
+    CHECK(s.replay_step == NULL && s.n_replay == 0);
+    /* lr as the first column, and a CSV without the other columns */
+    test_write_text(path, "lr,step\n0.5,3\n");
+    s = parsed(spec, 1e-3, 3);
+    CHECK(schedule_lr(&s, 2) == 0.5);
+    schedule_free(&s);
+    const struct {
+        const char *text, *want;
+    } bad[] = {{"", "empty file"},
+               {"step,rate\n1,0.1\n", "no step and lr columns"},
+               {"step,lr\n", "no rows after the header"},
+               {"step,lr\n5,0.1\n5,0.2\n", ":3: step 5 after 5"},
+               {"step,lr\n5,-0.1\n", ":2: step 5, lr -0.1"},
+               {"step,lr\n2.5,0.1\n", "want a positive whole step"},
+               {"step,lr\n3,nan\n", ":2:"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        test_write_text(path, bad[k].text);
+        check_error_prefixed(spec, 1e-3, 10, path, bad[k].want);
+    }
+    snprintf(spec, sizeof spec, "replay:%s/none.csv", dir);
+    check_error_prefixed(spec, 1e-3, 10, "", "cannot open the trace to replay");
+    check_error("replay", "wants a path (replay:PATH)");
+}
+
 int main(void) {
     test_constant();
     test_step();
@@ -442,5 +484,7 @@ int main(void) {
     test_format();
     test_round_trips();
     test_parse_errors();
+    test_replay();
+    test_remove_tmpdirs();
     return test_finish();
 }

@@ -2,9 +2,11 @@
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/config_text.h"
 #include "cli/run_flags.h"
 #include "core/error.h"
 #include "core/fileio.h"
@@ -29,27 +31,33 @@ static const char train_help[] =
 
 static int write_config(const char *dir, const run_flags *f, const schedule *s,
                         const child_run *r) {
-    char path[4200], spec[512];
+    char path[4200], spec[SCHEDULE_SPEC_MAX], policy[32];
     snprintf(path, sizeof path, "%s/config.txt", dir);
     schedule_format(s, spec, sizeof spec);
+    config_text t;
+    config_text_begin(&t, "alrs train");
+    run_flags_settings(&t, f);
+    config_text_num(&t, "lr", "lr", f->lr);
+    config_text_add(&t, "schedule", "schedule", spec);
+    if (s->kind == SCHED_CONTROLLER) {
+        controller_act_format(&f->act, policy, sizeof policy);
+        config_text_add(&t, "policy", "policy", policy);
+    }
+    config_text_int(&t, "eval_every", "eval-every", f->eval_every);
+    /* the threads the run had, so that the command repeats it bit for bit */
+    config_text_int(&t, "threads", "threads", f->threads ? f->threads : omp_get_max_threads());
+    config_text_int(&t, "seed", "seed", f->seed);
+    config_text_int(&t, "parameters", NULL, (long)r->spec.n_params);
+    char *text = config_text_finish(&t, "alrs train configuration: every value resolved; the "
+                                        "command repeats the run.");
     atomic_file a;
-    if (atomic_open(&a, path) != 0) return -1;
-    fprintf(a.f,
-            "# alrs train configuration: every value resolved; the command repeats the run.\n"
-            "command=alrs train --model %s --dataset %s --data-dir '%s' --val-split %ld "
-            "--split-seed %ld --steps %ld --batch %ld --lr %.17g --optimizer %s --schedule '%s' "
-            "--eval-every %ld --val-size %ld --eval-batch %ld --threads %ld --seed %ld --backend %s",
-            f->model, f->dataset, f->data_dir, f->val_split, f->split_seed, f->steps, f->batch,
-            f->lr, f->optimizer, spec, f->eval_every, f->val_size, f->eval_batch, f->threads,
-            f->seed, f->backend);
-    run_flags_print_hidden(f, a.f);
-    fprintf(a.f, " --out DIR\nmodel=%s\ndataset=%s\ndata_dir=%s\nschedule=%s\nsteps=%ld\n"
-                 "batch=%ld\nlr=%.17g\noptimizer=%s\neval_every=%ld\nval_size=%ld\nval_split=%ld\n"
-                 "split_seed=%ld\nseed=%ld\nthreads=%ld\nparameters=%zu\n",
-            f->model, f->dataset, f->data_dir, spec, f->steps, f->batch, f->lr, f->optimizer,
-            f->eval_every, f->val_size, f->val_split, f->split_seed, f->seed, f->threads,
-            r->spec.n_params);
-    return atomic_commit(&a);
+    int rc = atomic_open(&a, path);
+    if (rc == 0) {
+        fputs(text, a.f);
+        rc = atomic_commit(&a);
+    }
+    free(text);
+    return rc;
 }
 
 static int write_metadata(const char *dir, const char *backend, const child_run *r) {

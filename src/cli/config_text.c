@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/numfmt.h"
+#include "core/version.h"
 
 void config_text_begin(config_text *t, const char *program) {
     memset(t, 0, sizeof *t);
@@ -59,9 +60,10 @@ char *config_text_finish(config_text *t, const char *title) {
     fputs(" --out DIR", t->cmd);
     fclose(t->cmd);
     fclose(t->keys);
-    size_t n = strlen(title) + t->cmd_len + t->key_len + 32;
+    size_t n = strlen(title) + t->cmd_len + t->key_len + 128;
     char *text = alrs_malloc(n);
-    snprintf(text, n, "# %s\ncommand=%s\n%s", title, t->cmd_text, t->key_text);
+    snprintf(text, n, "# %s\n# written by alrs %s\ncommand=%s\n%s", title, alrs_version_text(),
+             t->cmd_text, t->key_text);
     free(t->cmd_text);
     free(t->key_text);
     memset(t, 0, sizeof *t);

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "core/interrupt.h"
 #include "core/error.h"
+#include "core/version.h"
 #include "run/dist.h"
 
 static void usage(FILE *out) {
@@ -16,7 +17,7 @@ static void usage(FILE *out) {
           "  compare run learned and hand-made schedules over seeds; tables and CSVs\n"
           "  bench   measure throughput: alrs bench train | rollout | all\n"
           "  info    show the CPU, ISA, topology, oneDNN version and threads\n"
-          "Run 'alrs <command> --help' for its flags.\n",
+          "Run 'alrs <command> --help' for its flags; 'alrs --version' for the version.\n",
           out);
 }
 
@@ -35,6 +36,10 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(cmd, "learn")) return cmd_learn(argc - 2, argv + 2);
     if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--version")) {
+        printf("alrs %s\n", alrs_version_text());
+        return 0;
+    }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         usage(stdout);
         return 0;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/version.h"
 #include "kernels/cpu.h"
 
 static long cache_kb(hwloc_topology_t topo, hwloc_obj_type_t type) {
@@ -71,12 +72,12 @@ static void emit(const machine_info *m, FILE *out, const char *fmt) {
     const long vals[8] = {m->packages, m->numa_nodes, m->cores, m->pus, m->l1d_kb,
                           m->l2_kb, m->l3_kb, m->omp_max_threads};
     for (int i = 0; i < 8; i++) snprintf(num[i], sizeof num[i], "%ld", vals[i]);
-    const char *keys[] = {"cpu_model", "isa_best", "isa_used", "packages", "numa_nodes",
-                          "cores", "pus", "l1d_kb", "l2_kb", "l3_kb", "dnnl_version",
-                          "omp_max_threads", "hostname", "compiler"};
-    const char *values[] = {m->cpu_model, m->isa_best, m->isa_used, num[0], num[1],
-                            num[2], num[3], num[4], num[5], num[6], m->dnnl_version,
-                            num[7], m->hostname, m->compiler};
+    const char *keys[] = {"alrs_version", "cpu_model", "isa_best", "isa_used", "packages",
+                          "numa_nodes", "cores", "pus", "l1d_kb", "l2_kb", "l3_kb",
+                          "dnnl_version", "omp_max_threads", "hostname", "compiler"};
+    const char *values[] = {alrs_version_text(), m->cpu_model, m->isa_best, m->isa_used,
+                            num[0], num[1], num[2], num[3], num[4], num[5], num[6],
+                            m->dnnl_version, num[7], m->hostname, m->compiler};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         fprintf(out, fmt, keys[i], values[i] ? values[i] : "unknown");
 }

@@ -1,0 +1,118 @@
+"""A learned controller (alrs learn's controller.bin) and a session of it
+driving one training run, over libalrs (include/alrs/alrs.h)."""
+import ctypes
+
+from . import _lib
+
+
+class Controller:
+    """An alrs controller checkpoint, opened (any version alrs reads)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        self._handle = None  # (so that __del__ of a half-made object is harmless)
+        handle = ctypes.c_void_p()
+        _lib.check(_lib.controller_open(self.path.encode(), ctypes.byref(handle)))
+        self._handle = handle
+        info = _lib.ControllerInfo()
+        _lib.check(_lib.controller_describe(self._handle, ctypes.byref(info)))
+        self.info = {
+            "format_version": info.format_version,
+            "n_features": info.n_features,
+            "features": info.features.decode(),
+            "action_kind": info.action_kind.decode(),
+            "n_actions": info.n_actions,
+            "factors": list(info.factors[:info.n_actions]) if info.action_kind == b"discrete" else [],
+            "delta": info.delta,
+            "base": info.base.decode(),
+            "residual_range": info.residual_range,
+            "lr_min": info.lr_min,
+            "lr_max": info.lr_max,
+            "action_every": info.action_every,
+            "steps": info.steps,
+            "updates": info.updates,
+        }
+
+    @property
+    def action_every(self):
+        """Training steps per action while it learned: observe this often."""
+        return self.info["action_every"]
+
+    def session(self, initial_lr, total_steps, n_probs, policy="mode", seed=0):
+        return Session(self, initial_lr, total_steps, n_probs, policy, seed)
+
+    def close(self):
+        if self._handle:
+            _lib.controller_close(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()
+
+    def __repr__(self):
+        i = self.info
+        return ("Controller(%r: %s actions, features %s%s)"
+                % (self.path, i["action_kind"], i["features"],
+                   ", residual on " + i["base"] if i["base"] else ""))
+
+
+class Session:
+    """One training run driven by a controller: observe() at step 0 and every
+    action_every steps; rate(step) for each training step."""
+
+    def __init__(self, controller, initial_lr, total_steps, n_probs, policy="mode", seed=0):
+        self.controller = controller  # kept alive: the session reads its bytes
+        self.n_probs = int(n_probs)
+        self.total_steps = int(total_steps)
+        cfg = _lib.SessionConfig(float(initial_lr), self.total_steps, self.n_probs,
+                                 policy.encode(), int(seed))
+        self._handle = None  # (so that __del__ of a half-made object is harmless)
+        handle = ctypes.c_void_p()
+        _lib.check(_lib.session_create(controller._handle, ctypes.byref(cfg), ctypes.byref(handle)))
+        self._handle = handle
+
+    def observe(self, step, val_loss, probs, out_weights, train_loss=float("nan")):
+        """Takes what the loop has after a validation: the step (training steps
+        done), the validation loss, the softmax probabilities of the validation
+        images (the same images in the same order each time), the output
+        layer's weights, and the mean training loss since the last observation
+        (ignored at step 0)."""
+        p_buf, p_ptr, n_p = _lib.float_array(probs, "probs")
+        w_buf, w_ptr, n_w = _lib.float_array(out_weights, "out_weights")
+        if step == 0 and train_loss != train_loss:  # NaN: unused at the first observation
+            train_loss = 0.0
+        o = _lib.Observation(int(step), float(train_loss), float(val_loss), p_ptr, n_p, w_ptr, n_w)
+        _lib.check(_lib.session_observe(self._handle, ctypes.byref(o)))
+        del p_buf, w_buf
+
+    def rate(self, step):
+        """The rate of training step `step` (0-based)."""
+        lr = ctypes.c_double()
+        _lib.check(_lib.session_rate(self._handle, int(step), ctypes.byref(lr)))
+        return lr.value
+
+    def features(self):
+        """The last observation's raw features."""
+        n = self.controller.info["n_features"]
+        out = (ctypes.c_double * n)()
+        _lib.check(_lib.session_features(self._handle, out, n))
+        return list(out)
+
+    def state(self):
+        """The session's state as bytes (for a checkpoint of the training run)."""
+        n = _lib.session_state_size(self._handle)
+        buf = ctypes.create_string_buffer(n)
+        _lib.check(_lib.session_save(self._handle, buf, n))
+        return buf.raw
+
+    def restore(self, state):
+        buf = ctypes.create_string_buffer(bytes(state), len(state))
+        _lib.check(_lib.session_restore(self._handle, buf, len(state)))
+
+    def close(self):
+        if self._handle:
+            _lib.session_free(self._handle)
+            self._handle = None
+
+    def __del__(self):
+        self.close()

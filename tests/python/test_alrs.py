@@ -1,0 +1,262 @@
+"""The Python package over libalrs (run by tests/test_python.sh):
+  1. parity: a recorded child run (`test_api record DIR`: its observations,
+     the C session's rates, and `alrs train --schedule controller:`'s
+     trace.csv) fed through alrs.Session and through alrs.torch.LearnedLR
+     gives the same rates, to the last printed digit; LearnedLR's state_dict
+     taken midway and loaded into a new scheduler goes on identically;
+  2. alrs.Env: a random agent's rates and losses equal `alrs train --schedule
+     replay:` of its rates, a scripted agent keeping a residual cosine base
+     equals `alrs train --schedule cosine`, with the same seed; the spaces;
+  3. bad input raises alrs.AlrsError with libalrs's status and message;
+  4. with PyTorch installed, LearnedLR drives a real torch optimizer.
+Usage: test_alrs.py ALRS_PROGRAM RECORD_DIR"""
+import csv
+import math
+import os
+import random
+import subprocess
+import sys
+
+import alrs
+from alrs.torch import LearnedLR
+
+ALRS, DIR = sys.argv[1], sys.argv[2]
+CHILD = ("--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 --steps 40 "
+         "--backend native --threads 1 --data-dir " + os.path.join(DIR, "data"))
+STEPS, EVERY, SEED = 40, 5, 5
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: " + what, file=sys.stderr)
+
+
+def recorded():
+    """The observations of the recorded run: (step, train, val, probs, weights)."""
+    rows = []
+    with open(os.path.join(DIR, "recorded.txt")) as f:
+        for line in f:
+            w = line.split()
+            step, train, val, n = int(w[0]), float(w[1]), float(w[2]), int(w[3])
+            probs = [float(x) for x in w[4:4 + n]]
+            m = int(w[4 + n])
+            weights = [float(x) for x in w[5 + n:5 + n + m]]
+            rows.append((step, train, val, probs, weights))
+    return rows
+
+
+def c_rates():
+    with open(os.path.join(DIR, "rates.txt")) as f:
+        return [float(line.split()[1]) for line in f]
+
+
+def trace(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+CONTROLLER = os.path.join(DIR, "plain", "controller.bin")
+OBS = recorded()
+N_PROBS = len(OBS[0][3])
+
+
+def session_rates():
+    s = alrs.Controller(CONTROLLER).session(1e-2, STEPS, N_PROBS, seed=SEED)
+    rates, k = [], 0
+    for step in range(STEPS):
+        if k < len(OBS) and OBS[k][0] == step:
+            st, train, val, probs, weights = OBS[k]
+            s.observe(st, val, probs, weights, train)
+            k += 1
+        rates.append(s.rate(step))
+    return rates
+
+
+class FakeOptimizer:
+    """What LearnedLR needs of an optimizer: param_groups with an lr."""
+
+    def __init__(self, lr):
+        self.param_groups = [{"lr": lr}, {"lr": lr}]
+
+
+def scheduler_rates(split_at=None):
+    """Rates LearnedLR sets, step by step; with split_at, its state is moved
+    into a fresh scheduler after that many observations."""
+    opt = FakeOptimizer(1e-2)
+    sched = LearnedLR(opt, CONTROLLER, total_steps=STEPS, n_probs=N_PROBS, seed=SEED)
+    rates, k = [], 0
+    _, _, val, probs, weights = OBS[k]
+    sched.observe(val, probs, weights)
+    k += 1
+    for step in range(STEPS):
+        rates.append(opt.param_groups[1]["lr"])
+        sched.step()
+        if sched.wants_observation():
+            st, train, val, probs, weights = OBS[k]
+            assert st == sched.last_step
+            sched.observe(val, probs, weights, train_loss=train)
+            k += 1
+            if k == split_at:
+                state = sched.state_dict()
+                sched = LearnedLR(opt, CONTROLLER, total_steps=STEPS, n_probs=N_PROBS, seed=SEED)
+                sched.load_state_dict(state)
+    check(sched.get_last_lr()[0] == rates[-1], "get_last_lr is the last rate set")
+    return rates
+
+
+def test_parity():
+    want = c_rates()
+    got = session_rates()
+    check(got == want, "alrs.Session's rates equal the C session's")
+    check(scheduler_rates() == want, "LearnedLR's rates equal the C session's")
+    check(scheduler_rates(split_at=4) == want, "LearnedLR after state_dict/load_state_dict")
+    rows = trace(os.path.join(DIR, "train-plain-mode", "trace.csv"))
+    check(len(rows) == STEPS // EVERY, "alrs train's trace has a row per validation")
+    for r in rows:
+        step = int(r["step"])
+        check("%.9g" % got[step - 1] == r["lr"],
+              "step %d: alrs train printed %s, Python %.9g" % (step, r["lr"], got[step - 1]))
+
+
+def train_trace(schedule, out):
+    subprocess.run([ALRS, "train"] + CHILD.split() +
+                   ["--eval-every", str(EVERY), "--seed", str(SEED), "--lr", "1e-2",
+                    "--schedule", schedule, "--out", out], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return trace(os.path.join(out, "trace.csv"))
+
+
+def run_agent(env, choose):
+    obs, info = env.reset(seed=SEED)
+    check(len(obs) == env.obs_size and info["child_steps"] == 0, "reset's observation and info")
+    lrs, vals = [], []
+    while True:
+        obs, reward, term, trunc, info = env.step(choose())
+        lrs.append(info["lr"])
+        vals.append(info["val_loss"])
+        if term or trunc:
+            return lrs, vals
+
+
+def same_as(rows, lrs, vals, what):
+    ok = len(rows) == len(lrs) and all(
+        r["lr"] == "%.9g" % lr and r["val_loss"] == "%.6f" % v for r, lr, v in zip(rows, lrs, vals))
+    check(ok, what)
+
+
+def test_env():
+    env = alrs.Env(CHILD + " --lr 1e-2 --features all --reward log-delta",
+                   action_every=EVERY, factors="0.5,0.8,1,1.25,2")
+    check(isinstance(env.action_space, alrs.Discrete) and env.action_space.n == 5, "action space")
+    check(env.observation_space.shape == (11,) and env.observation_space.names[7] == "progress",
+          "observation space")
+    rng = random.Random(3)
+    lrs, vals = run_agent(env, lambda: env.action_space.sample(rng))
+    check(len(lrs) == STEPS // EVERY and env.max_steps == len(lrs), "an episode's agent steps")
+    replay = os.path.join(DIR, "py-random.csv")
+    with open(replay, "w") as f:
+        f.write("step,lr\n")
+        for t, lr in enumerate(lrs):
+            f.write("%d,%.17g\n" % ((t + 1) * EVERY, lr))
+    same_as(train_trace("replay:" + replay, os.path.join(DIR, "py-train-replay")), lrs, vals,
+            "a random agent's run equals alrs train --schedule replay: of its rates")
+    loss, acc = env.test()
+    check(loss > 0 and 0 < acc <= 1, "test figures")
+    rng = random.Random(3)
+    again, _ = run_agent(env, lambda: env.action_space.sample(rng))
+    check(again == lrs, "the same seed and actions give the same run")
+    env.close()
+    cosine = alrs.Env(CHILD + " --lr 1e-2 --base cosine", action_every=EVERY)
+    lrs, vals = run_agent(cosine, lambda: 2)  # keep, among x1.05, /1.05, keep
+    same_as(train_trace("cosine", os.path.join(DIR, "py-train-cosine")), lrs, vals,
+            "an agent keeping a residual cosine base equals alrs train --schedule cosine")
+    continuous = alrs.Env(CHILD + " --lr 1e-2 --action continuous", action_every=EVERY)
+    check(isinstance(continuous.action_space, alrs.Box), "a continuous action space")
+    run_agent(continuous, lambda: [0.3])
+
+
+def raises(fn, status, needle, what):
+    try:
+        fn()
+    except alrs.AlrsError as e:
+        check(e.status == status and needle in str(e),
+              "%s: wanted %s with '%s', got %s: %s" % (what, status, needle, e.status, e))
+        return
+    check(False, what + ": no error")
+
+
+def test_bad_input():
+    bad = os.path.join(DIR, "py-corrupt.bin")
+    data = bytearray(open(CONTROLLER, "rb").read())
+    data[200] ^= 0x5A
+    open(bad, "wb").write(bytes(data))
+    raises(lambda: alrs.Controller(bad), "file", "checksum mismatch", "a corrupt controller")
+    raises(lambda: alrs.Controller("/nonexistent.bin"), "file", "/nonexistent.bin", "a missing one")
+    c = alrs.Controller(CONTROLLER)
+    s = c.session(1e-2, STEPS, N_PROBS)
+    raises(lambda: s.rate(0), "call out of order", "no observation yet", "a rate before observing")
+    _, _, val, probs, weights = OBS[0]
+    raises(lambda: s.observe(0, val, probs[:-1], weights), "bad argument", "probabilities",
+           "wrong probability count")
+    raises(lambda: s.observe(0, float("nan"), probs, weights), "bad value", "not finite", "NaN loss")
+    s.observe(0, val, probs, weights)
+    raises(lambda: s.observe(0, val, probs, weights), "call out of order", "must increase",
+           "the same step twice")
+    raises(lambda: c.session(1e-2, STEPS, N_PROBS, policy="best"), "bad argument", "--policy best",
+           "an unknown policy")
+    raises(lambda: alrs.Env("--model nosuch"), "bad argument", "--model nosuch", "a bad flag")
+    env = alrs.Env(CHILD + " --lr 1e-2", action_every=EVERY)
+    raises(lambda: env.step(0), "call out of order", "reset first", "a step before reset")
+    env.reset(seed=1)
+    raises(lambda: env.step(7), "bad argument", "0..2", "an invalid action")
+    opt = FakeOptimizer(1e-2)
+    sched = LearnedLR(opt, c, total_steps=STEPS, n_probs=N_PROBS)
+    try:
+        sched.step()
+        check(False, "LearnedLR.step before observe")
+    except RuntimeError:
+        check(True, "")
+
+
+def test_torch():
+    try:
+        import torch
+    except ImportError:
+        print("test_alrs: PyTorch not installed: its part is skipped (apt-get install python3-torch)")
+        return
+    torch.manual_seed(0)
+    model = torch.nn.Linear(N_PROBS // 60 * 0 + 100, 10)  # a 10x10-pixel classifier
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    sched = LearnedLR(opt, CONTROLLER, total_steps=STEPS, n_probs=N_PROBS, seed=SEED)
+    x, y = torch.randn(60, 100), torch.randint(0, 10, (60,))
+    with torch.no_grad():
+        logits = model(x)
+        sched.observe(torch.nn.functional.cross_entropy(logits, y), torch.softmax(logits, 1),
+                      model.weight)
+    follow = True
+    for step in range(STEPS):
+        follow &= opt.param_groups[0]["lr"] == sched.session.rate(step)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step(loss.item())
+        if sched.wants_observation():
+            with torch.no_grad():
+                logits = model(x)
+                sched.observe(torch.nn.functional.cross_entropy(logits, y),
+                              torch.softmax(logits, 1), model.weight)
+    check(follow, "a torch optimizer's rate is the controller's at every step")
+
+
+test_parity()
+test_env()
+test_bad_input()
+test_torch()
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The Python package (python/alrs) from the build tree: tests/python/test_alrs.py
+# over a run recorded by test_api (its observations, rates and alrs train's
+# trace). Debian's /usr/bin/python3 (another python3 on PATH may lack numpy).
+#   bash tests/test_python.sh ALRS SOURCE_DIR
+set -u
+alrs=$1 src=$2
+build=$(cd "$(dirname "$alrs")" && pwd)
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/alrs-python.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+if ! "$build/test_api" record "$tmp" >"$tmp/record.log" 2>&1; then
+    echo "test_python: test_api record failed:" >&2
+    tail -20 "$tmp/record.log" >&2
+    exit 1
+fi
+PYTHONPATH="$build/python" "$py" "$src/tests/python/test_alrs.py" "$alrs" "$tmp"
+status=$?
+# The PyTorch example: LeNet-5 on the real Fashion-MNIST, its rate from the
+# committed controller at every step (it checks that itself), if torch and the
+# data are installed.
+if ! "$py" -c "import torch" 2>/dev/null; then
+    echo "test_python: PyTorch not installed: the LeNet-5 example is skipped (apt-get install python3-torch)"
+elif [ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
+    echo "test_python: Fashion-MNIST not installed: the LeNet-5 example is skipped (dataset-fashion-mnist)"
+elif PYTHONPATH="$build/python" "$py" "$src/examples/pytorch/lenet5_learned_lr.py" --steps 60 \
+        --val-size 500 --threads 1 >"$tmp/lenet5.log" 2>&1 &&
+     grep -q "the optimizer's rate was the controller's at all 60 steps" "$tmp/lenet5.log"; then
+    echo "test_python: the PyTorch LeNet-5 example follows the controller"
+else
+    echo "FAIL: the PyTorch LeNet-5 example: $(tail -5 "$tmp/lenet5.log")" >&2
+    status=1
+fi
+exit $status
