@@ -4,6 +4,7 @@
 #include "env/lr_env.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,11 +36,17 @@ lr_env_config lr_env_config_default(const child_config *child) {
 
 static int positive_finite(double x) { return x > 0 && isfinite(x); }
 
-/* The base schedule of residual mode parses for a run of these steps. */
+/* The base schedule of residual mode parses for a run of these steps; its
+ * message names --base rather than --schedule. */
 static int check_base(const lr_env_config *c) {
     if (!lr_action_residual(&c->action)) return 0;
     schedule s;
-    return schedule_parse(&s, c->action.base, 1e-3, c->steps);
+    if (schedule_parse(&s, c->action.base, 1e-3, c->steps) == 0) return 0;
+    char msg[1024], prefix[LR_ACTION_BASE_MAX + 16];
+    snprintf(prefix, sizeof prefix, "--schedule %s: ", c->action.base);
+    snprintf(msg, sizeof msg, "%s", alrs_error());
+    const char *what = strncmp(msg, prefix, strlen(prefix)) ? msg : msg + strlen(prefix);
+    return alrs_fail("--base %s: %s", c->action.base, what);
 }
 
 int lr_env_config_check(const lr_env_config *c) {
