@@ -20,7 +20,7 @@
 #include "alrs/alrs.h"
 #include "cli/run_flags.h"
 #include "data/dataset.h"
-#include "run/child.h"
+#include "child/child.h"
 #include "testutil.h"
 
 #define CHILD "--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 " \

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "env/lr_env.h"
 #include "nn/net.h"
-#include "run/child.h"
+#include "child/child.h"
 #include "testutil.h"
 
 enum { VAL_SIZE = 60, MAX_T = 64 };

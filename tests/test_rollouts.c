@@ -26,7 +26,7 @@
 #include "env/lr_env.h"
 #include "rl/controller.h"
 #include "rl/rollout.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 #include "run/rollouts.h"
 #include "testutil.h"
 

@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "run/child.h"
+#include "child/child.h"
 
 extern int test_passed, test_failed;
 

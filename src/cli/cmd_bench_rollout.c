@@ -13,7 +13,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "report/machine.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 #include "run/rollouts.h"
 
 static const char bench_rollout_help[] =

@@ -19,7 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/compare_flags.h"
-#include "cli/compare_phase.h"
+#include "compare/phase.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fileio.h"
@@ -28,7 +28,7 @@
 #include "data/dataset.h"
 #include "report/compare_report.h"
 #include "report/run_record.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 #include "run/run_queue.h"
 
 static const char compare_help[] =
@@ -154,9 +154,12 @@ static int compare(compare_flags *f) {
     int fresh = 0, made = 0, rc = -1;
     output_dir out;
     phase_runs tune, eval;
-    phase_alloc(&tune, f, f->run.out, "tune",
+    phase_config pc = {{run_flags_child(&f->run), f->run.steps, f->run.eval_every,
+                        (int)f->concurrency, (int)f->threads_per_run, f->run.act},
+                       f->shard, f->shards};
+    phase_alloc(&tune, &pc, f->run.out, "tune",
                 f->n_schedules * BASELINE_MAX_POINTS * (int)f->tune_seeds);
-    phase_alloc(&eval, f, f->run.out, "eval", f->n_schedules * (int)f->seeds);
+    phase_alloc(&eval, &pc, f->run.out, "eval", f->n_schedules * (int)f->seeds);
     if (dist_agree(root ? open_dir(f, &out, &fresh, &made) : 0) != 0) goto done;
     tuning_jobs(&tune, f);
     rc = phase_run(&tune, &data);

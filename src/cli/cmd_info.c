@@ -8,7 +8,7 @@
 #include "kernels/cpu.h"
 #include "kernels/peak.h"
 #include "report/machine.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 
 static void info_usage(FILE *out) {
     fputs("usage: alrs info [--peak]\n"

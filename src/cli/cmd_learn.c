@@ -14,7 +14,7 @@
 #include "core/fileio.h"
 #include "core/timer.h"
 #include "rl/checkpoint.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 #include "run/rollouts.h"
 
 static const char learn_help[] =

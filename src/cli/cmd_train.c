@@ -15,7 +15,7 @@
 #include "nn/net.h"
 #include "report/machine.h"
 #include "rl/checkpoint.h"
-#include "run/child.h"
+#include "child/child.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
 

@@ -7,7 +7,7 @@
 #include "core/interrupt.h"
 #include "core/error.h"
 #include "core/version.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 
 static void usage(FILE *out) {
     fputs("usage: alrs <command> [flags]\n"

@@ -7,7 +7,7 @@
 
 #include "cli/args.h"
 #include "rl/controller.h"
-#include "run/child.h"
+#include "child/child.h"
 
 typedef struct {
     const char *model, *dataset, *data_dir, *optimizer, *schedule, *out, *backend;

@@ -82,7 +82,7 @@
 #include "env/features.h"
 #include "env/lr_action.h"
 #include "env/lr_control.h"
-#include "run/child.h"
+#include "child/child.h"
 
 /* Initial rates an episode may draw from (lr_env_config.initial_rates). */
 #define LR_ENV_MAX_INITIAL 8

@@ -1,23 +1,21 @@
+/* The rollout engine: building the environments on their teams and running
+ * one batch of episodes in lockstep (run/rollouts.h). What ranks exchange is
+ * in rollouts_exchange.c, where they run in rollouts_placement.c. */
 #include "run/rollouts.h"
 
-#include <hwloc.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/error.h"
 #include "core/timer.h"
-#include "run/dist.h"
+#include "dist/dist.h"
+#include "run/rollouts_ranks.h"
 
 /* Episodes one environment may begin in one batch: one per agent step at
  * most, and agent steps are at most --steps (≤ 1e8 < 2^27). */
 #define MAX_RESTARTS (1L << 27)
-
-/* A step outcome as exchanged between ranks: next observation, raw reward,
- * terminated, truncated. */
-static size_t row_len(const rollout_engine *r) { return (size_t)r->obs_size + 3; }
 
 long rollout_episode_id(long update, int envs, int env, int restart) {
     if (restart >= MAX_RESTARTS) alrs_panic("more than %ld episodes in one batch", MAX_RESTARTS);
@@ -68,47 +66,6 @@ static int engine_plan(rollout_engine *r, int envs, int threads_per_env, int con
     return teams_init(&r->teams, r->concurrency, threads_per_env);
 }
 
-/* Every rank's placement to every rank. Ranks on one host whose allowed
- * cores overlap (mpirun without --bind-to core, or binding to a socket that
- * several ranks share) would pin their teams onto the same first cores:
- * their threads are left unbound instead, with a warning from rank 0. */
-static void exchange_placements(rollout_engine *r) {
-    rank_placement mine;
-    memset(&mine, 0, sizeof mine);
-    mine.first = r->first, mine.local = r->local, mine.cores = r->teams.n_cores;
-    mine.concurrency = r->concurrency, mine.threads = r->threads_per_env;
-    mine.oversubscribed = r->teams.oversubscribed;
-    if (gethostname(mine.host, sizeof mine.host - 1) != 0) snprintf(mine.host, sizeof mine.host, "?");
-    if (r->teams.allowed &&
-        hwloc_bitmap_list_snprintf(mine.pus, sizeof mine.pus,
-                                   (hwloc_const_bitmap_t)r->teams.allowed) >= (int)sizeof mine.pus)
-        snprintf(mine.pus, sizeof mine.pus, "?"); /* too long to compare: assume apart */
-    r->placement = alrs_calloc((size_t)r->ranks, sizeof *r->placement);
-    dist_allgather(&mine, sizeof mine, r->placement);
-    hwloc_bitmap_t *pus = alrs_calloc((size_t)r->ranks, sizeof *pus);
-    for (int k = 0; k < r->ranks; k++) {
-        pus[k] = hwloc_bitmap_alloc();
-        if (!strcmp(r->placement[k].pus, "?") ||
-            hwloc_bitmap_list_sscanf(pus[k], r->placement[k].pus) != 0)
-            hwloc_bitmap_zero(pus[k]);
-    }
-    int shared_any = 0;
-    for (int k = 0; k < r->ranks; k++) {
-        rank_placement *p = &r->placement[k];
-        for (int j = 0; j < r->ranks && !p->shared; j++)
-            p->shared = j != k && !strcmp(p->host, r->placement[j].host) &&
-                        hwloc_bitmap_intersects(pus[k], pus[j]);
-        shared_any |= p->shared;
-    }
-    for (int k = 0; k < r->ranks; k++) hwloc_bitmap_free(pus[k]);
-    free(pus);
-    if (r->placement[r->rank].shared) r->teams.oversubscribed = 1; /* teams_bind: no-op */
-    if (shared_any && r->rank == 0)
-        fprintf(stderr, "alrs: warning: MPI ranks on one host share cores; their threads are left "
-                        "unbound (give each rank its own cores: mpirun --map-by "
-                        "ppr:N:numa:PE=T --bind-to core)\n");
-}
-
 /* This rank's environments and the lockstep buffers. */
 static int engine_build(rollout_engine *r, const lr_env_config *cfg, const dataset *data) {
     r->env = alrs_calloc((size_t)r->local, sizeof *r->env);
@@ -131,7 +88,7 @@ static int engine_build(rollout_engine *r, const lr_env_config *cfg, const datas
     r->restarts = alrs_calloc(en, sizeof(int));
     r->episode_id = alrs_calloc(en, sizeof(long));
     r->row_bytes = alrs_calloc((size_t)r->ranks, sizeof(size_t));
-    r->rows = alrs_calloc(en * row_len(r), sizeof(double));
+    r->rows = alrs_calloc(en * rollout_row_len(r), sizeof(double));
     return 0;
 }
 
@@ -146,7 +103,7 @@ int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dat
         rollout_engine_free(r);
         return -1;
     }
-    exchange_placements(r);
+    rollout_exchange_placements(r);
     if (dist_agree(engine_build(r, cfg, data)) != 0) {
         rollout_engine_free(r);
         return -1;
@@ -187,127 +144,6 @@ static void for_each_env(rollout_engine *r, const unsigned char *which, env_task
     }
 }
 
-/* ---- exchanges between ranks (no-ops in a job of one rank) ---- */
-
-/* row_bytes[k] = environments of rank k × bytes_per_env. */
-static const size_t *rank_bytes(rollout_engine *r, size_t bytes_per_env) {
-    for (int k = 0; k < r->ranks; k++) {
-        long first, count;
-        dist_share(r->envs, k, r->ranks, &first, &count);
-        r->row_bytes[k] = (size_t)count * bytes_per_env;
-    }
-    return r->row_bytes;
-}
-
-/* Every rank's observations obs_raw [E][OBS] to every rank. */
-static void share_observations(rollout_engine *r) {
-    if (r->ranks == 1) return;
-    size_t row = sizeof(double) * (size_t)r->obs_size;
-    dist_allgatherv(NULL, row * (size_t)r->local, r->obs_raw, rank_bytes(r, row));
-}
-
-/* Every rank's step outcomes (next_raw, reward_raw, terminated, truncated)
- * to every rank; done follows from them. */
-static void share_outcomes(rollout_engine *r) {
-    if (r->ranks == 1) return;
-    size_t D = (size_t)r->obs_size, len = row_len(r);
-    for (int e = r->first; e < r->first + r->local; e++) {
-        double *row = r->rows + (size_t)e * len;
-        memcpy(row, r->next_raw + (size_t)e * D, sizeof(double) * D);
-        row[D] = r->reward_raw[e];
-        row[D + 1] = r->terminated[e];
-        row[D + 2] = r->truncated[e];
-    }
-    dist_allgatherv(NULL, sizeof(double) * len * (size_t)r->local, r->rows,
-                    rank_bytes(r, sizeof(double) * len));
-    for (int e = 0; e < r->envs; e++) {
-        const double *row = r->rows + (size_t)e * len;
-        memcpy(r->next_raw + (size_t)e * D, row, sizeof(double) * D);
-        r->reward_raw[e] = row[D];
-        r->terminated[e] = (unsigned char)(row[D + 1] != 0);
-        r->truncated[e] = (unsigned char)(row[D + 2] != 0);
-        r->done[e] = (unsigned char)(r->terminated[e] || r->truncated[e]);
-    }
-}
-
-/* An episode record in transit: the struct (its pointers rewritten on
- * arrival), then lr, val_loss, val_acc, train_loss, action, reward
- * [agent_steps] each, then obs [agent_steps + 1][obs_size]. */
-typedef struct {
-    int env;
-    lr_env_episode ep;
-} packed_episode;
-
-#define PACKED_HEAD ((sizeof(packed_episode) + 7) / 8 * 8)
-
-#define PACKED_TRACES 6
-
-static size_t packed_size(const lr_env_episode *ep) {
-    size_t n = (size_t)ep->agent_steps;
-    return PACKED_HEAD + sizeof(double) * (PACKED_TRACES * n + (n + 1) * (size_t)ep->obs_size);
-}
-
-static unsigned char *pack_episode(unsigned char *p, int e, const lr_env_episode *ep) {
-    packed_episode head;
-    memset(&head, 0, sizeof head);
-    head.env = e;
-    head.ep = *ep;
-    memcpy(p, &head, sizeof head);
-    p += PACKED_HEAD;
-    const double *traces[PACKED_TRACES] = {ep->lr,         ep->val_loss, ep->val_acc,
-                                           ep->train_loss, ep->action,   ep->reward};
-    size_t n = sizeof(double) * (size_t)ep->agent_steps;
-    for (int k = 0; k < PACKED_TRACES; k++, p += n) memcpy(p, traces[k], n);
-    size_t obs = sizeof(double) * (size_t)(ep->agent_steps + 1) * (size_t)ep->obs_size;
-    memcpy(p, ep->obs, obs);
-    return p + obs;
-}
-
-/* The episodes that ended this step (complete) or were cut by the end of the
- * batch (!complete), to on_episode in environment order. Under MPI every rank
- * sends its records and rank 0 calls on_episode for all of them. */
-static void deliver_episodes(rollout_engine *r, int complete, episode_fn on_episode, void *ctx) {
-    if (r->ranks == 1) {
-        for (int e = 0; e < r->envs; e++) {
-            const lr_env_episode *ep = lr_env_episode_record(&r->env[e]);
-            if ((complete ? r->done[e] : !ep->done) && on_episode) on_episode(ctx, e, ep, complete);
-        }
-        return;
-    }
-    size_t mine = 0;
-    for (int i = 0; i < r->local; i++) {
-        const lr_env_episode *ep = lr_env_episode_record(&r->env[i]);
-        if (complete ? r->done[r->first + i] : !ep->done) mine += packed_size(ep);
-    }
-    unsigned char *send = alrs_malloc(mine), *p = send;
-    for (int i = 0; i < r->local; i++) {
-        const lr_env_episode *ep = lr_env_episode_record(&r->env[i]);
-        if (complete ? r->done[r->first + i] : !ep->done) p = pack_episode(p, r->first + i, ep);
-    }
-    dist_allgather(&mine, sizeof mine, r->row_bytes);
-    size_t total = 0;
-    for (int k = 0; k < r->ranks; k++) total += r->row_bytes[k];
-    unsigned char *all = alrs_malloc(total);
-    dist_allgatherv(send, mine, all, r->row_bytes);
-    free(send);
-    for (size_t at = 0; r->rank == 0 && at < total;) {
-        packed_episode head;
-        memcpy(&head, all + at, sizeof head);
-        const double *traces = (const double *)(all + at + PACKED_HEAD);
-        size_t n = (size_t)head.ep.agent_steps;
-        head.ep.lr = traces;
-        head.ep.val_loss = traces + n;
-        head.ep.val_acc = traces + 2 * n;
-        head.ep.train_loss = traces + 3 * n;
-        head.ep.action = traces + 4 * n;
-        head.ep.reward = traces + 5 * n;
-        head.ep.obs = traces + PACKED_TRACES * n;
-        if (on_episode) on_episode(ctx, head.env, &head.ep, complete);
-        at += packed_size(&head.ep);
-    }
-    free(all);
-}
-
 /* ---- one batch ---- */
 
 /* Starts a new episode in every environment flagged in `which` (NULL: all):
@@ -332,7 +168,7 @@ static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64
         r->act_rng[e] = rng_make(seed ^ 0xac7104ULL, (uint64_t)id);
     }
     for_each_env(r, which, reset_task, &seed);
-    share_observations(r);
+    rollout_share_observations(r);
 }
 
 static void step_task(rollout_engine *r, int e, lr_env *env, const void *arg) {
@@ -366,7 +202,7 @@ void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *
         }
         dist_bcast(r->action, sizeof(double) * (size_t)r->envs, 0);
         for_each_env(r, NULL, step_task, NULL);
-        share_outcomes(r);
+        rollout_share_outcomes(r);
         if (root) {
             truncation_values(r, c);
             reward_scaler_scale(&c->rewards, r->reward_raw, r->done, r->reward);
@@ -378,37 +214,18 @@ void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *
             any_done |= r->done[e];
             restart |= r->done[e] && t + 1 < r->steps;
         }
-        if (any_done) deliver_episodes(r, 1, on_episode, ctx);
+        if (any_done) rollout_deliver_episodes(r, 1, on_episode, ctx);
         /* an environment whose child diverged early begins a new episode */
         if (restart) {
             for (int e = 0; e < r->envs; e++) r->done[e] = r->done[e] && t + 1 < r->steps;
             begin_episodes(r, r->done, seed, update);
         }
     }
-    deliver_episodes(r, 0, on_episode, ctx);
+    rollout_deliver_episodes(r, 0, on_episode, ctx);
     if (root) {
         controller_observe(c, r->obs_raw, r->envs, 0, r->obs);
         policy_value(&c->pol, r->obs, r->envs, r->value);
         rollout_gae(buf, r->value, ppo->gamma, ppo->lambda);
     }
     r->collect_s = alrs_now() - start;
-}
-
-/* ---- placement ---- */
-
-void rollout_engine_placement(const rollout_engine *r, FILE *out, const char *prefix) {
-    for (int k = 0; r->rank == 0 && k < r->ranks; k++) {
-        const rank_placement *p = &r->placement[k];
-        if (k == 16) {
-            fprintf(out, "%s... and %d more ranks\n", prefix, r->ranks - 16);
-            break;
-        }
-        fprintf(out, "%srank %d on %s: environments %d-%d on %d core%s (PUs %s), %d team%s x %d "
-                     "thread%s, %s\n",
-                prefix, k, p->host, p->first, p->first + p->local - 1, p->cores,
-                p->cores == 1 ? "" : "s", p->pus, p->concurrency, p->concurrency == 1 ? "" : "s",
-                p->threads, p->threads == 1 ? "" : "s",
-                p->shared ? "unbound (cores shared with another rank)"
-                : p->oversubscribed ? "unbound (more threads than cores)" : "bound");
-    }
 }

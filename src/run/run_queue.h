@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "data/dataset.h"
-#include "run/child.h"
+#include "child/child.h"
 #include "run/trainer.h"
 
 typedef struct {

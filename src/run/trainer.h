@@ -24,7 +24,7 @@
 
 #include "env/lr_env.h"
 #include "rl/controller.h"
-#include "run/child.h"
+#include "child/child.h"
 #include "sched/schedule.h"
 
 /* A training loss past this bound counts as divergence, like NaN and Inf. */

@@ -5,16 +5,23 @@
  * finished runs (records and traces) to rank 0, the only one that reads or
  * writes DIR. A run's figures depend only on the run, so the CSVs equal one
  * process's. */
-#ifndef ALRS_CLI_COMPARE_PHASE_H
-#define ALRS_CLI_COMPARE_PHASE_H
+#ifndef ALRS_COMPARE_PHASE_H
+#define ALRS_COMPARE_PHASE_H
 
-#include "cli/compare_flags.h"
 #include "data/dataset.h"
 #include "report/run_record.h"
 #include "run/run_queue.h"
+#include "sched/baselines.h"
+
+/* How a phase's runs are run: the run queue's settings, and which share of
+ * the runs this invocation takes (--shard I/N; 0/1: all). */
+typedef struct {
+    run_queue_config queue;
+    long shard, shards;
+} phase_config;
 
 typedef struct {
-    const compare_flags *f;
+    const phase_config *cfg;
     const char *dir;
     const char *phase; /* "tune" or "eval" */
     int n;
@@ -32,7 +39,7 @@ typedef struct {
     double start;
 } phase_runs;
 
-void phase_alloc(phase_runs *p, const compare_flags *f, const char *dir, const char *phase,
+void phase_alloc(phase_runs *p, const phase_config *cfg, const char *dir, const char *phase,
                  int capacity);
 void phase_free(phase_runs *p);
 /* Adds the run of grid point g (number `point` of its schedule's grid) on

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 
 static int started;     /* dist_init called MPI_Init_thread */
 static int rank_, size_ = 1;

@@ -1,4 +1,4 @@
-#include "run/child.h"
+#include "child/child.h"
 
 #include <math.h>
 #include <stdlib.h>

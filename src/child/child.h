@@ -6,8 +6,8 @@
  * images of the validation split). Whenever the validation loss improves, the
  * parameters are copied aside, so that the test set can be evaluated at the
  * best-validation point at the end, as the paper reports. */
-#ifndef ALRS_RUN_CHILD_H
-#define ALRS_RUN_CHILD_H
+#ifndef ALRS_CHILD_CHILD_H
+#define ALRS_CHILD_CHILD_H
 
 #include <stdint.h>
 

@@ -1,6 +1,6 @@
 /* dist_share, and the single-process implementation of run/dist.h for a
- * build without MPI (with MPI, src/mpi/dist_mpi.c provides the rest). */
-#include "run/dist.h"
+ * build without MPI (with MPI, src/dist/dist_mpi.c provides the rest). */
+#include "dist/dist.h"
 
 #include <stdlib.h>
 #include <string.h>

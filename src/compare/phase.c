@@ -1,4 +1,4 @@
-#include "cli/compare_phase.h"
+#include "compare/phase.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -9,13 +9,13 @@
 #include "core/fileio.h"
 #include "core/timer.h"
 #include "report/compare_report.h"
-#include "run/dist.h"
+#include "dist/dist.h"
 
 
-void phase_alloc(phase_runs *p, const compare_flags *f, const char *dir, const char *phase,
-                        int capacity) {
+void phase_alloc(phase_runs *p, const phase_config *cfg, const char *dir, const char *phase,
+                 int capacity) {
     memset(p, 0, sizeof *p);
-    p->f = f, p->dir = dir, p->phase = phase;
+    p->cfg = cfg, p->dir = dir, p->phase = phase;
     size_t c = (size_t)(capacity > 0 ? capacity : 1);
     p->jobs = alrs_calloc(c, sizeof *p->jobs);
     p->schedule = alrs_calloc(c, sizeof *p->schedule);
@@ -231,11 +231,9 @@ int phase_run(phase_runs *p, const dataset *data) {
      * j mod N is I) and it is not done */
     unsigned char *skip = alrs_malloc((size_t)p->n + 1);
     for (int j = 0; j < p->n; j++)
-        skip[j] = p->have[j] || j % ranks != dist_rank() || j % p->f->shards != p->f->shard;
-    run_queue_config qc = {run_flags_child(&p->f->run), p->f->run.steps, p->f->run.eval_every,
-                           (int)p->f->concurrency, (int)p->f->threads_per_run, p->f->run.act};
+        skip[j] = p->have[j] || j % ranks != dist_rank() || j % p->cfg->shards != p->cfg->shard;
     p->start = alrs_now();
-    int rc = run_queue_execute(&qc, data, p->jobs, p->n, skip, NULL, on_run_done, p);
+    int rc = run_queue_execute(&p->cfg->queue, data, p->jobs, p->n, skip, NULL, on_run_done, p);
     free(skip);
     if (ranks == 1) return rc;
     /* every rank's finished runs reach rank 0, interrupted or not */

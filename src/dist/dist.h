@@ -2,7 +2,7 @@
  *
  * Everything that runs across ranks goes through this header, so that the
  * same code builds with and without MPI (cmake -DALRS_WITH_MPI=ON): the MPI
- * implementation is src/mpi/dist_mpi.c (the only place that calls MPI); the
+ * implementation is src/dist/dist_mpi.c (the only place that calls MPI); the
  * single-process one is in src/run/dist.c. Without MPI, or when the program
  * was not started by an MPI launcher, the job has one rank: dist_rank() is 0,
  * dist_size() is 1, and every collective below is a no-op or a copy.
@@ -24,8 +24,8 @@
  *     if (dist_agree(rc) != 0) return -1;      // all ranks fail, same message
  *     dist_allgatherv(NULL, count * sz, all, counts);   // every rank has all
  *     if (dist_rank() == 0) write_files(all);  // only rank 0 writes */
-#ifndef ALRS_RUN_DIST_H
-#define ALRS_RUN_DIST_H
+#ifndef ALRS_DIST_DIST_H
+#define ALRS_DIST_DIST_H
 
 #include <stddef.h>
 
