@@ -83,7 +83,7 @@ static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags
 static int write_reports(const phase_runs *eval, const compare_flags *f) {
     compare_summary s[COMPARE_MAX_SCHEDULES];
     compare_summarize(eval->rec, eval->n, f->schedules, f->n_schedules, s);
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/compare-summary.csv", eval->dir);
     if (compare_write_summary(path, s, f->n_schedules) != 0 || phase_write_traces(eval) != 0) return -1;
     printf("%s on %s, %ld steps of batch %ld, %ld seeds (%ld..%ld):\n", f->run.model,
@@ -107,7 +107,7 @@ static int open_dir(const compare_flags *f, output_dir *out, int *fresh, int *ma
 /* open_dir with the configuration's text. */
 static int open_dir_with(const compare_flags *f, const char *text, output_dir *out, int *fresh,
                          int *made) {
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/config.txt", f->run.out);
     *fresh = !path_exists(path);
     if (!*fresh) {

@@ -31,7 +31,7 @@ static const char train_help[] =
 
 static int write_config(const char *dir, const run_flags *f, const schedule *s,
                         const child_run *r) {
-    char path[4200], spec[SCHEDULE_SPEC_MAX], policy[32];
+    char path[ALRS_FILE_PATH_MAX], spec[SCHEDULE_SPEC_MAX], policy[32];
     snprintf(path, sizeof path, "%s/config.txt", dir);
     schedule_format(s, spec, sizeof spec);
     config_text t;
@@ -61,7 +61,7 @@ static int write_config(const char *dir, const run_flags *f, const schedule *s,
 }
 
 static int write_metadata(const char *dir, const char *backend, const child_run *r) {
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/metadata.txt", dir);
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
@@ -79,7 +79,7 @@ static int write_metadata(const char *dir, const char *backend, const child_run 
 
 static int write_summary(const char *dir, const run_flags *f, const schedule *s,
                          const train_outcome *t) {
-    char path[4200], spec[512];
+    char path[ALRS_FILE_PATH_MAX], spec[512];
     snprintf(path, sizeof path, "%s/summary.csv", dir);
     schedule_format(s, spec, sizeof spec);
     atomic_file a;
@@ -97,7 +97,7 @@ static int write_summary(const char *dir, const run_flags *f, const schedule *s,
 }
 
 static int write_trace(const char *dir, const train_outcome *t) {
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/trace.csv", dir);
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;

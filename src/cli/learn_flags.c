@@ -223,7 +223,7 @@ static char *config_text_of(const learn_flags *f) {
 }
 
 int learn_flags_write_config(const learn_flags *f) {
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/config.txt", f->run.out);
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
@@ -234,7 +234,7 @@ int learn_flags_write_config(const learn_flags *f) {
 }
 
 int learn_flags_check_resume(const learn_flags *f) {
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/config.txt", f->run.out);
     config_file have, want;
     if (config_read(&have, path) != 0) return -1;

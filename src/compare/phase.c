@@ -120,7 +120,7 @@ static int phase_write_csv(const phase_runs *p) {
         means[m] = phase_point_mean(p, j);
         rows[m++] = p->rec[j];
     }
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     int rc;
     if (!strcmp(p->phase, "tune")) {
         snprintf(path, sizeof path, "%s/tuning.csv", p->dir);
@@ -136,7 +136,7 @@ static int phase_write_csv(const phase_runs *p) {
 }
 
 static int write_trace(const char *record_path, const trace_point *points, int n) {
-    char path[4300];
+    char path[ALRS_FILE_PATH_MAX + 16];
     snprintf(path, sizeof path, "%.*s.trace.csv", (int)strlen(record_path) - 4, record_path);
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
@@ -249,13 +249,13 @@ int phase_run(phase_runs *p, const dataset *data) {
 
 /* traces.csv: the evaluation runs' traces, one file, schedule and seed first. */
 int phase_write_traces(const phase_runs *p) {
-    char path[4200];
+    char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/traces.csv", p->dir);
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
     fprintf(a.f, "schedule,seed,step,lr,train_loss,val_loss,val_acc,wall_s\n");
     for (int j = 0; j < p->n; j++) {
-        char trace[4300], line[512];
+        char trace[ALRS_FILE_PATH_MAX + 16], line[512];
         snprintf(trace, sizeof trace, "%.*s.trace.csv", (int)strlen(p->file[j]) - 4, p->file[j]);
         FILE *in = fopen(trace, "r");
         if (!in) {

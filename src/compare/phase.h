@@ -9,6 +9,7 @@
 #define ALRS_COMPARE_PHASE_H
 
 #include "data/dataset.h"
+#include "core/fileio.h"
 #include "report/run_record.h"
 #include "run/run_queue.h"
 #include "sched/baselines.h"
@@ -29,7 +30,7 @@ typedef struct {
     const char **schedule; /* per job */
     int *point;            /* per job: its grid point (tuning runs a point on several seeds) */
     char (*spec)[SCHEDULE_SPEC_MAX];
-    char (*file)[4200];    /* the run's record: DIR/runs/NAME.txt */
+    char (*file)[ALRS_FILE_PATH_MAX];    /* the run's record: DIR/runs/NAME.txt */
     run_record *rec;
     unsigned char *have;   /* finished (on disk, or just run) */
     unsigned char *mine;   /* run here in this invocation, not yet on disk (other ranks) */

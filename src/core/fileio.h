@@ -5,10 +5,16 @@
 
 #include <stdio.h>
 
+/* Room for a path alrs takes from the command line (PATH_MAX on Linux). */
+#define ALRS_PATH_MAX 4096
+/* Room for such a path with a file name joined to it ("DIR/runs/NAME.txt",
+ * "DIR/controller.bin"): snprintf into it never truncates a path alrs took. */
+#define ALRS_FILE_PATH_MAX (ALRS_PATH_MAX + 200)
+
 typedef struct {
     FILE *f;
-    char path[4096];
-    char tmp_path[4120];
+    char path[ALRS_PATH_MAX];
+    char tmp_path[ALRS_PATH_MAX + 24];
 } atomic_file;
 
 /* Opens `path`.tmp.<pid> for writing; -1 with a message naming the path. */
@@ -20,8 +26,8 @@ void atomic_abort(atomic_file *a);
 
 /* A run's output directory, and what was created for it. */
 typedef struct {
-    char path[4096];        /* without trailing slashes */
-    char created_top[4096]; /* the highest directory this run created; "" if none */
+    char path[ALRS_PATH_MAX];        /* without trailing slashes */
+    char created_top[ALRS_PATH_MAX]; /* the highest directory this run created; "" if none */
 } output_dir;
 
 /* Creates a fresh output directory: fails if it exists and is not empty, or

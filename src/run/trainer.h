@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "env/lr_env.h"
+#include "core/fileio.h"
 #include "rl/controller.h"
 #include "child/child.h"
 #include "sched/schedule.h"
@@ -67,7 +68,7 @@ typedef struct {
     lr_env env;            /* for controllers */
     controller ctrl;
     controller_act act;    /* how the controller acts: mode (default) */
-    char ctrl_path[4096];  /* the loaded controller's checkpoint ("" if none) */
+    char ctrl_path[ALRS_PATH_MAX];  /* the loaded controller's checkpoint ("" if none) */
     int have_run, have_env, have_ctrl;
     child_run *last;       /* the child of the last run */
 } trainer;

@@ -1,3 +1,4 @@
+#include "core/fileio.h"
 /* Learning-rate schedules in PyTorch's parameter forms, parsed from spec strings.
  *
  *   constant
@@ -69,7 +70,7 @@ typedef struct {
     double gamma, min_lr, max_lr, pct, div, final_div, factor, threshold;
     long milestones[SCHED_MAX_MILESTONES];
     int n_milestones;
-    char controller_path[4096]; /* controller:PATH and replay:PATH */
+    char controller_path[ALRS_PATH_MAX]; /* controller:PATH and replay:PATH */
     /* replay: rows of the trace (steps increasing), owned: schedule_free */
     long *replay_step;
     double *replay_lr;
