@@ -15,6 +15,8 @@
 
 #include "testutil.h"
 
+#define expect_fail(line, ...) test_expect_fail(__FILE__, line, __VA_ARGS__)
+
 #ifndef ALRS_BIN
 #error "ALRS_BIN must name the built alrs program"
 #endif
@@ -318,37 +320,6 @@ static void bad_data_dir(char *dir, const char *name) {
     for (int k = 0; k < 4; k++) test_copy_file(test_path(idx_raw, files[k]), test_path(dir, files[k]));
 }
 
-/* `alrs ARGS` must exit non-zero with exactly one stderr line that starts with
- * "alrs: " and contains key1 and key2 (either may be NULL), and must leave
- * `out` (if given) nonexistent. */
-static void expect_fail(int line, const char *out, const char *key1, const char *key2,
-                        const char *fmt, ...) {
-    char args[4096], cmd[8192], err[ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
-    int rc = test_run(cmd, err, sizeof err);
-    int ok_rc = rc != 0;
-    int ok_one = test_count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
-    int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
-    int ok_out = !out || !test_exists(out);
-    if (getenv("ALRS_TEST_VERBOSE")) fprintf(stderr, "[exit %d] %s", rc, err);
-    if (ok_rc && ok_one && ok_keys && ok_out) {
-        test_passed++;
-        return;
-    }
-    test_failed++;
-    fprintf(stderr, "FAIL %s:%d: alrs %s\n  exit %d%s%s%s%s\n  stderr: %s%s", __FILE__, line, args,
-            rc, ok_rc ? "" : " (want non-zero)",
-            ok_one ? "" : "; want exactly one line starting 'alrs: '",
-            ok_keys ? "" : "; message lacks the key words",
-            ok_out ? "" : "; output directory left behind", err,
-            err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
-    if (!ok_keys)
-        fprintf(stderr, "  wanted: '%s' and '%s'\n", key1 ? key1 : "", key2 ? key2 : "");
-}
 
 #define EXPECT_FAIL(out, k1, k2, ...) expect_fail(__LINE__, out, k1, k2, __VA_ARGS__)
 

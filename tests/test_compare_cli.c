@@ -31,16 +31,9 @@ static char idx[PATH_LEN], cifar[PATH_LEN], ctrl[PATH_LEN];
 #define PLAN "--controller '%s' --baselines paper-grid,cosine --seeds 3 --tune-budget 3 " \
              "--tune-seeds 2"
 
-static const char *dir_of(const char *name) {
-    static char buf[8][PATH_LEN];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", base, name);
-    return p;
-}
 
 static int compare(const char *out, const char *extra, char *err) {
-    int rc = test_alrs(err, test_path(base, "stdout.txt"),
+    int rc = test_alrs(err, test_dir(base, "stdout.txt"),
                        "compare " CHILD " --data-dir '%s' " PLAN " %s --out '%s'", idx, ctrl,
                        extra, out);
     if (rc != 0) fprintf(stderr, "  alrs compare %s --out %s: exit %d: %s", extra, out, rc, err);
@@ -110,7 +103,7 @@ static void test_files(const char *out) {
     CHECK(traces && test_count_lines(traces) == 37);
     CHECK(traces && strstr(traces, "\ncosine,1002,20,"));
     free(traces);
-    char *table = test_read_text(test_path(base, "stdout.txt"));
+    char *table = test_read_text(test_dir(base, "stdout.txt"));
     CHECK(table && strstr(table, "p(loss)") && strstr(table, "paper-grid"));
     free(table);
     CHECK(test_count_entries(test_path(out, "runs"), ".txt") == 27);
@@ -128,7 +121,7 @@ static int interrupt_after(const char *out, int records, const char *sig, char *
              "do sleep 0.01; i=$((i+1)); done; kill -%s $p; wait $p",
              ALRS_BIN, idx, ctrl, out, base, out, records, sig);
     int rc = test_run(cmd, NULL, 0);
-    char *text = test_read_text(test_path(base, "signal-err.txt"));
+    char *text = test_read_text(test_dir(base, "signal-err.txt"));
     snprintf(err, ERR_LEN, "%s", text ? text : "");
     free(text);
     return rc;
@@ -137,7 +130,7 @@ static int interrupt_after(const char *out, int records, const char *sig, char *
 static void test_restarts(const char *full) {
     char err[ERR_LEN], cmd[3 * PATH_LEN];
     /* as if killed after 5 tuning runs: later records removed */
-    const char *cut = dir_of("cut");
+    const char *cut = test_dir(base, "cut");
     snprintf(cmd, sizeof cmd,
              "cp -r '%s' '%s' && cd '%s/runs' && rm -f eval-* tune-cosine-* tune-paper-grid-02-* "
              "compare.csv && rm -f ../compare.csv ../compare-summary.csv ../traces.csv",
@@ -149,7 +142,7 @@ static void test_restarts(const char *full) {
     CHECK(same_results(full, cut));
 
     /* SIGKILL at an arbitrary point after three records */
-    const char *killed = dir_of("killed");
+    const char *killed = test_dir(base, "killed");
     int rc = interrupt_after(killed, 3, "KILL", err);
     CHECK(rc != 0);
     CHECK(compare(killed, "", err) == 0);
@@ -157,7 +150,7 @@ static void test_restarts(const char *full) {
     CHECK(same_results(full, killed));
 
     /* SIGTERM: finishes the write in progress, says what is kept, exits non-zero */
-    const char *stopped = dir_of("stopped");
+    const char *stopped = test_dir(base, "stopped");
     rc = interrupt_after(stopped, 2, "TERM", err);
     CHECK(rc != 0);
     if (!strstr(err, "alrs: interrupted by SIGTERM") || !strstr(err, "run the same command again")) {
@@ -183,24 +176,24 @@ static void test_transfer(void) {
     int rc = test_alrs(err, NULL,
                        "compare --model lenet5 --val-split 100 --steps 20 --eval-every 5 --batch 32 "
                        "--val-size 50 --data-dir '%s' --controller '%s' --baselines cosine --seeds 2 "
-                       "--tune-budget 1 --tune-seeds 1 --out '%s'", idx, ctrl, dir_of("to-lenet5"));
+                       "--tune-budget 1 --tune-seeds 1 --out '%s'", idx, ctrl, test_dir(base, "to-lenet5"));
     CHECK(rc == 0);
     /* and on another data set: 3-channel 32x32 CIFAR-10 batches */
     rc = test_alrs(err, NULL,
                    "compare --model mlp --hidden 32,16 --dataset cifar10 --val-split 100 --steps 20 "
                    "--eval-every 5 --batch 32 --val-size 50 --data-dir '%s' --controller '%s' "
                    "--baselines constant --seeds 2 --tune-budget 1 --tune-seeds 1 --out '%s'",
-                   cifar, ctrl, dir_of("to-cifar"));
+                   cifar, ctrl, test_dir(base, "to-cifar"));
     CHECK(rc == 0);
     static csv c;
-    CHECK(csv_read(&c, test_path(dir_of("to-cifar"), "compare.csv")) == 0 && c.n_rows == 4);
+    CHECK(csv_read(&c, test_path(test_dir(base, "to-cifar"), "compare.csv")) == 0 && c.n_rows == 4);
 }
 
 /* A refused command: exit non-zero, one "alrs: " line holding `needle`, and
  * the --out directory never made. */
 static void expect_fail(int line, const char *needle, const char *extra) {
     char err[ERR_LEN];
-    const char *out = dir_of("never");
+    const char *out = test_dir(base, "never");
     int rc = test_alrs(err, NULL, "compare " CHILD " --data-dir '%s' %s --out '%s'", idx, extra, out);
     int ok = rc != 0 && !strncmp(err, "alrs: ", 6) && test_count_lines(err) == 1 &&
              strstr(err, needle) && !test_exists(out);
@@ -210,7 +203,7 @@ static void expect_fail(int line, const char *needle, const char *extra) {
 
 static void test_bad_inputs(void) {
     char bad[PATH_LEN], extra[3 * PATH_LEN];
-    snprintf(bad, sizeof bad, "%s", dir_of("corrupt.bin"));
+    snprintf(bad, sizeof bad, "%s", test_dir(base, "corrupt.bin"));
     test_copy_file(ctrl, bad);
     test_poke_byte(bad, 100, 0x5a);
     snprintf(extra, sizeof extra, "--controller '%s'", bad);
@@ -231,7 +224,7 @@ static void test_bad_inputs(void) {
     expect_fail(__LINE__, "--tune-budget", "--baselines cosine --tune-budget 0");
     expect_fail(__LINE__, "--seeds", "--baselines cosine --seeds 0");
     /* a directory of something else is not taken over */
-    const char *mine = dir_of("mine");
+    const char *mine = test_dir(base, "mine");
     mkdir(mine, 0777);
     test_write_text(test_path(mine, "notes.txt"), "keep me\n");
     char err[ERR_LEN];
@@ -250,15 +243,15 @@ int main(void) {
     test_write_cifar_set(cifar, 120, 2);
 
     char err[ERR_LEN];
-    const char *learned = dir_of("learned");
+    const char *learned = test_dir(base, "learned");
     CHECK(test_alrs(err, NULL, "learn " CHILD " --action-every 5 --data-dir '%s' --episodes 4 --envs 2 "
                     "--out '%s'", idx, learned) == 0);
     snprintf(ctrl, sizeof ctrl, "%s/controller.bin", learned);
 
-    const char *full = dir_of("full");
+    const char *full = test_dir(base, "full");
     CHECK(compare(full, "", err) == 0);
     test_files(full);
-    const char *serial = dir_of("serial");
+    const char *serial = test_dir(base, "serial");
     CHECK(compare(serial, "--concurrency 1", err) == 0);
     CHECK(same_results(full, serial));
     test_restarts(full);

@@ -32,11 +32,7 @@ static child_config small_child(const char *optimizer) {
 }
 
 static lr_env_config small_env(const char *optimizer) {
-    child_config cc = small_child(optimizer);
-    lr_env_config c = lr_env_config_default(&cc);
-    c.steps = 40;
-    c.action_every = 5;
-    return c;
+    return test_small_env(optimizer, NULL, 50, VAL_SIZE);
 }
 
 /* ---- independent recomputation ------------------------------------------ */

@@ -23,6 +23,8 @@
 
 #include "testutil.h"
 
+#define expect_fail(line, ...) test_expect_fail(__FILE__, line, __VA_ARGS__)
+
 #ifndef ALRS_BIN
 #error "ALRS_BIN must name the built alrs program"
 #endif
@@ -41,13 +43,6 @@ static char idx[PATH_LEN - 64]; /* 600 train + 120 test 28x28 images, raw IDX */
 
 /* ---- files ----------------------------------------------------------------- */
 
-static const char *dir_of(const char *name) {
-    static char buf[8][PATH_LEN];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", base, name);
-    return p;
-}
 
 
 static int byte_at(const char *path, long offset) {
@@ -260,7 +255,7 @@ static int config_command(const char *dir, const char *out, char *cmd, size_t si
 }
 
 static void test_learn_files(void) {
-    const char *a = dir_of("learn-a");
+    const char *a = test_dir(base, "learn-a");
     char err[ERR_LEN];
     int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --out '%s'",
                   idx, a);
@@ -270,7 +265,7 @@ static void test_learn_files(void) {
     check_learn_dir(a, 4, 2, 2);
 
     /* --episodes rounds up to whole batches of --envs */
-    const char *r = dir_of("learn-round");
+    const char *r = test_dir(base, "learn-round");
     CHECK(learn(r, "--episodes 3 --envs 2 --trace-every 0") == 0);
     CHECK(csv_read(&episodes, test_path(r, "episodes.csv")) == 0 && episodes.n_rows == 4);
     CHECK(csv_read(&updates, test_path(r, "updates.csv")) == 0 && updates.n_rows == 2);
@@ -282,7 +277,7 @@ static void test_learn_files(void) {
 
     /* --steps not a multiple of --action-every: a shorter last agent step, and
      * the trace's child_step is the child's real step count (never past --steps) */
-    const char *odd = dir_of("learn-steps22");
+    const char *odd = test_dir(base, "learn-steps22");
     CHECK(test_alrs(err, NULL, "learn --model mlp --hidden 32,16 --val-split 100 --steps 22 "
                           "--action-every 5 --batch 32 --val-size 50 --data-dir '%s' --episodes 2 "
                           "--envs 2 --out '%s'", idx, odd) == 0);
@@ -298,7 +293,7 @@ static void test_learn_files(void) {
 
     /* config.txt's command repeats the run: the same controller byte for byte */
     char cmd[4 * PATH_LEN];
-    const char *again = dir_of("learn-a-from-config");
+    const char *again = test_dir(base, "learn-a-from-config");
     CHECK(config_command(a, again, cmd, sizeof cmd) == 0);
     config = test_read_text(test_path(a, "config.txt"));
     int names_hidden = config && strstr(config, "--hidden 32,16") != NULL;
@@ -332,9 +327,9 @@ static int same_traces(const char *a, const char *b) {
 }
 
 static void test_resume(void) {
-    const char *a = dir_of("learn-a"); /* --episodes 4 --envs 2, straight through */
-    const char *b = dir_of("resume-b");
-    const char *half = dir_of("resume-half.bin");
+    const char *a = test_dir(base, "learn-a"); /* --episodes 4 --envs 2, straight through */
+    const char *b = test_dir(base, "resume-b");
+    const char *half = test_dir(base, "resume-half.bin");
     CHECK(learn(b, "--episodes 2 --envs 2") == 0);
     CHECK(csv_read(&updates, test_path(b, "updates.csv")) == 0 && updates.n_rows == 1);
     test_copy_file(test_path(b, "controller.bin"), half);
@@ -357,7 +352,7 @@ static void test_resume(void) {
     CHECK(same_config);
 
     /* resuming a finished run: nothing to do, nothing changed */
-    const char *done = dir_of("resume-done");
+    const char *done = test_dir(base, "resume-done");
     copy_dir(a, done);
     char err[ERR_LEN];
     int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --resume --out '%s'",
@@ -370,7 +365,7 @@ static void test_resume(void) {
     /* killed after writing update 1's CSV rows but before its checkpoint: the
      * CSVs hold two updates, controller.bin one. Resuming drops the rows of
      * update 1 and redoes it. */
-    const char *killed = dir_of("resume-killed");
+    const char *killed = test_dir(base, "resume-killed");
     copy_dir(a, killed);
     test_copy_file(half, test_path(killed, "controller.bin"));
     CHECK(learn(killed, "--episodes 4 --envs 2 --resume") == 0);
@@ -387,7 +382,7 @@ static void test_resume(void) {
                   "--batch 32 --val-size 50 --optimizer sgd --lr 1 --envs 3"
 
 static void test_resume_cut_episodes(void) {
-    const char *straight = dir_of("resume-cut-straight"), *resumed = dir_of("resume-cut");
+    const char *straight = test_dir(base, "resume-cut-straight"), *resumed = test_dir(base, "resume-cut");
     char err[ERR_LEN];
     CHECK(test_alrs(err, NULL, "learn " DIVERGING " --data-dir '%s' --episodes 6 --out '%s'", idx,
                     straight) == 0);
@@ -411,8 +406,8 @@ static void test_resume_cut_episodes(void) {
 /* ---- 3. determinism --------------------------------------------------------------- */
 
 static void test_determinism(void) {
-    const char *a = dir_of("learn-a");
-    const char *a2 = dir_of("det-a2"), *c1 = dir_of("det-conc1"), *s2 = dir_of("det-seed2");
+    const char *a = test_dir(base, "learn-a");
+    const char *a2 = test_dir(base, "det-a2"), *c1 = test_dir(base, "det-conc1"), *s2 = test_dir(base, "det-seed2");
     CHECK(learn(a2, "--episodes 4 --envs 2") == 0);
     CHECK(test_same_file(test_path(a, "controller.bin"), test_path(a2, "controller.bin")));
     CHECK(same_csv(test_path(a, "episodes.csv"), test_path(a2, "episodes.csv")));
@@ -471,10 +466,10 @@ static void check_controller_run(const char *out, const char *ctrl, int every, i
 }
 
 static void test_train_with_controller(void) {
-    const char *ctrl = test_path(dir_of("learn-a"), "controller.bin");
+    const char *ctrl = test_path(test_dir(base, "learn-a"), "controller.bin");
     char ctrl_copy[2 * PATH_LEN];
     snprintf(ctrl_copy, sizeof ctrl_copy, "%s", ctrl);
-    const char *t1 = dir_of("train-ctrl"), *t2 = dir_of("train-ctrl-2"), *t3 = dir_of("train-ctrl-3");
+    const char *t1 = test_dir(base, "train-ctrl"), *t2 = test_dir(base, "train-ctrl-2"), *t3 = test_dir(base, "train-ctrl-3");
     char err[ERR_LEN];
     int rc = test_alrs(err, NULL, "train " TRAIN_CHILD " --data-dir '%s' --schedule controller:%s --out '%s'",
                   idx, ctrl_copy, t1);
@@ -494,7 +489,7 @@ static void test_train_with_controller(void) {
     check_controller_run(t3, ctrl_copy, 3, 0);
 
     /* a continuous controller: factors anywhere in [1/1.05, 1.05] */
-    const char *lc = dir_of("learn-continuous"), *tc = dir_of("train-continuous");
+    const char *lc = test_dir(base, "learn-continuous"), *tc = test_dir(base, "train-continuous");
     CHECK(learn(lc, "--episodes 2 --envs 2 --action continuous") == 0);
     char cpath[2 * PATH_LEN];
     snprintf(cpath, sizeof cpath, "%s", test_path(lc, "controller.bin"));
@@ -507,35 +502,6 @@ static void test_train_with_controller(void) {
 
 /* ---- 5. bad inputs -------------------------------------------------------------------- */
 
-/* `alrs ARGS` must exit non-zero with exactly one stderr line, starting
- * "alrs: " and holding key1 and key2 (either may be NULL), and leave `out`
- * (if given) nonexistent. */
-static void expect_fail(int line, const char *out, const char *key1, const char *key2,
-                        const char *fmt, ...) {
-    char args[4096], cmd[8192], err[ERR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(args, sizeof args, fmt, ap);
-    va_end(ap);
-    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
-    int rc = test_run(cmd, err, sizeof err);
-    int ok_rc = rc != 0;
-    int ok_one = test_count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
-    int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
-    int ok_out = !out || !test_exists(out);
-    if (ok_rc && ok_one && ok_keys && ok_out) {
-        test_passed++;
-        return;
-    }
-    test_failed++;
-    fprintf(stderr, "FAIL %s:%d: alrs %s\n  exit %d%s%s%s%s\n  stderr: %s%s", __FILE__, line, args,
-            rc, ok_rc ? "" : " (want non-zero)",
-            ok_one ? "" : "; want exactly one line starting 'alrs: '",
-            ok_keys ? "" : "; message lacks the key words",
-            ok_out ? "" : "; output directory left behind", err,
-            err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
-    if (!ok_keys) fprintf(stderr, "  wanted: '%s' and '%s'\n", key1 ? key1 : "", key2 ? key2 : "");
-}
 
 #define EXPECT_FAIL(out, k1, k2, ...) expect_fail(__LINE__, out, k1, k2, __VA_ARGS__)
 
@@ -563,8 +529,8 @@ static char *snapshot(const char *dir) {
 }
 
 static void test_bad_inputs(void) {
-    const char *never = dir_of("never");
-    const char *good = test_path(dir_of("learn-a"), "controller.bin");
+    const char *never = test_dir(base, "never");
+    const char *good = test_path(test_dir(base, "learn-a"), "controller.bin");
     char good_ctrl[2 * PATH_LEN];
     snprintf(good_ctrl, sizeof good_ctrl, "%s", good);
     char ctrl[2 * PATH_LEN];
@@ -573,35 +539,35 @@ static void test_bad_inputs(void) {
     CHECK(size > 100);
 
     /* controller files for alrs train --schedule controller:PATH */
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("no-such.bin"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "no-such.bin"));
     EXPECT_FAIL(never, "no-such.bin", NULL, "%s --data-dir '%s' --schedule controller:%s --out '%s'",
                 train, idx, ctrl, never);
 
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("truncated.bin"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "truncated.bin"));
     test_copy_file(good_ctrl, ctrl);
     CHECK(truncate(ctrl, size - 9) == 0);
     EXPECT_FAIL(never, "truncated.bin", "truncated",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("header-only.bin"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "header-only.bin"));
     test_copy_file(good_ctrl, ctrl);
     CHECK(truncate(ctrl, 20) == 0);
     EXPECT_FAIL(never, "header-only.bin", "truncated",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("flipped.bin"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "flipped.bin"));
     test_copy_file(good_ctrl, ctrl);
     long at_byte = 32 + (size - 32) / 2;
     test_poke_byte(ctrl, at_byte, (unsigned char)(byte_at(ctrl, at_byte) ^ 0x10));
     EXPECT_FAIL(never, "flipped.bin", "checksum",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("not-a-checkpoint.bin"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "not-a-checkpoint.bin"));
     test_copy_file(test_path(idx, "train-labels-idx1-ubyte"), ctrl);
     EXPECT_FAIL(never, "not-a-checkpoint.bin", "magic",
                 "%s --data-dir '%s' --schedule controller:%s --out '%s'", train, idx, ctrl, never);
 
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("empty.bin"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "empty.bin"));
     test_write_text(ctrl, "");
     EXPECT_FAIL(never, "empty.bin", NULL, "%s --data-dir '%s' --schedule controller:%s --out '%s'",
                 train, idx, ctrl, never);
@@ -629,14 +595,14 @@ static void test_bad_inputs(void) {
     EXPECT_FAIL(never, "--bogus", NULL, "%s --data-dir '%s' --bogus 1 --out '%s'", lf, idx, never);
     EXPECT_FAIL(never, "--model", "vgg", "learn --model vgg --data-dir '%s' --out '%s'", idx, never);
     EXPECT_FAIL(NULL, "--out", NULL, "%s --data-dir '%s'", lf, idx);
-    snprintf(ctrl, sizeof ctrl, "%s", dir_of("no-data"));
+    snprintf(ctrl, sizeof ctrl, "%s", test_dir(base, "no-data"));
     EXPECT_FAIL(never, "no-data", NULL, "%s --data-dir '%s' --out '%s'", lf, ctrl, never);
 
     /* --resume without a controller: a directory that does not exist is not
      * made; an existing one is left as it was */
     EXPECT_FAIL(never, "controller.bin", NULL, "%s --data-dir '%s' --resume --out '%s'", lf, idx,
                 never);
-    const char *mine = dir_of("mine");
+    const char *mine = test_dir(base, "mine");
     mkdir(mine, 0777);
     test_write_text(test_path(mine, "notes.txt"), "precious\n");
     EXPECT_FAIL(NULL, "controller.bin", NULL, "%s --data-dir '%s' --resume --out '%s'", lf, idx, mine);
@@ -653,8 +619,8 @@ static void test_bad_inputs(void) {
     CHECK(test_count_entries(mine, "") == 1);
 
     /* ... and a finished run directory likewise */
-    const char *run = dir_of("learn-copy");
-    copy_dir(dir_of("learn-a"), run);
+    const char *run = test_dir(base, "learn-copy");
+    copy_dir(test_dir(base, "learn-a"), run);
     char *before = snapshot(run);
     EXPECT_FAIL(NULL, "not empty", NULL, "%s --data-dir '%s' --episodes 4 --out '%s'", lf, idx, run);
     char *after = snapshot(run);
@@ -675,8 +641,8 @@ static void test_bad_inputs(void) {
     free(after);
 
     /* --resume of a continuous controller as a discrete one */
-    const char *cont = dir_of("learn-continuous-copy");
-    copy_dir(dir_of("learn-continuous"), cont);
+    const char *cont = test_dir(base, "learn-continuous-copy");
+    copy_dir(test_dir(base, "learn-continuous"), cont);
     before = snapshot(cont);
     EXPECT_FAIL(NULL, "controller.bin", NULL,
                 "%s --data-dir '%s' --episodes 4 --envs 2 --action discrete --resume --out '%s'", lf,
@@ -699,7 +665,7 @@ static csv bench;
 
 static void test_bench_rollout(void) {
     char err[ERR_LEN], out[PATH_LEN];
-    snprintf(out, sizeof out, "%s", dir_of("bench.csv"));
+    snprintf(out, sizeof out, "%s", test_dir(base, "bench.csv"));
     int rc = test_alrs(err, out, "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 1x1,2x1",
                   idx);
     CHECK(rc == 0);
@@ -763,7 +729,7 @@ static void test_oversubscribed(void) {
     free(text);
     CHECK(cores >= 1);
     if (cores < 1 || cores > 64) return;
-    const char *out = dir_of("learn-oversubscribed");
+    const char *out = test_dir(base, "learn-oversubscribed");
     int rc = test_alrs(err, NULL,
                   "learn --model mlp --hidden 32,16 --val-split 100 --steps 5 --action-every 5 "
                   "--batch 32 --val-size 50 --data-dir '%s' --episodes 1 --envs 1 "

@@ -22,13 +22,6 @@ static char base[PATH_LEN / 2], idx[PATH_LEN];
 #define LEARN "learn --model mlp --hidden 32,16 --val-split 100 --steps 40 --action-every 5 " \
               "--batch 32 --val-size 50 --episodes 16 --envs 2 --concurrency 1 --seed 3"
 
-static const char *dir_of(const char *name) {
-    static char buf[8][PATH_LEN];
-    static int next;
-    char *p = buf[next++ % 8];
-    snprintf(p, sizeof buf[0], "%s/%s", base, name);
-    return p;
-}
 
 static const char *const timing_cols[] = {"wall_s", "collect_s", "update_s", NULL};
 
@@ -63,7 +56,7 @@ int main(void) {
     test_write_idx_set(idx, "", 600, 28, 28, 0, 4);
 
     char err[TEST_ERR_LEN];
-    const char *full = dir_of("full");
+    const char *full = test_dir(base, "full");
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     CHECK(test_alrs(err, NULL, LEARN " --data-dir '%s' --out '%s'", idx, full) == 0);
@@ -75,7 +68,7 @@ int main(void) {
     for (int k = 0; k < 4; k++) {
         char name[32];
         snprintf(name, sizeof name, "killed-%d", k);
-        const char *out = dir_of(name);
+        const char *out = test_dir(base, name);
         int delay = run_ms / 10 + rand() % (run_ms * 8 / 10 + 1);
         learn_signalled(out, "KILL", delay);
         if (!test_exists(test_path(out, "controller.bin"))) {
@@ -93,9 +86,9 @@ int main(void) {
     }
 
     /* 2. SIGTERM mid-run: saved, said, non-zero; then --resume completes it */
-    const char *stopped = dir_of("stopped");
+    const char *stopped = test_dir(base, "stopped");
     int rc = learn_signalled(stopped, "TERM", run_ms / 2);
-    char *text = test_read_text(test_path(base, "signal-err.txt"));
+    char *text = test_read_text(test_dir(base, "signal-err.txt"));
     if (rc == 0) {
         fprintf(stderr, "  note: the run finished before SIGTERM arrived\n");
     } else {

@@ -40,17 +40,9 @@ static char base[512];
 
 /* ---- configuration --------------------------------------------------------- */
 
-static child_config small_child(const char *optimizer) {
-    return test_small_mlp(optimizer, "dnnl", 32, 50);
-}
-
 /* 40 child steps, an agent step every 5: 8 agent steps per episode. */
 static lr_env_config small_env(const char *optimizer) {
-    child_config cc = small_child(optimizer);
-    lr_env_config c = lr_env_config_default(&cc);
-    c.steps = 40;
-    c.action_every = 5;
-    return c;
+    return test_small_env(optimizer, "dnnl", 32, 50);
 }
 
 /* SGD (momentum 0.9) at rate 3: on this data some children blow up within an

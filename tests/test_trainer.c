@@ -102,7 +102,7 @@ static void test_divergence(void) {
     CHECK(o.steps_done >= 1 && o.steps_done < 10); /* before the first validation */
     CHECK(o.n_trace == 1 && o.trace[0].step == o.steps_done);
     double last = o.trace[0].train_loss;
-    CHECK(!isfinite(last) || last > TRAINER_DIVERGENCE_LOSS);
+    CHECK(!isfinite(last) || last > CHILD_DIVERGENCE_LOSS);
     CHECK(isnan(o.trace[0].val_loss) && isnan(o.best_val_loss) && o.best_step == -1);
     CHECK(isnan(o.test_loss)); /* no validation: no best point to test */
     train_outcome_free(&o);

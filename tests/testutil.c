@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +185,17 @@ const char *test_path(const char *dir, const char *file) {
     return p;
 }
 
+const char *test_dir(const char *dir, const char *file) {
+    static char slots[64][2048];
+    static int used;
+    if (used == 64) {
+        fprintf(stderr, "test_dir: more than 64 directories\n");
+        exit(2);
+    }
+    snprintf(slots[used], sizeof slots[0], "%s/%s", dir, file);
+    return slots[used++];
+}
+
 char *test_read_file(const char *path, long *size) {
     if (size) *size = 0;
     struct stat st;
@@ -238,6 +250,34 @@ int test_alrs(char *err, const char *out_file, const char *fmt, ...) {
     va_end(ap);
     snprintf(cmd, sizeof cmd, "'%s' %s >'%s'", ALRS_BIN, args, out_file ? out_file : "/dev/null");
     return test_run(cmd, err, TEST_ERR_LEN);
+}
+
+void test_expect_fail(const char *file, int line, const char *out, const char *key1,
+                      const char *key2, const char *fmt, ...) {
+    char args[4096], cmd[8192], err[TEST_ERR_LEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "'%s' %s >/dev/null", ALRS_BIN, args);
+    int rc = test_run(cmd, err, sizeof err);
+    int ok_rc = rc != 0;
+    int ok_one = test_count_lines(err) == 1 && strncmp(err, "alrs: ", 6) == 0;
+    int ok_keys = (!key1 || strstr(err, key1)) && (!key2 || strstr(err, key2));
+    int ok_out = !out || !test_exists(out);
+    if (getenv("ALRS_TEST_VERBOSE")) fprintf(stderr, "[exit %d] %s", rc, err);
+    if (ok_rc && ok_one && ok_keys && ok_out) {
+        test_passed++;
+        return;
+    }
+    test_failed++;
+    fprintf(stderr, "FAIL %s:%d: alrs %s\n  exit %d%s%s%s%s\n  stderr: %s%s", file, line, args, rc,
+            ok_rc ? "" : " (want non-zero)",
+            ok_one ? "" : "; want exactly one line starting 'alrs: '",
+            ok_keys ? "" : "; message lacks the key words",
+            ok_out ? "" : "; output directory left behind", err,
+            err[0] && err[strlen(err) - 1] == '\n' ? "" : "\n");
+    if (!ok_keys) fprintf(stderr, "  wanted: '%s' and '%s'\n", key1 ? key1 : "", key2 ? key2 : "");
 }
 #endif
 
@@ -328,5 +368,13 @@ child_config test_small_mlp(const char *optimizer, const char *backend, int batc
     c.eval_batch = 1000;
     c.val_size = val_size;
     c.seed = 1;
+    return c;
+}
+
+lr_env_config test_small_env(const char *optimizer, const char *backend, int batch, int val_size) {
+    child_config cc = test_small_mlp(optimizer, backend, batch, val_size);
+    lr_env_config c = lr_env_config_default(&cc);
+    c.steps = 40;
+    c.action_every = 5;
     return c;
 }

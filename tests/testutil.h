@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "child/child.h"
+#include "env/lr_env.h"
 
 extern int test_passed, test_failed;
 
@@ -46,6 +47,9 @@ int test_run(const char *cmd, char *err, int size);
 
 /* "dir/file" in one of 8 rotating static buffers (for use in argument lists). */
 const char *test_path(const char *dir, const char *file);
+/* "dir/file" that stays valid for the whole test (one of 64 static slots;
+ * exits if they run out): for a test's named run directories. */
+const char *test_dir(const char *dir, const char *file);
 /* The whole regular file, NUL-terminated (free it); *size its length when
  * size is not NULL. NULL if it is missing or not a regular file. */
 char *test_read_file(const char *path, long *size);
@@ -68,9 +72,19 @@ void test_copy_file(const char *from, const char *to);
 int test_same_file(const char *a, const char *b);
 void test_poke_byte(const char *path, long offset, unsigned char value);
 
+/* `alrs ARGS` (fmt, printf-style) must exit non-zero with exactly one stderr
+ * line that starts with "alrs: " and contains key1 and key2 (either may be
+ * NULL), and must leave `out` (if given) nonexistent; counts one check and
+ * reports FILE:LINE when it fails (ALRS_TEST_VERBOSE=1 prints every message). */
+void test_expect_fail(const char *file, int line, const char *out, const char *key1,
+                      const char *key2, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
 /* The small child the unit tests train: mlp 32-16, Adam or SGD, the given
  * backend, batch and validation size, inference chunks of 1000, seed 1. */
 child_config test_small_mlp(const char *optimizer, const char *backend, int batch, int val_size);
+/* An environment over that child: 40 child steps, an agent step every 5
+ * (8 agent steps an episode), the other settings lr_env_config_default's. */
+lr_env_config test_small_env(const char *optimizer, const char *backend, int batch, int val_size);
 
 /* Writes small data files in the real formats (big-endian IDX, optionally
  * gzipped; CIFAR-10 binary batches) with n images whose pixels and labels

@@ -16,6 +16,11 @@
 #include "nn/spec.h"
 #include "optim/optimizer.h"
 
+/* A training or validation loss above this (or NaN, or infinite) means the
+ * child diverged: schedule runs (run/trainer.c) and episodes (env/lr_env.c)
+ * end there. ln 10 (a uniform guess) is 2.3; no healthy run comes near. */
+#define CHILD_DIVERGENCE_LOSS 1e3
+
 typedef struct {
     const char *model;     /* mlp, lenet5, resnet18 */
     const char *optimizer; /* adam, sgd */

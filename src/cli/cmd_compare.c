@@ -66,7 +66,7 @@ static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags
             continue;
         }
         grid_point g;
-        snprintf(g.spec, sizeof g.spec, "%s", tune->spec[best]);
+        snprintf(g.spec, sizeof g.spec, "%s", tune->runs[best].spec);
         g.lr = tune->jobs[best].lr;
         if (dist_rank() == 0)
             fprintf(stderr, "compare: %s tuned: %s at lr %g (mean best val loss %.4f over %ld "
@@ -82,7 +82,10 @@ static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags
 
 static int write_reports(const phase_runs *eval, const compare_flags *f) {
     compare_summary s[COMPARE_MAX_SCHEDULES];
-    compare_summarize(eval->rec, eval->n, f->schedules, f->n_schedules, s);
+    run_record *recs = alrs_calloc((size_t)eval->n + 1, sizeof *recs);
+    for (int j = 0; j < eval->n; j++) recs[j] = eval->runs[j].rec;
+    compare_summarize(recs, eval->n, f->schedules, f->n_schedules, s);
+    free(recs);
     char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/compare-summary.csv", eval->dir);
     if (compare_write_summary(path, s, f->n_schedules) != 0 || phase_write_traces(eval) != 0) return -1;
@@ -177,8 +180,8 @@ static int compare(compare_flags *f) {
     else if (rc == 0) rc = dist_agree(root ? write_reports(&eval, f) : 0);
     if (rc == 1) {
         int kept = 0;
-        for (int j = 0; j < tune.n; j++) kept += tune.have[j];
-        for (int j = 0; j < eval.n; j++) kept += eval.have[j];
+        for (int j = 0; j < tune.n; j++) kept += tune.runs[j].have;
+        for (int j = 0; j < eval.n; j++) kept += eval.runs[j].have;
         alrs_fail("interrupted by %s: %d finished runs are kept in %s/runs; run the same command "
                   "again to continue", interrupt_name(interrupt_requested()), kept, f->run.out);
         rc = -1;

@@ -18,34 +18,25 @@ void phase_alloc(phase_runs *p, const phase_config *cfg, const char *dir, const 
     p->cfg = cfg, p->dir = dir, p->phase = phase;
     size_t c = (size_t)(capacity > 0 ? capacity : 1);
     p->jobs = alrs_calloc(c, sizeof *p->jobs);
-    p->schedule = alrs_calloc(c, sizeof *p->schedule);
-    p->point = alrs_calloc(c, sizeof *p->point);
-    p->spec = alrs_calloc(c, sizeof *p->spec);
-    p->file = alrs_calloc(c, sizeof *p->file);
-    p->rec = alrs_calloc(c, sizeof *p->rec);
-    p->have = alrs_calloc(c, 1);
-    p->mine = alrs_calloc(c, 1);
-    p->trace = alrs_calloc(c, sizeof *p->trace);
-    p->n_trace = alrs_calloc(c, sizeof *p->n_trace);
+    p->runs = alrs_calloc(c, sizeof *p->runs);
 }
 
 void phase_free(phase_runs *p) {
-    for (int j = 0; j < p->n; j++) free(p->trace[j]);
-    free(p->jobs), free(p->schedule), free(p->point), free(p->spec), free(p->file), free(p->rec), free(p->have);
-    free(p->mine), free(p->trace), free(p->n_trace);
+    for (int j = 0; j < p->n; j++) free(p->runs[j].trace);
+    free(p->jobs), free(p->runs);
     memset(p, 0, sizeof *p);
 }
 
 void phase_add(phase_runs *p, const char *schedule, const grid_point *g, int point, long seed,
                const char *name) {
     int j = p->n++;
-    p->schedule[j] = schedule;
-    p->point[j] = point;
-    memcpy(p->spec[j], g->spec, sizeof p->spec[j]); /* same size, NUL-terminated */
-    p->jobs[j].spec = p->spec[j];
+    p->runs[j].schedule = schedule;
+    p->runs[j].point = point;
+    memcpy(p->runs[j].spec, g->spec, sizeof p->runs[j].spec); /* same size, NUL-terminated */
+    p->jobs[j].spec = p->runs[j].spec;
     p->jobs[j].lr = g->lr;
     p->jobs[j].seed = (uint64_t)seed;
-    snprintf(p->file[j], sizeof p->file[j], "%s/runs/%s.txt", p->dir, name);
+    snprintf(p->runs[j].file, sizeof p->runs[j].file, "%s/runs/%s.txt", p->dir, name);
 }
 
 /* Specs name the same schedule; a controller's path may be spelled another
@@ -59,17 +50,17 @@ static int same_spec(const char *a, const char *b) {
  * comparison wants (same schedule, spec, rate and seed). */
 static int phase_load(phase_runs *p) {
     for (int j = 0; j < p->n; j++) {
-        if (!path_exists(p->file[j])) continue;
-        run_record *r = &p->rec[j];
-        if (run_record_read(r, p->file[j]) != 0) return -1;
-        if (strcmp(r->phase, p->phase) || strcmp(r->schedule, p->schedule[j]) ||
+        if (!path_exists(p->runs[j].file)) continue;
+        run_record *r = &p->runs[j].rec;
+        if (run_record_read(r, p->runs[j].file) != 0) return -1;
+        if (strcmp(r->phase, p->phase) || strcmp(r->schedule, p->runs[j].schedule) ||
             !same_spec(r->spec, p->jobs[j].spec) || r->lr != p->jobs[j].lr ||
             r->seed != (long)p->jobs[j].seed)
             return alrs_fail("%s: records %s '%s' at lr %g, seed %ld, but this comparison wants "
                              "'%s' at lr %g, seed %ld there (use another --out)",
-                             p->file[j], r->schedule, r->spec, r->lr, r->seed, p->jobs[j].spec,
+                             p->runs[j].file, r->schedule, r->spec, r->lr, r->seed, p->jobs[j].spec,
                              p->jobs[j].lr, (long)p->jobs[j].seed);
-        p->have[j] = 1;
+        p->runs[j].have = 1;
         p->recorded_before++;
     }
     return 0;
@@ -77,7 +68,7 @@ static int phase_load(phase_runs *p) {
 
 int phase_complete(const phase_runs *p) {
     int done = 0;
-    for (int j = 0; j < p->n; j++) done += p->have[j];
+    for (int j = 0; j < p->n; j++) done += p->runs[j].have;
     return done == p->n;
 }
 
@@ -85,9 +76,9 @@ double phase_point_mean(const phase_runs *p, int j) {
     double sum = 0;
     int n = 0;
     for (int i = 0; i < p->n; i++) {
-        if (p->point[i] != p->point[j] || strcmp(p->schedule[i], p->schedule[j])) continue;
-        if (!p->have[i] || !isfinite(p->rec[i].best_val_loss)) return NAN;
-        sum += p->rec[i].best_val_loss;
+        if (p->runs[i].point != p->runs[j].point || strcmp(p->runs[i].schedule, p->runs[j].schedule)) continue;
+        if (!p->runs[i].have || !isfinite(p->runs[i].rec.best_val_loss)) return NAN;
+        sum += p->runs[i].rec.best_val_loss;
         n++;
     }
     return sum / n;
@@ -97,10 +88,10 @@ int phase_best(const phase_runs *p, const char *schedule) {
     int best = -1;
     double best_mean = INFINITY;
     for (int i = 0; i < p->n; i++) {
-        if (strcmp(p->schedule[i], schedule)) continue;
+        if (strcmp(p->runs[i].schedule, schedule)) continue;
         int first = 1; /* each point once: at its first run */
         for (int k = 0; k < i && first; k++)
-            first = !(p->point[k] == p->point[i] && !strcmp(p->schedule[k], schedule));
+            first = !(p->runs[k].point == p->runs[i].point && !strcmp(p->runs[k].schedule, schedule));
         double m = first ? phase_point_mean(p, i) : NAN;
         if (isfinite(m) && m < best_mean) best = i, best_mean = m;
     }
@@ -114,11 +105,11 @@ static int phase_write_csv(const phase_runs *p) {
     int m = 0;
     double *means = alrs_calloc((size_t)p->n + 1, sizeof *means);
     for (int j = 0; j < p->n; j++) {
-        if (!p->have[j]) continue;
-        int best = phase_best(p, p->schedule[j]);
-        selected[m] = best >= 0 && p->point[best] == p->point[j];
+        if (!p->runs[j].have) continue;
+        int best = phase_best(p, p->runs[j].schedule);
+        selected[m] = best >= 0 && p->runs[best].point == p->runs[j].point;
         means[m] = phase_point_mean(p, j);
-        rows[m++] = p->rec[j];
+        rows[m++] = p->runs[j].rec;
     }
     char path[ALRS_FILE_PATH_MAX];
     int rc;
@@ -152,11 +143,11 @@ static int write_trace(const char *record_path, const trace_point *points, int n
 /* A finished run on disk (rank 0): its trace (evaluation runs), its record,
  * then the phase's CSV; and a progress line. */
 static int record_run(phase_runs *p, int j, const trace_point *trace, int n_trace) {
-    run_record *r = &p->rec[j];
-    if (!strcmp(p->phase, "eval") && write_trace(p->file[j], trace, n_trace) != 0) return -1;
-    if (run_record_write(r, p->file[j]) != 0 || phase_write_csv(p) != 0) return -1;
+    run_record *r = &p->runs[j].rec;
+    if (!strcmp(p->phase, "eval") && write_trace(p->runs[j].file, trace, n_trace) != 0) return -1;
+    if (run_record_write(r, p->runs[j].file) != 0 || phase_write_csv(p) != 0) return -1;
     int done = 0;
-    for (int i = 0; i < p->n; i++) done += p->have[i];
+    for (int i = 0; i < p->n; i++) done += p->runs[i].have;
     double per_run = (alrs_now() - p->start) / (done - p->recorded_before);
     fprintf(stderr, "compare: %s %d/%d  %-13s lr %-7.3g seed %-5ld best val %.4f%s  (%.1f s; "
                     "about %.0f s left)\n",
@@ -169,15 +160,15 @@ static int record_run(phase_runs *p, int j, const trace_point *trace, int n_trac
  * its trace) until they hand it over. */
 static int on_run_done(void *ctx, int j, const queued_run *run, const train_outcome *o) {
     phase_runs *p = ctx;
-    run_record_fill(&p->rec[j], p->phase, p->schedule[j], run->spec, run->lr, (long)run->seed, o);
-    p->have[j] = 1;
-    p->mine[j] = 1;
+    run_record_fill(&p->runs[j].rec, p->phase, p->runs[j].schedule, run->spec, run->lr, (long)run->seed, o);
+    p->runs[j].have = 1;
+    p->runs[j].mine = 1;
     p->finished++;
     if (dist_rank() == 0) return record_run(p, j, o->trace, o->n_trace);
     size_t bytes = sizeof(trace_point) * (size_t)o->n_trace;
-    p->trace[j] = alrs_malloc(bytes + 1);
-    memcpy(p->trace[j], o->trace, bytes);
-    p->n_trace[j] = o->n_trace;
+    p->runs[j].trace = alrs_malloc(bytes + 1);
+    memcpy(p->runs[j].trace, o->trace, bytes);
+    p->runs[j].n_trace = o->n_trace;
     return 0;
 }
 
@@ -188,22 +179,22 @@ static int hand_over(phase_runs *p, int ranks) {
     int rc = 0, root = dist_rank() == 0;
     for (int j = 0; j < p->n; j++) {
         int owner = j % ranks;
-        unsigned char ran = p->mine[j];
+        unsigned char ran = p->runs[j].mine;
         dist_bcast(&ran, 1, owner);
         if (!ran) continue;
-        dist_bcast(&p->rec[j], sizeof p->rec[j], owner);
-        p->have[j] = 1;
+        dist_bcast(&p->runs[j].rec, sizeof p->runs[j].rec, owner);
+        p->runs[j].have = 1;
         if (owner == 0) continue; /* rank 0 recorded it when it finished */
-        dist_bcast(&p->n_trace[j], sizeof p->n_trace[j], owner);
-        size_t bytes = sizeof(trace_point) * (size_t)p->n_trace[j];
-        if (root) p->trace[j] = alrs_malloc(bytes + 1);
-        if (root || dist_rank() == owner) dist_bcast(p->trace[j], bytes, owner);
+        dist_bcast(&p->runs[j].n_trace, sizeof p->runs[j].n_trace, owner);
+        size_t bytes = sizeof(trace_point) * (size_t)p->runs[j].n_trace;
+        if (root) p->runs[j].trace = alrs_malloc(bytes + 1);
+        if (root || dist_rank() == owner) dist_bcast(p->runs[j].trace, bytes, owner);
         else {
             trace_point *scratch = alrs_malloc(bytes + 1);
             dist_bcast(scratch, bytes, owner);
             free(scratch);
         }
-        if (root && rc == 0) rc = record_run(p, j, p->trace[j], p->n_trace[j]);
+        if (root && rc == 0) rc = record_run(p, j, p->runs[j].trace, p->runs[j].n_trace);
     }
     return rc;
 }
@@ -213,8 +204,10 @@ static int hand_over(phase_runs *p, int ranks) {
 static int load_everywhere(phase_runs *p) {
     int rc = dist_rank() == 0 ? phase_load(p) : 0;
     if (dist_agree(rc) != 0) return -1;
-    dist_bcast(p->have, (size_t)p->n, 0);
-    dist_bcast(p->rec, sizeof *p->rec * (size_t)p->n, 0);
+    for (int j = 0; j < p->n; j++) {
+        dist_bcast(&p->runs[j].have, 1, 0);
+        dist_bcast(&p->runs[j].rec, sizeof p->runs[j].rec, 0);
+    }
     dist_bcast(&p->recorded_before, sizeof p->recorded_before, 0);
     return 0;
 }
@@ -231,7 +224,7 @@ int phase_run(phase_runs *p, const dataset *data) {
      * j mod N is I) and it is not done */
     unsigned char *skip = alrs_malloc((size_t)p->n + 1);
     for (int j = 0; j < p->n; j++)
-        skip[j] = p->have[j] || j % ranks != dist_rank() || j % p->cfg->shards != p->cfg->shard;
+        skip[j] = p->runs[j].have || j % ranks != dist_rank() || j % p->cfg->shards != p->cfg->shard;
     p->start = alrs_now();
     int rc = run_queue_execute(&p->cfg->queue, data, p->jobs, p->n, skip, NULL, on_run_done, p);
     free(skip);
@@ -256,7 +249,7 @@ int phase_write_traces(const phase_runs *p) {
     fprintf(a.f, "schedule,seed,step,lr,train_loss,val_loss,val_acc,wall_s\n");
     for (int j = 0; j < p->n; j++) {
         char trace[ALRS_FILE_PATH_MAX + 16], line[512];
-        snprintf(trace, sizeof trace, "%.*s.trace.csv", (int)strlen(p->file[j]) - 4, p->file[j]);
+        snprintf(trace, sizeof trace, "%.*s.trace.csv", (int)strlen(p->runs[j].file) - 4, p->runs[j].file);
         FILE *in = fopen(trace, "r");
         if (!in) {
             atomic_abort(&a);
@@ -264,7 +257,7 @@ int phase_write_traces(const phase_runs *p) {
                              trace);
         }
         for (int row = 0; fgets(line, sizeof line, in); row++)
-            if (row > 0) fprintf(a.f, "%s,%ld,%s", p->schedule[j], (long)p->jobs[j].seed, line);
+            if (row > 0) fprintf(a.f, "%s,%ld,%s", p->runs[j].schedule, (long)p->jobs[j].seed, line);
         fclose(in);
     }
     return atomic_commit(&a);

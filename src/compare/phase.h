@@ -21,21 +21,26 @@ typedef struct {
     long shard, shards;
 } phase_config;
 
+/* One run of a phase: what it is, where it is recorded, what it gave. */
+typedef struct {
+    const char *schedule;  /* its baseline's name */
+    int point;             /* its grid point (tuning runs a point on several seeds) */
+    char spec[SCHEDULE_SPEC_MAX];
+    char file[ALRS_FILE_PATH_MAX]; /* its record: DIR/runs/NAME.txt */
+    run_record rec;
+    unsigned char have;    /* finished (on disk, or just run) */
+    unsigned char mine;    /* run here in this invocation, not yet on disk (other ranks) */
+    trace_point *trace;    /* kept until handed to rank 0 */
+    int n_trace;
+} phase_entry;
+
 typedef struct {
     const phase_config *cfg;
     const char *dir;
     const char *phase; /* "tune" or "eval" */
     int n;
-    queued_run *jobs;
-    const char **schedule; /* per job */
-    int *point;            /* per job: its grid point (tuning runs a point on several seeds) */
-    char (*spec)[SCHEDULE_SPEC_MAX];
-    char (*file)[ALRS_FILE_PATH_MAX];    /* the run's record: DIR/runs/NAME.txt */
-    run_record *rec;
-    unsigned char *have;   /* finished (on disk, or just run) */
-    unsigned char *mine;   /* run here in this invocation, not yet on disk (other ranks) */
-    trace_point **trace;   /* kept until handed to rank 0 */
-    int *n_trace;
+    queued_run *jobs;  /* [n]: what the run queue runs (spec points into runs[j].spec) */
+    phase_entry *runs; /* [n] */
     int finished, recorded_before;
     double start;
 } phase_runs;

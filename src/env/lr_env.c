@@ -29,7 +29,7 @@ lr_env_config lr_env_config_default(const child_config *child) {
     c.lr_max = 1.0;
     c.lr_noise = 0.0;
     c.reward = LR_REWARD_VAL_LOSS;
-    c.diverge_loss = 1e3;
+    c.diverge_loss = CHILD_DIVERGENCE_LOSS;
     c.penalty_loss = 5.0;
     return c;
 }

@@ -58,7 +58,7 @@
  *   LR_REWARD_FINAL     0, and -final validation loss at the last step.
  *
  * Divergence: a training loss (any single step) or validation loss that is
- * NaN, infinite or above `diverge_loss` (default 1e3) ends the episode at
+ * NaN, infinite or above `diverge_loss` (CHILD_DIVERGENCE_LOSS) ends the episode at
  * once: terminated = 1, and the episode's stats say diverged. The penalty is
  * the reward the episode would still have earned had the network sat at
  * validation loss `penalty_loss` (default 5, about twice ln 10, the loss of a
@@ -105,7 +105,7 @@ typedef struct {
     double lr_noise;       /* relative noise: each agent step x += lr_noise
                               N(0,1) (stream 3); 0 = off (default) */
     lr_reward_kind reward; /* LR_REWARD_VAL_LOSS */
-    double diverge_loss;   /* loss bound of a diverged child: 1e3 */
+    double diverge_loss;   /* loss bound of a diverged child: CHILD_DIVERGENCE_LOSS */
     double penalty_loss;   /* validation loss the penalty assumes: 5 */
 } lr_env_config;
 

@@ -91,7 +91,7 @@ static int schedule_run(trainer *t, schedule *s, uint64_t seed, int check_interr
         loss_sum += loss, loss_count++;
         o->steps_done = step + 1;
         trace_point p = {step + 1, lr, loss_sum / loss_count, NAN, NAN, 0};
-        if (!isfinite(loss) || loss > TRAINER_DIVERGENCE_LOSS) {
+        if (!isfinite(loss) || loss > CHILD_DIVERGENCE_LOSS) {
             o->diverged = 1;
             p.train_loss = loss;
             p.wall_s = alrs_now() - start;

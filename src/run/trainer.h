@@ -15,7 +15,7 @@
  * actions, residual base), choosing its actions as `act` says (the policy's
  * mode unless set otherwise; sampling draws from a stream of the run's seed,
  * so a run still depends only on its schedule, rate and seed). A training loss that is NaN,
- * infinite or above 1e3 ends the run as diverged (the next validation is not
+ * infinite or above CHILD_DIVERGENCE_LOSS ends the run as diverged (the next validation is not
  * run); test figures then come from the best validation point, if any. */
 #ifndef ALRS_RUN_TRAINER_H
 #define ALRS_RUN_TRAINER_H
@@ -27,9 +27,6 @@
 #include "rl/controller.h"
 #include "child/child.h"
 #include "sched/schedule.h"
-
-/* A training loss past this bound counts as divergence, like NaN and Inf. */
-#define TRAINER_DIVERGENCE_LOSS 1e3
 
 /* One row of a run's trace: a validation (or the diverged step). */
 typedef struct {
