@@ -38,7 +38,7 @@ static void make_child(child_run *r) {
     for (char *w = strtok(text, " "); w && n < 32; w = strtok(NULL, " ")) words[n++] = w;
     args a;
     run_flags f;
-    if (args_parse(&a, n, words) != 0 || run_flags_parse(&a, &f) != 0) exit(2);
+    if (args_parse(&a, n, words) != 0 || run_flags_parse(&a, &f, RUN_FLAGS_ALL) != 0) exit(2);
     f.val_size = VAL;
     child_config cc = run_flags_child(&f);
     cc.seed = SEED;

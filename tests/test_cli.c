@@ -432,8 +432,6 @@ static void test_bad_inputs(void) {
                 idx_raw, out);
     EXPECT_FAIL(out, "--hidden", "x", "train --model mlp --hidden 64,x --data-dir '%s' --out '%s'",
                 idx_raw, out);
-    EXPECT_FAIL(out, "--steps", "twice", "%s --steps 7 --data-dir '%s' --out '%s'", train, idx_raw,
-                out);
     EXPECT_FAIL(out, "--data-dir", NULL, "%s --data-dir --out '%s'", train, out);
     EXPECT_FAIL(out, "--data-dir", "mnist", "%s --dataset mnist --out '%s'", train, out);
     EXPECT_FAIL(NULL, "--out", NULL, "%s --data-dir '%s'", train, idx_raw);
@@ -487,6 +485,60 @@ static void test_info(void) {
     free(text);
 }
 
+/* ---- 7. conventions shared by every command -------------------------------- */
+
+/* The flag names at the start of help lines ("  --name"), each counted. */
+static int help_lists_each_flag_once(const char *text, const char *command) {
+    char seen[64][40];
+    int n = 0, once = 1;
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (strncmp(p, "  --", 4)) continue;
+        char name[40];
+        int len = (int)strcspn(p + 2, " \n");
+        snprintf(name, sizeof name, "%.*s", len < 39 ? len : 39, p + 2);
+        for (int k = 0; k < n; k++)
+            if (!strcmp(seen[k], name)) {
+                fprintf(stderr, "  alrs %s --help lists %s twice\n", command, name);
+                once = 0;
+            }
+        if (n < 64) snprintf(seen[n++], sizeof seen[0], "%s", name);
+    }
+    return once && n >= 2;
+}
+
+static void test_conventions(void) {
+    char err[ERR_LEN], out_file[PATH_LEN], out[PATH_LEN];
+    snprintf(out_file, sizeof out_file, "%s/help.txt", base);
+    /* --help anywhere on the line, even after other (or bad) flags: usage on stdout, exit 0 */
+    const char *commands[] = {"train", "learn", "compare", "bench train", "bench rollout",
+                              "bench all"};
+    for (int k = 0; k < 6; k++) {
+        CHECK(test_alrs(err, out_file, "%s --model mlp --steps nonsense --help", commands[k]) == 0);
+        char *text = test_read_text(out_file);
+        CHECK(text && strstr(text, "usage: alrs") && help_lists_each_flag_once(text, commands[k]));
+        free(text);
+        /* a usage error exits 2, in every command */
+        CHECK(test_alrs(err, NULL, "%s --no-such-flag 1 --out '%s/never'", commands[k], base) == 2);
+        CHECK(!strncmp(err, "alrs: --no-such-flag", 20));
+    }
+    CHECK(test_alrs(err, out_file, "info --help") == 0);
+    CHECK(test_alrs(err, NULL, "info --no-such-flag") == 2);
+    CHECK(test_alrs(err, out_file, "--version") == 0);
+    char *text = test_read_text(out_file);
+    CHECK(text && !strncmp(text, "alrs 1.0.0 (git ", 16));
+    free(text);
+    /* a run-time failure (a data directory without data) exits 1 */
+    snprintf(out, sizeof out, "%s/never", base);
+    CHECK(test_alrs(err, NULL, "train --model mlp --data-dir '%s' --out '%s'", base, out) == 1);
+    /* the last of a repeated flag wins */
+    snprintf(out, sizeof out, "%s/last-wins", base);
+    CHECK(test_alrs(err, NULL, "train --model mlp --data-dir '%s' " SMALL_FLAGS
+                    " --steps 2 --steps 10 --out '%s'", idx_raw, out) == 0);
+    static csv t;
+    CHECK(csv_read(&t, test_path(out, "trace.csv")) == 0 && t.n_rows == 2 &&
+          csv_num(&t, 1, "step") == 10);
+}
+
 int main(void) {
     snprintf(base, sizeof base, "%s", test_tmpdir("cli"));
     snprintf(idx_raw, sizeof idx_raw, "%s/idx-raw", base);
@@ -497,6 +549,7 @@ int main(void) {
     test_write_idx_set(idx_gz, "", 600, 28, 28, 1, 1);
 
     test_info();
+    test_conventions();
     test_end_to_end();
     test_divergence();
     test_schedules();

@@ -25,10 +25,17 @@ int args_parse(args *a, int argc, char **argv) {
             a->name[a->n] = name;
             a->value[a->n] = (i + 1 < argc && !is_flag(argv[i + 1])) ? argv[++i] : NULL;
         }
-        for (int k = 0; k < a->n; k++)
-            if (!strcmp(a->name[k], a->name[a->n])) return alrs_fail("--%s: given twice", a->name[k]);
-        a->n++;
+        int k = 0; /* a flag given again replaces its earlier value */
+        while (k < a->n && strcmp(a->name[k], a->name[a->n])) k++;
+        if (k < a->n) a->value[k] = a->value[a->n];
+        else a->n++;
     }
+    return 0;
+}
+
+int args_wants_help(int argc, char **argv) {
+    for (int i = 0; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
     return 0;
 }
 

@@ -1,7 +1,9 @@
 /* Command-line flags: "--name value" pairs (or "--name=value") and bare
- * switches ("--resume"). Each getter checks the value and, on a bad one,
- * records a message naming the flag, e.g. "--steps: expected a positive
- * integer, got 'abc'". Unknown flags are reported by args_check_unused(). */
+ * switches ("--resume"). A flag given twice takes its last value, as most
+ * CLIs do, so that a script's "$COMMON --steps 2000" overrides $COMMON. Each
+ * getter checks the value and, on a bad one, records a message naming the
+ * flag, e.g. "--steps: expected a positive integer, got 'abc'". Unknown flags
+ * are reported by args_check_unused(). */
 #ifndef ALRS_CLI_ARGS_H
 #define ALRS_CLI_ARGS_H
 
@@ -16,6 +18,9 @@ typedef struct {
 
 /* Splits argv (after the subcommand) into flags; -1 on a stray positional word. */
 int args_parse(args *a, int argc, char **argv);
+/* 1 when --help or -h is anywhere among the arguments: the command prints its
+ * help and exits 0, whatever else is there. */
+int args_wants_help(int argc, char **argv);
 /* Each returns 0 and fills *out (left unchanged when the flag is absent), or -1. */
 int args_string(args *a, const char *name, const char **out);
 int args_int(args *a, const char *name, long min, long max, long *out);

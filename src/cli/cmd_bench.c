@@ -113,9 +113,10 @@ static int bench_train(const run_flags *f, long repeats) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    if (argc >= 1 && !strcmp(argv[0], "--help")) {
-        fputs(bench_help, stdout);
-        return 0;
+    if (argc == 0 || (strcmp(argv[0], "train") && strcmp(argv[0], "rollout") &&
+                      strcmp(argv[0], "all") && args_wants_help(argc, argv))) {
+        fputs(bench_help, argc ? stdout : stderr);
+        return argc ? 0 : 2;
     }
     if (argc >= 1 && !strcmp(argv[0], "rollout")) return bench_rollout(argc - 1, argv + 1);
     if (argc >= 1 && !strcmp(argv[0], "all")) return bench_all(argc - 1, argv + 1);
@@ -123,8 +124,10 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "alrs: bench: expected 'train', 'rollout' or 'all' (see alrs bench --help)\n");
         return 2;
     }
-    if (argc == 2 && !strcmp(argv[1], "--help")) {
-        printf("%s%s", bench_help, run_flags_help);
+    if (args_wants_help(argc, argv)) {
+        fputs(bench_help, stdout);
+        run_flags_print_help(stdout, RUN_FLAG_THREADS | RUN_FLAG_SEED);
+        printf("  --repeats R                   timed repeats (default 3; the median is reported)\n");
         return 0;
     }
     args a;
@@ -132,14 +135,14 @@ int cmd_bench(int argc, char **argv) {
     long repeats = 3;
     const char *dataset = NULL;
     if (args_parse(&a, argc - 1, argv + 1) != 0 || args_string(&a, "dataset", &dataset) != 0 ||
-        run_flags_parse(&a, &f) != 0 || args_int(&a, "repeats", 1, 64, &repeats) != 0 ||
-        args_check_unused(&a) != 0)
-        return cli_report_error();
+        run_flags_parse(&a, &f, RUN_FLAG_THREADS | RUN_FLAG_SEED) != 0 ||
+        args_int(&a, "repeats", 1, 64, &repeats) != 0 || args_check_unused(&a) != 0)
+        return cli_usage_error();
     f.dataset = dataset ? dataset : !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
     if (strcmp(f.dataset, "cifar10") && strcmp(f.dataset, "fashion-mnist") && strcmp(f.dataset, "mnist")) {
         alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",
                   f.dataset);
-        return cli_report_error();
+        return cli_usage_error();
     }
     if (!dataset && f.steps == 1000) f.steps = !strcmp(f.model, "resnet18") ? 5 : 100;
     if (!f.threads) f.threads = omp_get_num_procs();

@@ -152,7 +152,7 @@ static int split(char *s, char **out, int max) {
 }
 
 int bench_all(int argc, char **argv) {
-    if (argc == 1 && !strcmp(argv[0], "--help")) {
+    if (args_wants_help(argc, argv)) {
         fputs(bench_all_help, stdout);
         return 0;
     }
@@ -163,7 +163,7 @@ int bench_all(int argc, char **argv) {
         args_string(&a, "threads", &threads) != 0 || args_string(&a, "layouts", &layouts) != 0 ||
         args_string(&a, "data-dir", &data_dir) != 0 ||
         args_string(&a, "val-split", &val_split) != 0 || args_check_unused(&a) != 0)
-        return cli_report_error();
+        return cli_usage_error();
     machine_info m;
     int have = machine_info_get(&m) == 0;
     char default_threads[32], default_layouts[64];

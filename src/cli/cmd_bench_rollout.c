@@ -99,8 +99,11 @@ static int parse_layouts(const char *s, int *envs, int *threads, int max, int *n
 
 int bench_rollout(int argc, char **argv) {
     int root = dist_rank() == 0, ranks = dist_size();
-    if (argc == 1 && !strcmp(argv[0], "--help")) {
-        if (root) printf("%s%s%s", bench_rollout_help, learn_flags_help, run_flags_help);
+    if (args_wants_help(argc, argv)) {
+        if (root) {
+            printf("%s%s", bench_rollout_help, learn_flags_help);
+            run_flags_print_help(stdout, RUN_FLAG_SEED);
+        }
         return 0;
     }
     args a;
@@ -127,7 +130,7 @@ int bench_rollout(int argc, char **argv) {
     }
     /* every rank parses the same flags and agrees on later failures; rank 0
      * alone prints */
-    if (bad) return root ? cli_report_error() : 1;
+    if (bad) return root ? cli_usage_error() : 2;
     dataset data;
     int loaded = dataset_load(&data, f.run.dataset, f.run.data_dir, (int)f.run.val_split,
                               (uint64_t)f.run.split_seed) == 0;

@@ -196,19 +196,22 @@ done:
 }
 
 int cmd_compare(int argc, char **argv) {
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        printf("%s%s%s", compare_help, compare_flags_help, run_flags_help);
+    if (args_wants_help(argc, argv)) {
+        printf("%s%s", compare_help, compare_flags_help);
+        run_flags_print_help(stdout, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY);
         return 0;
     }
     args a;
     compare_flags f;
     if (args_parse(&a, argc, argv) != 0 || compare_flags_parse(&a, &f) != 0 ||
         args_check_unused(&a) != 0)
-        return dist_rank() == 0 ? cli_report_error() : 1;
+        return dist_rank() == 0 ? cli_usage_error() : 2;
     if (f.shards > 1 && dist_size() > 1) {
         alrs_fail("--shard: not with MPI (ranks already share the runs)");
-        return dist_rank() == 0 ? cli_report_error() : 1;
+        return dist_rank() == 0 ? cli_usage_error() : 2;
     }
+    if (f.controller && compare_flags_read_controller(&f) != 0)
+        return dist_rank() == 0 ? cli_report_error() : 1;
     interrupt_install(dist_rank() == 0);
     if (compare(&f) == 0) return 0;
     return dist_rank() == 0 ? cli_report_error() : 1;

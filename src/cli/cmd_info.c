@@ -30,24 +30,15 @@ static void print_peak(const machine_info *m) {
 int cmd_info(int argc, char **argv) {
     if (dist_rank() != 0) return 0; /* under mpirun: rank 0 speaks for the job */
     args a;
-    if (args_parse(&a, argc, argv) != 0) {
-        fprintf(stderr, "alrs: %s\n", alrs_error());
-        return 2;
-    }
-    if (args_switch(&a, "help") > 0) {
+    if (args_wants_help(argc, argv)) {
         info_usage(stdout);
         return 0;
     }
+    if (args_parse(&a, argc, argv) != 0) return cli_usage_error();
     int peak = args_switch(&a, "peak");
-    if (peak < 0 || args_check_unused(&a) != 0) {
-        fprintf(stderr, "alrs: %s\n", alrs_error());
-        return 2;
-    }
+    if (peak < 0 || args_check_unused(&a) != 0) return cli_usage_error();
     machine_info m;
-    if (machine_info_get(&m) != 0) {
-        fprintf(stderr, "alrs: %s\n", alrs_error());
-        return 1;
-    }
+    if (machine_info_get(&m) != 0) return cli_report_error();
     machine_info_print(&m, stdout);
     if (dist_built_with_mpi()) printf("mpi: built in (%s)\n", dist_library());
     else printf("mpi: not built in\n");

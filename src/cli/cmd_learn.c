@@ -158,8 +158,11 @@ done:
 }
 
 int cmd_learn(int argc, char **argv) {
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        if (dist_rank() == 0) printf("%s%s%s", learn_help, learn_flags_help, run_flags_help);
+    if (args_wants_help(argc, argv)) {
+        if (dist_rank() == 0) {
+            printf("%s%s", learn_help, learn_flags_help);
+            run_flags_print_help(stdout, RUN_FLAG_SEED);
+        }
         return 0;
     }
     args a;
@@ -168,10 +171,10 @@ int cmd_learn(int argc, char **argv) {
      * rank 0 alone prints the message */
     if (args_parse(&a, argc, argv) != 0 || learn_flags_parse(&a, &f) != 0 ||
         args_check_unused(&a) != 0)
-        return dist_rank() == 0 ? cli_report_error() : 1;
+        return dist_rank() == 0 ? cli_usage_error() : 2;
     if (!f.run.out) {
         alrs_fail("--out DIR is required (the run directory to write)");
-        return dist_rank() == 0 ? cli_report_error() : 1;
+        return dist_rank() == 0 ? cli_usage_error() : 2;
     }
     omp_set_max_active_levels(2);
     interrupt_install(dist_rank() == 0);

@@ -162,19 +162,20 @@ int cmd_train(int argc, char **argv) {
     args a;
     run_flags f;
     schedule s;
-    if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-        printf("%s%s", train_help, run_flags_help);
+    if (args_wants_help(argc, argv)) {
+        fputs(train_help, stdout);
+        run_flags_print_help(stdout, RUN_FLAGS_ALL);
         return 0;
     }
-    if (args_parse(&a, argc, argv) != 0 || run_flags_parse(&a, &f) != 0 ||
+    if (args_parse(&a, argc, argv) != 0 || run_flags_parse(&a, &f, RUN_FLAGS_ALL) != 0 ||
         args_string(&a, "schedule", &f.schedule) != 0 || args_string(&a, "out", &f.out) != 0 ||
         args_check_unused(&a) != 0)
-        return cli_report_error();
+        return cli_usage_error();
     if (!f.out) {
         alrs_fail("--out DIR is required (the run directory to write)");
-        return cli_report_error();
+        return cli_usage_error();
     }
-    if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_report_error();
+    if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_usage_error();
     if (s.kind == SCHED_CONTROLLER) { /* read before any work: a bad file fails at once */
         controller c;
         if (checkpoint_load(&c, s.controller_path) != 0) return cli_report_error();
@@ -185,9 +186,4 @@ int cmd_train(int argc, char **argv) {
     int rc = run_training(&f, &s);
     schedule_free(&s);
     return rc != 0 ? cli_report_error() : 0;
-}
-
-int cli_report_error(void) {
-    fprintf(stderr, "alrs: %s\n", alrs_error());
-    return 1;
 }

@@ -13,7 +13,11 @@ int bench_rollout(int argc, char **argv);
 /* alrs bench all (cli/cmd_bench_all.c). */
 int bench_all(int argc, char **argv);
 
-/* Prints "alrs: <message>" for the last recorded error; returns 1 (or 2 for usage errors). */
+/* Prints "alrs: <message>" for the last recorded error and returns the exit
+ * status: 1 for a failure at run time (a data file, a checkpoint, a disk),
+ * cli_usage_error 2 for a command line that cannot run (a flag, a value, a
+ * spec). */
 int cli_report_error(void);
+int cli_usage_error(void);
 
 #endif

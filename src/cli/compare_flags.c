@@ -31,9 +31,7 @@ const char compare_flags_help[] =
     "                                when a phase is incomplete (Slurm job arrays: see\n"
     "                                scripts/slurm/compare)\n";
 
-/* Checks the checkpoint loads, and fingerprints it: a restarted comparison
- * must run the same controller, not merely one at the same path. */
-static int fingerprint_controller(compare_flags *f) {
+int compare_flags_read_controller(compare_flags *f) {
     controller c;
     if (checkpoint_load(&c, f->controller) != 0) return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
@@ -104,7 +102,7 @@ static int parse_schedules(compare_flags *f) {
 
 int compare_flags_parse(args *a, compare_flags *f) {
     memset(f, 0, sizeof *f);
-    if (run_flags_parse(a, &f->run) != 0) return -1;
+    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY) != 0) return -1;
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
     f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_seeds = 3, f->tune_budget = 12;
     f->threads_per_run = 1;
@@ -142,9 +140,7 @@ int compare_flags_parse(args *a, compare_flags *f) {
                          "%ld..%ld; tuning must not see them", f->tune_seed, lowest, f->tune_seed,
                          f->seed_base, f->seed_base + f->seeds - 1);
     if (shard && parse_shard(shard, f) != 0) return -1;
-    if (parse_schedules(f) != 0) return -1;
-    if (f->controller && fingerprint_controller(f) != 0) return -1;
-    return 0;
+    return parse_schedules(f);
 }
 
 char *compare_flags_config_text(const compare_flags *f) {

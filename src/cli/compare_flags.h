@@ -22,9 +22,12 @@ typedef struct {
 } compare_flags;
 
 extern const char compare_flags_help[];
-/* -1 with a message naming the flag on a bad value (also for a controller
- * checkpoint that cannot be read). */
+/* -1 with a message naming the flag on a bad value. */
 int compare_flags_parse(args *a, compare_flags *f);
+/* Reads --controller's checkpoint (-1 with a message if it cannot be) and
+ * fingerprints it: a restarted comparison must run the same controller, not
+ * merely one at the same path. */
+int compare_flags_read_controller(compare_flags *f);
 /* The resolved configuration as config.txt's text (key=value lines and the
  * command that repeats the comparison); free it. */
 char *compare_flags_config_text(const compare_flags *f);

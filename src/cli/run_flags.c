@@ -18,18 +18,34 @@ const char run_flags_help[] =
     "  --split-seed N                seed of that split (default 0)\n"
     "  --steps N                     training steps (default 1000)\n"
     "  --batch N                     images per step (default 128)\n"
-    "  --lr X                        initial (base) learning rate (default 1e-3)\n"
     "  --optimizer adam|sgd          (default adam; sgd has momentum 0.9)\n"
     "  --backend dnnl|native|auto    oneDNN primitives, the handwritten kernels, or per\n"
     "                                layer the faster of the two (default dnnl)\n"
-    "  --eval-every N                validate every N steps (default 10)\n"
     "  --val-size N                  validation images per evaluation (default: all)\n"
-    "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
-    "  --threads N                   OpenMP threads (default: all cores)\n"
-    "  --seed N                      weights and batch order (default 1)\n"
-    "  --policy mode|sample|mean:K   how a controller schedule picks its actions: its\n"
-    "                                policy's most likely action, one sampled action, or the\n"
-    "                                mean effect of K sampled ones (default mode)\n";
+    "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n";
+
+/* The run-level flags, one help entry each, in this order. */
+static const struct {
+    unsigned flag;
+    const char *help;
+} RUN_HELP[] = {
+    {RUN_FLAG_LR, "  --lr X                        initial (base) learning rate (default 1e-3)\n"},
+    {RUN_FLAG_EVAL_EVERY, "  --eval-every N                validate every N steps (default 10)\n"},
+    {RUN_FLAG_THREADS, "  --threads N                   OpenMP threads (default: all cores)\n"},
+    {RUN_FLAG_SEED, "  --seed N                      weights and batch order (default 1)\n"},
+    {RUN_FLAG_POLICY,
+     "  --policy mode|sample|mean:K   how a controller schedule picks its actions: its\n"
+     "                                policy's most likely action, one sampled action, or the\n"
+     "                                mean effect of K sampled ones (default mode)\n"},
+};
+
+void run_flags_print_help(FILE *out, unsigned flags) {
+    fputs(run_flags_help, out);
+    for (size_t k = 0; k < sizeof RUN_HELP / sizeof RUN_HELP[0]; k++)
+        if (flags & RUN_HELP[k].flag) fputs(RUN_HELP[k].help, out);
+    fputs("  --help                        this text (anywhere on the line)\n"
+          "A flag given twice takes its last value.\n", out);
+}
 
 static int parse_hidden(const char *s, run_flags *f) {
     f->n_hidden = 0;
@@ -48,7 +64,7 @@ static int parse_hidden(const char *s, run_flags *f) {
     return 0;
 }
 
-int run_flags_parse(args *a, run_flags *f) {
+int run_flags_parse(args *a, run_flags *f, unsigned flags) {
     memset(f, 0, sizeof *f);
     f->model = "lenet5", f->dataset = "fashion-mnist", f->data_dir = "";
     f->optimizer = "adam", f->schedule = "constant", f->out = NULL, f->backend = "dnnl";
@@ -56,20 +72,23 @@ int run_flags_parse(args *a, run_flags *f) {
     f->val_split = 10000, f->eval_batch = 0, f->threads = 0, f->seed = 1, f->split_seed = 0;
     f->lr = 1e-3;
     const char *hidden = NULL, *policy = "mode";
-    if (args_string(a, "policy", &policy) || controller_act_parse(policy, &f->act) != 0 ||
+    /* the run-level flags a command does not take stay unread: args_check_unused
+     * then names them */
+    if ((flags & RUN_FLAG_POLICY &&
+         (args_string(a, "policy", &policy) || controller_act_parse(policy, &f->act) != 0)) ||
+        (flags & RUN_FLAG_EVAL_EVERY && args_int(a, "eval-every", 1, 100000000, &f->eval_every)) ||
+        (flags & RUN_FLAG_THREADS && args_int(a, "threads", 1, 4096, &f->threads)) ||
+        (flags & RUN_FLAG_SEED && args_int(a, "seed", 0, 0x7fffffffffffffffL, &f->seed)) ||
+        (flags & RUN_FLAG_LR && args_double(a, "lr", 1e-12, 1e3, &f->lr)) ||
         args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
         args_string(a, "data-dir", &f->data_dir) || args_string(a, "optimizer", &f->optimizer) ||
         args_string(a, "backend", &f->backend) ||
         args_string(a, "hidden", &hidden) || args_int(a, "steps", 1, 100000000, &f->steps) ||
         args_int(a, "batch", 1, 1000000, &f->batch) ||
-        args_int(a, "eval-every", 1, 100000000, &f->eval_every) ||
         args_int(a, "val-size", 1, 10000000, &f->val_size) ||
         args_int(a, "val-split", 1, 10000000, &f->val_split) ||
         args_int(a, "eval-batch", 1, 1000000, &f->eval_batch) ||
-        args_int(a, "threads", 1, 4096, &f->threads) ||
-        args_int(a, "seed", 0, 0x7fffffffffffffffL, &f->seed) ||
-        args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed) ||
-        args_double(a, "lr", 1e-12, 1e3, &f->lr))
+        args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed))
         return -1;
     for (int k = 0; k < a->n; k++) f->lr_given |= !strcmp(a->name[k], "lr");
     if (hidden && strcmp(f->model, "mlp") != 0)

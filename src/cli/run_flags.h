@@ -19,9 +19,19 @@ typedef struct {
     controller_act act; /* --policy: how a controller schedule acts (mode) */
 } run_flags;
 
-/* Fills defaults, then reads the flags present; -1 with a message naming the
- * flag on a bad value. */
-int run_flags_parse(args *a, run_flags *f);
+/* The run-level flags a command may take besides the child's. */
+enum {
+    RUN_FLAG_LR = 1,
+    RUN_FLAG_EVAL_EVERY = 2,
+    RUN_FLAG_THREADS = 4,
+    RUN_FLAG_SEED = 8,
+    RUN_FLAG_POLICY = 16
+};
+#define RUN_FLAGS_ALL 31
+
+/* Fills defaults, then reads the child's flags and the run-level ones in
+ * `flags`; -1 with a message naming the flag on a bad value. */
+int run_flags_parse(args *a, run_flags *f, unsigned flags);
 /* The child configuration these flags describe. */
 child_config run_flags_child(const run_flags *f);
 /* " --hidden A,B,C" when the flags set hidden sizes (for a command line). */
@@ -34,7 +44,9 @@ void run_flags_settings(struct config_text *t, const run_flags *f);
 /* A controller learned to act every K child steps; a run that makes it act
  * every `eval_every` steps (K differs) gets a warning line on stderr. */
 void run_flags_warn_interval(const controller *c, const char *path, long eval_every);
-/* Usage text for the shared flags. */
+/* Usage text for the child's flags, then prints it with the run-level flags
+ * in `flags` and --help, each flag once. */
 extern const char run_flags_help[];
+void run_flags_print_help(FILE *out, unsigned flags);
 
 #endif
