@@ -23,8 +23,9 @@
 #include "child/child.h"
 #include "testutil.h"
 
-#define CHILD "--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 " \
-              "--steps 40 --backend native --threads 1"
+#define NET "--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 " \
+            "--steps 40 --backend native"
+#define CHILD NET " --threads 1"
 enum { STEPS = 40, EVERY = 5, SEED = 5, VAL = 60, CLASSES = 10 };
 
 static char dir[600], data_dir[700];
@@ -138,7 +139,7 @@ static int same_rates_as_trace(const char *trace_path, const double *rates) {
 
 static void learn_controller(const char *name, const char *extra) {
     char err[TEST_ERR_LEN];
-    int rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --action-every %d --episodes 4 "
+    int rc = test_alrs(err, NULL, "learn " NET " --data-dir '%s' --action-every %d --episodes 4 "
                                   "--envs 2 %s --out '%s/%s'", data_dir, EVERY, extra, dir, name);
     if (rc != 0) {
         fprintf(stderr, "learn %s: %s", name, err);

@@ -24,6 +24,7 @@ enum { PATH_LEN = 1024, ERR_LEN = TEST_ERR_LEN };
 static char base[PATH_LEN / 2];
 static char idx[PATH_LEN], cifar[PATH_LEN], ctrl[PATH_LEN];
 
+#define NET "--model mlp --hidden 32,16 --val-split 100 --steps 20 --batch 32 --val-size 50"
 #define CHILD "--model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 " \
               "--batch 32 --val-size 50"
 /* Three schedules, three tuning points each on two tuning seeds (999, 998),
@@ -244,7 +245,7 @@ int main(void) {
 
     char err[ERR_LEN];
     const char *learned = test_dir(base, "learned");
-    CHECK(test_alrs(err, NULL, "learn " CHILD " --action-every 5 --data-dir '%s' --episodes 4 --envs 2 "
+    CHECK(test_alrs(err, NULL, "learn " NET " --action-every 5 --data-dir '%s' --episodes 4 --envs 2 "
                     "--out '%s'", idx, learned) == 0);
     snprintf(ctrl, sizeof ctrl, "%s/controller.bin", learned);
 
