@@ -129,3 +129,42 @@ void child_run_test(child_run *r, int at_best, double *loss, double *acc) {
     nn_net_evaluate(r->net, t->images, t->labels, t->n, loss, acc, NULL);
     if (use_best) swap_best(r);
 }
+
+void child_run_save(const child_run *r, byte_buf *out) {
+    size_t np = r->spec.n_params, ns = r->spec.n_state + 1;
+    bytes_put_u64(out, (uint64_t)r->step);
+    bytes_put_u64(out, np);
+    bytes_put_u64(out, ns);
+    bytes_put_f32s(out, r->params, np);
+    bytes_put_f32s(out, r->state, ns);
+    bytes_put_f64(out, r->best_val_loss);
+    bytes_put_u64(out, (uint64_t)(r->best_step + 1)); /* -1 (none yet) as 0 */
+    bytes_put_f32s(out, r->best_params, np);
+    bytes_put_f32s(out, r->best_state, ns);
+    bytes_put_u64(out, (uint64_t)r->opt.t);
+    bytes_put_f32s(out, r->opt.m, r->opt.n);
+    bytes_put_f32s(out, r->opt.v, r->opt.n);
+}
+
+int child_run_load(child_run *r, byte_reader *in, const char *path) {
+    size_t np = r->spec.n_params, ns = r->spec.n_state + 1;
+    long step = (long)bytes_get_u64(in);
+    uint64_t got_np = bytes_get_u64(in), got_ns = bytes_get_u64(in);
+    if (in->overrun || got_np != np || got_ns != ns || step < 0)
+        return alrs_fail("%s: the checkpoint holds a network of %llu parameters, this run's has "
+                         "%zu", path, (unsigned long long)got_np, np);
+    bytes_get_f32s(in, r->params, np);
+    bytes_get_f32s(in, r->state, ns);
+    r->best_val_loss = bytes_get_f64(in);
+    r->best_step = (long)bytes_get_u64(in) - 1;
+    bytes_get_f32s(in, r->best_params, np);
+    bytes_get_f32s(in, r->best_state, ns);
+    r->opt.t = (long)bytes_get_u64(in);
+    bytes_get_f32s(in, r->opt.m, r->opt.n);
+    bytes_get_f32s(in, r->opt.v, r->opt.n);
+    if (in->overrun) return alrs_fail("%s: the checkpoint ends inside the network", path);
+    /* the batches of the first `step` steps were drawn: the order goes on from there */
+    batcher_skip(&r->batches, step - r->step);
+    r->step = step;
+    return 0;
+}

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "core/bytes.h"
 #include "data/dataset.h"
 #include "nn/net.h"
 #include "nn/spec.h"
@@ -71,6 +72,14 @@ void child_run_reset(child_run *r, uint64_t seed);
 /* Test loss and accuracy of the current parameters, or of the best-validation
  * ones when `at_best` (falls back to current if no validation ran). */
 void child_run_test(child_run *r, int at_best, double *loss, double *acc);
+
+/* A run's state, to go on later exactly where it was: the step, parameters,
+ * batchnorm statistics, the best-validation snapshot and the optimizer's
+ * moments (the batch order follows from the seed and the step). Load
+ * expects a run made with the same configuration and seed (child_run_reset);
+ * -1 with a message naming `path` when the sizes do not match. */
+void child_run_save(const child_run *r, byte_buf *out);
+int child_run_load(child_run *r, byte_reader *in, const char *path);
 
 /* Default inference chunk for a model: large for small networks, smaller for
  * ResNet-18, whose activations are large. */

@@ -43,6 +43,18 @@ void batcher_next(batcher *b, float *images, uint8_t *labels) {
     b->pos += b->batch;
 }
 
+void batcher_skip(batcher *b, long n) {
+    const data_split *s = b->split;
+    for (long k = 0; k < n; k++) {
+        if (b->pos + b->batch > s->n) {
+            rng_shuffle(&b->rng, b->order, s->n);
+            b->pos = 0;
+            b->epoch++;
+        }
+        b->pos += b->batch;
+    }
+}
+
 void batcher_free(batcher *b) {
     free(b->order);
     memset(b, 0, sizeof *b);

@@ -66,6 +66,9 @@ typedef struct {
 void batcher_init(batcher *b, const data_split *split, int batch, rng_stream rng);
 /* Copies the next `batch` images and labels into the caller's buffers. */
 void batcher_next(batcher *b, float *images, uint8_t *labels);
+/* Advances past `n` batches without copying them: the state batcher_next
+ * would leave (resuming a run at a step). */
+void batcher_skip(batcher *b, long n);
 void batcher_free(batcher *b);
 
 #endif

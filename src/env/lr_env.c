@@ -343,3 +343,64 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
     record_best(env);
     memcpy(obs_out, env->obs, sizeof(double) * env->obs_size);
 }
+
+/* ---- an episode saved and restored ---- */
+
+static void put_trace(byte_buf *out, const double *x, size_t n) { bytes_put_f64s(out, x, n); }
+
+void lr_env_save(const lr_env *env, byte_buf *out) {
+    child_run_save(&env->child, out);
+    const lr_control *c = &env->control;
+    const schedule *b = &c->base;
+    bytes_put_f64(out, c->x);
+    bytes_put_f64(out, b->plateau_lr), bytes_put_f64(out, b->plateau_best);
+    bytes_put_u64(out, (uint64_t)b->plateau_bad), bytes_put_u64(out, (uint64_t)b->plateau_cooldown_left);
+    const lr_observer *o = &env->observer;
+    bytes_put_u64(out, (uint64_t)o->t);
+    bytes_put_f64(out, o->pred_ema), bytes_put_f64(out, o->change_ema);
+    bytes_put_f64s(out, o->log_val, LR_SLOPE_SPAN + 1);
+    bytes_put_f32s(out, o->prev, o->n_probs);
+    bytes_put_u64(out, (uint64_t)env->t);
+    bytes_put_f64(out, env->lr), bytes_put_f64(out, env->prev_val_loss);
+    bytes_put_u64(out, env->noise.key), bytes_put_u64(out, env->noise.counter);
+    const lr_env_episode *ep = &env->ep;
+    bytes_put_f64(out, ep->initial_val_loss), bytes_put_f64(out, ep->total_reward);
+    size_t t = (size_t)env->t;
+    put_trace(out, env->trace_lr, t), put_trace(out, env->trace_val, t);
+    put_trace(out, env->trace_acc, t), put_trace(out, env->trace_train, t);
+    put_trace(out, env->trace_action, t), put_trace(out, env->trace_reward, t);
+    put_trace(out, env->trace_obs, (t + 1) * (size_t)env->obs_size);
+    bytes_put_f64s(out, env->obs, (size_t)env->obs_size);
+}
+
+int lr_env_load(lr_env *env, byte_reader *in, const char *path) {
+    if (child_run_load(&env->child, in, path) != 0) return -1;
+    lr_control *c = &env->control;
+    schedule *b = &c->base;
+    c->x = bytes_get_f64(in);
+    b->plateau_lr = bytes_get_f64(in), b->plateau_best = bytes_get_f64(in);
+    b->plateau_bad = (long)bytes_get_u64(in), b->plateau_cooldown_left = (long)bytes_get_u64(in);
+    lr_observer *o = &env->observer;
+    o->t = (int)bytes_get_u64(in);
+    o->pred_ema = bytes_get_f64(in), o->change_ema = bytes_get_f64(in);
+    bytes_get_f64s(in, o->log_val, LR_SLOPE_SPAN + 1);
+    bytes_get_f32s(in, o->prev, o->n_probs);
+    long t = (long)bytes_get_u64(in);
+    if (in->overrun || t < 0 || t > env->n_agent)
+        return alrs_fail("%s: the checkpoint's episode does not fit this run (%ld agent steps of "
+                         "%d)", path, t, env->n_agent);
+    env->t = (int)t;
+    env->lr = bytes_get_f64(in), env->prev_val_loss = bytes_get_f64(in);
+    env->noise.key = bytes_get_u64(in), env->noise.counter = bytes_get_u64(in);
+    lr_env_episode *ep = &env->ep;
+    ep->initial_val_loss = bytes_get_f64(in), ep->total_reward = bytes_get_f64(in);
+    bytes_get_f64s(in, env->trace_lr, (size_t)t), bytes_get_f64s(in, env->trace_val, (size_t)t);
+    bytes_get_f64s(in, env->trace_acc, (size_t)t), bytes_get_f64s(in, env->trace_train, (size_t)t);
+    bytes_get_f64s(in, env->trace_action, (size_t)t);
+    bytes_get_f64s(in, env->trace_reward, (size_t)t);
+    bytes_get_f64s(in, env->trace_obs, (size_t)(t + 1) * (size_t)env->obs_size);
+    bytes_get_f64s(in, env->obs, (size_t)env->obs_size);
+    if (in->overrun) return alrs_fail("%s: the checkpoint ends inside the episode", path);
+    record_best(env);
+    return 0;
+}

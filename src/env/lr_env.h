@@ -202,6 +202,13 @@ void lr_env_step(lr_env *env, double action, double *obs_out, double *reward, in
 void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_out,
                         double *reward, int *terminated, int *truncated);
 
+/* An episode in progress, to go on later exactly where it was (alrs train
+ * --resume of a controller run): the child, the rate control, the feature
+ * state and the episode's record so far. Load expects an environment started
+ * on the same seed (lr_env_start); -1 with a message naming `path`. */
+void lr_env_save(const lr_env *env, byte_buf *out);
+int lr_env_load(lr_env *env, byte_reader *in, const char *path);
+
 /* The current (or just finished) episode's record; valid until the next reset. */
 const lr_env_episode *lr_env_episode_record(const lr_env *env);
 

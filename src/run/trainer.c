@@ -10,6 +10,7 @@
 #include "core/memory.h"
 #include "core/timer.h"
 #include "rl/checkpoint.h"
+#include "run/train_checkpoint.h"
 
 int trainer_init(trainer *t, const child_config *cc, long steps, long eval_every,
                  const dataset *data) {
@@ -41,7 +42,7 @@ const child_run *trainer_child(const trainer *t) {
     return t->last;
 }
 
-static void add_point(train_outcome *o, const trace_point *p) {
+void trainer_add_point(train_outcome *o, const trace_point *p) {
     if (o->n_trace == 0) o->rss_first_kib = memory_rss_kib();
     if (o->n_trace == o->cap_trace) {
         o->cap_trace = o->cap_trace ? 2 * o->cap_trace : 64;
@@ -68,7 +69,31 @@ static void outcome_finish(train_outcome *o, child_run *r, double start) {
     o->wall_s = alrs_now() - start;
 }
 
-static int schedule_run(trainer *t, schedule *s, uint64_t seed, int check_interrupt,
+/* Saves the run at this step when asked to (every checkpoint_every steps, or
+ * now); pick is NULL for a schedule run. */
+static int maybe_save(trainer *t, const schedule *s, const train_outcome *o, train_progress *p,
+                      uint64_t seed, double lr, const rng_stream *pick, int now) {
+    if (!t->checkpoint_path) return 0;
+    long every = t->checkpoint_every;
+    /* a controller run moves a validation interval at a time: save once the
+     * step has passed the next multiple */
+    int due = every > 0 && p->step / every > p->saved_at / every;
+    if (!now && !due) return 0;
+    p->saved_at = p->step;
+    return train_checkpoint_save(t->checkpoint_path, t, s, o, p, seed, lr, pick);
+}
+
+/* Starts the run from the checkpoint when asked to: p and o as they were. */
+static int maybe_resume(trainer *t, schedule *s, train_outcome *o, train_progress *p,
+                        uint64_t seed, double lr, rng_stream *pick) {
+    memset(p, 0, sizeof *p);
+    if (!t->resume) return 0;
+    int rc = train_checkpoint_load(t->checkpoint_path, t, s, o, p, seed, lr, pick);
+    p->saved_at = p->step;
+    return rc;
+}
+
+static int schedule_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_interrupt,
                         trainer_progress_fn progress, void *ctx, train_outcome *o) {
     if (!t->have_run) {
         child_config cc = t->child;
@@ -79,23 +104,28 @@ static int schedule_run(trainer *t, schedule *s, uint64_t seed, int check_interr
         child_run_reset(&t->run, seed);
     }
     child_run *r = t->last = &t->run;
-    double start = alrs_now(), loss_sum = 0;
-    int loss_count = 0;
-    for (long step = 0; step < t->steps; step++) {
+    train_progress pr;
+    if (maybe_resume(t, s, o, &pr, seed, lr, NULL) != 0) return -1;
+    double start = alrs_now() - pr.elapsed_s;
+    for (long step = pr.step; step < t->steps; step++) {
+        pr.step = step, pr.elapsed_s = alrs_now() - start;
+        if (maybe_save(t, s, o, &pr, seed, lr, NULL, 0) != 0) return -1;
         if (check_interrupt && interrupt_requested()) {
             o->interrupted = 1;
-            break;
+            o->steps_done = step;
+            return maybe_save(t, s, o, &pr, seed, lr, NULL, 1);
         }
-        double lr = schedule_lr(s, step);
-        double loss = child_run_step(r, lr);
-        loss_sum += loss, loss_count++;
+        double rate = schedule_lr(s, step);
+        double loss = child_run_step(r, rate);
+        pr.loss_sum += loss, pr.loss_count++;
         o->steps_done = step + 1;
-        trace_point p = {step + 1, lr, loss_sum / loss_count, NAN, NAN, 0};
+        trace_point p = {step + 1, rate, pr.loss_sum / pr.loss_count, NAN, NAN, 0};
         if (!isfinite(loss) || loss > CHILD_DIVERGENCE_LOSS) {
             o->diverged = 1;
             p.train_loss = loss;
             p.wall_s = alrs_now() - start;
-            add_point(o, &p);
+            trainer_add_point(o, &p);
+            if (progress) progress(ctx, &p, t->steps);
             break;
         }
         if ((step + 1) % t->eval_every != 0 && step + 1 != t->steps) continue;
@@ -103,8 +133,8 @@ static int schedule_run(trainer *t, schedule *s, uint64_t seed, int check_interr
         schedule_observe_val_loss(s, p.val_loss);
         o->final_val_loss = p.val_loss, o->final_val_acc = p.val_acc;
         p.wall_s = alrs_now() - start;
-        add_point(o, &p);
-        loss_sum = 0, loss_count = 0;
+        trainer_add_point(o, &p);
+        pr.loss_sum = 0, pr.loss_count = 0;
         if (progress) progress(ctx, &p, t->steps);
     }
     outcome_finish(o, r, start);
@@ -136,31 +166,38 @@ static int controller_ready(trainer *t, const char *path) {
 
 /* One episode of the environment with the controller deciding each action;
  * a trace row per agent step. */
-static int controller_run(trainer *t, const schedule *s, double lr, uint64_t seed,
-                          int check_interrupt, trainer_progress_fn progress, void *ctx,
-                          train_outcome *o) {
+static int controller_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_interrupt,
+                          trainer_progress_fn progress, void *ctx, train_outcome *o) {
     if (controller_ready(t, s->controller_path) != 0) return -1;
     lr_env *env = &t->env;
     env->cfg.lr_fixed = lr;
-    double raw[LR_ENV_MAX_OBS], action, reward, start = alrs_now();
+    double raw[LR_ENV_MAX_OBS], action, reward;
     int term = 0, trunc = 0;
     rng_stream pick = rng_make(seed, CONTROLLER_POLICY_STREAM);
     lr_env_start(env, seed, 0, raw);
     t->last = &env->child;
+    train_progress pr;
+    if (maybe_resume(t, s, o, &pr, seed, lr, &pick) != 0) return -1;
+    if (t->resume) memcpy(raw, env->obs, sizeof(double) * env->obs_size);
+    double start = alrs_now() - pr.elapsed_s;
     const lr_env_episode *ep = lr_env_episode_record(env);
-    while (!term && !trunc) {
+    while (!term && !trunc && ep->agent_steps < env->n_agent) {
+        pr.step = env->child.step, pr.elapsed_s = alrs_now() - start;
         if (check_interrupt && interrupt_requested()) {
             o->interrupted = 1;
-            break;
+            o->steps_done = pr.step;
+            return maybe_save(t, s, o, &pr, seed, lr, &pick, 1);
         }
         double effect = controller_decide(&t->ctrl, raw, &t->act, &pick, &action);
         lr_env_step_effect(env, action, effect, raw, &reward, &term, &trunc);
         int k = ep->agent_steps - 1;
         trace_point p = {ep->child_steps, ep->lr[k], ep->train_loss[k], ep->val_loss[k],
                          ep->val_acc[k], alrs_now() - start};
-        add_point(o, &p);
+        trainer_add_point(o, &p);
         if (!ep->diverged) o->final_val_loss = p.val_loss, o->final_val_acc = p.val_acc;
-        if (progress && !ep->diverged) progress(ctx, &p, t->steps);
+        if (progress) progress(ctx, &p, t->steps);
+        pr.step = env->child.step, pr.elapsed_s = alrs_now() - start;
+        if (!term && !trunc && maybe_save(t, s, o, &pr, seed, lr, &pick, 0) != 0) return -1;
     }
     o->steps_done = ep->child_steps;
     o->diverged = ep->diverged;
@@ -173,5 +210,5 @@ int trainer_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_int
     outcome_start(out);
     if (s->kind == SCHED_CONTROLLER)
         return controller_run(t, s, lr, seed, check_interrupt, progress, ctx, out);
-    return schedule_run(t, s, seed, check_interrupt, progress, ctx, out);
+    return schedule_run(t, s, lr, seed, check_interrupt, progress, ctx, out);
 }

@@ -54,6 +54,9 @@ typedef struct {
     int n_trace, cap_trace;
 } train_outcome;
 
+/* Appends a row to the outcome's trace. */
+void trainer_add_point(train_outcome *o, const trace_point *p);
+
 /* Called after every trace row (for a progress line). */
 typedef void (*trainer_progress_fn)(void *ctx, const trace_point *p, long total_steps);
 
@@ -65,6 +68,12 @@ typedef struct {
     lr_env env;            /* for controllers */
     controller ctrl;
     controller_act act;    /* how the controller acts: mode (default) */
+    /* alrs train: the run is saved to checkpoint_path every checkpoint_every
+     * steps (0: never) and when a signal stops it (check_interrupt); with
+     * resume set it starts from there (run/train_checkpoint.h). NULL: none */
+    const char *checkpoint_path;
+    long checkpoint_every;
+    int resume;
     char ctrl_path[ALRS_PATH_MAX];  /* the loaded controller's checkpoint ("" if none) */
     int have_run, have_env, have_ctrl;
     child_run *last;       /* the child of the last run */
@@ -79,8 +88,9 @@ void trainer_free(trainer *t);
 /* Runs schedule s from learning rate lr (the schedule was parsed with it as
  * base) on seed `seed`, into out (whose trace it fills; free with
  * train_outcome_free). If check_interrupt, the run stops early when SIGINT or
- * SIGTERM arrives (out->interrupted). -1 with a message when a network or a
- * controller cannot be built or loaded. */
+ * SIGTERM arrives (out->interrupted), after the step in progress, and is
+ * saved when t->checkpoint_path is set. -1 with a message when a network or a
+ * controller cannot be built or loaded, or a checkpoint not written or read. */
 int trainer_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_interrupt,
                 trainer_progress_fn progress, void *ctx, train_outcome *out);
 void train_outcome_free(train_outcome *o);
