@@ -9,9 +9,9 @@
  * the flat parameter buffer and are reordered into each primitive's layout
  * before it runs (inner products take the plain weights as they are when
  * oneDNN has a fast kernel for them); weight gradients are reordered back.
- * A ReLU whose output only max-pools read has its backward applied to the
- * pools' (smaller) outputs instead. The first layer has no
- * backward-data pass: nobody needs the gradient of the images.
+ * The first layer has no backward-data pass: nobody needs the gradient of
+ * the images. Batchnorm and the ReLUs follow nn/plan_rules.h, as the native
+ * backend does.
  *
  * A tensor read by two layers (a residual block's input) receives two
  * gradient contributions: the first written in backward order lands in the
@@ -28,10 +28,9 @@
 #include "kernels/kernels.h"
 #include "nn/dnnl_layer.h"
 #include "nn/net_impl.h"
+#include "nn/plan_rules.h"
 
 #define MAX_ARGS 12
-#define BN_EPSILON 1e-5f
-#define BN_MOMENTUM 0.1f
 
 struct dnnl_net;
 typedef void (*host_fn)(struct dnnl_net *net, int layer);
@@ -60,7 +59,7 @@ typedef struct {
     dnnl_memory_t src_reordered;                    /* first layer: images in its layout */
     dnnl_primitive_desc_t fwd_pd;
     dnnl_format_tag_t src_tag; /* convolution: the source layout its primitives were chosen for */
-    int consumers, contributions;
+    int contributions; /* gradient contributions planned so far (backward order) */
 } layer_state;
 
 typedef struct {
@@ -228,11 +227,6 @@ static dnnl_memory_desc_t md_tag(int ndims, const dnnl_dims_t dims, dnnl_format_
     return md;
 }
 
-static void src_shape(const nn_spec *s, int src, int *c, int *h, int *w) {
-    if (src < 0) *c = s->in_c, *h = s->in_h, *w = s->in_w;
-    else *c = s->layers[src].c, *h = s->layers[src].h, *w = s->layers[src].w;
-}
-
 static const dnnl_memory_desc_t *tensor_md(const net_plan *np, int idx) {
     static _Thread_local dnnl_memory_desc_t dummy;
     if (idx >= 0) return &np->ls[idx].md;
@@ -275,7 +269,7 @@ static int images_as_matrix(const nn_spec *s) {
 
 static dnnl_memory_desc_t weights_md(const nn_spec *s, const nn_layer *l, dnnl_format_tag_t tag) {
     int c, h, w;
-    src_shape(s, l->src, &c, &h, &w);
+    nn_tensor_shape(s, l->src, &c, &h, &w);
     if (l->op == NN_FC && ((l->src >= 0 && s->layers[l->src].op == NN_FC) ||
                            (l->src < 0 && images_as_matrix(s)))) {
         dnnl_dims_t d = {l->out_c, c * h * w}; /* a 2-D source (N×C) takes 2-D weights */
@@ -332,7 +326,7 @@ static dnnl_primitive_desc_t fast_pd_or_null(dnnl_net *net, const void *op_desc,
 static int conv_layouts_fast(dnnl_net *net, const nn_layer *l, int batch, int training,
                              dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag) {
     int c, h, w;
-    src_shape(net->spec, l->src, &c, &h, &w);
+    nn_tensor_shape(net->spec, l->src, &c, &h, &w);
     dnnl_dims_t sd = {batch, c, h, w}, dd = {batch, l->out_c, l->h, l->w};
     dnnl_memory_desc_t src = md_tag(4, sd, src_tag), dst = md_tag(4, dd, dst_tag);
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any), bmd = vector_md(l->out_c);
@@ -418,7 +412,7 @@ static int build_weighted_fwd(dnnl_net *net, net_plan *np, int i) {
     const nn_layer *l = &net->spec->layers[i];
     layer_state *ls = &np->ls[i];
     int c, h, w, err = 0;
-    src_shape(net->spec, l->src, &c, &h, &w);
+    nn_tensor_shape(net->spec, l->src, &c, &h, &w);
     /* a convolution picks its layouts; an inner product reads its producer's */
     dnnl_format_tag_t src_tag = dnnl_format_tag_any, dst_tag = dnnl_format_tag_any;
     if (l->op == NN_CONV)
@@ -517,7 +511,7 @@ static int build_bn_fwd(dnnl_net *net, net_plan *np, int i) {
     ls->md = *tensor_md(np, l->src);
     dnnl_batch_normalization_desc_t d;
     dnnl_batch_normalization_forward_desc_init(
-        &d, np->training ? dnnl_forward_training : dnnl_forward_inference, &ls->md, BN_EPSILON,
+        &d, np->training ? dnnl_forward_training : dnnl_forward_inference, &ls->md, NN_BN_EPSILON,
         bn_flags(l, np->training));
     if (!(ls->fwd_pd = make_pd(net, &d, NULL, NULL, "batchnorm forward", i))) return -1;
     ls->dst = new_memory(net, &ls->md, NULL);
@@ -565,20 +559,14 @@ static int build_add_fwd(dnnl_net *net, net_plan *np, int i) {
     return 0;
 }
 
-/* PyTorch's update: the running variance takes the unbiased batch variance. */
+/* A host step after each training-mode batchnorm forward (nn/plan_rules.h). */
 static void update_running_stats(dnnl_net *net, int i) {
     const nn_layer *l = &net->spec->layers[i];
     layer_state *ls = &net->train.ls[i];
     float *mean, *var;
     dnnl_memory_get_data_handle(ls->mean, (void **)&mean);
     dnnl_memory_get_data_handle(ls->var, (void **)&var);
-    double n = (double)net->train.batch * l->h * l->w;
-    float unbias = n > 1 ? (float)(n / (n - 1)) : 1.0f;
-    float *run_mean = net->state + l->stat_off, *run_var = run_mean + l->c;
-    for (int k = 0; k < l->c; k++) {
-        run_mean[k] = (1 - BN_MOMENTUM) * run_mean[k] + BN_MOMENTUM * mean[k];
-        run_var[k] = (1 - BN_MOMENTUM) * run_var[k] + BN_MOMENTUM * var[k] * unbias;
-    }
+    nn_bn_update_running_stats(l, net->train.batch, mean, var, net->state);
 }
 
 /* ---- backward construction ---------------------------------------------- */
@@ -605,29 +593,9 @@ static int finish_contribution(dnnl_net *net, net_plan *np, int t, int accumulat
     return 0;
 }
 
-/* A ReLU fused into a forward primitive whose output only max-pools read:
- * its backward can run after the pools' instead, on their (4x smaller)
- * outputs. Exact, not an approximation: the pool routes the gradient to the
- * window's maximum m of relu(x) (argmax kept in the workspace), and the ReLU
- * zeroes it iff m == 0; the pool's output is m itself, so zeroing the pooled
- * gradient where the pooled output is 0 gives the same numbers. */
-static int relu_deferred_to_pools(const nn_spec *s, int t) {
-    const nn_layer *l = &s->layers[t];
-    if (!l->relu || (l->op != NN_CONV && l->op != NN_FC && l->op != NN_ADD)) return 0;
-    int pools = 0;
-    for (int j = t + 1; j < s->n_layers; j++) {
-        const nn_layer *c = &s->layers[j];
-        if (c->src2 == t) return 0;
-        if (c->src != t) continue;
-        if (c->op != NN_MAXPOOL || c->relu) return 0;
-        pools++;
-    }
-    return pools > 0;
-}
-
 /* ReLU fused into a forward primitive: its backward runs in place on the
- * output gradient, using the (post-ReLU) output. Also used with a max-pool's
- * output and gradient for a ReLU deferred to the pool (see above). */
+ * output gradient, using the (post-ReLU) output: layer i's own, or a
+ * max-pool's for a ReLU applied after the pool (nn/plan_rules.h). */
 static int build_relu_bwd(dnnl_net *net, net_plan *np, int i) {
     layer_state *ls = &np->ls[i];
     dnnl_eltwise_desc_t d;
@@ -660,7 +628,7 @@ static int mem_has_md(dnnl_memory_t m, const dnnl_memory_desc_t *md) {
 static dnnl_primitive_desc_t conv_bwd_data_8c(dnnl_net *net, net_plan *np, int i) {
     const nn_layer *l = &net->spec->layers[i];
     int c, h, w;
-    src_shape(net->spec, l->src, &c, &h, &w);
+    nn_tensor_shape(net->spec, l->src, &c, &h, &w);
     if (c > 8 || c % 16 == 0) return NULL;
     dnnl_dims_t sd = {np->batch, c, h, w}, dd = {np->batch, l->out_c, l->h, l->w};
     dnnl_memory_desc_t src = md_tag(4, sd, dnnl_nChw8c), dst = md_tag(4, dd, dnnl_nChw8c);
@@ -679,7 +647,7 @@ static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
     const nn_layer *l = &net->spec->layers[i];
     layer_state *ls = &np->ls[i];
     int err = 0, c, h, w;
-    src_shape(net->spec, l->src, &c, &h, &w);
+    nn_tensor_shape(net->spec, l->src, &c, &h, &w);
     dnnl_dims_t sdims = {np->batch, c, h, w};
     dnnl_memory_desc_t src_any = l->op == NN_FC ? *pd_md(ls->fwd_pd, dnnl_query_src_md)
                                                 : md_tag(4, sdims, ls->src_tag);
@@ -787,7 +755,7 @@ static int build_bn_bwd(dnnl_net *net, net_plan *np, int i) {
     int acc;
     dnnl_memory_t target = diff_target(np, l->src, &acc);
     dnnl_batch_normalization_desc_t d;
-    dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &ls->md, &ls->md, BN_EPSILON,
+    dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &ls->md, &ls->md, NN_BN_EPSILON,
                                                 bn_flags(l, 1));
     dnnl_primitive_desc_t pd = make_pd(net, &d, NULL, ls->fwd_pd, "batchnorm backward", i);
     if (!pd) return -1;
@@ -838,21 +806,17 @@ static int build_plan(dnnl_net *net, net_plan *np, int batch, int training) {
         case NN_ADD: rc = build_add_fwd(net, np, i); break;
         }
         if (rc != 0) return -1;
-        if (l->src >= 0) np->ls[l->src].consumers++;
-        if (l->src2 >= 0) np->ls[l->src2].consumers++;
     }
     if (!training) return 0;
     for (int i = 0; i < s->n_layers; i++) {
         layer_state *ls = &np->ls[i];
         ls->diff = new_memory(net, &ls->md, NULL);
-        if (ls->consumers > 1) ls->diff_scratch = new_memory(net, &ls->md, NULL);
+        if (nn_tensor_reads(s, i) > 1) ls->diff_scratch = new_memory(net, &ls->md, NULL);
     }
     for (int i = s->n_layers - 1; i >= 0; i--) {
         const nn_layer *l = &s->layers[i];
         int rc = 0;
-        if (l->relu && l->op != NN_BATCHNORM && !relu_deferred_to_pools(s, i))
-            rc = build_relu_bwd(net, np, i);
-        if (l->op == NN_MAXPOOL && l->src >= 0 && relu_deferred_to_pools(s, l->src))
+        if (nn_relu_bwd_at_output(s, i) || nn_relu_bwd_at_pool(s, i))
             rc = build_relu_bwd(net, np, i);
         if (rc == 0) {
             switch (l->op) {
@@ -885,7 +849,7 @@ nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params
     net->spec = &net->spec_copy;
     net->cfg = cfg;
     net->params = params, net->grads = grads, net->state = state;
-    size_t image = (size_t)spec->in_c * spec->in_h * spec->in_w;
+    size_t image = nn_tensor_floats(spec, -1);
     net->eval_images = alrs_alloc_aligned(sizeof(float) * image * (size_t)cfg.eval_batch);
     net->logit_grad = NULL;
     if (dnnl_engine_create(&net->engine, dnnl_cpu, 0) != dnnl_success ||
@@ -951,7 +915,7 @@ static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *la
     dnnl_net *net = (dnnl_net *)opaque;
     net_plan *np = &net->eval;
     const nn_spec *s = net->spec;
-    size_t image = (size_t)s->in_c * s->in_h * s->in_w;
+    size_t image = nn_tensor_floats(s, -1);
     double loss = 0;
     long hits = 0;
     for (int start = 0; start < n; start += np->batch) {
