@@ -71,8 +71,7 @@ dnnl_layer *dnnl_layer_create(dnnl_engine_t engine, const nn_spec *s, int i, int
                               int why_size) {
     const nn_layer *l = &s->layers[i];
     int c, h, w;
-    if (l->src < 0) c = s->in_c, h = s->in_h, w = s->in_w;
-    else c = s->layers[l->src].c, h = s->layers[l->src].h, w = s->layers[l->src].w;
+    nn_tensor_shape(s, l->src, &c, &h, &w);
     dnnl_memory_desc_t src_md, dst_md, w_md, b_md;
     dnnl_dims_t bd = {l->out_c};
     b_md = md_tag(1, bd, dnnl_x);

@@ -4,8 +4,9 @@
  * Activations are kept for max(train batch, eval batch) images so that the
  * same buffers serve training and inference; gradients only for the training
  * batch. As in the oneDNN backend, the first layer has no backward-data pass,
- * and a tensor read by two layers gets its first gradient contribution
- * written and later ones added from a scratch buffer.
+ * a tensor read by two layers gets its first gradient contribution written
+ * and later ones added from a scratch buffer, and batchnorm and the ReLUs
+ * follow the same rules (nn/plan_rules.h).
  *
  * A convolution or fully connected layer can run its training passes
  * through oneDNN primitives on the same plain buffers instead (nn/
@@ -22,16 +23,14 @@
 #include "nn/dnnl_layer.h"
 #include "nn/native_net.h"
 #include "nn/net_impl.h"
-
-#define BN_EPSILON 1e-5f
-#define BN_MOMENTUM 0.1f
+#include "nn/plan_rules.h"
 
 typedef struct {
     float *dst, *diff;
     int32_t *argmax;       /* max-pool */
     float *mean, *var;     /* batchnorm batch statistics */
-    int consumers, contributions;
-    int relu_by_pool;      /* ReLU conv read only by a max-pool, which masks its gradient */
+    int contributions;
+    int relu_bwd_at_output, relu_bwd_at_pool; /* nn/plan_rules.h, looked up at creation */
     dnnl_layer *dl;        /* the layer on oneDNN primitives, when prepared */
     int use_dnnl;          /* training passes through dl */
     double ms_native, ms_dnnl; /* what the auto backend measured (negative: not) */
@@ -47,26 +46,14 @@ typedef struct {
     native_layer *ls;
     float *scratch;      /* convolution scratch, shared by all layers */
     float *diff_scratch; /* for second gradient contributions */
-    float *logit_grad;
     int capacity;        /* images the activation buffers hold */
     dnnl_engine_t engine; /* for the layers on oneDNN, created with the first */
     dnnl_stream_t stream;
 } native_net;
 
-static size_t tensor_floats(const nn_spec *s, int idx) {
-    if (idx < 0) return (size_t)s->in_c * s->in_h * s->in_w;
-    const nn_layer *l = &s->layers[idx];
-    return (size_t)l->c * l->h * l->w;
-}
-
-static void src_shape(const nn_spec *s, int src, int *c, int *h, int *w) {
-    if (src < 0) *c = s->in_c, *h = s->in_h, *w = s->in_w;
-    else *c = s->layers[src].c, *h = s->layers[src].h, *w = s->layers[src].w;
-}
-
 static conv_shape conv_shape_of(const nn_spec *s, const nn_layer *l, int n) {
     conv_shape sh;
-    src_shape(s, l->src, &sh.c, &sh.h, &sh.w);
+    nn_tensor_shape(s, l->src, &sh.c, &sh.h, &sh.w);
     sh.n = n, sh.k = l->out_c, sh.r = l->kernel, sh.s = l->kernel;
     sh.stride = l->stride, sh.pad = l->pad, sh.oh = l->h, sh.ow = l->w;
     return sh;
@@ -74,7 +61,7 @@ static conv_shape conv_shape_of(const nn_spec *s, const nn_layer *l, int n) {
 
 static pool_shape pool_shape_of(const nn_spec *s, const nn_layer *l, int n) {
     pool_shape sh;
-    src_shape(s, l->src, &sh.c, &sh.h, &sh.w);
+    nn_tensor_shape(s, l->src, &sh.c, &sh.h, &sh.w);
     sh.n = n, sh.k = l->kernel, sh.stride = l->stride, sh.oh = l->h, sh.ow = l->w;
     return sh;
 }
@@ -83,16 +70,6 @@ static pool_shape pool_shape_of(const nn_spec *s, const nn_layer *l, int n) {
 
 static const float *input_of(const native_net *net, int src, const float *images) {
     return src < 0 ? images : net->ls[src].dst;
-}
-
-static void update_running_stats(native_net *net, const nn_layer *l, const native_layer *ls, int n) {
-    double count = (double)n * l->h * l->w;
-    float unbias = count > 1 ? (float)(count / (count - 1)) : 1.0f;
-    float *run_mean = net->state + l->stat_off, *run_var = run_mean + l->c;
-    for (int k = 0; k < l->c; k++) {
-        run_mean[k] = (1 - BN_MOMENTUM) * run_mean[k] + BN_MOMENTUM * ls->mean[k];
-        run_var[k] = (1 - BN_MOMENTUM) * run_var[k] + BN_MOMENTUM * ls->var[k] * unbias;
-    }
 }
 
 static void forward_layer(native_net *net, int i, const float *images, int n, int training) {
@@ -114,7 +91,7 @@ static void forward_layer(native_net *net, int i, const float *images, int n, in
     }
     case NN_FC: {
         /* dst[n×out] = src[n×in] · W^T, W being out×in */
-        int in = (int)tensor_floats(s, l->src);
+        int in = (int)nn_tensor_floats(s, l->src);
         k->sgemm(0, 1, n, l->out_c, in, 1.0f, src, in, w, in, 0.0f, ls->dst, l->out_c);
         k->bias_relu(n, l->out_c, 1, ls->dst, b, l->relu);
         break;
@@ -126,23 +103,23 @@ static void forward_layer(native_net *net, int i, const float *images, int n, in
     }
     case NN_AVGPOOL_GLOBAL: {
         int c, h, ww;
-        src_shape(s, l->src, &c, &h, &ww);
+        nn_tensor_shape(s, l->src, &c, &h, &ww);
         k->avgpool_fwd(n, c, h * ww, src, ls->dst);
         break;
     }
     case NN_BATCHNORM:
         if (training) {
-            k->bn_fwd_train(n, l->c, l->h * l->w, src, w, b, BN_EPSILON, l->relu, ls->dst, ls->mean,
-                            ls->var);
-            update_running_stats(net, l, ls, n);
+            k->bn_fwd_train(n, l->c, l->h * l->w, src, w, b, NN_BN_EPSILON, l->relu, ls->dst,
+                            ls->mean, ls->var);
+            nn_bn_update_running_stats(l, n, ls->mean, ls->var, net->state);
         } else {
             const float *mean = net->state + l->stat_off;
-            k->bn_fwd_infer(n, l->c, l->h * l->w, src, w, b, mean, mean + l->c, BN_EPSILON, l->relu,
-                            ls->dst);
+            k->bn_fwd_infer(n, l->c, l->h * l->w, src, w, b, mean, mean + l->c, NN_BN_EPSILON,
+                            l->relu, ls->dst);
         }
         break;
     case NN_ADD:
-        k->add((size_t)n * tensor_floats(s, i), src, input_of(net, l->src2, images), ls->dst,
+        k->add((size_t)n * nn_tensor_floats(s, i), src, input_of(net, l->src2, images), ls->dst,
                l->relu);
         break;
     }
@@ -164,7 +141,7 @@ static float *diff_target(native_net *net, int t, int *accumulate) {
 
 static void finish_contribution(native_net *net, int t, int accumulate, int n) {
     if (!accumulate) return;
-    size_t count = (size_t)n * tensor_floats(&net->spec, t);
+    size_t count = (size_t)n * nn_tensor_floats(&net->spec, t);
     net->k->add(count, net->ls[t].diff, net->diff_scratch, net->ls[t].diff, 0);
 }
 
@@ -182,7 +159,7 @@ static void weighted_bwd_weights(native_net *net, int i, const float *images, in
         conv_shape sh = conv_shape_of(s, l, n);
         net->k->conv_bwd_w(&sh, src, ls->diff, gw, gb, net->scratch);
     } else {
-        int in = (int)tensor_floats(s, l->src);
+        int in = (int)nn_tensor_floats(s, l->src);
         /* dW[out×in] = diff^T[out×n] · src[n×in]; db = column sums of diff */
         net->k->sgemm(1, 0, l->out_c, in, n, 1.0f, ls->diff, l->out_c, src, in, 0.0f, gw, in);
         net->k->bias_bwd(n, l->out_c, 1, ls->diff, gb);
@@ -201,7 +178,7 @@ static void weighted_bwd_data(native_net *net, int i, int n, float *target, int 
         conv_shape sh = conv_shape_of(s, l, n);
         net->k->conv_bwd_d(&sh, ls->diff, w, target, net->scratch);
     } else {
-        int in = (int)tensor_floats(s, l->src);
+        int in = (int)nn_tensor_floats(s, l->src);
         /* dsrc[n×in] = diff[n×out] · W[out×in] */
         net->k->sgemm(0, 0, n, in, l->out_c, 1.0f, ls->diff, l->out_c, w, in, 0.0f, target, in);
     }
@@ -222,8 +199,8 @@ static void backward_layer(native_net *net, int i, const float *images, int n) {
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
     const kernel_table *k = net->k;
-    size_t count = (size_t)n * tensor_floats(s, i);
-    if (l->relu && l->op != NN_BATCHNORM && !ls->relu_by_pool) k->relu_bwd(count, ls->dst, ls->diff);
+    size_t count = (size_t)n * nn_tensor_floats(s, i);
+    if (ls->relu_bwd_at_output) k->relu_bwd(count, ls->dst, ls->diff);
     int acc = 0;
     float *target;
     switch (l->op) {
@@ -232,16 +209,14 @@ static void backward_layer(native_net *net, int i, const float *images, int n) {
     case NN_MAXPOOL: {
         pool_shape sh = pool_shape_of(s, l, n);
         if (!(target = diff_target(net, l->src, &acc))) return;
-        /* The ReLU before the pool: the gradient reaches only the argmax, whose
-         * ReLU output is this pool's output, so masking here by dst > 0 is
-         * the same as masking the 4× larger input gradient afterwards. */
-        if (net->ls[l->src].relu_by_pool) k->relu_bwd(count, ls->dst, ls->diff);
+        /* the ReLU before the pool, on the 4× smaller pooled gradient */
+        if (ls->relu_bwd_at_pool) k->relu_bwd(count, ls->dst, ls->diff);
         k->maxpool_bwd(&sh, ls->diff, ls->argmax, target);
         break;
     }
     case NN_AVGPOOL_GLOBAL: {
         int c, h, w;
-        src_shape(s, l->src, &c, &h, &w);
+        nn_tensor_shape(s, l->src, &c, &h, &w);
         if (!(target = diff_target(net, l->src, &acc))) return;
         k->avgpool_bwd(n, c, h * w, ls->diff, target);
         break;
@@ -249,7 +224,7 @@ static void backward_layer(native_net *net, int i, const float *images, int n) {
     case NN_BATCHNORM: {
         if (!(target = diff_target(net, l->src, &acc))) return;
         k->bn_bwd(n, l->c, l->h * l->w, input_of(net, l->src, images), ls->dst, ls->diff,
-                  net->params + l->w_off, ls->mean, ls->var, BN_EPSILON, l->relu, target,
+                  net->params + l->w_off, ls->mean, ls->var, NN_BN_EPSILON, l->relu, target,
                   net->grads + l->w_off, net->grads + l->b_off);
         break;
     }
@@ -287,7 +262,7 @@ static void native_evaluate(nn_net *base, const float *images, const uint8_t *la
                             double *mean_loss, double *accuracy, float *probs) {
     native_net *net = (native_net *)base;
     const nn_spec *s = &net->spec;
-    size_t image = tensor_floats(s, -1);
+    size_t image = nn_tensor_floats(s, -1);
     int chunk_max = net->cfg.eval_batch, last = s->n_layers - 1;
     double loss = 0;
     long hits = 0;
@@ -338,7 +313,7 @@ static void native_describe(const nn_net *base, char *buf, int size) {
         if (l->op != NN_CONV && l->op != NN_FC) continue;
         if (!ls->dl && ls->ms_native < 0 && !ls->note[0]) continue; /* auto never looked */
         int c, h, w;
-        src_shape(s, l->src, &c, &h, &w);
+        nn_tensor_shape(s, l->src, &c, &h, &w);
         used += snprintf(buf + used, (size_t)(size - used), "layer %d %s %dx%dx%d->%dx%dx%d: %s",
                          i, op_name(l->op), c, h, w, l->c, l->h, l->w,
                          ls->use_dnnl ? "dnnl" : "native");
@@ -367,7 +342,7 @@ static void allocate_layers(native_net *net) {
     for (int i = 0; i < s->n_layers; i++) {
         const nn_layer *l = &s->layers[i];
         native_layer *ls = &net->ls[i];
-        size_t per_image = tensor_floats(s, i);
+        size_t per_image = nn_tensor_floats(s, i);
         ls->dst = alrs_alloc_aligned(sizeof(float) * per_image * (size_t)cap);
         ls->diff = alrs_alloc_aligned(sizeof(float) * per_image * (size_t)train);
         if (l->op == NN_MAXPOOL) ls->argmax = alrs_calloc(per_image * (size_t)cap, sizeof(int32_t));
@@ -381,14 +356,8 @@ static void allocate_layers(native_net *net) {
             if (need > scratch) scratch = need;
         }
         if (per_image > biggest) biggest = per_image;
-        if (l->src >= 0) net->ls[l->src].consumers++;
-        if (l->src2 >= 0) net->ls[l->src2].consumers++;
-    }
-    for (int i = 0; i < s->n_layers; i++) {
-        const nn_layer *l = &s->layers[i];
-        if (l->op == NN_MAXPOOL && l->src >= 0 && net->ls[l->src].consumers == 1 &&
-            s->layers[l->src].relu && s->layers[l->src].op != NN_BATCHNORM)
-            net->ls[l->src].relu_by_pool = 1;
+        ls->relu_bwd_at_output = nn_relu_bwd_at_output(s, i);
+        ls->relu_bwd_at_pool = nn_relu_bwd_at_pool(s, i);
     }
     net->scratch = alrs_alloc_aligned(sizeof(float) * (scratch ? scratch : 1));
     net->diff_scratch = alrs_alloc_aligned(sizeof(float) * biggest * (size_t)train);

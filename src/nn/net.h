@@ -27,15 +27,6 @@ typedef struct {
  * message on failure. */
 nn_net *nn_net_create(const nn_spec *spec, const char *backend, nn_net_config cfg, float *params,
                       float *grads, float *state);
-/* The dnnl backend (nn/dnnl_net.c). NULL with a message on failure. */
-nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
-                           float *state);
-/* The native backend on the handwritten kernels (nn/native_net.c). */
-nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
-                             float *state);
-/* Per layer and pass, the faster of native and dnnl by measurement (nn/auto_net.c). */
-nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
-                           float *state);
 void nn_net_free(nn_net *net);
 
 /* One training step on `train_batch` images (NCHW floats) and labels: returns

@@ -1,11 +1,6 @@
 #include "core/error.h"
 #include "nn/net_impl.h"
-
-static int output_used(const nn_spec *s, int i) {
-    for (int j = i + 1; j < s->n_layers; j++)
-        if (s->layers[j].src == i || s->layers[j].src2 == i) return 1;
-    return 0;
-}
+#include "nn/plan_rules.h"
 
 int nn_net_check(const nn_spec *spec, nn_net_config cfg) {
     if (cfg.train_batch < 1 || cfg.eval_batch < 1)
@@ -17,7 +12,7 @@ int nn_net_check(const nn_spec *spec, nn_net_config cfg) {
         return alrs_fail("%s: the network must end in a fully connected layer without ReLU",
                          spec->model);
     for (int i = 0; i + 1 < spec->n_layers; i++)
-        if (!output_used(spec, i))
+        if (nn_tensor_reads(spec, i) == 0)
             return alrs_fail("%s: the output of layer %d is never used", spec->model, i);
     return 0;
 }

@@ -1,5 +1,7 @@
 /* What a backend implements behind nn/net.h: a struct whose first member is
- * an nn_net pointing at the backend's operations. */
+ * an nn_net pointing at the backend's operations, and a constructor that
+ * nn_net_create calls by name. Internal to nn/: everything else creates a
+ * net through nn_net_create. */
 #ifndef ALRS_NN_NET_IMPL_H
 #define ALRS_NN_NET_IMPL_H
 
@@ -16,6 +18,17 @@ typedef struct {
 struct nn_net {
     const nn_net_ops *ops;
 };
+
+/* The backends' constructors; NULL with a message on failure.
+ * The dnnl backend (nn/dnnl_net.c). */
+nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                           float *state);
+/* The native backend on the handwritten kernels (nn/native_net.c). */
+nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                             float *state);
+/* Per layer, the faster of native and dnnl by measurement (nn/auto_net.c). */
+nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                           float *state);
 
 /* Checks what every backend needs of a spec and configuration: positive batch
  * sizes, a final fully connected layer without ReLU, every layer's output

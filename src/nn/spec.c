@@ -15,13 +15,18 @@ void nn_begin(nn_spec *s, const char *model, int in_c, int in_h, int in_w, int c
     s->classes = classes;
 }
 
-/* Shape of tensor `idx` (-1: the input). */
-static void tensor_shape(const nn_spec *s, int idx, int *c, int *h, int *w) {
+void nn_tensor_shape(const nn_spec *s, int idx, int *c, int *h, int *w) {
     if (idx < 0) {
         *c = s->in_c, *h = s->in_h, *w = s->in_w;
     } else {
         *c = s->layers[idx].c, *h = s->layers[idx].h, *w = s->layers[idx].w;
     }
+}
+
+size_t nn_tensor_floats(const nn_spec *s, int idx) {
+    int c, h, w;
+    nn_tensor_shape(s, idx, &c, &h, &w);
+    return (size_t)c * h * w;
 }
 
 static nn_layer *new_layer(nn_spec *s, nn_op op, int src) {
@@ -46,7 +51,7 @@ static void add_weights(nn_spec *s, nn_layer *l, size_t w_len, size_t b_len) {
 
 int nn_conv(nn_spec *s, int src, int out_c, int kernel, int stride, int pad, int has_bias, int relu) {
     int c, h, w;
-    tensor_shape(s, src, &c, &h, &w);
+    nn_tensor_shape(s, src, &c, &h, &w);
     int oh = (h + 2 * pad - kernel) / stride + 1, ow = (w + 2 * pad - kernel) / stride + 1;
     if (h + 2 * pad < kernel || w + 2 * pad < kernel || oh < 1 || ow < 1)
         return alrs_fail("%s: a %dx%d convolution does not fit a %dx%d input (layer %d)", s->model,
@@ -61,7 +66,7 @@ int nn_conv(nn_spec *s, int src, int out_c, int kernel, int stride, int pad, int
 
 int nn_fc(nn_spec *s, int src, int out, int relu) {
     int c, h, w;
-    tensor_shape(s, src, &c, &h, &w);
+    nn_tensor_shape(s, src, &c, &h, &w);
     nn_layer *l = new_layer(s, NN_FC, src);
     l->out_c = out, l->has_bias = 1, l->relu = relu;
     l->c = out, l->h = 1, l->w = 1;
@@ -71,7 +76,7 @@ int nn_fc(nn_spec *s, int src, int out, int relu) {
 
 int nn_maxpool(nn_spec *s, int src, int kernel, int stride) {
     int c, h, w;
-    tensor_shape(s, src, &c, &h, &w);
+    nn_tensor_shape(s, src, &c, &h, &w);
     if (h < kernel || w < kernel)
         return alrs_fail("%s: a %dx%d pooling does not fit a %dx%d input (layer %d)", s->model,
                          kernel, kernel, h, w, s->n_layers);
@@ -83,7 +88,7 @@ int nn_maxpool(nn_spec *s, int src, int kernel, int stride) {
 
 int nn_avgpool_global(nn_spec *s, int src) {
     int c, h, w;
-    tensor_shape(s, src, &c, &h, &w);
+    nn_tensor_shape(s, src, &c, &h, &w);
     nn_layer *l = new_layer(s, NN_AVGPOOL_GLOBAL, src);
     l->kernel = h; /* square inputs only: the models here have them */
     l->c = c, l->h = 1, l->w = 1;
@@ -93,7 +98,7 @@ int nn_avgpool_global(nn_spec *s, int src) {
 
 int nn_batchnorm(nn_spec *s, int src, int relu) {
     int c, h, w;
-    tensor_shape(s, src, &c, &h, &w);
+    nn_tensor_shape(s, src, &c, &h, &w);
     nn_layer *l = new_layer(s, NN_BATCHNORM, src);
     l->relu = relu;
     l->c = c, l->h = h, l->w = w;
@@ -105,8 +110,8 @@ int nn_batchnorm(nn_spec *s, int src, int relu) {
 
 int nn_add(nn_spec *s, int src, int src2, int relu) {
     int c, h, w, c2, h2, w2;
-    tensor_shape(s, src, &c, &h, &w);
-    tensor_shape(s, src2, &c2, &h2, &w2);
+    nn_tensor_shape(s, src, &c, &h, &w);
+    nn_tensor_shape(s, src2, &c2, &h2, &w2);
     if (c != c2 || h != h2 || w != w2) alrs_panic("residual add of different shapes");
     nn_layer *l = new_layer(s, NN_ADD, src);
     l->src2 = src2;
@@ -117,7 +122,7 @@ int nn_add(nn_spec *s, int src, int src2, int relu) {
 
 static size_t fan_in(const nn_spec *s, const nn_layer *l) {
     int c, h, w;
-    tensor_shape(s, l->src, &c, &h, &w);
+    nn_tensor_shape(s, l->src, &c, &h, &w);
     if (l->op == NN_FC) return (size_t)c * h * w;
     return (size_t)c * l->kernel * l->kernel;
 }

@@ -60,6 +60,11 @@ int nn_avgpool_global(nn_spec *s, int src);
 int nn_batchnorm(nn_spec *s, int src, int relu);
 int nn_add(nn_spec *s, int src, int src2, int relu);
 
+/* The shape of tensor idx per image (-1: the input images), and its floats
+ * per image (c·h·w). Every backend sizes its buffers and kernels from these. */
+void nn_tensor_shape(const nn_spec *s, int idx, int *c, int *h, int *w);
+size_t nn_tensor_floats(const nn_spec *s, int idx);
+
 /* PyTorch's default initialisation: conv and linear weights and biases
  * U(-1/sqrt(fan_in), 1/sqrt(fan_in)); batchnorm gamma 1, beta 0, running
  * mean 0, running var 1. */
