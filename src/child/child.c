@@ -122,11 +122,31 @@ static void swap_best(child_run *r) {
     }
 }
 
-void child_run_test(child_run *r, int at_best, double *loss, double *acc) {
+/* The test set in about ten pieces of whole inference chunks (the sums then
+ * add up exactly as in one call: nn/net.h), with a progress report after each. */
+static void evaluate_test(child_run *r, double *loss, double *acc) {
     const data_split *t = &r->data->test;
+    int n = r->cfg.test_size > 0 && r->cfg.test_size < t->n ? r->cfg.test_size : t->n;
+    int chunk = r->cfg.eval_batch < r->cfg.val_size ? r->cfg.eval_batch : r->cfg.val_size;
+    int piece = n / 10 / chunk * chunk;
+    if (piece < chunk) piece = chunk;
+    size_t image = (size_t)data_image_size(t);
+    double sum = 0;
+    long hits = 0;
+    for (int start = 0; start < n; start += piece) {
+        int count = n - start < piece ? n - start : piece;
+        nn_net_evaluate_sums(r->net, t->images + (size_t)start * image, t->labels + start, count,
+                             &sum, &hits, NULL);
+        if (r->test_progress) r->test_progress(r->test_progress_ctx, start + count, n);
+    }
+    *loss = n > 0 ? sum / n : 0.0;
+    *acc = n > 0 ? (double)hits / n : 0.0;
+}
+
+void child_run_test(child_run *r, int at_best, double *loss, double *acc) {
     int use_best = at_best && r->best_step >= 0;
     if (use_best) swap_best(r);
-    nn_net_evaluate(r->net, t->images, t->labels, t->n, loss, acc, NULL);
+    evaluate_test(r, loss, acc);
     if (use_best) swap_best(r);
 }
 

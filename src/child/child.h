@@ -28,8 +28,12 @@ typedef struct {
     const char *backend;   /* dnnl, native, auto (nn/net.h) */
     int hidden[NN_MAX_HIDDEN], n_hidden;
     int batch, eval_batch, val_size;
+    int test_size; /* test images evaluated (the first N of the test split); 0: all */
     uint64_t seed; /* initial weights and batch order */
 } child_config;
+
+/* Called as the test evaluation goes (images done of n): a progress line. */
+typedef void (*child_test_progress_fn)(void *ctx, long done, long n);
 
 typedef struct {
     child_config cfg;
@@ -45,6 +49,8 @@ typedef struct {
     long step;
     double best_val_loss;
     long best_step;
+    child_test_progress_fn test_progress; /* NULL: none */
+    void *test_progress_ctx;
 } child_run;
 
 /* Builds the network for the data set's image shape. -1 with a message for an
@@ -70,7 +76,9 @@ void child_run_validate_probs(child_run *r, double *loss, double *acc, float *pr
  * behaves exactly as one made by child_run_create with that seed. */
 void child_run_reset(child_run *r, uint64_t seed);
 /* Test loss and accuracy of the current parameters, or of the best-validation
- * ones when `at_best` (falls back to current if no validation ran). */
+ * ones when `at_best` (falls back to current if no validation ran), over the
+ * first test_size test images (all when 0), reporting progress to
+ * test_progress when set. */
 void child_run_test(child_run *r, int at_best, double *loss, double *acc);
 
 /* A run's state, to go on later exactly where it was: the step, parameters,

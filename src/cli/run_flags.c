@@ -1,5 +1,6 @@
 #include "cli/run_flags.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ const char run_flags_help[] =
     "  --backend dnnl|native|auto    oneDNN primitives, the handwritten kernels, or per\n"
     "                                layer the faster of the two (default dnnl)\n"
     "  --val-size N                  validation images per evaluation (default: all)\n"
-    "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n";
+    "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
+    "  --test-size N                 test images evaluated at the end (default: all)\n";
 
 /* The run-level flags, one help entry each, in this order. */
 static const struct {
@@ -88,6 +90,7 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
         args_int(a, "val-size", 1, 10000000, &f->val_size) ||
         args_int(a, "val-split", 1, 10000000, &f->val_split) ||
         args_int(a, "eval-batch", 1, 1000000, &f->eval_batch) ||
+        args_int(a, "test-size", 1, 10000000, &f->test_size) ||
         args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed))
         return -1;
     for (int k = 0; k < a->n; k++) f->lr_given |= !strcmp(a->name[k], "lr");
@@ -114,6 +117,7 @@ child_config run_flags_child(const run_flags *f) {
     c.batch = (int)f->batch;
     c.eval_batch = (int)f->eval_batch;
     c.val_size = (int)f->val_size;
+    c.test_size = (int)f->test_size;
     c.seed = (uint64_t)f->seed;
     return c;
 }
@@ -140,6 +144,7 @@ void run_flags_settings(config_text *t, const run_flags *f) {
     config_text_int(t, "batch", "batch", f->batch);
     config_text_int(t, "eval_batch", "eval-batch", f->eval_batch);
     config_text_int(t, "val_size", "val-size", f->val_size);
+    if (f->test_size) config_text_int(t, "test_size", "test-size", f->test_size);
     config_text_add(t, "optimizer", "optimizer", f->optimizer);
     config_text_add(t, "backend", "backend", f->backend);
 }
@@ -148,4 +153,12 @@ void run_flags_warn_interval(const controller *c, const char *path, long eval_ev
     if (c->iface.action_every == eval_every) return;
     fprintf(stderr, "alrs: warning: %s learned to act every %d child steps; here it acts every "
                     "%ld (--eval-every)\n", path, c->iface.action_every, eval_every);
+}
+
+void run_flags_warn_threads(const run_flags *f) {
+    int cores = omp_get_num_procs();
+    if (f->threads > cores)
+        fprintf(stderr, "alrs: warning: --threads %ld is more than the %d cores this process may "
+                        "use; the threads will take turns (many times slower)\n",
+                f->threads, cores);
 }

@@ -11,7 +11,7 @@
 
 typedef struct {
     const char *model, *dataset, *data_dir, *optimizer, *schedule, *out, *backend;
-    long steps, batch, eval_every, val_size, val_split, eval_batch, threads;
+    long steps, batch, eval_every, val_size, val_split, eval_batch, threads, test_size;
     long seed, split_seed;
     double lr;
     int lr_given; /* --lr was on the command line */
@@ -44,6 +44,9 @@ void run_flags_settings(struct config_text *t, const run_flags *f);
 /* A controller learned to act every K child steps; a run that makes it act
  * every `eval_every` steps (K differs) gets a warning line on stderr. */
 void run_flags_warn_interval(const controller *c, const char *path, long eval_every);
+/* More threads than the cores this process may use: a warning line (they
+ * would only take turns, many times slower). */
+void run_flags_warn_threads(const run_flags *f);
 /* Usage text for the child's flags, then prints it with the run-level flags
  * in `flags` and --help, each flag once. */
 extern const char run_flags_help[];

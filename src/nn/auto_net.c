@@ -80,8 +80,8 @@ static double auto_train_step(nn_net *net, const float *images, const uint8_t *l
 }
 
 static void auto_evaluate(nn_net *net, const float *images, const uint8_t *labels, int n,
-                          double *mean_loss, double *accuracy, float *probs) {
-    nn_net_evaluate(((auto_net *)net)->chosen, images, labels, n, mean_loss, accuracy, probs);
+                          double *loss_sum, long *hits, float *probs) {
+    nn_net_evaluate_sums(((auto_net *)net)->chosen, images, labels, n, loss_sum, hits, probs);
 }
 
 static void auto_free(nn_net *net) {

@@ -231,7 +231,7 @@ static int build_plan(dnnl_net *net, net_plan *np, int batch, int training) {
 static void dnnl_free(nn_net *opaque);
 static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t *labels);
 static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
-                          double *mean_loss, double *accuracy, float *probs);
+                          double *loss_sum, long *hits_io, float *probs);
 static void dnnl_describe(const nn_net *opaque, char *buf, int size);
 static const nn_net_ops dnnl_ops = {dnnl_train_step, dnnl_evaluate, dnnl_free, dnnl_describe};
 
@@ -305,13 +305,13 @@ static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t
 }
 
 static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
-                     double *mean_loss, double *accuracy, float *probs) {
+                     double *loss_sum, long *hits_io, float *probs) {
     dnnl_net *net = (dnnl_net *)opaque;
     net_plan *np = &net->eval;
     const nn_spec *s = net->spec;
     size_t image = nn_tensor_floats(s, -1);
-    double loss = 0;
-    long hits = 0;
+    double loss = *loss_sum;
+    long hits = *hits_io;
     for (int start = 0; start < n; start += np->batch) {
         int count = n - start < np->batch ? n - start : np->batch;
         const float *chunk = images + (size_t)start * image;
@@ -327,8 +327,8 @@ static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *la
                              NULL, probs ? probs + (size_t)start * s->classes : NULL, &correct);
         hits += correct;
     }
-    *mean_loss = n > 0 ? loss / n : 0.0;
-    *accuracy = n > 0 ? (double)hits / n : 0.0;
+    *loss_sum = loss;
+    *hits_io = hits;
 }
 
 static void dnnl_describe(const nn_net *opaque, char *buf, int size) {

@@ -259,13 +259,13 @@ static double native_train_step(nn_net *base, const float *images, const uint8_t
 }
 
 static void native_evaluate(nn_net *base, const float *images, const uint8_t *labels, int n,
-                            double *mean_loss, double *accuracy, float *probs) {
+                            double *loss_sum, long *hits_io, float *probs) {
     native_net *net = (native_net *)base;
     const nn_spec *s = &net->spec;
     size_t image = nn_tensor_floats(s, -1);
     int chunk_max = net->cfg.eval_batch, last = s->n_layers - 1;
-    double loss = 0;
-    long hits = 0;
+    double loss = *loss_sum;
+    long hits = *hits_io;
     for (int start = 0; start < n; start += chunk_max) {
         int count = n - start < chunk_max ? n - start : chunk_max;
         forward(net, images + (size_t)start * image, count, 0);
@@ -275,8 +275,8 @@ static void native_evaluate(nn_net *base, const float *images, const uint8_t *la
                                      &correct);
         hits += correct;
     }
-    *mean_loss = n > 0 ? loss / n : 0.0;
-    *accuracy = n > 0 ? (double)hits / n : 0.0;
+    *loss_sum = loss;
+    *hits_io = hits;
 }
 
 static void native_free(nn_net *base) {

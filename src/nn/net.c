@@ -23,7 +23,16 @@ double nn_net_train_step(nn_net *net, const float *images, const uint8_t *labels
 
 void nn_net_evaluate(nn_net *net, const float *images, const uint8_t *labels, int n,
                      double *mean_loss, double *accuracy, float *probs) {
-    net->ops->evaluate(net, images, labels, n, mean_loss, accuracy, probs);
+    double loss = 0;
+    long hits = 0;
+    net->ops->evaluate(net, images, labels, n, &loss, &hits, probs);
+    *mean_loss = n > 0 ? loss / n : 0.0;
+    *accuracy = n > 0 ? (double)hits / n : 0.0;
+}
+
+void nn_net_evaluate_sums(nn_net *net, const float *images, const uint8_t *labels, int n,
+                          double *loss_sum, long *hits, float *probs) {
+    net->ops->evaluate(net, images, labels, n, loss_sum, hits, probs);
 }
 
 void nn_net_describe_impl(const nn_net *net, char *buf, int size) {

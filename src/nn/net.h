@@ -38,6 +38,12 @@ double nn_net_train_step(nn_net *net, const float *images, const uint8_t *labels
  * receives the n×classes softmax probabilities. */
 void nn_net_evaluate(nn_net *net, const float *images, const uint8_t *labels, int n,
                      double *mean_loss, double *accuracy, float *probs);
+/* The same as sums added to *loss_sum and *hits, in inference chunks: a set
+ * evaluated in pieces whose sizes are multiples of the inference chunk
+ * (cfg.eval_batch), each adding to the same sums, gives the figures of one
+ * call, bit for bit (for a progress line between the pieces). */
+void nn_net_evaluate_sums(nn_net *net, const float *images, const uint8_t *labels, int n,
+                          double *loss_sum, long *hits, float *probs);
 
 /* The implementation oneDNN chose for each primitive, one per line. */
 void nn_net_describe_impl(const nn_net *net, char *buf, int size);

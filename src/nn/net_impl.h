@@ -9,8 +9,9 @@
 
 typedef struct {
     double (*train_step)(nn_net *net, const float *images, const uint8_t *labels);
+    /* adds the n images' summed loss and correct count to *loss_sum, *hits */
     void (*evaluate)(nn_net *net, const float *images, const uint8_t *labels, int n,
-                     double *mean_loss, double *accuracy, float *probs);
+                     double *loss_sum, long *hits, float *probs);
     void (*free)(nn_net *net);
     void (*describe)(const nn_net *net, char *buf, int size);
 } nn_net_ops;

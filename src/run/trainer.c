@@ -60,8 +60,9 @@ static void outcome_start(train_outcome *o) {
 }
 
 /* Test figures at the best validation point and at the end. */
-static void outcome_finish(train_outcome *o, child_run *r, double start) {
+static void outcome_finish(const trainer *t, train_outcome *o, child_run *r, double start) {
     o->rss_end_kib = memory_rss_kib(); /* of the training loop, before the test pass */
+    r->test_progress = t->test_progress, r->test_progress_ctx = t->test_progress_ctx;
     o->best_val_loss = r->best_step >= 0 ? r->best_val_loss : NAN;
     o->best_step = r->best_step;
     if (r->best_step >= 0) child_run_test(r, 1, &o->test_loss, &o->test_acc);
@@ -137,7 +138,7 @@ static int schedule_run(trainer *t, schedule *s, double lr, uint64_t seed, int c
         pr.loss_sum = 0, pr.loss_count = 0;
         if (progress) progress(ctx, &p, t->steps);
     }
-    outcome_finish(o, r, start);
+    outcome_finish(t, o, r, start);
     return 0;
 }
 
@@ -201,7 +202,7 @@ static int controller_run(trainer *t, schedule *s, double lr, uint64_t seed, int
     }
     o->steps_done = ep->child_steps;
     o->diverged = ep->diverged;
-    outcome_finish(o, &env->child, start);
+    outcome_finish(t, o, &env->child, start);
     return 0;
 }
 

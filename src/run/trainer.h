@@ -74,6 +74,8 @@ typedef struct {
     const char *checkpoint_path;
     long checkpoint_every;
     int resume;
+    child_test_progress_fn test_progress; /* reports the final test evaluation; NULL: none */
+    void *test_progress_ctx;
     char ctrl_path[ALRS_PATH_MAX];  /* the loaded controller's checkpoint ("" if none) */
     int have_run, have_env, have_ctrl;
     child_run *last;       /* the child of the last run */
