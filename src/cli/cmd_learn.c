@@ -104,6 +104,12 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
         snprintf(traces, sizeof traces, "%s/traces", out->path);
         mkdir(traces, 0777);
     }
+    if (lf->resume) { /* a killed run's half-written files */
+        remove_stale_temporaries(lf->run.out);
+        char traces[ALRS_FILE_PATH_MAX];
+        snprintf(traces, sizeof traces, "%s/traces", lf->run.out);
+        remove_stale_temporaries(traces);
+    }
     if (controller_start(c, lf, &lf->ppo) != 0) return -1;
     if (lf->resume && learn_flags_check_resume(lf) != 0) return -1;
     /* rewritten on --resume too: its command is then the one that finishes the run */

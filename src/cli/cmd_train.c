@@ -82,6 +82,7 @@ static int open_run_dir(const run_flags *f, const char *config, int resume, outp
         return 0;
     }
     if (train_check_config(f->out, config) != 0) return -1;
+    remove_stale_temporaries(f->out); /* a killed run's half-written file */
     snprintf(path, sizeof path, "%s/summary.csv", f->out);
     if (path_exists(path))
         return alrs_fail("--resume: %s has finished (its summary.csv is written)", f->out);

@@ -3,6 +3,9 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -163,4 +166,30 @@ int make_subdir(const char *path) {
     if (saved == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
     return alrs_fail("%s: cannot create directory: %s", path,
                      saved == EEXIST ? "a file of that name exists" : strerror(saved));
+}
+
+/* The pid of "NAME.tmp.PID", or 0 for any other name. */
+static long temporary_pid(const char *name) {
+    const char *tag = strstr(name, ".tmp.");
+    if (!tag) return 0;
+    char *end;
+    long pid = strtol(tag + 5, &end, 10);
+    return *end == '\0' && pid > 0 ? pid : 0;
+}
+
+int remove_stale_temporaries(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid = temporary_pid(e->d_name);
+        /* kill(pid, 0) fails with ESRCH once the process is gone */
+        if (!pid || pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char path[ALRS_FILE_PATH_MAX];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        removed += unlink(path) == 0;
+    }
+    closedir(d);
+    return removed;
 }

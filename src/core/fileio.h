@@ -41,5 +41,9 @@ void remove_output_dir(const output_dir *out);
 int make_subdir(const char *path);
 /* 1 if the path exists. */
 int path_exists(const char *path);
+/* Removes the temporary files (NAME.tmp.PID) in `dir` that a process no
+ * longer alive left (a run killed while writing): resuming in a directory
+ * starts from finished files only. Returns how many it removed. */
+int remove_stale_temporaries(const char *dir);
 
 #endif
