@@ -203,8 +203,9 @@ int cmd_compare(int argc, char **argv) {
     }
     args a;
     compare_flags f;
+    int check = 0;
     if (args_parse(&a, argc, argv) != 0 || compare_flags_parse(&a, &f) != 0 ||
-        args_check_unused(&a) != 0)
+        (check = args_switch(&a, "check")) < 0 || args_check_unused(&a) != 0)
         return dist_rank() == 0 ? cli_usage_error() : 2;
     if (f.shards > 1 && dist_size() > 1) {
         alrs_fail("--shard: not with MPI (ranks already share the runs)");
@@ -212,6 +213,7 @@ int cmd_compare(int argc, char **argv) {
     }
     if (f.controller && compare_flags_read_controller(&f) != 0)
         return dist_rank() == 0 ? cli_report_error() : 1;
+    if (check) return run_flags_check_data(&f.run, "compare") == 0 ? 0 : cli_report_error();
     interrupt_install(dist_rank() == 0);
     if (compare(&f) == 0) return 0;
     return dist_rank() == 0 ? cli_report_error() : 1;

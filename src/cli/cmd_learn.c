@@ -173,14 +173,21 @@ int cmd_learn(int argc, char **argv) {
     }
     args a;
     learn_flags f;
+    int check = 0;
     /* every rank parses the same flags and agrees on every later failure:
      * rank 0 alone prints the message */
     if (args_parse(&a, argc, argv) != 0 || learn_flags_parse(&a, &f) != 0 ||
-        args_check_unused(&a) != 0)
+        (check = args_switch(&a, "check")) < 0 || args_check_unused(&a) != 0)
         return dist_rank() == 0 ? cli_usage_error() : 2;
     if (!f.run.out) {
         alrs_fail("--out DIR is required (the run directory to write)");
         return dist_rank() == 0 ? cli_usage_error() : 2;
+    }
+    if (check) { /* a batch job checks its command before it is submitted */
+        f.env.child = run_flags_child(&f.run);
+        f.env.child.val_size = 1; /* the real size needs the data; any valid one will do */
+        if (lr_env_config_check(&f.env) != 0) return dist_rank() == 0 ? cli_usage_error() : 2;
+        return run_flags_check_data(&f.run, "learn") == 0 ? 0 : cli_report_error();
     }
     omp_set_max_active_levels(2);
     interrupt_install(dist_rank() == 0);

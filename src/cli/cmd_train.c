@@ -35,7 +35,8 @@ static const char train_help[] =
     "                                stopped by a signal)\n"
     "  --resume                      go on with the run in --out from its checkpoint.bin,\n"
     "                                to the figures an uninterrupted run ends with\n"
-    "  --out DIR                     run directory (must not exist or be empty, unless --resume)\n";
+    "  --out DIR                     run directory (must not exist or be empty, unless --resume)\n"
+    "  --check                       check the flags and data files, run nothing, write nothing\n";
 
 /* What a run writes as it goes: the progress line and trace.csv's rows. */
 typedef struct {
@@ -112,7 +113,7 @@ static int finish_run(const run_flags *f, const schedule *s, const trainer *tr,
 
 typedef struct {
     long checkpoint_every;
-    int resume;
+    int resume, check;
 } train_options;
 
 static int run_training(run_flags *f, schedule *s, const train_options *opt) {
@@ -179,7 +180,7 @@ int cmd_train(int argc, char **argv) {
     args a;
     run_flags f;
     schedule s;
-    train_options opt = {0, 0};
+    train_options opt = {0, 0, 0};
     if (args_wants_help(argc, argv)) {
         fputs(train_help, stdout);
         run_flags_print_help(stdout, RUN_FLAGS_ALL);
@@ -188,7 +189,8 @@ int cmd_train(int argc, char **argv) {
     if (args_parse(&a, argc, argv) != 0 || run_flags_parse(&a, &f, RUN_FLAGS_ALL) != 0 ||
         args_string(&a, "schedule", &f.schedule) != 0 || args_string(&a, "out", &f.out) != 0 ||
         args_int(&a, "checkpoint-every", 1, 1000000000, &opt.checkpoint_every) != 0 ||
-        (opt.resume = args_switch(&a, "resume")) < 0 || args_check_unused(&a) != 0)
+        (opt.resume = args_switch(&a, "resume")) < 0 ||
+        (opt.check = args_switch(&a, "check")) < 0 || args_check_unused(&a) != 0)
         return cli_usage_error();
     if (!f.out) {
         alrs_fail("--out DIR is required (the run directory to write)");
@@ -196,6 +198,10 @@ int cmd_train(int argc, char **argv) {
     }
     if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_usage_error();
     if (check_controller(&s, &f) != 0) return cli_report_error();
+    if (opt.check) {
+        schedule_free(&s);
+        return run_flags_check_data(&f, "train") == 0 ? 0 : cli_report_error();
+    }
     run_flags_warn_threads(&f);
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
     interrupt_install(1);

@@ -29,7 +29,9 @@ const char compare_flags_help[] =
     "  --out DIR                     results; rerunning the same command continues it\n"
     "  --shard I/N                   run only runs j with j mod N = I of each phase, and stop\n"
     "                                when a phase is incomplete (Slurm job arrays: see\n"
-    "                                scripts/slurm/compare)\n";
+    "                                scripts/slurm/compare)\n"
+    "  --check                       check the flags, the controller and the data files, run\n"
+    "                                nothing, write nothing\n";
 
 int compare_flags_read_controller(compare_flags *f) {
     controller c;

@@ -53,7 +53,8 @@ const char learn_flags_help[] =
     "                                far (approximate KL; default 0: off)\n"
     "Output:\n"
     "  --trace-every N               write the trace of env 0's episode every N updates (1)\n"
-    "  --resume                      continue the run in --out from its controller.bin\n";
+    "  --resume                      continue the run in --out from its controller.bin\n"
+    "  --check                       check the flags and data files, run nothing, write nothing\n";
 
 /* --base, --residual-range, --factors, --delta and --action together. */
 static int parse_action(args *a, lr_action_config *act) {

@@ -7,6 +7,7 @@
 
 #include "cli/config_text.h"
 #include "core/error.h"
+#include "data/dataset.h"
 
 const char run_flags_help[] =
     "  --model mlp|lenet5|resnet18   child network (default lenet5)\n"
@@ -161,4 +162,15 @@ void run_flags_warn_threads(const run_flags *f) {
         fprintf(stderr, "alrs: warning: --threads %ld is more than the %d cores this process may "
                         "use; the threads will take turns (many times slower)\n",
                 f->threads, cores);
+}
+
+int run_flags_check_data(const run_flags *f, const char *command) {
+    dataset data;
+    if (dataset_load(&data, f->dataset, f->data_dir, (int)f->val_split,
+                     (uint64_t)f->split_seed) != 0)
+        return -1;
+    dataset_free(&data);
+    printf("alrs %s: the flags and files are good (--check: nothing run, nothing written)\n",
+           command);
+    return 0;
 }

@@ -44,6 +44,9 @@ void run_flags_settings(struct config_text *t, const run_flags *f);
 /* A controller learned to act every K child steps; a run that makes it act
  * every `eval_every` steps (K differs) gets a warning line on stderr. */
 void run_flags_warn_interval(const controller *c, const char *path, long eval_every);
+/* --check: the data files load (nothing is written); then "alrs COMMAND:
+ * the flags and files are good" on stdout. -1 with the data's message. */
+int run_flags_check_data(const run_flags *f, const char *command);
 /* More threads than the cores this process may use: a warning line (they
  * would only take turns, many times slower). */
 void run_flags_warn_threads(const run_flags *f);
