@@ -1,18 +1,38 @@
 /* Convolution: per-ISA choice of algorithm and registration.
  *
  *   scalar  plain-C direct loops (conv_ref.c)
- *   avx2    im2col + sgemm (conv_gemm.c)
+ *   avx2    im2col + the AVX2 sgemm (conv_gemm.c)
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
  *           well, and im2col would move 25× the input. Backward-data runs
  *           the same kernel when the output has ≤ 16 channels (LeNet conv2:
  *           16→6), as a correlation with the flipped weights. Everything
- *           else goes through im2col + sgemm (which runs a convolution whose
- *           one output covers its whole input, LeNet conv3, as one GEMM). */
+ *           else goes through im2col + the AVX-512 sgemm (which runs a
+ *           convolution whose one output covers its whole input, LeNet conv3,
+ *           as one GEMM).
+ * Each ISA's convolution names its own ISA's sgemm, the one sgemm_register
+ * puts in the same table: testing the AVX2 table on an AVX-512 machine tests
+ * AVX2 code all the way down. */
 #include "kernels/conv_internal.h"
+#include "kernels/sgemm.h"
 
 static size_t conv_scratch_ref(const conv_shape *sh) { return 0; }
+
+static void conv_fwd_avx2(const conv_shape *sh, const float *src, const float *weights,
+                          const float *bias, int relu, float *dst, float *scratch) {
+    conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
+}
+
+static void conv_bwd_w_avx2(const conv_shape *sh, const float *src, const float *diff_dst,
+                            float *diff_weights, float *diff_bias, float *scratch) {
+    conv_bwd_w_gemm(sgemm_avx2, sh, src, diff_dst, diff_weights, diff_bias, scratch);
+}
+
+static void conv_bwd_d_avx2(const conv_shape *sh, const float *diff_dst, const float *weights,
+                            float *diff_src, float *scratch) {
+    conv_bwd_d_gemm(sgemm_avx2, sh, diff_dst, weights, diff_src, scratch);
+}
 
 static size_t conv_scratch_avx512(const conv_shape *sh) {
     size_t a = conv_gemm_scratch_floats(sh);
@@ -25,7 +45,7 @@ static void conv_fwd_avx512(const conv_shape *sh, const float *src, const float 
     if (conv_direct_fits(sh))
         conv_fwd_direct_avx512(sh, src, weights, bias, relu, dst, scratch);
     else
-        conv_fwd_gemm(sh, src, weights, bias, relu, dst, scratch);
+        conv_fwd_gemm(sgemm_avx512, sh, src, weights, bias, relu, dst, scratch);
 }
 
 static void conv_bwd_w_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
@@ -33,7 +53,7 @@ static void conv_bwd_w_avx512(const conv_shape *sh, const float *src, const floa
     if (conv_direct_fits(sh))
         conv_bwd_w_direct_avx512(sh, src, diff_dst, diff_weights, diff_bias, scratch);
     else
-        conv_bwd_w_gemm(sh, src, diff_dst, diff_weights, diff_bias, scratch);
+        conv_bwd_w_gemm(sgemm_avx512, sh, src, diff_dst, diff_weights, diff_bias, scratch);
 }
 
 static void conv_bwd_d_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
@@ -41,7 +61,7 @@ static void conv_bwd_d_avx512(const conv_shape *sh, const float *diff_dst, const
     if (conv_bwd_d_direct_fits(sh))
         conv_bwd_d_direct_avx512(sh, diff_dst, weights, diff_src, scratch);
     else
-        conv_bwd_d_gemm(sh, diff_dst, weights, diff_src, scratch);
+        conv_bwd_d_gemm(sgemm_avx512, sh, diff_dst, weights, diff_src, scratch);
 }
 
 void conv_register(kernel_table *t, alrs_isa isa) {
@@ -50,9 +70,9 @@ void conv_register(kernel_table *t, alrs_isa isa) {
     t->conv_bwd_d = conv_bwd_d_ref;
     t->conv_scratch_floats = conv_scratch_ref;
     if (isa >= ISA_AVX2) {
-        t->conv_fwd = conv_fwd_gemm;
-        t->conv_bwd_w = conv_bwd_w_gemm;
-        t->conv_bwd_d = conv_bwd_d_gemm;
+        t->conv_fwd = conv_fwd_avx2;
+        t->conv_bwd_w = conv_bwd_w_avx2;
+        t->conv_bwd_d = conv_bwd_d_avx2;
         t->conv_scratch_floats = conv_gemm_scratch_floats;
     }
     if (isa >= ISA_AVX512) {

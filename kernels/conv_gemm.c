@@ -1,5 +1,7 @@
 /* Convolution as im2col + GEMM, for every shape and any SIMD ISA: the GEMM
- * (kernels()->sgemm) does the arithmetic, this file only moves data.
+ * does the arithmetic, this file only moves data. The caller names the GEMM
+ * (conv.c passes its own ISA's sgemm), so a table for one ISA never runs
+ * another's GEMM underneath.
  *
  * Per image, with P = oh·ow and CRS = c·r·s:
  *   col[CRS][P]   = im2col(src_i)
@@ -58,25 +60,6 @@ static size_t thread_floats(const conv_shape *sh) { return col_floats(sh) + wgra
 
 size_t conv_gemm_scratch_floats(const conv_shape *sh) {
     return thread_floats(sh) * (size_t)omp_get_max_threads();
-}
-
-/* Plain GEMM used only while no sgemm is registered. */
-static void gemm_fallback(int ta, int tb, int m, int n, int k, float alpha, const float *a,
-                          int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++) {
-            float acc = 0.0f;
-            for (int p = 0; p < k; p++)
-                acc += (ta ? a[(size_t)p * lda + i] : a[(size_t)i * lda + p]) *
-                       (tb ? b[(size_t)j * ldb + p] : b[(size_t)p * ldb + j]);
-            float old = beta == 0.0f ? 0.0f : beta * c[(size_t)i * ldc + j];
-            c[(size_t)i * ldc + j] = alpha * acc + old;
-        }
-}
-
-static sgemm_fn gemm(void) {
-    sgemm_fn f = kernels()->sgemm;
-    return f ? f : gemm_fallback;
 }
 
 /* One row of col for tap x of input row `in` (w wide): col[ox] = in[ox·st - pad + x]. */
@@ -199,10 +182,10 @@ static int whole_window(const conv_shape *sh) {
 }
 
 /* dst[n×k] = src[n×crs] · Wᵀ, + bias, ReLU. */
-static void dense_fwd(const conv_shape *sh, const float *src, const float *weights,
-                      const float *bias, int relu, float *dst) {
+static void dense_fwd(sgemm_fn gemm, const conv_shape *sh, const float *src,
+                      const float *weights, const float *bias, int relu, float *dst) {
     int crs = sh->c * sh->r * sh->s;
-    gemm()(0, 1, sh->n, sh->k, crs, 1.0f, src, crs, weights, crs, 0.0f, dst, sh->k);
+    gemm(0, 1, sh->n, sh->k, crs, 1.0f, src, crs, weights, crs, 0.0f, dst, sh->k);
     if (!bias && !relu) return;
     for (int i = 0; i < sh->n; i++) {
         float *row = dst + (size_t)i * sh->k;
@@ -213,15 +196,14 @@ static void dense_fwd(const conv_shape *sh, const float *src, const float *weigh
     }
 }
 
-void conv_fwd_gemm(const conv_shape *sh, const float *src, const float *weights,
+void conv_fwd_gemm(sgemm_fn gemm, const conv_shape *sh, const float *src, const float *weights,
                    const float *bias, int relu, float *dst, float *scratch) {
     int crs = sh->c * sh->r * sh->s;
     if (whole_window(sh)) {
-        dense_fwd(sh, src, weights, bias, relu, dst);
+        dense_fwd(gemm, sh, src, weights, bias, relu, dst);
         return;
     }
     plan pl = make_plan(sh);
-    sgemm_fn g = gemm();
 #pragma omp parallel num_threads(team_size(&pl))
     {
         float *col = scratch + thread_floats(sh) * omp_get_thread_num();
@@ -231,7 +213,7 @@ void conv_fwd_gemm(const conv_shape *sh, const float *src, const float *weights,
             tile_pos tp = tile_at(sh, &pl, ti);
             int n = tp.nb * (tp.oy1 - tp.oy0) * sh->ow;
             tile_im2col(sh, src, &tp, col);
-            g(0, 0, sh->k, n, crs, 1.0f, weights, crs, col, n, 0.0f, tmp, n);
+            gemm(0, 0, sh->k, n, crs, 1.0f, weights, crs, col, n, 0.0f, tmp, n);
             tile_copy(sh, &tp, tmp, dst, 1, bias, relu);
         }
     }
@@ -246,11 +228,12 @@ static void add_row_sums(int k, int p, const float *g, float *db) {
     }
 }
 
-void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_dst,
-                     float *diff_weights, float *diff_bias, float *scratch) {
+void conv_bwd_w_gemm(sgemm_fn gemm, const conv_shape *sh, const float *src,
+                     const float *diff_dst, float *diff_weights, float *diff_bias,
+                     float *scratch) {
     int crs = sh->c * sh->r * sh->s;
     if (whole_window(sh)) { /* dW[k×crs] = diffᵀ · src; db = column sums of diff[n×k] */
-        gemm()(1, 0, sh->k, crs, sh->n, 1.0f, diff_dst, sh->k, src, crs, 0.0f, diff_weights, crs);
+        gemm(1, 0, sh->k, crs, sh->n, 1.0f, diff_dst, sh->k, src, crs, 0.0f, diff_weights, crs);
         if (!diff_bias) return;
         for (int k = 0; k < sh->k; k++) diff_bias[k] = 0.0f;
         for (int i = 0; i < sh->n; i++)
@@ -260,7 +243,6 @@ void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_d
     plan pl = make_plan(sh);
     int nt = team_size(&pl);
     size_t nw = (size_t)sh->k * crs, wb_off = round16(nw);
-    sgemm_fn g = gemm();
 #pragma omp parallel num_threads(nt)
     {
         float *col = scratch + thread_floats(sh) * omp_get_thread_num();
@@ -273,7 +255,7 @@ void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_d
             int n = tp.nb * (tp.oy1 - tp.oy0) * sh->ow;
             tile_im2col(sh, src, &tp, col);
             tile_copy(sh, &tp, tmp, (float *)diff_dst, 0, NULL, 0);
-            g(0, 1, sh->k, crs, n, 1.0f, tmp, n, col, n, 1.0f, dw, crs);
+            gemm(0, 1, sh->k, crs, n, 1.0f, tmp, n, col, n, 1.0f, dw, crs);
             if (diff_bias) add_row_sums(sh->k, n, tmp, db);
         }
     }
@@ -291,16 +273,15 @@ void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_d
     }
 }
 
-void conv_bwd_d_gemm(const conv_shape *sh, const float *diff_dst, const float *weights,
-                     float *diff_src, float *scratch) {
+void conv_bwd_d_gemm(sgemm_fn gemm, const conv_shape *sh, const float *diff_dst,
+                     const float *weights, float *diff_src, float *scratch) {
     int crs = sh->c * sh->r * sh->s;
     if (whole_window(sh)) { /* dsrc[n×crs] = diff[n×k] · W */
-        gemm()(0, 0, sh->n, crs, sh->k, 1.0f, diff_dst, sh->k, weights, crs, 0.0f, diff_src, crs);
+        gemm(0, 0, sh->n, crs, sh->k, 1.0f, diff_dst, sh->k, weights, crs, 0.0f, diff_src, crs);
         return;
     }
     size_t in_img = (size_t)sh->c * sh->h * sh->w;
     plan pl = make_plan(sh);
-    sgemm_fn g = gemm();
     /* Bands of one image overlap in the input: one thread takes them all. */
     int per_unit = pl.rows < sh->oh ? pl.tiles / sh->n : 1, units = pl.tiles / per_unit;
     int nt = omp_get_max_threads() < units ? omp_get_max_threads() : units;
@@ -315,7 +296,7 @@ void conv_bwd_d_gemm(const conv_shape *sh, const float *diff_dst, const float *w
                 size_t cols = (size_t)(tp.oy1 - tp.oy0) * sh->ow;
                 int n = tp.nb * (int)cols;
                 tile_copy(sh, &tp, tmp, (float *)diff_dst, 0, NULL, 0);
-                g(1, 0, crs, n, sh->k, 1.0f, weights, crs, tmp, n, 0.0f, col, n);
+                gemm(1, 0, crs, n, sh->k, 1.0f, weights, crs, tmp, n, 0.0f, col, n);
                 for (int j = 0; j < tp.nb; j++) {
                     float *img = diff_src + (tp.i0 + j) * in_img;
                     if (tp.oy0 == 0) memset(img, 0, sizeof(float) * in_img);

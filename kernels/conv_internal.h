@@ -13,13 +13,14 @@ void conv_bwd_w_ref(const conv_shape *sh, const float *src, const float *diff_ds
 void conv_bwd_d_ref(const conv_shape *sh, const float *diff_dst, const float *weights,
                     float *diff_src, float *scratch);
 
-/* im2col + kernels()->sgemm, OpenMP over images (conv_gemm.c). */
-void conv_fwd_gemm(const conv_shape *sh, const float *src, const float *weights,
+/* im2col + the given sgemm (the calling ISA's), OpenMP over images (conv_gemm.c). */
+void conv_fwd_gemm(sgemm_fn gemm, const conv_shape *sh, const float *src, const float *weights,
                    const float *bias, int relu, float *dst, float *scratch);
-void conv_bwd_w_gemm(const conv_shape *sh, const float *src, const float *diff_dst,
-                     float *diff_weights, float *diff_bias, float *scratch);
-void conv_bwd_d_gemm(const conv_shape *sh, const float *diff_dst, const float *weights,
-                     float *diff_src, float *scratch);
+void conv_bwd_w_gemm(sgemm_fn gemm, const conv_shape *sh, const float *src,
+                     const float *diff_dst, float *diff_weights, float *diff_bias,
+                     float *scratch);
+void conv_bwd_d_gemm(sgemm_fn gemm, const conv_shape *sh, const float *diff_dst,
+                     const float *weights, float *diff_src, float *scratch);
 size_t conv_gemm_scratch_floats(const conv_shape *sh);
 
 /* Direct stride-1 convolution over shifted planes for few input channels

@@ -1,7 +1,8 @@
 /* Private interface of the SGEMM family (kernels/sgemm*.c), laid out after
  * BLIS: one driver (sgemm.c) runs the blocking loops and packing around a
  * register-blocked micro-kernel that each instruction set supplies
- * (sgemm_ref.c plain C, sgemm_avx2.c, sgemm_avx512.c).
+ * (sgemm_portable.c plain C, sgemm_avx2.c, sgemm_avx512.c); sgemm_ref.c holds
+ * the reference they are all tested against.
  *
  * Matrices are row-major. The micro-kernel computes one MR×NR tile of C,
  * with vectors along n and elements of A broadcast:
