@@ -5,9 +5,24 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 int child_default_eval_batch(const char *model) {
     return !strcmp(model, "resnet18") ? 100 : 1000;
+}
+
+/* The run must fit in the memory this process may still take (core/memory.h):
+ * one clear line rather than a failed allocation deep inside a backend. */
+static int check_memory(const nn_spec *spec, const child_config *cfg) {
+    int eval_batch = cfg->eval_batch < cfg->val_size ? cfg->eval_batch : cfg->val_size;
+    double need = nn_memory_estimate(spec, cfg->batch, eval_batch);
+    double room = memory_available_bytes();
+    if (room < 0 || need <= room) return 0;
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    return alrs_fail("--model %s with --batch %d: the run needs about %.1f GiB (%zu parameters "
+                     "and the activations of its batches), and this process may take %.1f GiB "
+                     "more (a smaller --batch, --eval-batch or --hidden fits)",
+                     spec->model, cfg->batch, need / gib, spec->n_params, room / gib);
 }
 
 static int check_sizes(const child_config *cfg, const dataset *data) {
@@ -30,6 +45,7 @@ int child_run_create(child_run *r, const child_config *cfg, const dataset *data)
     if (nn_build(&r->spec, cfg->model, t->c, t->h, t->w, data->classes, cfg->hidden,
                  cfg->n_hidden) != 0)
         return -1;
+    if (check_memory(&r->spec, cfg) != 0) return -1;
     if (optimizer_init(&r->opt, cfg->optimizer, r->spec.n_params) != 0) return -1;
     size_t np = r->spec.n_params, ns = r->spec.n_state + 1;
     r->params = alrs_alloc_aligned(sizeof(float) * np);

@@ -190,3 +190,22 @@ void nn_describe(const nn_spec *s, char *buf, size_t size) {
                                  l->h, l->w, l->relu ? " relu" : "");
     }
 }
+
+double nn_memory_estimate(const nn_spec *s, int train_batch, int eval_batch) {
+    double floats = 6.0 * (double)s->n_params + 2.0 * (double)s->n_state;
+    double unrolled = 0;
+    for (int i = 0; i < s->n_layers; i++) {
+        const nn_layer *l = &s->layers[i];
+        double per_image = (double)nn_tensor_floats(s, i);
+        floats += per_image * (2.0 * train_batch + eval_batch);
+        if (l->op == NN_CONV) { /* im2col: C_in·K² per output position */
+            int c, h, w;
+            nn_tensor_shape(s, l->src, &c, &h, &w);
+            double cols = (double)c * l->kernel * l->kernel * l->h * l->w;
+            double batch = train_batch > eval_batch ? train_batch : eval_batch;
+            if (cols * batch > unrolled) unrolled = cols * batch;
+        }
+    }
+    floats += (double)nn_tensor_floats(s, -1) * (train_batch + eval_batch);
+    return (floats + unrolled) * sizeof(float);
+}

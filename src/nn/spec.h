@@ -75,6 +75,15 @@ void nn_init_params(const nn_spec *s, float *params, float *state, rng_stream *r
 double nn_flops_forward(const nn_spec *s);
 double nn_flops_train(const nn_spec *s);
 
+/* Bytes a child run of this network takes, about (it is checked before
+ * anything is allocated, so that a run that cannot fit says so instead of
+ * dying on a failed allocation): the parameter buffer six times over
+ * (parameters, gradients, the best snapshot, the optimizer's two moments, a
+ * blocked copy), every layer's output and gradient at the training batch and
+ * its output again at the inference chunk, and the largest convolution's
+ * unrolled input. An upper estimate within a few tens of percent. */
+double nn_memory_estimate(const nn_spec *s, int train_batch, int eval_batch);
+
 /* One line per layer, for --verbose and the run metadata. */
 void nn_describe(const nn_spec *s, char *buf, size_t size);
 
