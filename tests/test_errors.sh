@@ -11,7 +11,8 @@
 #           the helpers poke and ckpt_features below are available)
 #   cmd:    the command; `alrs` is the program under test
 #   exit:   the exact exit status
-#   stderr: the exact last line of stderr
+#   stderr: the exact last line of stderr (ending in " ...": the line starts
+#           with the text before it, for a message that holds a machine's figure)
 #   lines:  one (default: stderr is exactly that one line) or progress (earlier
 #           lines are allowed, none of them starting with "alrs: ")
 #   left:   no PATH...         each PATH did not exist before and does not exist after
@@ -176,6 +177,16 @@ cp "$W/run/controller.bin" "$W/ctrl.bin"
     >/dev/null 2>"$W/.t/train.err") ||
     setup_fail "alrs train: $(cat "$W/.t/train.err")"
 rm -rf "$W/.t/ok"
+# A finished train run, and one stopped by SIGTERM after its first checkpoint.
+(cd "$W" && alrs train --model mlp --hidden 16 --data-dir idx --val-split 100 --batch 16 \
+    --steps 2 --threads 1 --out trained >/dev/null 2>"$W/.t/trained.err") ||
+    setup_fail "alrs train: $(cat "$W/.t/trained.err")"
+(cd "$W" && { alrs train --model mlp --hidden 16 --data-dir idx --val-split 100 --batch 16 \
+    --steps 100000 --threads 1 --checkpoint-every 50 --out stopped >/dev/null 2>&1 & p=$!
+    while [ ! -e stopped/checkpoint.bin ] && kill -0 $p 2>/dev/null; do sleep 0.05; done
+    kill -TERM $p 2>/dev/null; wait $p; true; })
+[ -e "$W/stopped/checkpoint.bin" ] && [ ! -e "$W/stopped/summary.csv" ] ||
+    setup_fail "the stopped train run has no checkpoint (or finished before the signal)"
 
 # ---- running one case ----------------------------------------------------------
 
@@ -220,7 +231,11 @@ run_case() {
         printf '%s\t%s\t%s\n' "$id" "$rc" "$last"
     fi
     [ "$rc" = "$want_exit" ] || why+=("exit $rc, want $want_exit")
-    [ "$last" = "$want_err" ] || why+=("stderr's last line differs")
+    if [ "${want_err% ...}" != "$want_err" ]; then # "TEXT ...": the line starts with TEXT
+        [ "${last#"${want_err% ...}"}" != "$last" ] || why+=("stderr's last line differs")
+    else
+        [ "$last" = "$want_err" ] || why+=("stderr's last line differs")
+    fi
     case "$last" in "alrs: "*) ;; *) why+=("the last line does not start with 'alrs: '") ;; esac
     if [ "$lines" = progress ]; then
         if head -n -1 "$W/.t/stderr" | grep -q '^alrs: '; then

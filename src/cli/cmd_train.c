@@ -44,6 +44,7 @@ typedef struct {
     const char *dir;
     const train_outcome *outcome;
     FILE *trace;
+    char failed[1024]; /* the first write failure ("": none) */
 } run_output;
 
 /* trace.csv, rewritten with the rows the outcome holds before its last one
@@ -57,9 +58,9 @@ static int open_trace(run_output *out) {
 
 static void on_point(void *ctx, const trace_point *p, long total) {
     run_output *out = ctx;
-    if (!out->trace && open_trace(out) != 0) /* a resumed run's first new row */
-        fprintf(stderr, "alrs: warning: %s\n", alrs_error());
-    if (out->trace) train_trace_append(out->trace, p);
+    if (!out->failed[0] && ((!out->trace && open_trace(out) != 0) || /* resumed: first new row */
+                            train_trace_append(out->trace, p, out->dir) != 0))
+        snprintf(out->failed, sizeof out->failed, "%s", alrs_error());
     char text[160];
     snprintf(text, sizeof text, "lr %.3g  train %.4f  val %.4f  acc %.4f", p->lr, p->train_loss,
              p->val_loss, p->val_acc);
@@ -129,7 +130,7 @@ static int run_training(run_flags *f, schedule *s, const train_options *opt) {
     trainer tr;
     train_outcome t;
     memset(&t, 0, sizeof t);
-    run_output out = {.dir = f->out, .outcome = &t, .trace = NULL};
+    run_output out = {.dir = f->out, .outcome = &t, .trace = NULL, .failed = ""};
     progress_init(&out.line, stderr, 30.0);
     int rc = -1, dir_made = 0;
     output_dir dir;
@@ -147,6 +148,10 @@ static int run_training(run_flags *f, schedule *s, const train_options *opt) {
     if (!opt->resume && open_trace(&out) != 0) goto done;
     if (trainer_run(&tr, s, f->lr, (uint64_t)f->seed, 1, on_point, &out, &t) != 0) goto done;
     if (!out.trace && open_trace(&out) != 0) goto done; /* resumed, and no row since */
+    if (out.failed[0]) {
+        alrs_fail("%s", out.failed);
+        goto done;
+    }
     if (t.interrupted) {
         alrs_fail("interrupted by %s at step %ld of %ld: %s holds the run; run the same command "
                   "with --resume to continue", interrupt_name(interrupt_requested()),

@@ -80,15 +80,17 @@ FILE *train_trace_open(const char *dir, const train_outcome *o) {
     return f;
 }
 
-void train_trace_append(FILE *f, const trace_point *p) {
+int train_trace_append(FILE *f, const trace_point *p, const char *dir) {
     char line[256];
     FILE *m = fmemopen(line, sizeof line, "w");
     put_row(m, p);
     long n = ftell(m);
     fclose(m);
     /* one write of the whole line: a run killed meanwhile leaves no half row */
-    fwrite(line, 1, (size_t)n, f);
-    fflush(f);
+    errno = 0;
+    if (fwrite(line, 1, (size_t)n, f) != (size_t)n || fflush(f) != 0)
+        return alrs_fail("%s/trace.csv: write failed: %s", dir, strerror(errno ? errno : EIO));
+    return 0;
 }
 
 /* The rate a run's summary reports: the schedule's own peak when its spec

@@ -22,8 +22,9 @@ int train_check_config(const char *dir, const char *text);
 /* Opens trace.csv for appending, first rewritten with the header and the rows
  * the outcome holds already (a resumed run's, else none); NULL with a message. */
 FILE *train_trace_open(const char *dir, const train_outcome *o);
-/* One row, written and flushed at once. */
-void train_trace_append(FILE *f, const trace_point *p);
+/* One row, written and flushed at once; -1 with a message naming the file
+ * when the write fails (a full disk). */
+int train_trace_append(FILE *f, const trace_point *p, const char *dir);
 
 int train_write_summary(const char *dir, const run_flags *f, const schedule *s,
                         const train_outcome *o);
