@@ -259,14 +259,16 @@ static void check_format(const char *spec, double base_lr, long total_steps, con
 static void test_format(void) {
     check_format("constant", 0.1, 100, "constant");
     check_format("step:gamma=0.5", 0.1, 100, "step:every=33,gamma=0.5");
-    check_format("multistep", 0.1, 100, "multistep:milestones=50;75,gamma=0.10000000000000001");
+    /* numbers in their shortest round-trip form */
+    check_format("multistep", 0.1, 100, "multistep:milestones=50;75,gamma=0.1");
     check_format("cosine:min=0.25", 1, 100, "cosine:tmax=100,min=0.25");
     check_format("cosine-restarts:tmult=2", 1, 100, "cosine-restarts:t0=25,tmult=2,min=0");
-    check_format("onecycle:max=2,div=10", 1, 100, "onecycle:max=2,pct=0.29999999999999999,div=10,"
-                                                  "final_div=10000");
+    check_format("onecycle:max=2,div=10", 1, 100, "onecycle:max=2,pct=0.3,div=10,final_div=10000");
     check_format("warmup-cosine", 1, 100, "warmup-cosine:warmup=5,min=0");
-    check_format("plateau:patience=3", 1, 100, "plateau:factor=0.10000000000000001,patience=3,"
+    check_format("plateau:patience=3", 1, 100, "plateau:factor=0.1,patience=3,"
                                                "threshold=0.0001,cooldown=0,min=0");
+    check_format("exp:gamma=0.9953948800", 1, 100, "exp:gamma=0.99539488");
+    check_format("cosine:min=1e-5", 1, 100, "cosine:tmax=100,min=1e-05");
     check_format("controller:x/y.ckpt", 1, 100, "controller:x/y.ckpt");
 
     schedule s = parsed("step:every=3", 0.1, 100);

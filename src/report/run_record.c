@@ -8,6 +8,7 @@
 
 #include "core/config.h"
 #include "core/error.h"
+#include "core/numfmt.h"
 #include "core/fileio.h"
 
 void run_record_fill(run_record *r, const char *phase, const char *schedule, const char *spec,
@@ -31,14 +32,19 @@ void run_record_fill(run_record *r, const char *phase, const char *schedule, con
 int run_record_write(const run_record *r, const char *path) {
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
+    /* shortest round-trip numbers: a restarted comparison reads back exactly
+     * what an uninterrupted one holds */
+    char n[8][NUM_TEXT];
     fprintf(a.f,
-            "# one finished run of alrs compare\nphase=%s\nschedule=%s\nspec=%s\nlr=%.17g\n"
-            "seed=%ld\nsteps_done=%ld\ndiverged=%d\nbest_val_loss=%.17g\nbest_step=%ld\n"
-            "test_loss=%.17g\ntest_acc=%.17g\nfinal_val_loss=%.17g\nfinal_val_acc=%.17g\n"
-            "final_test_loss=%.17g\nfinal_test_acc=%.17g\nwall_s=%.17g\n",
-            r->phase, r->schedule, r->spec, r->lr, r->seed, r->steps_done, r->diverged,
-            r->best_val_loss, r->best_step, r->test_loss, r->test_acc, r->final_val_loss,
-            r->final_val_acc, r->final_test_loss, r->final_test_acc, r->wall_s);
+            "# one finished run of alrs compare\nphase=%s\nschedule=%s\nspec=%s\nlr=%s\n"
+            "seed=%ld\nsteps_done=%ld\ndiverged=%d\nbest_val_loss=%s\nbest_step=%ld\n"
+            "test_loss=%s\ntest_acc=%s\nfinal_val_loss=%s\nfinal_val_acc=%s\n"
+            "final_test_loss=%s\nfinal_test_acc=%s\nwall_s=%.3f\n",
+            r->phase, r->schedule, r->spec, num_format(n[0], r->lr), r->seed, r->steps_done,
+            r->diverged, num_format(n[1], r->best_val_loss), r->best_step,
+            num_format(n[2], r->test_loss), num_format(n[3], r->test_acc),
+            num_format(n[4], r->final_val_loss), num_format(n[5], r->final_val_acc),
+            num_format(n[6], r->final_test_loss), num_format(n[7], r->final_test_acc), r->wall_s);
     return atomic_commit(&a);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/numfmt.h"
 
 const char *const baseline_names[] = {"controller", "paper-grid",    "constant", "exponential",
                                       "cosine",     "warmup-cosine", "onecycle", "plateau"};
@@ -59,10 +60,11 @@ static int full_grid(const char *name, long steps, const char *ctrl, grid_point 
     } else if (!strcmp(name, "constant")) {
         for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "constant");
     } else if (!strcmp(name, "exponential")) {
+        char num[NUM_TEXT];
         const double init[] = {1e-2, 3e-3, 1e-3}, decay[] = {10, 100};
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 2; j++)
-                n = add(g, n, init[i], "exp:gamma=%.17g", pow(1 / decay[j], 1.0 / steps));
+                n = add(g, n, init[i], "exp:gamma=%s", num_format(num, pow(1 / decay[j], 1.0 / steps)));
     } else if (!strcmp(name, "cosine")) {
         for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "cosine:tmax=%ld,min=0", steps);
     } else if (!strcmp(name, "warmup-cosine")) {

@@ -8,6 +8,7 @@
 #include "sched/schedule.h"
 
 #include "core/error.h"
+#include "core/numfmt.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -495,7 +496,10 @@ static void append(char *buf, int size, int *used, const char *fmt, ...) {
 
 static void append_value(const schedule *s, const param_def *d, char *buf, int size, int *used) {
     if (d->type == PARAM_INT) append(buf, size, used, "%ld", long_at(s, d));
-    else if (d->type == PARAM_REAL) append(buf, size, used, "%.17g", real_at(s, d));
+    else if (d->type == PARAM_REAL) {
+        char num[NUM_TEXT];
+        append(buf, size, used, "%s", num_format(num, real_at(s, d)));
+    }
     else
         for (int i = 0; i < s->n_milestones; i++)
             append(buf, size, used, "%s%ld", i ? ";" : "", s->milestones[i]);
