@@ -124,3 +124,16 @@ void cpu_model_name(char *buf, int size) {
     copy_trimmed(buf, size, brand);
     if (!buf[0]) copy_trimmed(buf, size, "unknown");
 }
+
+void cpu_signature(char *buf, int size) {
+    if (!buf || size <= 0) return;
+    snprintf(buf, (size_t)size, "unknown");
+#ifdef ALRS_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return;
+    unsigned family = (a >> 8) & 0xf, model = (a >> 4) & 0xf, stepping = a & 0xf;
+    if (family == 0xf) family += (a >> 20) & 0xff; /* the extended family */
+    if (family >= 6) model |= ((a >> 16) & 0xf) << 4;
+    snprintf(buf, (size_t)size, "f%u-m%u-s%u", family, model, stepping);
+#endif
+}

@@ -30,4 +30,9 @@ const char *cpu_isa_name(alrs_isa isa);
  * "unknown" where cpuid does not give one. Always NUL-terminated when size > 0. */
 void cpu_model_name(char *buf, int size);
 
+/* The CPU's family, model and stepping from cpuid leaf 1, as "f25-m17-s1"
+ * ("unknown" off x86): two CPUs with the same brand string ("AMD EPYC" in
+ * many clouds) but another microarchitecture differ here. */
+void cpu_signature(char *buf, int size);
+
 #endif

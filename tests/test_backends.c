@@ -38,7 +38,7 @@ static int side_open(side *s, const nn_spec *spec, const char *backend, const fl
     s->state = malloc(sizeof(float) * (spec->n_state + 1));
     memcpy(s->params, params, sizeof(float) * spec->n_params);
     memcpy(s->state, state, sizeof(float) * (spec->n_state + 1));
-    nn_net_config cfg = {batch, batch};
+    nn_net_config cfg = {batch, batch, NULL};
     s->net = nn_net_create(spec, backend, cfg, s->params, s->grads, s->state);
     if (!s->net) fprintf(stderr, "%s: %s\n", backend, alrs_error());
     return s->net ? 0 : -1;
@@ -206,7 +206,7 @@ static void auto_bad_mode(void) {
     float *grads = calloc(spec.n_params, sizeof(float));
     float state[1] = {0};
     setenv("ALRS_AUTO_LAYERS", "dxq", 1);
-    nn_net_config cfg = {8, 8};
+    nn_net_config cfg = {8, 8, NULL};
     nn_net *net = nn_net_create(&spec, "auto", cfg, params, grads, state);
     unsetenv("ALRS_AUTO_LAYERS");
     CHECK(net == NULL);

@@ -62,7 +62,9 @@ static void check_run_dir(const char *out, const char *model, long steps, long e
     CHECK(config && strstr(config, want) && strstr(config, "command=alrs train "));
     free(config);
     char *meta = test_read_text(test_path(out, "metadata.txt"));
-    CHECK(meta && strstr(meta, "backend=dnnl") && strstr(meta, "dnnl_version"));
+    /* the default backend, and the plan entry it used */
+    CHECK(meta && strstr(meta, "backend=plan") && strstr(meta, "dnnl_version") &&
+          strstr(meta, "plan: ") && strstr(meta, "|threads=1|"));
     free(meta);
 
     CHECK(csv_read(&summary, test_path(out, "summary.csv")) == 0);

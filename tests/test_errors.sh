@@ -16,6 +16,7 @@
 #   lines:  one (default: stderr is exactly that one line) or progress (earlier
 #           lines are allowed, none of them starting with "alrs: ")
 #   left:   no PATH...         each PATH did not exist before and does not exist after
+#           (clauses separated by "; ": "no out; unchanged plans.txt")
 #           unchanged PATH...  each PATH (file or directory tree) keeps its names and bytes
 #           -                  nothing to check beyond the universal rule
 #   skip:   reason             the case is documented but not run (a known problem)
@@ -215,11 +216,18 @@ run_case() {
             why+=("prep failed: $(head -c 300 "$W/.t/prep.out")")
         fi
     fi
-    local mode=${left%% *} paths=${left#* }
-    [ "$mode" = "$left" ] && paths=""
-    local -a before=()
-    local p
-    for p in $paths; do before+=("$(cd "$W" && snapshot "$p")"); done
+    # "no A; unchanged B": clauses, each a mode and its paths
+    local -a modes=() paths=() before=()
+    local clause mode p
+    IFS=';' read -ra clauses <<<"$left"
+    for clause in "${clauses[@]}"; do
+        read -r mode rest <<<"$clause"
+        case $mode in no | unchanged | -) ;; *) why+=("bad left: '$left'") ;; esac
+        for p in $rest; do
+            modes+=("$mode") paths+=("$p")
+            before+=("$(cd "$W" && snapshot "$p")")
+        done
+    done
     # stderr through a pipe: a file would be subject to the command's own `ulimit -f`.
     # A case that hangs is killed after 60 s (exit 124).
     (cd "$W" && timeout -k 5 60 bash -c "$cmd") 2>&1 >/dev/null | cat > "$W/.t/stderr"
@@ -244,11 +252,11 @@ run_case() {
     elif [ "$n_lines" != 1 ]; then
         why+=("stderr has $n_lines lines, want exactly 1")
     fi
-    local k=0
-    for p in $paths; do
-        local now
+    local k now
+    for k in "${!paths[@]}"; do
+        p=${paths[$k]}
         now=$(cd "$W" && snapshot "$p")
-        case $mode in
+        case ${modes[$k]} in
         no)
             [ "${before[$k]}" = absent ] || why+=("$p existed before the command (bad case)")
             [ "$now" = absent ] || why+=("$p was left behind")
@@ -258,9 +266,7 @@ run_case() {
             [ "$now" = "${before[$k]}" ] || why+=("$p was changed")
             ;;
         esac
-        k=$((k + 1))
     done
-    case $mode in no | unchanged | -) ;; *) why+=("bad left: '$left'") ;; esac
     local tmps
     tmps=$(cd "$W" && find . -name '*.tmp.*' | head -5 | tr '\n' ' ')
     [ -z "$tmps" ] || why+=("temporary files left: $tmps")

@@ -36,7 +36,7 @@ static int fixture_open(fixture *f, uint64_t seed) {
     f->images = malloc(sizeof(float) * image * BATCH);
     for (size_t i = 0; i < image * BATCH; i++) f->images[i] = rng_uniform(&rng);
     for (int i = 0; i < BATCH; i++) f->labels[i] = (uint8_t)rng_below(&rng, (uint32_t)s->classes);
-    nn_net_config cfg = {BATCH, BATCH};
+    nn_net_config cfg = {BATCH, BATCH, NULL};
     f->net = nn_net_create(s, f->backend, cfg, f->params, f->grads, f->state);
     if (!f->net) fprintf(stderr, "net: %s\n", alrs_error());
     return f->net ? 0 : -1;

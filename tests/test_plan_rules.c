@@ -108,7 +108,7 @@ static void two_pools_agree(void) {
         params[b] = malloc(sizeof(float) * s.n_params);
         grads[b] = calloc(s.n_params, sizeof(float));
         memcpy(params[b], init, sizeof(float) * s.n_params);
-        nn_net_config cfg = {batch, batch};
+        nn_net_config cfg = {batch, batch, NULL};
         nn_net *net = nn_net_create(&s, backends[b], cfg, params[b], grads[b], state);
         if (!net) fprintf(stderr, "%s: %s\n", backends[b], alrs_error());
         CHECK(net != NULL);

@@ -57,7 +57,7 @@ int child_run_create(child_run *r, const child_config *cfg, const dataset *data)
     rng_stream init = rng_make(cfg->seed, 0);
     nn_init_params(&r->spec, r->params, r->state, &init);
     int eval_batch = cfg->eval_batch < cfg->val_size ? cfg->eval_batch : cfg->val_size;
-    nn_net_config nc = {cfg->batch, eval_batch};
+    nn_net_config nc = {cfg->batch, eval_batch, cfg->plan_path};
     r->net = nn_net_create(&r->spec, cfg->backend ? cfg->backend : "dnnl", nc, r->params,
                            r->grads, r->state);
     if (!r->net) {

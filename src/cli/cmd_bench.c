@@ -46,7 +46,7 @@ static int setup_open(bench_setup *b, const run_flags *f, int c, int hw) {
     b->labels = alrs_malloc((size_t)f->batch);
     for (size_t i = 0; i < n; i++) b->images[i] = rng_uniform(&rng);
     for (long i = 0; i < f->batch; i++) b->labels[i] = (uint8_t)rng_below(&rng, 10);
-    nn_net_config cfg = {(int)f->batch, 1};
+    nn_net_config cfg = {(int)f->batch, 1, f->plan};
     b->net = nn_net_create(&b->spec, f->backend, cfg, b->params, b->grads, b->state);
     return b->net ? 0 : -1;
 }

@@ -21,8 +21,14 @@ const char run_flags_help[] =
     "  --steps N                     training steps (default 1000)\n"
     "  --batch N                     images per step (default 128)\n"
     "  --optimizer adam|sgd          (default adam; sgd has momentum 0.9)\n"
-    "  --backend dnnl|native|auto    oneDNN primitives, the handwritten kernels, or per\n"
-    "                                layer the faster of the two (default dnnl)\n"
+    "  --backend plan|native|dnnl|auto\n"
+    "                                plan (default): what auto chose for this machine,\n"
+    "                                network, batch and threads, measured once and kept in the\n"
+    "                                plan file, so runs repeat bit for bit; native: the\n"
+    "                                handwritten kernels; dnnl: oneDNN primitives; auto: per\n"
+    "                                layer the faster of the two, measured at every start\n"
+    "  --plan FILE                   the plan file (default $ALRS_PLAN, else\n"
+    "                                ~/.cache/alrs/plans.txt)\n"
     "  --val-size N                  validation images per evaluation (default: all)\n"
     "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
     "  --test-size N                 test images evaluated at the end (default: all)\n";
@@ -70,7 +76,7 @@ static int parse_hidden(const char *s, run_flags *f) {
 int run_flags_parse(args *a, run_flags *f, unsigned flags) {
     memset(f, 0, sizeof *f);
     f->model = "lenet5", f->dataset = "fashion-mnist", f->data_dir = "";
-    f->optimizer = "adam", f->schedule = "constant", f->out = NULL, f->backend = "dnnl";
+    f->optimizer = "adam", f->schedule = "constant", f->out = NULL, f->backend = "plan";
     f->steps = 1000, f->batch = 128, f->eval_every = 10, f->val_size = 0; /* 0: all */
     f->val_split = 10000, f->eval_batch = 0, f->threads = 0, f->seed = 1, f->split_seed = 0;
     f->lr = 1e-3;
@@ -85,7 +91,7 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
         (flags & RUN_FLAG_LR && args_double(a, "lr", 1e-12, 1e3, &f->lr)) ||
         args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
         args_string(a, "data-dir", &f->data_dir) || args_string(a, "optimizer", &f->optimizer) ||
-        args_string(a, "backend", &f->backend) ||
+        args_string(a, "backend", &f->backend) || args_string(a, "plan", &f->plan) ||
         args_string(a, "hidden", &hidden) || args_int(a, "steps", 1, 100000000, &f->steps) ||
         args_int(a, "batch", 1, 1000000, &f->batch) ||
         args_int(a, "val-size", 1, 10000000, &f->val_size) ||
@@ -101,8 +107,9 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
     if (strcmp(f->model, "mlp") && strcmp(f->model, "lenet5") && strcmp(f->model, "resnet18"))
         return alrs_fail("--model %s: unknown model (expected mlp, lenet5 or resnet18)", f->model);
     if (!f->eval_batch) f->eval_batch = child_default_eval_batch(f->model);
-    if (strcmp(f->backend, "dnnl") && strcmp(f->backend, "native") && strcmp(f->backend, "auto"))
-        return alrs_fail("--backend %s: unknown backend (expected native, dnnl or auto)",
+    if (strcmp(f->backend, "plan") && strcmp(f->backend, "dnnl") && strcmp(f->backend, "native") &&
+        strcmp(f->backend, "auto"))
+        return alrs_fail("--backend %s: unknown backend (expected plan, native, dnnl or auto)",
                          f->backend);
     return 0;
 }
@@ -113,6 +120,7 @@ child_config run_flags_child(const run_flags *f) {
     c.model = f->model;
     c.optimizer = f->optimizer;
     c.backend = f->backend;
+    c.plan_path = f->plan;
     memcpy(c.hidden, f->hidden, sizeof c.hidden);
     c.n_hidden = f->n_hidden;
     c.batch = (int)f->batch;

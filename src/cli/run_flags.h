@@ -10,7 +10,7 @@
 #include "child/child.h"
 
 typedef struct {
-    const char *model, *dataset, *data_dir, *optimizer, *schedule, *out, *backend;
+    const char *model, *dataset, *data_dir, *optimizer, *schedule, *out, *backend, *plan;
     long steps, batch, eval_every, val_size, val_split, eval_batch, threads, test_size;
     long seed, split_seed;
     double lr;

@@ -73,6 +73,7 @@ typedef struct {
     nn_net base;
     nn_net *chosen;
     char *report;   /* what auto measured and picked; the per-layer list too when dnnl won */
+    char choice[NN_MAX_LAYERS + 16]; /* nn_net_auto_choice's form */
 } auto_net;
 
 static double auto_train_step(nn_net *net, const float *images, const uint8_t *labels) {
@@ -97,7 +98,10 @@ static void auto_describe(const nn_net *net, char *buf, int size) {
     if (used < size) nn_net_describe_impl(a->chosen, buf + used, size - used);
 }
 
-static const nn_net_ops auto_ops = {auto_train_step, auto_evaluate, auto_free, auto_describe};
+static const char *auto_choice(const nn_net *net) { return ((const auto_net *)net)->choice; }
+
+static const nn_net_ops auto_ops = {auto_train_step, auto_evaluate, auto_free, auto_describe,
+                                    auto_choice};
 
 /* ---- forced choices ------------------------------------------------------- */
 
@@ -246,23 +250,80 @@ static void time_steps(candidate *c, int nc, nn_net *native, const nn_spec *s, c
 
 /* ---- creation --------------------------------------------------------------- */
 
-static auto_net *wrap(nn_net *chosen, char *report) {
+static auto_net *wrap(nn_net *chosen, char *report, const char *choice) {
     auto_net *a = alrs_calloc(1, sizeof *a);
     a->base.ops = &auto_ops;
     a->chosen = chosen;
     a->report = report;
+    snprintf(a->choice, sizeof a->choice, "%s", choice);
     return a;
+}
+
+/* The choice as nn_net_auto_choice gives it: a letter per switchable layer. */
+static void choice_letters(const nn_net *native, const nn_spec *s, const int *choice, char *out,
+                           size_t size) {
+    size_t n = 0;
+    for (int i = 0; i < s->n_layers && n + 1 < size; i++)
+        if (native_net_layer_switchable(native, i)) out[n++] = choice[i] ? 'd' : 'n';
+    out[n] = '\0';
+}
+
+/* A net with the choice given, nothing measured: "dnnl-net" (the whole
+ * oneDNN net) or a per-layer mode (forced_dnnl's). */
+nn_net *nn_net_create_auto_as(const nn_spec *spec, nn_net_config cfg, float *params,
+                              float *grads, float *state, const char *mode) {
+    char *report = alrs_calloc(REPORT_SIZE, 1);
+    if (!strcmp(mode, "dnnl-net")) {
+        nn_net *dnnl = nn_net_create_dnnl(spec, cfg, params, grads, state);
+        if (!dnnl) {
+            free(report);
+            return NULL;
+        }
+        snprintf(report, REPORT_SIZE, "auto: the whole dnnl net, as chosen before\n");
+        return &wrap(dnnl, report, mode)->base;
+    }
+    if (!valid_mode(mode)) {
+        free(report);
+        alrs_fail("backend choice '%s': expected dnnl-net, native, dnnl, alternate or letters d/n "
+                  "per layer", mode);
+        return NULL;
+    }
+    nn_net *native = nn_net_create_native(spec, cfg, params, grads, state);
+    if (!native) {
+        free(report);
+        return NULL;
+    }
+    int L = spec->n_layers, switchable = 0;
+    int *choice = alrs_calloc((size_t)L, sizeof(int));
+    for (int i = 0; i < L; i++) {
+        if (!native_net_layer_switchable(native, i)) continue;
+        char why[128] = "";
+        int has_dnnl = native_net_prepare_dnnl(native, i, why, sizeof why) == 0;
+        native_net_note(native, i, -1, -1, has_dnnl ? "(forced)" : why);
+        choice[i] = has_dnnl && forced_dnnl(mode, switchable);
+        switchable++;
+    }
+    apply_choice(native, spec, choice);
+    char letters[NN_MAX_LAYERS + 1];
+    choice_letters(native, spec, choice, letters, sizeof letters);
+    snprintf(report, REPORT_SIZE,
+             "auto: per-layer choice %s given (nothing measured); evaluation on the native "
+             "kernels\n", mode);
+    free(choice);
+    return &wrap(native, report, letters)->base;
 }
 
 nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state) {
     double t_start = alrs_now();
     const char *mode = getenv("ALRS_AUTO_LAYERS");
-    if (mode && !*mode) mode = NULL;
-    if (mode && !valid_mode(mode)) {
-        alrs_fail("ALRS_AUTO_LAYERS=%s: expected native, dnnl, alternate or letters d/n per layer",
-                  mode);
-        return NULL;
+    if (mode && *mode) {
+        if (!valid_mode(mode)) {
+            alrs_fail("ALRS_AUTO_LAYERS=%s: expected native, dnnl, alternate or letters d/n per "
+                      "layer", mode);
+            return NULL;
+        }
+        return nn_net_create_auto_as(spec, cfg, params, grads, state, mode);
     }
     nn_net *native = nn_net_create_native(spec, cfg, params, grads, state);
     if (!native) return NULL;
@@ -279,20 +340,7 @@ nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params
         char why[128] = "";
         has_dnnl[i] = native_net_prepare_dnnl(native, i, why, sizeof why) == 0;
         if (!has_dnnl[i]) native_net_note(native, i, -1, -1, why);
-        if (mode) choice[i] = has_dnnl[i] && forced_dnnl(mode, switchable);
         switchable++;
-    }
-
-    if (mode) {
-        for (int i = 0; i < L; i++)
-            if (has_dnnl[i]) native_net_note(native, i, -1, -1, "(forced)");
-        apply_choice(native, spec, choice);
-        snprintf(report, REPORT_SIZE,
-                 "auto: per-layer choice forced by ALRS_AUTO_LAYERS=%s (nothing measured); "
-                 "evaluation on the native kernels\n",
-                 mode);
-        free(has_dnnl), free(choice), free(all_native), free(ms_native), free(ms_dnnl);
-        return &wrap(native, report)->base;
     }
 
     /* step 2: per layer */
@@ -372,6 +420,10 @@ nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params
                                         : "the whole dnnl net",
                      1e3 * (alrs_now() - t_start), 1e3 * t_layers);
     nn_net *chosen;
+    char picked[NN_MAX_LAYERS + 16];
+    if (best == k_dnnl) snprintf(picked, sizeof picked, "dnnl-net");
+    else if (best == k_native) snprintf(picked, sizeof picked, "native");
+    else choice_letters(native, spec, choice, picked, sizeof picked);
     if (best == k_dnnl) {
         /* keep the per-layer measurements (and what each layer would have
          * picked) in the description */
@@ -388,5 +440,5 @@ nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params
         chosen = native;
     }
     free(has_dnnl), free(choice), free(all_native), free(ms_native), free(ms_dnnl);
-    return &wrap(chosen, report)->base;
+    return &wrap(chosen, report, picked)->base;
 }

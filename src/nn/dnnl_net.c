@@ -233,7 +233,8 @@ static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t
 static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
                           double *loss_sum, long *hits_io, float *probs);
 static void dnnl_describe(const nn_net *opaque, char *buf, int size);
-static const nn_net_ops dnnl_ops = {dnnl_train_step, dnnl_evaluate, dnnl_free, dnnl_describe};
+static const nn_net_ops dnnl_ops = {dnnl_train_step, dnnl_evaluate, dnnl_free, dnnl_describe,
+                                    NULL};
 
 nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state) {

@@ -333,7 +333,7 @@ static void native_describe(const nn_net *base, char *buf, int size) {
 }
 
 static const nn_net_ops native_ops = {native_train_step, native_evaluate, native_free,
-                                      native_describe};
+                                      native_describe, NULL};
 
 static void allocate_layers(native_net *net) {
     const nn_spec *s = &net->spec;

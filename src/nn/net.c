@@ -9,7 +9,8 @@ nn_net *nn_net_create(const nn_spec *spec, const char *backend, nn_net_config cf
     if (!strcmp(backend, "dnnl")) return nn_net_create_dnnl(spec, cfg, params, grads, state);
     if (!strcmp(backend, "native")) return nn_net_create_native(spec, cfg, params, grads, state);
     if (!strcmp(backend, "auto")) return nn_net_create_auto(spec, cfg, params, grads, state);
-    alrs_fail("--backend %s: unknown backend (expected native, dnnl or auto)", backend);
+    if (!strcmp(backend, "plan")) return nn_net_create_plan(spec, cfg, params, grads, state);
+    alrs_fail("--backend %s: unknown backend (expected plan, native, dnnl or auto)", backend);
     return NULL;
 }
 
@@ -33,6 +34,10 @@ void nn_net_evaluate(nn_net *net, const float *images, const uint8_t *labels, in
 void nn_net_evaluate_sums(nn_net *net, const float *images, const uint8_t *labels, int n,
                           double *loss_sum, long *hits, float *probs) {
     net->ops->evaluate(net, images, labels, n, loss_sum, hits, probs);
+}
+
+const char *nn_net_auto_choice(const nn_net *net) {
+    return net->ops->auto_choice ? net->ops->auto_choice(net) : "";
 }
 
 void nn_net_describe_impl(const nn_net *net, char *buf, int size) {

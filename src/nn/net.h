@@ -18,13 +18,17 @@ typedef struct nn_net nn_net;
 typedef struct {
     int train_batch; /* images per training step */
     int eval_batch;  /* images per inference chunk */
+    const char *plan_path; /* backend "plan": the plan file (NULL: the default,
+                              nn/backend_plan.h) */
 } nn_net_config;
 
 /* A net on the named backend: "dnnl" (oneDNN primitives), "native" (the
- * handwritten kernels of kernels/) or "auto" (nn/auto_net.c: each conv and
- * fc layer, its three passes together, on whichever measured faster on this
- * machine; or the whole dnnl net when that is faster still). NULL with a
- * message on failure. */
+ * handwritten kernels of kernels/), "auto" (nn/auto_net.c: each conv and fc
+ * layer, its three passes together, on whichever measured faster on this
+ * machine; or the whole dnnl net when that is faster still), or "plan" (the
+ * choice auto made once for this machine, network, batch and threads, kept
+ * in a plan file and reused, so that runs repeat bit for bit:
+ * nn/backend_plan.h). NULL with a message on failure. */
 nn_net *nn_net_create(const nn_spec *spec, const char *backend, nn_net_config cfg, float *params,
                       float *grads, float *state);
 void nn_net_free(nn_net *net);
@@ -44,6 +48,10 @@ void nn_net_evaluate(nn_net *net, const float *images, const uint8_t *labels, in
  * call, bit for bit (for a progress line between the pieces). */
 void nn_net_evaluate_sums(nn_net *net, const float *images, const uint8_t *labels, int n,
                           double *loss_sum, long *hits, float *probs);
+
+/* The backend choice an auto net made ("native", "dnnl-net" or one letter
+ * per conv/fc layer, 'n' or 'd'), "" for another backend. */
+const char *nn_net_auto_choice(const nn_net *net);
 
 /* The implementation oneDNN chose for each primitive, one per line. */
 void nn_net_describe_impl(const nn_net *net, char *buf, int size);

@@ -14,6 +14,7 @@ typedef struct {
                      double *loss_sum, long *hits, float *probs);
     void (*free)(nn_net *net);
     void (*describe)(const nn_net *net, char *buf, int size);
+    const char *(*auto_choice)(const nn_net *net); /* NULL: not an auto net */
 } nn_net_ops;
 
 struct nn_net {
@@ -27,6 +28,15 @@ nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params
 /* The native backend on the handwritten kernels (nn/native_net.c). */
 nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                              float *state);
+/* Per layer, the faster of native and dnnl by measurement (nn/auto_net.c);
+ * with `choice` set (nn_net_auto_choice's form, or ALRS_AUTO_LAYERS's), that
+ * choice without measuring. */
+nn_net *nn_net_create_auto_as(const nn_spec *spec, nn_net_config cfg, float *params,
+                              float *grads, float *state, const char *choice);
+/* A net as the plan file says, measuring and recording it when the file has
+ * no entry yet (nn/backend_plan.c). */
+nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                           float *state);
 /* Per layer, the faster of native and dnnl by measurement (nn/auto_net.c). */
 nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state);

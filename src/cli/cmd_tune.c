@@ -1,0 +1,80 @@
+/* alrs tune: measures the backend choice of --backend plan (the default) for
+ * a network, batch and thread count on this machine and records it in the
+ * plan file, replacing an earlier entry of the same key. Runs measure a
+ * missing entry by themselves; tune is for measuring again (after a kernel
+ * change, or on a quiet machine) and for filling the file before a batch of
+ * jobs. */
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "cli/run_flags.h"
+#include "core/error.h"
+#include "nn/backend_plan.h"
+#include "nn/net.h"
+
+static const char tune_help[] =
+    "usage: alrs tune [--model M] [--dataset D] [--batch N] [--threads N] [--plan FILE]\n"
+    "Measures which implementation trains the network fastest on this machine (per conv\n"
+    "and fc layer native or oneDNN, or the whole oneDNN net: --backend auto's choice) and\n"
+    "records it in the plan file that --backend plan (the default of every run) reads,\n"
+    "replacing an entry of the same machine, network, batch, threads and alrs version.\n"
+    "Runs measure a missing entry themselves; tune measures again (on a quiet machine,\n"
+    "after an upgrade) or fills the file before a batch of jobs. Prints the entry.\n"
+    "  --model mlp|lenet5|resnet18   (default lenet5)\n"
+    "  --dataset D                   the image shape: fashion-mnist, mnist (1x28x28) or\n"
+    "                                cifar10 (3x32x32); default cifar10 for resnet18\n"
+    "  --batch N                     images per step (default 128)\n"
+    "  --hidden A,B,...              mlp hidden widths (default 1000,200)\n"
+    "  --threads N                   OpenMP threads of the runs it is for (default: all cores)\n"
+    "  --plan FILE                   the plan file (default $ALRS_PLAN, else\n"
+    "                                ~/.cache/alrs/plans.txt)\n";
+
+/* Measures and records one entry; the net is freed at once. */
+static int tune(const run_flags *f, int channels, int side) {
+    nn_spec spec;
+    if (nn_build(&spec, f->model, channels, side, side, 10, f->hidden, f->n_hidden) != 0) return -1;
+    float *params = alrs_alloc_aligned(sizeof(float) * spec.n_params);
+    float *grads = alrs_alloc_aligned(sizeof(float) * spec.n_params);
+    float *state = alrs_alloc_aligned(sizeof(float) * (spec.n_state + 1));
+    rng_stream rng = rng_make((uint64_t)f->seed, 0);
+    nn_init_params(&spec, params, state, &rng);
+    nn_net_config cfg = {(int)f->batch, 1, f->plan};
+    nn_net *net = backend_plan_measure(&spec, cfg, params, grads, state);
+    if (net) {
+        char path[ALRS_PATH_MAX], key[512];
+        backend_plan_path(&cfg, path, sizeof path);
+        backend_plan_key(&spec, &cfg, key, sizeof key);
+        printf("%s: %s choice=%s\n", path, key, nn_net_auto_choice(net));
+        nn_net_free(net);
+    }
+    alrs_free_aligned(params);
+    alrs_free_aligned(grads);
+    alrs_free_aligned(state);
+    return net ? 0 : -1;
+}
+
+int cmd_tune(int argc, char **argv) {
+    if (args_wants_help(argc, argv)) {
+        fputs(tune_help, stdout);
+        return 0;
+    }
+    args a;
+    run_flags f;
+    const char *dataset = NULL;
+    if (args_parse(&a, argc, argv) != 0 || args_string(&a, "dataset", &dataset) != 0 ||
+        run_flags_parse(&a, &f, RUN_FLAG_THREADS | RUN_FLAG_SEED) != 0 ||
+        args_check_unused(&a) != 0)
+        return cli_usage_error();
+    if (!dataset) dataset = !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
+    int cifar = !strcmp(dataset, "cifar10");
+    if (!cifar && strcmp(dataset, "fashion-mnist") && strcmp(dataset, "mnist")) {
+        alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",
+                  dataset);
+        return cli_usage_error();
+    }
+    omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
+    return tune(&f, cifar ? 3 : 1, cifar ? 32 : 28) == 0 ? 0 : cli_report_error();
+}
