@@ -63,13 +63,20 @@ static int fits(const conv_shape *sh, int max_c) {
 
 int conv_direct_fits(const conv_shape *sh) { return fits(sh, 8); }
 
-/* Per thread: shifted planes, then (backward-weights) vector accumulators
- * (K×CRS×16) and bias sums. */
+/* Backward-weights expands BWW_GROUP images at a time and runs each
+ * register tile over all of them before it adds to the accumulators in
+ * memory: for LeNet conv2 (100 positions, 7 vectors) a tile of one image
+ * did 168 FMAs per 24 loads, adds and stores of its accumulators, and ran at
+ * 55 % of peak. */
+#define BWW_GROUP 8
+
+/* Per thread: shifted planes (BWW_GROUP images' for backward-weights), then
+ * (backward-weights) vector accumulators (K×CRS×16) and bias sums. */
 static size_t planes_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->c * sh->s;
 }
 static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return planes_floats(sh, g) + (size_t)sh->k * g->crs * 16 + round16(sh->k) * 16;
+    return planes_floats(sh, g) * BWW_GROUP + (size_t)sh->k * g->crs * 16 + round16(sh->k) * 16;
 }
 
 static size_t bwd_d_scratch_floats(const conv_shape *sh);
@@ -209,23 +216,30 @@ TARGET void conv_fwd_direct_avx512(const conv_shape *sh, const float *src, const
     }
 }
 
-/* acc[j][t0+u] (16 lanes each) += sum_p dd[j][p] · xs[off[t0+u] + p], for
- * kb ≤ 6 filters and tb ≤ 4 taps: 24 accumulators in registers. The last
- * vector of dd is masked; the planes past p hold finite values. */
-INLINE TARGET void bww_tile(int kb, int tb, const geom *g, const float *dd, const float *xs,
-                            int t0, float *acc) {
+/* acc[j][t0+u] (16 lanes each) += sum over the group's images and p of
+ * dd[j][p] · xs[off[t0+u] + p], for kb ≤ 6 filters and tb ≤ 4 taps: 24
+ * accumulators in registers. Whole vectors load plainly; the last, partial
+ * one masks dd (the planes past p hold finite values). */
+INLINE TARGET void bww_tile(int kb, int tb, const geom *g, int images, const float *const *dd,
+                            const float *xs, size_t xs_stride, int t0, float *acc) {
     __m512 a[6][4];
-    const float *px[4];
-    for (int u = 0; u < tb; u++) px[u] = xs + g->off[t0 + u];
+    int full = g->p & ~15;
+    __mmask16 tail = lanes(g->p - full);
     for (int j = 0; j < kb; j++)
         for (int u = 0; u < tb; u++) a[j][u] = _mm512_setzero_ps();
-    for (int q = 0; q < g->p; q += 16) {
-        __mmask16 m = lanes(g->p - q);
-        __m512 d[6];
-        for (int j = 0; j < kb; j++) d[j] = _mm512_maskz_loadu_ps(m, dd + (size_t)j * g->p + q);
-        for (int u = 0; u < tb; u++) {
-            __m512 x = _mm512_loadu_ps(px[u] + q);
-            for (int j = 0; j < kb; j++) a[j][u] = _mm512_fmadd_ps(d[j], x, a[j][u]);
+    for (int i = 0; i < images; i++) {
+        const float *px[4], *di = dd[i];
+        for (int u = 0; u < tb; u++) px[u] = xs + xs_stride * i + g->off[t0 + u];
+        for (int q = 0; q <= full; q += 16) {
+            if (q == full && !tail) break;
+            __m512 d[6];
+            for (int j = 0; j < kb; j++)
+                d[j] = q < full ? _mm512_loadu_ps(di + (size_t)j * g->p + q)
+                                : _mm512_maskz_loadu_ps(tail, di + (size_t)j * g->p + q);
+            for (int u = 0; u < tb; u++) {
+                __m512 x = _mm512_loadu_ps(px[u] + q);
+                for (int j = 0; j < kb; j++) a[j][u] = _mm512_fmadd_ps(d[j], x, a[j][u]);
+            }
         }
     }
     for (int j = 0; j < kb; j++)
@@ -237,15 +251,16 @@ INLINE TARGET void bww_tile(int kb, int tb, const geom *g, const float *dd, cons
 
 #define BWW_TB(kb)                                                                        \
     switch (tb) {                                                                         \
-    case 4: bww_tile(kb, 4, g, dd, xs, t, acc); break;                                    \
-    case 3: bww_tile(kb, 3, g, dd, xs, t, acc); break;                                    \
-    case 2: bww_tile(kb, 2, g, dd, xs, t, acc); break;                                    \
-    default: bww_tile(kb, 1, g, dd, xs, t, acc); break;                                   \
+    case 4: bww_tile(kb, 4, g, images, dd, xs, xs_stride, t, acc); break;                 \
+    case 3: bww_tile(kb, 3, g, images, dd, xs, xs_stride, t, acc); break;                 \
+    case 2: bww_tile(kb, 2, g, images, dd, xs, xs_stride, t, acc); break;                 \
+    default: bww_tile(kb, 1, g, images, dd, xs, xs_stride, t, acc); break;                \
     }
 
-/* One filter block (kb ≤ 6) over all taps of one image. */
-static TARGET void bww_block(int kb, const geom *g, const float *dd, const float *xs,
-                             float *acc) {
+/* One filter block (kb ≤ 6) over all taps of a group of images (dd[i]: the
+ * block's first filter's gradient in image i). */
+static TARGET void bww_block(int kb, const geom *g, int images, const float *const *dd,
+                             const float *xs, size_t xs_stride, float *acc) {
     for (int t = 0; t < g->crs; t += 4) {
         int tb = g->crs - t < 4 ? g->crs - t : 4;
         switch (kb) {
@@ -277,21 +292,29 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
     geom_init(sh, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 16;
-    size_t acc_off = planes_floats(sh, &g);
-    int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
+    size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * BWW_GROUP;
+    int groups = (sh->n + BWW_GROUP - 1) / BWW_GROUP;
+    int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
 #pragma omp parallel num_threads(nt)
     {
         float *xs = scratch + tf * omp_get_thread_num();
         float *acc = xs + acc_off, *bsum = acc + nacc;
         memset(xs, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
-        for (int i = 0; i < sh->n; i++) {
-            const float *dd = diff_dst + i * out_img;
-            expand(sh, &g, src + i * in_img, src, src + sh->n * in_img, xs);
-            if (diff_bias) bias_sums(sh->k, g.p, dd, bsum);
+        for (int grp = 0; grp < groups; grp++) {
+            int first = grp * BWW_GROUP;
+            int images = sh->n - first < BWW_GROUP ? sh->n - first : BWW_GROUP;
+            for (int i = 0; i < images; i++) {
+                const float *img = src + (size_t)(first + i) * in_img;
+                expand(sh, &g, img, src, src + sh->n * in_img, xs + plane_set * i);
+                if (diff_bias) bias_sums(sh->k, g.p, diff_dst + (first + i) * out_img, bsum);
+            }
             for (int k = 0; k < sh->k; k += KB) {
                 int kb = sh->k - k < KB ? sh->k - k : KB;
-                bww_block(kb, &g, dd + (size_t)k * g.p, xs, acc + (size_t)k * g.crs * 16);
+                const float *dd[BWW_GROUP];
+                for (int i = 0; i < images; i++)
+                    dd[i] = diff_dst + (first + i) * out_img + (size_t)k * g.p;
+                bww_block(kb, &g, images, dd, xs, plane_set, acc + (size_t)k * g.crs * 16);
             }
         }
     }

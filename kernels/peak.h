@@ -6,7 +6,8 @@
 /* GFLOP/s of independent FMA chains on `threads` OpenMP threads (<= 0: the
  * OpenMP default), with the CPU's best instruction set (cpu_best_isa(), not
  * ALRS_ISA: this is the hardware's ceiling). One FMA lane counts 2 flops.
- * Best of 3 runs of about 0.15 s each. */
+ * After 0.3 s untimed (the clock and the wide units settle), the best of 5
+ * runs of 0.15 s each: about 1 s. */
 double fma_peak_gflops(int threads);
 
 #endif

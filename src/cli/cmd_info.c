@@ -16,7 +16,7 @@ static void info_usage(FILE *out) {
           "forces one), topology, caches, oneDNN version, OpenMP threads, host and compiler,\n"
           "and whether MPI is built in (mpi: built in (LIBRARY) | not built in) with the\n"
           "ranks of this job (mpi_ranks: R; under mpirun rank 0 prints, for its node).\n"
-          "  --peak   also measure the FP32 FMA peak on 1 thread and on all cores (about 1 s)\n",
+          "  --peak   also measure the FP32 FMA peak on 1 thread and on all cores (about 2 s)\n",
           out);
 }
 

@@ -29,6 +29,22 @@ int native_net_uses_dnnl(const nn_net *net, int i);
  * `images` are that step's images. Leaves the net ready for the next step. */
 double native_net_time_layer(nn_net *net, int i, int use_dnnl, const float *images);
 
+/* One pass of one layer, for alrs bench layers. */
+typedef enum {
+    NN_PASS_FORWARD,     /* the training forward pass at the training batch */
+    NN_PASS_BWD_WEIGHTS, /* weight and bias gradients (conv, fc) */
+    NN_PASS_BWD_DATA,    /* the source's gradient (every layer but one reading the images) */
+    NN_PASS_INFER,       /* the inference forward pass at the evaluation batch (native) */
+} nn_pass;
+
+/* Seconds for one run of a pass of layer i, either way (oneDNN for the
+ * training passes of a prepared conv or fc layer only), on the buffers the
+ * last training step (NN_PASS_INFER: the last evaluation, of at least the
+ * evaluation batch) left; `images` are that step's or evaluation's images.
+ * Negative when the layer has no such pass. A training pass leaves the
+ * gradients of this step unusable: run a whole step before the next update. */
+double native_net_time_pass(nn_net *net, int i, nn_pass pass, int use_dnnl, const float *images);
+
 /* What the auto backend measured for layer i (milliseconds; negative: not
  * measured) and a note ("forced", the reason oneDNN is unavailable), for
  * nn_net_describe_impl. */

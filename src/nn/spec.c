@@ -151,6 +151,8 @@ static double layer_macs(const nn_spec *s, const nn_layer *l) {
     return 0.0;
 }
 
+double nn_layer_flops(const nn_spec *s, int i) { return 2.0 * layer_macs(s, &s->layers[i]); }
+
 double nn_flops_forward(const nn_spec *s) {
     double macs = 0;
     for (int i = 0; i < s->n_layers; i++) macs += layer_macs(s, &s->layers[i]);
@@ -167,7 +169,7 @@ double nn_flops_train(const nn_spec *s) {
     return 2.0 * macs;
 }
 
-static const char *op_name(nn_op op) {
+const char *nn_op_name(nn_op op) {
     switch (op) {
     case NN_CONV: return "conv";
     case NN_FC: return "fc";
@@ -186,7 +188,7 @@ void nn_describe(const nn_spec *s, char *buf, size_t size) {
     for (int i = 0; i < s->n_layers && used < size; i++) {
         const nn_layer *l = &s->layers[i];
         used += (size_t)snprintf(buf + used, size - used, "  %2d %-9s <- %2d%s -> %dx%dx%d%s\n", i,
-                                 op_name(l->op), l->src, l->op == NN_ADD ? " + other" : "", l->c,
+                                 nn_op_name(l->op), l->src, l->op == NN_ADD ? " + other" : "", l->c,
                                  l->h, l->w, l->relu ? " relu" : "");
     }
 }

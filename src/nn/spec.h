@@ -74,6 +74,12 @@ void nn_init_params(const nn_spec *s, float *params, float *state, rng_stream *r
  * data except for the first layer, backward weights). Elementwise work is not counted. */
 double nn_flops_forward(const nn_spec *s);
 double nn_flops_train(const nn_spec *s);
+/* Layer i's flops per image in one pass (forward; backward-weights and
+ * backward-data of a conv or fc layer do as many); 0 for the others. */
+double nn_layer_flops(const nn_spec *s, int i);
+
+/* "conv", "fc", "maxpool", "avgpool", "batchnorm" or "add". */
+const char *nn_op_name(nn_op op);
 
 /* Bytes a child run of this network takes, about (it is checked before
  * anything is allocated, so that a run that cannot fit says so instead of
