@@ -137,3 +137,65 @@ void cpu_signature(char *buf, int size) {
     snprintf(buf, (size_t)size, "f%u-m%u-s%u", family, model, stepping);
 #endif
 }
+
+static unsigned cpu_family_model(unsigned *model) {
+    *model = 0;
+#ifdef ALRS_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    unsigned family = (a >> 8) & 0xf;
+    *model = (a >> 4) & 0xf;
+    if (family == 0xf) family += (a >> 20) & 0xff;
+    if (family >= 6) *model |= ((a >> 16) & 0xf) << 4;
+    return family;
+#else
+    return 0;
+#endif
+}
+
+static int is_amd(void) {
+#ifdef ALRS_X86
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+    return b == 0x68747541u && d == 0x69746e65u && c == 0x444d4163u; /* "AuthenticAMD" */
+#else
+    return 0;
+#endif
+}
+
+const char *cpu_uarch(void) {
+    const char *forced = getenv("ALRS_UARCH");
+    if (forced && (!strcmp(forced, "zen4") || !strcmp(forced, "zen5") || !strcmp(forced, "other")))
+        return forced;
+    unsigned model, family = cpu_family_model(&model);
+    if (!is_amd()) return "other";
+    if (family == 26) return "zen5";
+    /* family 25 is Zen 3 and Zen 4; only Zen 4 has AVX-512 */
+    if (family == 25 && cpu_best_isa() == ISA_AVX512) return "zen4";
+    return "other";
+}
+
+const char *cpu_avx512_width(void) {
+    if (cpu_best_isa() != ISA_AVX512) return "-";
+    const char *u = cpu_uarch();
+    return !strcmp(u, "zen4") ? "split" : !strcmp(u, "zen5") ? "full" : "-";
+}
+
+int cpu_l1d_kb(void) {
+#ifdef ALRS_X86
+    unsigned a, b, c, d;
+    if (is_amd() && (unsigned)__get_cpuid_max(0x80000000, NULL) >= 0x80000005u) {
+        __cpuid(0x80000005, a, b, c, d);
+        if (c >> 24) return (int)(c >> 24);
+    }
+    for (unsigned i = 0; __get_cpuid_max(0, NULL) >= 4 && i < 8; i++) {
+        __cpuid_count(4, i, a, b, c, d);
+        unsigned type = a & 0x1f, level = (a >> 5) & 0x7;
+        if (type == 0) break;
+        if (type == 1 && level == 1) /* the L1 data cache */
+            return (int)((((b >> 22) + 1) * (((b >> 12) & 0x3ff) + 1) * ((b & 0xfff) + 1) *
+                          (c + 1)) / 1024);
+    }
+#endif
+    return 32;
+}

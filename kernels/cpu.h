@@ -35,4 +35,17 @@ void cpu_model_name(char *buf, int size);
  * many clouds) but another microarchitecture differ here. */
 void cpu_signature(char *buf, int size);
 
+/* The microarchitecture, where it changes what the kernels should do:
+ * "zen4" (AMD family 25, AVX-512 executed in 256-bit halves), "zen5" (family
+ * 26, full-width 512-bit FMAs), else "other". ALRS_UARCH=zen4|zen5|other
+ * overrides it (tests run each parameter set on any machine). */
+const char *cpu_uarch(void);
+/* "split" (256-bit halves), "full" or "-" (no AVX-512 or not known). */
+const char *cpu_avx512_width(void);
+
+/* The L1 data cache per core in KB from cpuid (AMD leaf 0x80000005, Intel
+ * leaf 4); 32 where it does not say. The AVX-512 sgemm sizes its depth
+ * block KC from it. */
+int cpu_l1d_kb(void);
+
 #endif

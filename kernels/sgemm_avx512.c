@@ -18,12 +18,15 @@
  * NC 256–1024: L2 feeds this kernel fast enough that the blocks matter
  * little. */
 #include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "kernels/cpu.h"
 #include "kernels/sgemm.h"
 
 #define AVX512 __attribute__((target("avx512f")))
 
-enum { MR = 8, NV = 3, NR = 16 * NV, KC = 384, NC = 480 };
+enum { MR = 8, NV = 3, NR = 16 * NV, NC = 480 };
 
 /* One tile with compile-time shape: M rows (≤ MR), V vectors of 16 columns
  * (≤ NR/16; the last one masked by mlast), A read by rows (ROWA:
@@ -161,12 +164,25 @@ static AVX512 void pack_b_avx512(int transb, int kc, int nc, const float *b, ptr
     }
 }
 
-static const sgemm_arch arch_avx512 = {
-    .mr = MR, .nr = NR, .kc = KC, .nc = NC,
-    .ukr = ukr_avx512, .pack_b = pack_b_avx512,
-};
+/* KC per microarchitecture, from its L1d (BLIS keeps such blocks per
+ * configuration): an 8×KC micro-panel of A in 3/8 of L1 leaves the rest to
+ * the B vectors and C tiles streaming past. Zen 4 (32 KB): 384, as measured
+ * above; Zen 5 (48 KB): 576, by the same rule (not measured: no Zen 5 was
+ * at hand). ALRS_UARCH picks another's, for the tests. */
+static int kc_for_uarch(void) {
+    const char *u = cpu_uarch();
+    int l1_kb = !strcmp(u, "zen5") ? 48 : !strcmp(u, "zen4") ? 32 : cpu_l1d_kb();
+    int kc = l1_kb * 1024 * 3 / 8 / (MR * (int)sizeof(float)) / 16 * 16;
+    return kc < 128 ? 128 : kc > 1024 ? 1024 : kc;
+}
 
 void sgemm_avx512(int transa, int transb, int m, int n, int k, float alpha, const float *a,
                   int lda, const float *b, int ldb, float beta, float *c, int ldc) {
-    sgemm_drive(&arch_avx512, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    /* read once: cpuid traps to the hypervisor in a VM (microseconds) */
+    static _Atomic int kc;
+    if (!kc || getenv("ALRS_UARCH")) kc = kc_for_uarch();
+    const sgemm_arch arch = {
+        .mr = MR, .nr = NR, .kc = kc, .nc = NC, .ukr = ukr_avx512, .pack_b = pack_b_avx512,
+    };
+    sgemm_drive(&arch, transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }

@@ -46,6 +46,26 @@ static void test_model_name(void) {
     printf("cpu: %s, best isa %s\n", name, cpu_isa_name(cpu_best_isa()));
 }
 
+/* The signature and microarchitecture: well formed, consistent with the
+ * ISA, and overridable for the tests of each parameter set. */
+static void test_uarch(void) {
+    char sig[32];
+    cpu_signature(sig, sizeof sig);
+    CHECK(!strcmp(sig, "unknown") || (sig[0] == 'f' && strstr(sig, "-m") && strstr(sig, "-s")));
+    const char *u = cpu_uarch();
+    CHECK(!strcmp(u, "zen4") || !strcmp(u, "zen5") || !strcmp(u, "other"));
+    if (!strcmp(u, "zen4")) CHECK(!strcmp(cpu_avx512_width(), "split"));
+    if (cpu_best_isa() != ISA_AVX512) CHECK(!strcmp(cpu_avx512_width(), "-"));
+    int l1 = cpu_l1d_kb();
+    CHECK(l1 >= 8 && l1 <= 1024);
+    setenv("ALRS_UARCH", "zen5", 1);
+    CHECK(!strcmp(cpu_uarch(), "zen5"));
+    setenv("ALRS_UARCH", "nonsense", 1); /* not a name: the detected one */
+    CHECK(!strcmp(cpu_uarch(), u));
+    unsetenv("ALRS_UARCH");
+    printf("signature %s, uarch %s, avx512 %s, L1d %d KB\n", sig, u, cpu_avx512_width(), l1);
+}
+
 static void test_peak(void) {
     double g = fma_peak_gflops(1);
     printf("fma peak, 1 thread: %.1f GFLOP/s\n", g);
@@ -82,6 +102,7 @@ int main(void) {
     test_isa_names();
     test_isa_override();
     test_model_name();
+    test_uarch();
     test_peak();
     test_machine_info();
     return test_finish();

@@ -4,6 +4,7 @@
  * NaN in C, which must not leak), 1 and 0.5, padded leading dimensions,
  * zero sizes, sizes past the cache blocks, the model's layer shapes, and one
  * and several OpenMP threads. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
 #include <stdint.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/cpu.h"
 #include "kernels/kernels.h"
 #include "kernels/sgemm.h"
 #include "testutil.h"
@@ -177,5 +179,15 @@ int main(void) {
         test_large();
         test_model_shapes();
     }
+    /* each microarchitecture's cache blocks (KC 384 on Zen 4, 576 on Zen 5:
+     * k = 800 crosses both), whichever this machine is */
+    omp_set_num_threads(1);
+    static const char *const uarchs[] = {"zen4", "zen5", "other"};
+    for (int u = 0; u < 3; u++) {
+        setenv("ALRS_UARCH", uarchs[u], 1);
+        CHECK(!strcmp(cpu_uarch(), uarchs[u]));
+        test_large();
+    }
+    unsetenv("ALRS_UARCH");
     return test_finish();
 }

@@ -54,6 +54,9 @@ static void compiler_name(char *buf, size_t size) {
 int machine_info_get(machine_info *m) {
     memset(m, 0, sizeof *m);
     cpu_model_name(m->cpu_model, sizeof m->cpu_model);
+    cpu_signature(m->cpu_signature, sizeof m->cpu_signature);
+    m->uarch = cpu_uarch();
+    m->avx512_width = cpu_avx512_width();
     m->isa_best = cpu_isa_name(cpu_best_isa());
     m->isa_used = cpu_isa_name(cpu_isa());
     const dnnl_version_t *v = dnnl_version();
@@ -72,10 +75,12 @@ static void emit(const machine_info *m, FILE *out, const char *fmt) {
     const long vals[8] = {m->packages, m->numa_nodes, m->cores, m->pus, m->l1d_kb,
                           m->l2_kb, m->l3_kb, m->omp_max_threads};
     for (int i = 0; i < 8; i++) snprintf(num[i], sizeof num[i], "%ld", vals[i]);
-    const char *keys[] = {"alrs_version", "cpu_model", "isa_best", "isa_used", "packages",
+    const char *keys[] = {"alrs_version", "cpu_model", "cpu_signature", "uarch",
+                          "avx512_width", "isa_best", "isa_used", "packages",
                           "numa_nodes", "cores", "pus", "l1d_kb", "l2_kb", "l3_kb",
                           "dnnl_version", "omp_max_threads", "hostname", "compiler"};
-    const char *values[] = {alrs_version_text(), m->cpu_model, m->isa_best, m->isa_used,
+    const char *values[] = {alrs_version_text(), m->cpu_model, m->cpu_signature, m->uarch,
+                            m->avx512_width, m->isa_best, m->isa_used,
                             num[0], num[1], num[2], num[3], num[4], num[5], num[6],
                             m->dnnl_version, num[7], m->hostname, m->compiler};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)

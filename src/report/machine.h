@@ -9,6 +9,9 @@
 
 typedef struct {
     char cpu_model[128];
+    char cpu_signature[32]; /* family, model, stepping: "f25-m17-s1" */
+    const char *uarch;      /* cpu_uarch(): zen4, zen5, other */
+    const char *avx512_width; /* split (256-bit halves), full, - */
     const char *isa_best;  /* cpu_isa_name(cpu_best_isa()) */
     const char *isa_used;  /* cpu_isa_name(cpu_isa()): after ALRS_ISA */
     int packages, numa_nodes, cores, pus;  /* as hwloc sees them (the allowed cpuset) */
