@@ -190,6 +190,34 @@ static void test_transfer(void) {
     CHECK(csv_read(&c, test_path(test_dir(base, "to-cifar"), "compare.csv")) == 0 && c.n_rows == 4);
 }
 
+/* --rates: the controller and cosine tuned on the given rates, and the
+ * setting kept in config.txt and its command. */
+static void test_rates(void) {
+    char err[ERR_LEN];
+    const char *out = test_dir(base, "rates");
+    int rc = test_alrs(err, NULL,
+                       "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
+                       "--batch 32 --val-size 50 --data-dir '%s' --controller '%s' --baselines "
+                       "cosine,onecycle --rates 2e-2,7e-3 --seeds 1 --tune-seeds 1 --tune-budget 64 "
+                       "--out '%s'", idx, ctrl, out);
+    CHECK(rc == 0);
+    static csv t;
+    CHECK(csv_read(&t, test_path(out, "tuning.csv")) == 0);
+    int controller = 0, cosine = 0, onecycle = 0;
+    for (int r = 0; r < t.n_rows; r++) {
+        const char *sched = csv_str(&t, r, "schedule");
+        double lr = csv_num(&t, r, "lr");
+        int given = lr == 2e-2 || lr == 7e-3;
+        if (!strcmp(sched, "controller")) controller += given ? 1 : 100;
+        if (!strcmp(sched, "cosine")) cosine += given ? 1 : 100;
+        if (!strcmp(sched, "onecycle")) onecycle++; /* its own grid of 8 */
+    }
+    CHECK(controller == 2 && cosine == 2 && onecycle == 8);
+    char *config = test_read_text(test_path(out, "config.txt"));
+    CHECK(config && strstr(config, "rates=2e-2,7e-3") && strstr(config, "--rates 2e-2,7e-3"));
+    free(config);
+}
+
 /* A refused command: exit non-zero, one "alrs: " line holding `needle`, and
  * the --out directory never made. */
 static void expect_fail(int line, const char *needle, const char *extra) {
@@ -212,6 +240,8 @@ static void test_bad_inputs(void) {
     expect_fail(__LINE__, "no-such.bin", "--controller /nonexistent/no-such.bin");
     expect_fail(__LINE__, "unknown schedule 'step'", "--baselines cosine,step");
     expect_fail(__LINE__, "'cosine' given twice", "--baselines cosine,cosine");
+    expect_fail(__LINE__, "--rates 1e-2,: ends with a comma", "--rates 1e-2,");
+    expect_fail(__LINE__, "--rates -1e-2", "--rates -1e-2");
     expect_fail(__LINE__, "from --controller", "--baselines controller");
     expect_fail(__LINE__, "--lr", "--baselines cosine --lr 0.1");
     expect_fail(__LINE__, "--seed-base", "--baselines cosine --seed 5");
@@ -258,6 +288,7 @@ int main(void) {
     test_restarts(full);
     test_changed_command(full);
     test_transfer();
+    test_rates();
     test_bad_inputs();
 
     test_remove_tmpdirs();

@@ -103,7 +103,7 @@ static void test_grids(void) {
     } sizes[] = {{"controller", 7}, {"paper-grid", 48}, {"constant", 7}, {"exponential", 6},
                  {"cosine", 7},     {"warmup-cosine", 7}, {"onecycle", 8}, {"plateau", 12}};
     for (int k = 0; k < 8; k++) {
-        int n = baseline_grid(sizes[k].name, 1000, BASELINE_MAX_POINTS, "/tmp/c.bin", g);
+        int n = baseline_grid(sizes[k].name, 1000, BASELINE_MAX_POINTS, "/tmp/c.bin", NULL, 0, g);
         CHECK(n == sizes[k].size);
         for (int i = 0; i < n; i++) {
             schedule s;
@@ -115,25 +115,33 @@ static void test_grids(void) {
         }
     }
     /* the paper's grid, in order: rate x interval x factor */
-    CHECK(baseline_grid("paper-grid", 1000, 48, NULL, g) == 48);
+    CHECK(baseline_grid("paper-grid", 1000, 48, NULL, NULL, 0, g) == 48);
     CHECK(g[0].lr == 0.1 && !strcmp(g[0].spec, "step:every=10,gamma=0.99"));
     CHECK(g[47].lr == 1e-4 && !strcmp(g[47].spec, "step:every=100,gamma=0.88"));
     CHECK(!strcmp(g[4].spec, "step:every=20,gamma=0.9"));
     /* thinned to a budget of 4: points 6, 18, 30, 42 */
-    CHECK(baseline_grid("paper-grid", 1000, 4, NULL, g) == 4);
+    CHECK(baseline_grid("paper-grid", 1000, 4, NULL, NULL, 0, g) == 4);
     CHECK(g[0].lr == 0.1 && !strcmp(g[0].spec, "step:every=50,gamma=0.99"));
     CHECK(g[1].lr == 1e-2 && !strcmp(g[1].spec, "step:every=50,gamma=0.99"));
     CHECK(g[3].lr == 1e-4);
     /* exponential: the rate falls 10x or 100x over the run */
-    CHECK(baseline_grid("exponential", 1000, 48, NULL, g) == 6);
+    CHECK(baseline_grid("exponential", 1000, 48, NULL, NULL, 0, g) == 6);
     schedule s;
     CHECK(schedule_parse(&s, g[1].spec, g[1].lr, 1000) == 0);
     CHECK_NEAR(schedule_lr(&s, 1000) / g[1].lr, 0.01, 1e-12);
-    CHECK(baseline_grid("controller", 1000, 2, "ctl.bin", g) == 2);
+    CHECK(baseline_grid("controller", 1000, 2, "ctl.bin", NULL, 0, g) == 2);
     /* the controller on cosine's rates: thinned to 2, points 1 and 5 (3e-2 and 3e-4) */
     CHECK(!strcmp(g[0].spec, "controller:ctl.bin") && g[0].lr == 3e-2 && g[1].lr == 3e-4);
-    CHECK(baseline_grid("step", 1000, 4, NULL, g) == -1);
-    CHECK(baseline_grid("cosine", 1000, 0, NULL, g) == -1);
+    /* a given rate list replaces r7 in the four grids built on it, and only there */
+    const double fine[] = {3e-2, 2e-2, 1.4e-2, 1e-2};
+    static const char *const on_r7[] = {"controller", "constant", "cosine", "warmup-cosine"};
+    for (int k = 0; k < 4; k++) {
+        CHECK(baseline_grid(on_r7[k], 1000, 64, "ctl.bin", fine, 4, g) == 4);
+        CHECK(g[0].lr == 3e-2 && g[2].lr == 1.4e-2 && g[3].lr == 1e-2);
+    }
+    CHECK(baseline_grid("onecycle", 1000, 64, NULL, fine, 4, g) == 8);
+    CHECK(baseline_grid("step", 1000, 4, NULL, NULL, 0, g) == -1);
+    CHECK(baseline_grid("cosine", 1000, 0, NULL, NULL, 0, g) == -1);
 }
 
 static run_record record(const char *schedule, long seed, double loss, double acc) {

@@ -33,7 +33,7 @@
 
 static const char compare_help[] =
     "usage: alrs compare --out DIR [flags]\n"
-    "Tunes every schedule on the same budget (one tuning seed), runs each winner on the\n"
+    "Tunes every schedule on the same budget and tuning seeds, runs each winner on the\n"
     "same evaluation seeds, and writes DIR/compare.csv, compare-summary.csv, tuning.csv,\n"
     "traces.csv, config.txt and runs/ (one record per finished run). Rerun the same\n"
     "command to continue an interrupted comparison. Child-run flags as for alrs train\n"
@@ -43,7 +43,8 @@ static const char compare_help[] =
 static void tuning_jobs(phase_runs *p, const compare_flags *f) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g); /* 4 KiB a point */
     for (int k = 0; k < f->n_schedules; k++) {
-        int n = baseline_grid(f->schedules[k], f->run.steps, (int)f->tune_budget, f->controller, g);
+        int n = baseline_grid(f->schedules[k], f->run.steps, (int)f->tune_budget, f->controller,
+                              f->n_rates ? f->rates : NULL, f->n_rates, g);
         for (int i = 0; i < n; i++)
             for (long s = 0; s < f->tune_seeds; s++) {
                 char name[96];

@@ -15,6 +15,9 @@ const char compare_flags_help[] =
     "                                cosine, warmup-cosine, onecycle, plateau\n"
     "                                (default paper-grid,cosine,warmup-cosine,onecycle);\n"
     "                                none: the controller alone\n"
+    "  --rates LIST                  the rate grid of the controller, constant, cosine and\n"
+    "                                warm-up + cosine, comma-separated, instead of r7 (1e-1,\n"
+    "                                3e-2, ..., 1e-4): a finer grid, the same for all four\n"
     "  --seeds N                     evaluation seeds per schedule (default 5)\n"
     "  --seed-base S                 the evaluation seeds are S, S+1, ... (default 1000)\n"
     "  --tune-seed S                 the first tuning seed (default 999); the others count\n"
@@ -64,11 +67,32 @@ static int add_schedule(compare_flags *f, const char *name, size_t len) {
     if (!strcmp(slot, "controller"))
         return alrs_fail("--baselines %s: the controller comes from --controller, not the list",
                          f->baselines_text);
-    if (!baseline_known(slot)) return baseline_grid(slot, 1, 1, NULL, NULL);
+    if (!baseline_known(slot)) return baseline_grid(slot, 1, 1, NULL, NULL, 0, NULL);
     for (int k = 0; k < f->n_schedules; k++)
         if (!strcmp(f->schedules[k], slot))
             return alrs_fail("--baselines %s: '%s' given twice", f->baselines_text, slot);
     f->schedules[f->n_schedules++] = slot;
+    return 0;
+}
+
+/* --rates: positive finite numbers, comma-separated, each once. */
+static int parse_rates(compare_flags *f) {
+    const char *p = f->rates_text;
+    f->n_rates = 0;
+    while (*p) {
+        char *end;
+        double r = strtod(p, &end);
+        if (end == p || (*end && *end != ',') || !(r > 0 && r < 1e3))
+            return alrs_fail("--rates %s: expected positive rates below 1000, comma-separated "
+                             "(e.g. 3e-2,2e-2,1.4e-2,1e-2)", f->rates_text);
+        if (f->n_rates == BASELINE_MAX_RATES)
+            return alrs_fail("--rates %s: more than %d rates", f->rates_text, BASELINE_MAX_RATES);
+        for (int i = 0; i < f->n_rates; i++)
+            if (f->rates[i] == r) return alrs_fail("--rates %s: %g given twice", f->rates_text, r);
+        f->rates[f->n_rates++] = r;
+        p = *end ? end + 1 : end;
+        if (*end && !*p) return alrs_fail("--rates %s: ends with a comma", f->rates_text);
+    }
     return 0;
 }
 
@@ -106,12 +130,14 @@ int compare_flags_parse(args *a, compare_flags *f) {
     memset(f, 0, sizeof *f);
     if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY) != 0) return -1;
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
+    f->rates_text = "";
     f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_seeds = 3, f->tune_budget = 12;
     f->threads_per_run = 1;
     f->shard = 0, f->shards = 1;
     const char *shard = NULL;
     if (args_string(a, "controller", &f->controller) || args_string(a, "shard", &shard) ||
         args_string(a, "baselines", &f->baselines_text) ||
+        args_string(a, "rates", &f->rates_text) ||
         args_int(a, "seeds", 1, 100000, &f->seeds) ||
         args_int(a, "seed-base", 0, 0x7fffffffffffL, &f->seed_base) ||
         args_int(a, "tune-seed", 0, 0x7fffffffffffffffL, &f->tune_seed) ||
@@ -142,6 +168,7 @@ int compare_flags_parse(args *a, compare_flags *f) {
                          "%ld..%ld; tuning must not see them", f->tune_seed, lowest, f->tune_seed,
                          f->seed_base, f->seed_base + f->seeds - 1);
     if (shard && parse_shard(shard, f) != 0) return -1;
+    if (parse_rates(f) != 0) return -1;
     return parse_schedules(f);
 }
 
@@ -153,6 +180,7 @@ char *compare_flags_config_text(const compare_flags *f) {
     run_flags_settings(&t, r);
     config_text_int(&t, "eval_every", "eval-every", r->eval_every);
     config_text_add(&t, "baselines", "baselines", f->baselines_text);
+    config_text_add(&t, "rates", "rates", f->rates_text);
     config_text_int(&t, "seeds", "seeds", f->seeds);
     config_text_int(&t, "seed_base", "seed-base", f->seed_base);
     config_text_int(&t, "tune_seed", "tune-seed", f->tune_seed);

@@ -11,6 +11,9 @@ typedef struct {
     run_flags run;
     const char *controller; /* checkpoint path, or NULL */
     const char *baselines_text;
+    const char *rates_text;                  /* --rates ("": r7) */
+    double rates[BASELINE_MAX_RATES];
+    int n_rates;                             /* 0: r7 */
     const char *schedules[COMPARE_MAX_SCHEDULES]; /* "controller" first when given */
     char names[COMPARE_MAX_SCHEDULES][32];
     int n_schedules;

@@ -45,11 +45,13 @@ static int add(grid_point *g, int n, double lr, const char *fmt, ...) {
     return n + 1;
 }
 
-/* The whole grid of one baseline, in the documented order. */
-static int full_grid(const char *name, long steps, const char *ctrl, grid_point *g) {
+/* The whole grid of one baseline, in the documented order; `r` (nr of
+ * them) replaces r7. */
+static int full_grid(const char *name, long steps, const char *ctrl, const double *r, int nr,
+                     grid_point *g) {
     int n = 0;
     if (!strcmp(name, "controller")) {
-        for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "controller:%s", ctrl);
+        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "controller:%s", ctrl);
     } else if (!strcmp(name, "paper-grid")) {
         const double init[] = {1e-1, 1e-2, 1e-3, 1e-4}, gammas[] = {0.99, 0.9, 0.88};
         const int every[] = {10, 20, 50, 100};
@@ -58,7 +60,7 @@ static int full_grid(const char *name, long steps, const char *ctrl, grid_point 
                 for (int k = 0; k < 3; k++)
                     n = add(g, n, init[i], "step:every=%d,gamma=%g", every[j], gammas[k]);
     } else if (!strcmp(name, "constant")) {
-        for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "constant");
+        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "constant");
     } else if (!strcmp(name, "exponential")) {
         char num[NUM_TEXT];
         const double init[] = {1e-2, 3e-3, 1e-3}, decay[] = {10, 100};
@@ -66,11 +68,10 @@ static int full_grid(const char *name, long steps, const char *ctrl, grid_point 
             for (int j = 0; j < 2; j++)
                 n = add(g, n, init[i], "exp:gamma=%s", num_format(num, pow(1 / decay[j], 1.0 / steps)));
     } else if (!strcmp(name, "cosine")) {
-        for (int i = 0; i < 7; i++) n = add(g, n, rates7[i], "cosine:tmax=%ld,min=0", steps);
+        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "cosine:tmax=%ld,min=0", steps);
     } else if (!strcmp(name, "warmup-cosine")) {
         long warm = steps / 20 > 0 ? steps / 20 : 1;
-        for (int i = 0; i < 7; i++)
-            n = add(g, n, rates7[i], "warmup-cosine:warmup=%ld,min=0", warm);
+        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "warmup-cosine:warmup=%ld,min=0", warm);
     } else if (!strcmp(name, "onecycle")) {
         const double peak[] = {3e-2, 1e-2, 3e-3, 1e-3}, pct[] = {0.3, 0.1};
         for (int i = 0; i < 4; i++)
@@ -89,14 +90,15 @@ static int full_grid(const char *name, long steps, const char *ctrl, grid_point 
 }
 
 int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
-                  grid_point *out) {
+                  const double *rates, int n_rates, grid_point *out) {
     if (!baseline_known(name))
         return alrs_fail("--baselines: unknown schedule '%s' (expected paper-grid, constant, "
                          "exponential, cosine, warmup-cosine, onecycle or plateau)", name);
     if (budget < 1) return alrs_fail("--tune-budget %d: must be at least 1", budget);
     /* on the heap: a point holds room for a controller's path (4 KiB) */
     grid_point *full = alrs_calloc(BASELINE_MAX_POINTS, sizeof *full);
-    int n = full_grid(name, steps, controller_path ? controller_path : "", full);
+    if (!rates) rates = rates7, n_rates = 7;
+    int n = full_grid(name, steps, controller_path ? controller_path : "", rates, n_rates, full);
     int keep[BASELINE_MAX_POINTS];
     int k = baseline_thin(n, budget, keep);
     for (int i = 0; i < k; i++) out[i] = full[keep[i]];

@@ -21,13 +21,17 @@
  *   warmup-cosine  r7, linear warm-up over 5 % of T, then cosine to 0
  *   onecycle       peak {3e-2, 1e-2, 3e-3, 1e-3} x warm-up fraction {0.3, 0.1}
  *   plateau        rate {1e-2, 3e-3, 1e-3} x factor {0.5, 0.1} x patience
- *                  {2, 5} validations */
+ *                  {2, 5} validations
+ * A list of rates given instead of r7 (alrs compare --rates) replaces r7 in
+ * every grid above that uses it (controller, constant, cosine, warm-up +
+ * cosine): a finer grid, the same for each of them. */
 #ifndef ALRS_SCHED_BASELINES_H
 #define ALRS_SCHED_BASELINES_H
 
 #include "sched/schedule.h"
 
 #define BASELINE_MAX_POINTS 64
+#define BASELINE_MAX_RATES 32
 
 typedef struct {
     char spec[SCHEDULE_SPEC_MAX]; /* a schedule spec (sched/schedule.h) */
@@ -42,10 +46,11 @@ extern const int n_baseline_names;
 int baseline_known(const char *name);
 /* The grid of `name` for runs of `steps` steps, thinned to at most `budget`
  * points; the controller's spec is "controller:" followed by
- * controller_path. Returns the number of points, or -1 with a message for
+ * controller_path; `rates` (n_rates of them; NULL: r7) the rates of the
+ * grids built on r7. Returns the number of points, or -1 with a message for
  * an unknown name or a budget below 1. */
 int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
-                  grid_point *out);
+                  const double *rates, int n_rates, grid_point *out);
 /* Which `k` of `n` grid points a budget keeps: writes their indices,
  * increasing, to keep; returns k = min(n, budget). */
 int baseline_thin(int n, int budget, int *keep);
