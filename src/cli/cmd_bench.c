@@ -84,10 +84,9 @@ static void print_row(const run_flags *f, const char *label, double steps_per_s,
            steps_per_s * (double)f->batch, gflops, gflops / peak, label);
 }
 
-static int bench_train(const run_flags *f, long repeats) {
-    int cifar = !strcmp(f->dataset, "cifar10");
+static int bench_train(const run_flags *f, long repeats, int channels, int side) {
     bench_setup b;
-    if (setup_open(&b, f, cifar ? 3 : 1, cifar ? 32 : 28) != 0) {
+    if (setup_open(&b, f, channels, side) != 0) {
         setup_close(&b);
         return -1;
     }
@@ -147,14 +146,10 @@ int cmd_bench(int argc, char **argv) {
         run_flags_parse(&a, &f, RUN_FLAG_THREADS | RUN_FLAG_SEED) != 0 ||
         args_int(&a, "repeats", 1, 64, &repeats) != 0 || args_check_unused(&a) != 0)
         return cli_usage_error();
-    f.dataset = dataset ? dataset : !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
-    if (strcmp(f.dataset, "cifar10") && strcmp(f.dataset, "fashion-mnist") && strcmp(f.dataset, "mnist")) {
-        alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",
-                  f.dataset);
-        return cli_usage_error();
-    }
+    int channels, side;
+    if (run_flags_synthetic_shape(&f, dataset, &channels, &side) != 0) return cli_usage_error();
     if (!dataset && f.steps == 1000) f.steps = !strcmp(f.model, "resnet18") ? 5 : 100;
     if (!f.threads) f.threads = omp_get_num_procs();
     omp_set_num_threads((int)f.threads);
-    return bench_train(&f, repeats) == 0 ? 0 : cli_report_error();
+    return bench_train(&f, repeats, channels, side) == 0 ? 0 : cli_report_error();
 }

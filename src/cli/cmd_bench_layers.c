@@ -263,20 +263,14 @@ int bench_layers(int argc, char **argv) {
         run_flags_parse(&a, &f, RUN_FLAG_THREADS | RUN_FLAG_SEED) != 0 ||
         args_int(&a, "repeats", 1, 64, &repeats) != 0 || args_check_unused(&a) != 0)
         return cli_usage_error();
-    if (!dataset) dataset = !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
-    int cifar = !strcmp(dataset, "cifar10");
-    if (!cifar && strcmp(dataset, "fashion-mnist") && strcmp(dataset, "mnist")) {
-        alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",
-                  dataset);
-        return cli_usage_error();
-    }
+    int channels, side;
+    if (run_flags_synthetic_shape(&f, dataset, &channels, &side) != 0) return cli_usage_error();
     if (!f.threads) f.threads = omp_get_num_procs();
     omp_set_num_threads((int)f.threads);
     layer_bench b;
     memset(&b, 0, sizeof b);
     b.f = &f, b.repeats = (int)repeats;
-    if (nn_build(&b.spec, f.model, cifar ? 3 : 1, cifar ? 32 : 28, cifar ? 32 : 28, 10, f.hidden,
-                 f.n_hidden) != 0)
+    if (nn_build(&b.spec, f.model, channels, side, side, 10, f.hidden, f.n_hidden) != 0)
         return cli_usage_error();
     int rc = bench_layers_run(&b);
     bench_close(&b);

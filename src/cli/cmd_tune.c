@@ -68,13 +68,8 @@ int cmd_tune(int argc, char **argv) {
         run_flags_parse(&a, &f, RUN_FLAG_THREADS | RUN_FLAG_SEED) != 0 ||
         args_check_unused(&a) != 0)
         return cli_usage_error();
-    if (!dataset) dataset = !strcmp(f.model, "resnet18") ? "cifar10" : "fashion-mnist";
-    int cifar = !strcmp(dataset, "cifar10");
-    if (!cifar && strcmp(dataset, "fashion-mnist") && strcmp(dataset, "mnist")) {
-        alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or cifar10)",
-                  dataset);
-        return cli_usage_error();
-    }
+    int channels, side;
+    if (run_flags_synthetic_shape(&f, dataset, &channels, &side) != 0) return cli_usage_error();
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
-    return tune(&f, cifar ? 3 : 1, cifar ? 32 : 28) == 0 ? 0 : cli_report_error();
+    return tune(&f, channels, side) == 0 ? 0 : cli_report_error();
 }

@@ -182,3 +182,13 @@ int run_flags_check_data(const run_flags *f, const char *command) {
            command);
     return 0;
 }
+
+int run_flags_synthetic_shape(run_flags *f, const char *dataset, int *channels, int *side) {
+    f->dataset = dataset ? dataset : !strcmp(f->model, "resnet18") ? "cifar10" : "fashion-mnist";
+    int cifar = !strcmp(f->dataset, "cifar10");
+    if (!cifar && strcmp(f->dataset, "fashion-mnist") && strcmp(f->dataset, "mnist"))
+        return alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or "
+                         "cifar10)", f->dataset);
+    *channels = cifar ? 3 : 1, *side = cifar ? 32 : 28;
+    return 0;
+}

@@ -55,4 +55,9 @@ void run_flags_warn_threads(const run_flags *f);
 extern const char run_flags_help[];
 void run_flags_print_help(FILE *out, unsigned flags);
 
+/* The data set whose image shape the synthetic data of bench and tune take:
+ * `dataset` as given (NULL: cifar10 for resnet18, else fashion-mnist), into
+ * f->dataset, and its channels and side. -1 with a message for another. */
+int run_flags_synthetic_shape(run_flags *f, const char *dataset, int *channels, int *side);
+
 #endif

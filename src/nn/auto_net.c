@@ -100,6 +100,14 @@ static void auto_describe(const nn_net *net, char *buf, int size) {
 
 static const char *auto_choice(const nn_net *net) { return ((const auto_net *)net)->choice; }
 
+void nn_net_auto_note(nn_net *net, const char *line) {
+    auto_net *a = (auto_net *)net;
+    char *report = alrs_calloc(REPORT_SIZE, 1);
+    snprintf(report, REPORT_SIZE, "%s%s", line, a->report);
+    free(a->report);
+    a->report = report;
+}
+
 static const nn_net_ops auto_ops = {auto_train_step, auto_evaluate, auto_free, auto_describe,
                                     auto_choice};
 

@@ -20,7 +20,6 @@
 
 #define KEY_MAX 512
 #define CHOICE_MAX (NN_MAX_LAYERS + 16)
-#define REPORT_MAX 16384
 
 /* ---- where, and what for ---- */
 
@@ -158,50 +157,15 @@ static void unlock_plans(int fd) {
     close(fd);
 }
 
-/* ---- the plan net: the chosen net, and a description that says where the
- * choice came from ---- */
-
-typedef struct {
-    nn_net base;
-    nn_net *inner;
-    char report[REPORT_MAX];
-} plan_net;
-
-static double plan_train_step(nn_net *net, const float *images, const uint8_t *labels) {
-    return nn_net_train_step(((plan_net *)net)->inner, images, labels);
-}
-
-static void plan_evaluate(nn_net *net, const float *images, const uint8_t *labels, int n,
-                          double *loss_sum, long *hits, float *probs) {
-    nn_net_evaluate_sums(((plan_net *)net)->inner, images, labels, n, loss_sum, hits, probs);
-}
-
-static void plan_free(nn_net *net) {
-    nn_net_free(((plan_net *)net)->inner);
-    free(net);
-}
-
-static void plan_describe(const nn_net *net, char *buf, int size) {
-    const plan_net *p = (const plan_net *)net;
-    int used = snprintf(buf, (size_t)size, "%s", p->report);
-    if (used < size) nn_net_describe_impl(p->inner, buf + used, size - used);
-}
-
-static const char *plan_choice(const nn_net *net) {
-    return nn_net_auto_choice(((const plan_net *)net)->inner);
-}
-
-static const nn_net_ops plan_ops = {plan_train_step, plan_evaluate, plan_free, plan_describe,
-                                    plan_choice};
-
-static nn_net *wrap(nn_net *inner, const char *path, const char *key, const char *how) {
-    if (!inner) return NULL;
-    plan_net *p = alrs_calloc(1, sizeof *p);
-    p->base.ops = &plan_ops;
-    p->inner = inner;
-    snprintf(p->report, sizeof p->report, "plan: %s, entry %s: %s (%s)\n", path, key,
-             nn_net_auto_choice(inner), how);
-    return &p->base;
+/* The auto net with a first line in its description saying where its choice
+ * came from. */
+static nn_net *noted(nn_net *net, const char *path, const char *key, const char *how) {
+    if (!net) return NULL;
+    char line[ALRS_PATH_MAX + KEY_MAX + CHOICE_MAX + 96];
+    snprintf(line, sizeof line, "plan: %s, entry %s: %s (%s)\n", path, key,
+             nn_net_auto_choice(net), how);
+    nn_net_auto_note(net, line);
+    return net;
 }
 
 /* Measures (auto), records the choice, and returns the net; lock held. A
@@ -213,7 +177,7 @@ static nn_net *measure_and_record(const nn_spec *spec, nn_net_config cfg, float 
     nn_net *net = nn_net_create_auto(spec, cfg, params, grads, state);
     if (!net) return NULL;
     if (write_plans(path, text, key, nn_net_auto_choice(net)) == 0)
-        return wrap(net, path, key, "measured now and recorded");
+        return noted(net, path, key, "measured now and recorded");
     if (must_record) {
         nn_net_free(net);
         return NULL;
@@ -223,7 +187,7 @@ static nn_net *measure_and_record(const nn_spec *spec, nn_net_config cfg, float 
         fprintf(stderr, "alrs: warning: %s; the backend choice was measured for this run only "
                     "(--plan FILE names a writable plan file)\n",
                 alrs_error());
-    return wrap(net, path, key, "measured now; NOT recorded: the plan file could not be written");
+    return noted(net, path, key, "measured now; NOT recorded: the plan file could not be written");
 }
 
 nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
@@ -236,8 +200,8 @@ nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params
     nn_net *net = NULL;
     if (read_plans(path, &text) == 0) {
         if (text && find_entry(text, key, choice))
-            net = wrap(nn_net_create_auto_as(spec, cfg, params, grads, state, choice), path, key,
-                       "from the plan file");
+            net = noted(nn_net_create_auto_as(spec, cfg, params, grads, state, choice), path, key,
+                        "from the plan file");
         else
             net = measure_and_record(spec, cfg, params, grads, state, path, key, text, 0);
     }

@@ -33,6 +33,8 @@ nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *para
  * choice without measuring. */
 nn_net *nn_net_create_auto_as(const nn_spec *spec, nn_net_config cfg, float *params,
                               float *grads, float *state, const char *choice);
+/* Puts a line before an auto net's description (where its choice came from). */
+void nn_net_auto_note(nn_net *net, const char *line);
 /* A net as the plan file says, measuring and recording it when the file has
  * no entry yet (nn/backend_plan.c). */
 nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
