@@ -180,8 +180,8 @@ static void test_describe(void) {
     CHECK(info.factors[4] == 2.0 && info.action_every == EVERY && info.steps == STEPS &&
           info.updates == 2 && info.residual_range == 4);
     alrs_controller_close(c);
-    /* the committed LeNet-5 controller: version 1 */
-    CHECK(alrs_controller_open(ALRS_SOURCE_DIR "/results/fashion-mnist-lenet5-controller/"
+    /* the committed paper-design LeNet-5 controller: version 1 */
+    CHECK(alrs_controller_open(ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/"
                                "controller.bin", &c) == ALRS_OK);
     CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
     CHECK(info.format_version == 1 && info.n_features == 7 && info.n_actions == 3 &&

@@ -282,7 +282,7 @@ static void test_rejections(const char *dir) {
  * interface that version meant, acts, and saves again as version 2 with the
  * same policy. */
 static void test_version1(const char *dir) {
-    const char *v1 = ALRS_SOURCE_DIR "/results/fashion-mnist-lenet5-controller/controller.bin";
+    const char *v1 = ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/controller.bin";
     size_t n;
     unsigned char *bytes = slurp(v1, &n);
     CHECK(bytes && n > 32 && bytes[8] == 1);
