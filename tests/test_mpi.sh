@@ -177,7 +177,7 @@ fi
 # ---- 6. compare: one process and two ranks ---------------------------------------
 plan=(--model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 --batch 32
       --val-size 50 --data-dir "$tmp/idx" --controller "$tmp/one/controller.bin"
-      --baselines paper-grid,cosine --seeds 3 --tune-budget 2 --concurrency 1)
+      --baselines paper-grid,cosine --seeds 3 --tune-seeds 1 --tune-budget 2 --concurrency 1)
 # the last column of these files is wall_s; quoted specs hold commas, so it
 # is cut from the end of the line
 cut_last() { sed 's/,[^,]*$//' "$1"; }

@@ -109,9 +109,10 @@ job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]
 
 test_learn_requeue() {
     local out=$tmp/learn-slurm flags
-    # long enough (tens of seconds) to meet the signal at least once
+    # long enough (about 40 s at 36000 episodes/h; CI once ran 128 episodes in 13 s,
+    # before the signal came) to meet the signal at least once
     flags=(--model mlp --val-split 100 --steps 400 --action-every 10 --batch 32
-           --val-size 100 --data-dir "$tmp/idx" --episodes 128 --seed 5)
+           --val-size 100 --data-dir "$tmp/idx" --episodes 384 --seed 5)
     # the uninterrupted run, as the job runs it (2 environments of 1 thread)
     "$alrs" learn "${flags[@]}" --envs 2 --threads-per-env 1 --out "$tmp/learn-direct" \
         >/dev/null 2>"$tmp/direct.err" || fail "alrs learn: $(cat "$tmp/direct.err")"
