@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The experiment scripts behind results/ (scripts/ablation, scripts/untuned,
+# scripts/plot) on a tiny generated IDX set and a tiny MLP child:
+#   1. scripts/ablation: a plan with a learned row, a row that reuses its
+#      controller (@ROW) and a row with a controller learned elsewhere (=PATH)
+#      runs the baselines and every row, writes COMMANDS and ablation.csv (one
+#      line per baseline and row, numbers in every column), and a rerun
+#      continues without running anything again; a bad plan is refused;
+#   2. scripts/untuned: every (schedule, rate) its seeds, untuned.csv with the
+#      regret against the comparison's best tuned schedule, UNTUNED-COMMAND,
+#      and a rerun keeps the finished runs;
+#   3. scripts/plot learn and compare draw their PNGs from these directories.
+# About 30 s on 2 cores.
+#   bash tests/test_experiment_scripts.sh ALRS SOURCE_DIR
+set -u
+alrs=$1 src=$2
+source "$src/tests/common.bash"
+py=/usr/bin/python3
+if ! [ -x "$py" ] || ! "$py" -c "import scipy, matplotlib" 2>/dev/null; then
+    echo "skipped: /usr/bin/python3 with scipy and matplotlib not found"
+    exit 0
+fi
+export ALRS=$alrs MPLBACKEND=Agg
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/alrs-experiments.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+write_idx "$tmp/idx"
+child="--model mlp --hidden 32,16 --val-split 100 --steps 20 --batch 32 --val-size 50 \
+--backend native --data-dir $tmp/idx"
+
+# ---- 1. scripts/ablation ----------------------------------------------------------
+"$alrs" learn $child --action-every 5 --episodes 2 --envs 2 --seed 7 --out "$tmp/elsewhere" \
+    >/dev/null 2>&1 || fail "alrs learn (the controller learned elsewhere)"
+cat > "$tmp/plan.txt" <<EOF
+# a tiny plan
+model:     $child
+learn:     --action-every 5 --episodes 2 --envs 2 --seed 1
+compare:   --seeds 2 --seed-base 50 --tune-seeds 1 --tune-budget 2 --concurrency 1
+baselines: cosine
+row A | progress features | --features paper,progress |
+row B | A's controller by a sample | @A | --policy sample
+row C | learned elsewhere | =$tmp/elsewhere/controller.bin |
+EOF
+abl=$tmp/abl
+if "$src/scripts/ablation" "$tmp/plan.txt" "$abl" >"$tmp/abl.out" 2>"$tmp/abl.err"; then ok
+else fail "scripts/ablation: $(tail -3 "$tmp/abl.err")"; fi
+csv=$abl/ablation.csv
+if [ -f "$csv" ] && [ "$(head -1 "$csv")" = "row,change,model,episodes,seeds,test_loss_mean,test_loss_std,p_vs_best_baseline,best_baseline,best_baseline_mean,controller_lr,learn_minutes" ]; then ok
+else fail "ablation.csv's header: $(head -1 "$csv" 2>&1)"; fi
+# one line per baseline and row; each row's test loss a number, from 2 seeds
+for row in baseline:cosine A B C; do
+    if "$py" - "$csv" "$row" <<'PY'
+import csv, math, sys
+rows = [r for r in csv.DictReader(open(sys.argv[1])) if r["row"] == sys.argv[2]]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["seeds"] == "2" and math.isfinite(float(r["test_loss_mean"])), r
+assert r["best_baseline"] == "cosine", r
+if not r["row"].startswith("baseline:"):
+    assert float(r["controller_lr"]) > 0 and int(r["episodes"]) == 2, r
+PY
+    then ok; else fail "ablation.csv: row $row"; fi
+done
+if grep -q " learn .*--features paper,progress .*--out $abl/A/learn" "$abl/COMMANDS" &&
+   grep -q "controller $tmp/elsewhere/controller.bin" "$abl/COMMANDS" &&
+   [ "$(grep -c " learn " "$abl/COMMANDS")" = 1 ]; then ok
+else fail "COMMANDS: $(cat "$abl/COMMANDS")"; fi
+# a rerun continues: nothing is learned or run again, the table is the same
+cp "$csv" "$tmp/ablation-first.csv"
+runs_before=$(find "$abl" -name '*.txt' -path '*runs*' | wc -l)
+if "$src/scripts/ablation" "$tmp/plan.txt" "$abl" >/dev/null 2>"$tmp/abl2.err" &&
+   cmp -s "$csv" "$tmp/ablation-first.csv" &&
+   [ "$(find "$abl" -name '*.txt' -path '*runs*' | wc -l)" = "$runs_before" ]; then ok
+else fail "scripts/ablation rerun: $(tail -3 "$tmp/abl2.err")"; fi
+# a row naming an unknown row is refused before anything runs
+printf 'model: %s\nrow X | x | @NOPE |\n' "$child" > "$tmp/bad-plan.txt"
+if out=$("$src/scripts/ablation" "$tmp/bad-plan.txt" "$tmp/abl-bad" 2>&1); then
+    fail "a plan with an unknown row ran"
+elif echo "$out" | grep -q "unknown row NOPE" && [ ! -e "$tmp/abl-bad" ]; then ok
+else fail "a bad plan: $out"; fi
+
+# ---- 2. scripts/untuned -------------------------------------------------------------
+unt=$tmp/untuned
+if "$src/scripts/untuned" --tuned "$abl/baselines/compare-summary.csv" --out "$unt" \
+       --schedules controller,cosine --controller "$abl/A/learn/controller.bin" \
+       --rates 1e-3,1e-2 --seeds 2 --jobs 2 -- $child >"$tmp/unt.out" 2>"$tmp/unt.err"; then ok
+else fail "scripts/untuned: $(tail -3 "$tmp/unt.err")"; fi
+if "$py" - "$unt/untuned.csv" <<'PY'
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [(r["schedule"], float(r["lr"])) for r in rows] == [
+    ("controller", 1e-3), ("controller", 1e-2), ("cosine", 1e-3), ("cosine", 1e-2)], rows
+for r in rows:
+    assert r["seeds"] == "2" and r["best_tuned"] == "cosine", r
+    assert abs(float(r["regret"]) - (float(r["test_loss_mean"]) -
+                                     float(r["best_tuned_test_loss"]))) < 1e-5, r
+PY
+then ok; else fail "untuned.csv: $(cat "$unt/untuned.csv" 2>&1)"; fi
+if [ "$(ls "$unt/untuned-runs" | wc -l)" = 8 ] && grep -q "scripts/untuned" "$unt/UNTUNED-COMMAND"
+then ok; else fail "untuned-runs/ or UNTUNED-COMMAND"; fi
+stamp=$(stat -c %Y "$unt/untuned-runs/cosine-0.01-seed1000/summary.csv" 2>/dev/null)
+sleep 1
+if "$src/scripts/untuned" --tuned "$abl/baselines/compare-summary.csv" --out "$unt" \
+       --schedules controller,cosine --controller "$abl/A/learn/controller.bin" \
+       --rates 1e-3,1e-2 --seeds 2 --jobs 2 -- $child >/dev/null 2>&1 &&
+   [ "$(stat -c %Y "$unt/untuned-runs/cosine-0.01-seed1000/summary.csv")" = "$stamp" ]; then ok
+else fail "scripts/untuned rerun did not keep the finished runs"; fi
+
+# ---- 3. scripts/plot ----------------------------------------------------------------
+if "$src/scripts/plot" learn "$tmp/learn.png" "$abl/A/learn" >/dev/null 2>&1 &&
+   [ -s "$tmp/learn.png" ]; then ok; else fail "scripts/plot learn"; fi
+if "$src/scripts/plot" compare "$tmp/compare.png" "$abl/baselines" >/dev/null 2>&1 &&
+   [ -s "$tmp/compare.png" ]; then ok; else fail "scripts/plot compare"; fi
+finish
