@@ -36,3 +36,21 @@ write("train", 600, 1)
 write("t10k", 120, 2)
 PY
 }
+# A library built with AddressSanitizer (the sanitizer build's libalrs) loads
+# into an uninstrumented host (python3, the installed example program) only
+# with the ASan runtime loaded first; the host's own leaks are not ours to report.
+#   run_host LIB COMMAND...   runs COMMAND, preloading LIB's ASan runtime if it has one
+#   lib_has_asan LIB          true when LIB links the ASan runtime
+asan_runtime() { ldd "$1" 2>/dev/null | awk '/libasan/ {print $3; exit}'; }
+lib_has_asan() { [ -n "$(asan_runtime "$1")" ]; }
+run_host() {
+    local lib=$1 rt
+    shift
+    rt=$(asan_runtime "$lib")
+    if [ -n "$rt" ]; then
+        LD_PRELOAD="$rt${LD_PRELOAD:+:$LD_PRELOAD}" \
+            ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$@"
+    else
+        "$@"
+    fi
+}

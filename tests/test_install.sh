@@ -28,7 +28,8 @@ else fail "installed headers: $(find "$prefix/include" -name '*.h')"; fi
 if cmake -S "$src/examples/c" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$prefix" \
        >"$tmp/example.log" 2>&1 && cmake --build "$tmp/example" >>"$tmp/example.log" 2>&1; then ok
 else fail "the example with find_package: $(tail -5 "$tmp/example.log")"; fi
-if LD_LIBRARY_PATH="$prefix/lib" "$tmp/example/controller_demo" "$ctl" 200 >"$tmp/run.out" 2>&1 &&
+lib=$prefix/lib/libalrs.so
+if LD_LIBRARY_PATH="$prefix/lib" run_host "$lib" "$tmp/example/controller_demo" "$ctl" 200 >"$tmp/run.out" 2>&1 &&
    grep -q "^step  200 " "$tmp/run.out"; then ok
 else fail "controller_demo (CMake): $(tail -5 "$tmp/run.out")"; fi
 
@@ -37,7 +38,7 @@ if PKG_CONFIG_PATH="$prefix/lib/pkgconfig" cc -o "$tmp/demo-pc" "$src/examples/c
        $(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags --libs alrs) -lm \
        >"$tmp/pc.log" 2>&1; then ok
 else fail "the example with pkg-config: $(tail -5 "$tmp/pc.log")"; fi
-if LD_LIBRARY_PATH="$prefix/lib" "$tmp/demo-pc" "$ctl" 100 >"$tmp/run-pc.out" 2>&1 &&
+if LD_LIBRARY_PATH="$prefix/lib" run_host "$lib" "$tmp/demo-pc" "$ctl" 100 >"$tmp/run-pc.out" 2>&1 &&
    grep -q "^step  100 " "$tmp/run-pc.out"; then ok
 else fail "controller_demo (pkg-config): $(tail -5 "$tmp/run-pc.out")"; fi
 
@@ -49,7 +50,7 @@ else fail "alrs --version: $("$prefix/bin/alrs" --version 2>&1)"; fi
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 site=$(find "$prefix" -type d -name dist-packages | head -1)
-if PYTHONPATH="$site" "$py" -c "
+if PYTHONPATH="$site" run_host "$lib" "$py" -c "
 import alrs, sys
 c = alrs.Controller(sys.argv[1])
 assert c.info['n_features'] == 10 and c.info['format_version'] == 2, c.info

@@ -8,6 +8,8 @@ alrs=$1 src=$2
 build=$(cd "$(dirname "$alrs")" && pwd)
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
+source "$src/tests/common.bash"
+lib=$build/libalrs.so
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/alrs-python.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 if ! "$build/test_api" record "$tmp" >"$tmp/record.log" 2>&1; then
@@ -15,12 +17,15 @@ if ! "$build/test_api" record "$tmp" >"$tmp/record.log" 2>&1; then
     tail -20 "$tmp/record.log" >&2
     exit 1
 fi
-PYTHONPATH="$build/python" "$py" "$src/tests/python/test_alrs.py" "$alrs" "$tmp"
+PYTHONPATH="$build/python" run_host "$lib" "$py" "$src/tests/python/test_alrs.py" "$alrs" "$tmp"
 status=$?
 # The PyTorch example: LeNet-5 on the real Fashion-MNIST, its rate from the
 # committed controller at every step (it checks that itself), if torch and the
 # data are installed.
-if ! "$py" -c "import torch" 2>/dev/null; then
+if lib_has_asan "$lib"; then
+    # PyTorch's own libraries under the ASan runtime are not ours to check
+    echo "test_python: the sanitizer build: the PyTorch LeNet-5 example is skipped"
+elif ! "$py" -c "import torch" 2>/dev/null; then
     echo "test_python: PyTorch not installed: the LeNet-5 example is skipped (apt-get install python3-torch)"
 elif [ ! -e /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
     echo "test_python: Fashion-MNIST not installed: the LeNet-5 example is skipped (dataset-fashion-mnist)"
