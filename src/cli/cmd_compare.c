@@ -44,7 +44,7 @@ static void tuning_jobs(phase_runs *p, const compare_flags *f) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g); /* 4 KiB a point */
     for (int k = 0; k < f->n_schedules; k++) {
         int n = baseline_grid(f->schedules[k], f->run.steps, (int)f->tune_budget, f->controller,
-                              f->n_rates ? f->rates : NULL, f->n_rates, g);
+                              f->rates, f->n_rates, g);
         for (int i = 0; i < n; i++)
             for (long s = 0; s < f->tune_seeds; s++) {
                 char name[96];

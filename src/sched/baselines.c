@@ -97,7 +97,7 @@ int baseline_grid(const char *name, long steps, int budget, const char *controll
     if (budget < 1) return alrs_fail("--tune-budget %d: must be at least 1", budget);
     /* on the heap: a point holds room for a controller's path (4 KiB) */
     grid_point *full = alrs_calloc(BASELINE_MAX_POINTS, sizeof *full);
-    if (!rates) rates = rates7, n_rates = 7;
+    if (n_rates == 0) rates = rates7, n_rates = 7;
     int n = full_grid(name, steps, controller_path ? controller_path : "", rates, n_rates, full);
     int keep[BASELINE_MAX_POINTS];
     int k = baseline_thin(n, budget, keep);

@@ -46,7 +46,7 @@ extern const int n_baseline_names;
 int baseline_known(const char *name);
 /* The grid of `name` for runs of `steps` steps, thinned to at most `budget`
  * points; the controller's spec is "controller:" followed by
- * controller_path; `rates` (n_rates of them; NULL: r7) the rates of the
+ * controller_path; `rates` (n_rates of them; 0: r7) the rates of the
  * grids built on r7. Returns the number of points, or -1 with a message for
  * an unknown name or a budget below 1. */
 int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
