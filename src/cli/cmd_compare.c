@@ -69,6 +69,7 @@ static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags
         grid_point g;
         snprintf(g.spec, sizeof g.spec, "%s", tune->runs[best].spec);
         g.lr = tune->jobs[best].lr;
+        snprintf(g.optimizer, sizeof g.optimizer, "%s", tune->runs[best].optimizer);
         if (dist_rank() == 0)
             fprintf(stderr, "compare: %s tuned: %s at lr %g (mean best val loss %.4f over %ld "
                             "tuning seeds)\n", f->schedules[k], g.spec, g.lr,

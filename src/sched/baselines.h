@@ -48,7 +48,7 @@
 typedef struct {
     char spec[SCHEDULE_SPEC_MAX]; /* a schedule spec (sched/schedule.h) */
     double lr;      /* the run's --lr (initial, base or peak rate) */
-    char optimizer[32]; /* the row's own optimizer; "": the run's --optimizer */
+    char optimizer[64]; /* the row's own optimizer; "": the run's --optimizer */
 } grid_point;
 
 /* The names above, "controller" first. */
