@@ -131,7 +131,8 @@ static int parse_schedules(compare_flags *f) {
 
 int compare_flags_parse(args *a, compare_flags *f) {
     memset(f, 0, sizeof *f);
-    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY) != 0) return -1;
+    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA) != 0)
+        return -1;
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
     f->rates_text = "";
     f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_seeds = 3, f->tune_budget = 12;
