@@ -7,6 +7,7 @@
 
 #include "cli/config_text.h"
 #include "core/error.h"
+#include "optim/optimizer.h"
 #include "rl/checkpoint.h"
 
 const char compare_flags_help[] =
@@ -59,6 +60,20 @@ int compare_flags_read_controller(compare_flags *f) {
     return 0;
 }
 
+/* A row that brings its own optimizer (schedulefree) needs it in this build:
+ * refused here, before a run, rather than after the other rows' tuning. */
+static int check_row_optimizer(const compare_flags *f, const char *name) {
+    grid_point g;
+    if (baseline_grid(name, 1000, 1, "", NULL, 0, &g) != 1 || !g.optimizer[0]) return 0;
+    optimizer o;
+    if (optimizer_init(&o, g.optimizer, 1) == 0) {
+        optimizer_free(&o);
+        return 0;
+    }
+    return alrs_fail("--baselines %s: %s trains with optimizer %s, which this build does not "
+                     "have", f->baselines_text, name, g.optimizer);
+}
+
 static int add_schedule(compare_flags *f, const char *name, size_t len) {
     if (len == 0 || len >= sizeof f->names[0])
         return alrs_fail("--baselines %s: empty or over-long name", f->baselines_text);
@@ -74,6 +89,7 @@ static int add_schedule(compare_flags *f, const char *name, size_t len) {
     for (int k = 0; k < f->n_schedules; k++)
         if (!strcmp(f->schedules[k], slot))
             return alrs_fail("--baselines %s: '%s' given twice", f->baselines_text, slot);
+    if (check_row_optimizer(f, slot) != 0) return -1;
     f->schedules[f->n_schedules++] = slot;
     return 0;
 }
