@@ -272,6 +272,16 @@ static void test_env(void) {
     n = run_agent(e, 2 /* keep among x1.05, /1.05, keep */, lr, val);
     CHECK(n == STEPS / EVERY && same_as_train("cosine", test_path(dir, "train-cosine"), lr, val, n));
     alrs_env_free(e);
+
+    /* the flags' variant of the training split is the environment's: noisy
+     * labels train another child, the same rates validate differently */
+    double noisy_lr[64], noisy_val[64];
+    snprintf(flags, sizeof flags, CHILD " --data-dir '%s' --lr 1e-2 --action-every %d --base cosine "
+             "--label-noise 0.5", data_dir, EVERY);
+    CHECK(alrs_env_create(flags, &e) == ALRS_OK);
+    CHECK(run_agent(e, 2, noisy_lr, noisy_val) == n);
+    CHECK(noisy_lr[0] == lr[0] && noisy_val[n - 1] != val[n - 1]);
+    alrs_env_free(e);
 }
 
 /* ---- bad input ------------------------------------------------------------------ */
@@ -340,7 +350,10 @@ static void test_bad_input(void) {
     CHECK(e == NULL);
     EXPECT(alrs_env_create("--model mlp --bogus 3", &e), ALRS_E_ARGUMENT, "--bogus");
     EXPECT(alrs_env_create("--data-dir /nonexistent", &e), ALRS_E_FILE, "/nonexistent");
+    EXPECT(alrs_env_create("--label-noise 2", &e), ALRS_E_ARGUMENT, "--label-noise");
     char flags[1200];
+    snprintf(flags, sizeof flags, CHILD " --data-dir '%s' --train-size 9999999", data_dir);
+    EXPECT(alrs_env_create(flags, &e), ALRS_E_ARGUMENT, "--train-size 9999999");
     snprintf(flags, sizeof flags, CHILD " --data-dir '%s' --action-every %d", data_dir, EVERY);
     CHECK(alrs_env_create(flags, &e) == ALRS_OK);
     double obs[7], reward;

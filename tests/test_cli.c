@@ -311,6 +311,48 @@ static void test_schedules(void) {
     CHECK(ok);
 }
 
+/* A variant of the training split (--train-size, --label-noise) is in every
+ * training command's help, in config.txt and in its command, and repeats
+ * exactly; a wsd schedule's rates reach the trace step by step. */
+static void test_data_variants(void) {
+    char out[PATH_LEN], again[PATH_LEN], clean[PATH_LEN], err[ERR_LEN], help[PATH_LEN];
+    snprintf(help, sizeof help, "%s/variant-help.txt", base);
+    const char *commands[] = {"train", "learn", "compare"};
+    for (int k = 0; k < 3; k++) {
+        CHECK(test_alrs(err, help, "%s --help", commands[k]) == 0);
+        char *text = test_read_text(help);
+        CHECK(text && strstr(text, "--train-size N") && strstr(text, "--label-noise F"));
+        free(text);
+    }
+    const char *flags = "train --model mlp --hidden 16 --data-dir '%s' --val-split 100 --batch 32 "
+                        "--threads 1 --eval-every 1 --steps 10 --lr 0.01 "
+                        "--schedule wsd:warmup=2,decay=4 %s --out '%s'";
+    const char *variant = "--train-size 200 --label-noise 0.3";
+    snprintf(out, sizeof out, "%s/variant", base);
+    snprintf(again, sizeof again, "%s/variant-again", base);
+    snprintf(clean, sizeof clean, "%s/variant-clean", base);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, variant, out) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, variant, again) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, "--train-size 200", clean) == 0);
+    char *config = test_read_text(test_path(out, "config.txt"));
+    CHECK(config && strstr(config, "\ntrain_size=200\n") && strstr(config, "\nlabel_noise=0.3\n"));
+    CHECK(config && strstr(config, " --train-size 200 --label-noise 0.3 "));
+    free(config);
+    config = test_read_text(test_path(clean, "config.txt"));
+    CHECK(config && strstr(config, "\nlabel_noise=0\n") && !strstr(config, "--label-noise"));
+    free(config);
+    char *a = trace_without_wall(out), *b = trace_without_wall(again), *c = trace_without_wall(clean);
+    CHECK(a && b && c && !strcmp(a, b)); /* the same split seed: the same noisy labels */
+    CHECK(a && c && strcmp(a, c));       /* noise changes the training losses */
+    free(a), free(b), free(c);
+    /* wsd, 10 steps, warm-up 2, decay 4: 0.01 * 1/2 at k = 0, 0.01 for k = 1..6 (the decay
+     * starts at 0.01 * 4/4 at k = 6), then 0.01 * (10 - k)/4 for k = 7..9 */
+    const double want[10] = {0.005, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.0075, 0.005, 0.0025};
+    CHECK(csv_read(&trace, test_path(out, "trace.csv")) == 0 && trace.n_rows == 10);
+    for (int r = 0; r < trace.n_rows && r < 10; r++)
+        CHECK_NEAR(csv_num(&trace, r, "lr"), want[r], 1e-12);
+}
+
 /* ---- 5. bad inputs -------------------------------------------------------- */
 
 /* A fresh copy of the raw IDX set to break. */
@@ -555,6 +597,7 @@ int main(void) {
     test_end_to_end();
     test_divergence();
     test_schedules();
+    test_data_variants();
     test_determinism();
     test_bad_inputs();
     test_resnet18();

@@ -58,6 +58,10 @@ static void test_files(const char *out) {
     CHECK(csv_read(&runs, test_path(out, "compare.csv")) == 0);
     CHECK(csv_read(&sum, test_path(out, "compare-summary.csv")) == 0);
     CHECK(tune.n_rows == 18 && runs.n_rows == 9 && sum.n_rows == 3);
+    /* rows without an optimizer of their own name the run's --optimizer */
+    for (int r = 0; r < tune.n_rows; r++) CHECK(!strcmp(csv_str(&tune, r, "optimizer"), "adam"));
+    for (int r = 0; r < runs.n_rows; r++) CHECK(!strcmp(csv_str(&runs, r, "optimizer"), "adam"));
+    for (int r = 0; r < sum.n_rows; r++) CHECK(!strcmp(csv_str(&sum, r, "optimizer"), "adam"));
     const char *names[] = {"controller", "paper-grid", "cosine"};
     for (int k = 0; k < 3; k++) {
         int selected = -1, n = 0, n_selected = 0;

@@ -1,6 +1,7 @@
 /* The data layer: IDX and CIFAR-10 readers, the seeded split, the batcher,
  * and every kind of bad input file with the message it must produce. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -235,6 +236,92 @@ static void test_split(void) {
     dataset_free(&a);
     dataset_free(&b);
     dataset_free(&c);
+}
+
+/* Labels of a split that differ from another's (same images, same order). */
+static int labels_changed(const data_split *a, const data_split *b) {
+    int n = 0;
+    for (int i = 0; i < a->n; i++) n += a->labels[i] != b->labels[i];
+    return n;
+}
+
+static int same_images(const data_split *a, const data_split *b, int n) {
+    return !memcmp(a->images, b->images, sizeof(float) * (size_t)n * (size_t)data_image_size(a));
+}
+
+/* --train-size keeps the first N training images; --label-noise replaces
+ * round(F n) training labels by uniform draws (about a tenth of them land on
+ * the old label), from the split seed, never in validation or test. */
+static void test_variants(void) {
+    char dir[1024];
+    fresh_dir(dir, "variants");
+    test_write_idx_set(dir, "", 1000, 6, 5, 0, 5);
+    dataset clean, d, again;
+    CHECK(dataset_load(&clean, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(clean.train.n == 800);
+    long replaced = -1;
+
+    data_variant none = {0, 0};
+    CHECK(dataset_load(&d, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(dataset_vary(&d, &none, 7, &replaced) == 0 && replaced == 0);
+    CHECK(splits_equal(&d.train, &clean.train));
+    dataset_free(&d);
+
+    data_variant small = {0, 300};
+    CHECK(dataset_load(&d, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(dataset_vary(&d, &small, 7, &replaced) == 0 && replaced == 0);
+    CHECK(d.train.n == 300 && same_images(&d.train, &clean.train, 300));
+    CHECK(!memcmp(d.train.labels, clean.train.labels, 300));
+    CHECK(splits_equal(&d.val, &clean.val) && splits_equal(&d.test, &clean.test));
+    dataset_free(&d);
+
+    data_variant noisy = {0.25, 0};
+    CHECK(dataset_load(&d, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(dataset_vary(&d, &noisy, 7, &replaced) == 0);
+    CHECK(replaced == 200); /* 0.25 * 800 */
+    int changed = labels_changed(&d.train, &clean.train);
+    /* each replaced label stays with chance 1/10: 180 expected, sd 4.2 */
+    CHECK(changed <= 200 && changed >= 160);
+    CHECK(same_images(&d.train, &clean.train, 800));
+    CHECK(splits_equal(&d.val, &clean.val) && splits_equal(&d.test, &clean.test));
+    for (int i = 0; i < d.train.n; i++) CHECK(d.train.labels[i] < 10);
+    /* the same split seed gives the same labels */
+    CHECK(dataset_load(&again, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(dataset_vary(&again, &noisy, 7, NULL) == 0);
+    CHECK(splits_equal(&again.train, &d.train));
+    dataset_free(&again);
+    dataset_free(&d);
+
+    /* every label replaced: 720 changed expected (sd 8.5), classes about even */
+    data_variant all = {1, 0};
+    CHECK(dataset_load(&d, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(dataset_vary(&d, &all, 7, &replaced) == 0 && replaced == 800);
+    changed = labels_changed(&d.train, &clean.train);
+    CHECK(changed >= 680 && changed <= 760);
+    int per_class[10] = {0};
+    for (int i = 0; i < d.train.n; i++) per_class[d.train.labels[i] % 10]++;
+    for (int k = 0; k < 10; k++) CHECK(per_class[k] >= 50 && per_class[k] <= 110);
+    dataset_free(&d);
+
+    /* both: the noise falls within the kept images, round(0.1 * 55) = 6 of them */
+    data_variant both = {0.1, 55};
+    CHECK(dataset_load(&d, "fashion-mnist", dir, 200, 7) == 0);
+    CHECK(dataset_vary(&d, &both, 7, &replaced) == 0 && d.train.n == 55 && replaced == 6);
+    CHECK(labels_changed(&d.train, &clean.train) <= 6);
+    CHECK(!memcmp(d.train.labels + 55, clean.train.labels + 55, 800 - 55)); /* past the end */
+    dataset_free(&d);
+
+    /* refused, naming the flag; the data set is left loaded as it was */
+    CHECK(dataset_load(&d, "fashion-mnist", dir, 200, 7) == 0);
+    data_variant too_many = {0, 801}, bad_noise = {1.5, 0}, negative = {-0.1, 0},
+                 nan_noise = {NAN, 0};
+    CHECK_FAILS(dataset_vary(&d, &too_many, 7, NULL), "--train-size 801: only 800 training images");
+    CHECK_FAILS(dataset_vary(&d, &bad_noise, 7, NULL), "--label-noise 1.5: must be between 0 and 1");
+    CHECK_FAILS(dataset_vary(&d, &negative, 7, NULL), "--label-noise -0.1");
+    CHECK_FAILS(dataset_vary(&d, &nan_noise, 7, NULL), "--label-noise nan");
+    CHECK(d.train.n == 800 && splits_equal(&d.train, &clean.train));
+    dataset_free(&d);
+    dataset_free(&clean);
 }
 
 static void test_cifar(void) {
@@ -612,6 +699,7 @@ int main(void) {
     test_idx_readers();
     test_load_idx();
     test_split();
+    test_variants();
     test_cifar();
     test_batcher();
     test_missing_files();

@@ -182,6 +182,66 @@ static void test_warmup_cosine(void) {
     CHECK(parsed("warmup-cosine", 1.0, 10).warmup == 1);  /* floor(0.5), raised to 1 */
 }
 
+/* warm-up then constant; base 1, warmup 4 (W), 20 steps (N) */
+static void test_warmup(void) {
+    schedule s = parsed("warmup:warmup=4", 1.0, 20);
+    CHECK(s.kind == SCHED_WARMUP);
+    CHECK_NEAR(schedule_lr(&s, 0), 0.25, TOL);  /* 1 * 1/4 */
+    CHECK_NEAR(schedule_lr(&s, 2), 0.75, TOL);  /* 1 * 3/4 */
+    CHECK_NEAR(schedule_lr(&s, 3), 1.0, TOL);   /* k = W-1: 4/4 */
+    CHECK_NEAR(schedule_lr(&s, 4), 1.0, TOL);   /* k = W: base */
+    CHECK_NEAR(schedule_lr(&s, 19), 1.0, TOL);  /* k = N-1 */
+    CHECK_NEAR(schedule_lr(&s, 50), 1.0, TOL);  /* past the end */
+    CHECK(parsed("warmup", 1.0, 100).warmup == 5); /* 5% of 100 */
+    CHECK(parsed("warmup", 1.0, 19).warmup == 1);  /* floor(0.95), raised to 1 */
+}
+
+/* warm-up then min + (base - min)(N - k)/(N - W); base 1, W 4, N 20, min 0.1 */
+static void test_linear(void) {
+    schedule s = parsed("linear:warmup=4,min=0.1", 1.0, 20);
+    CHECK(s.kind == SCHED_LINEAR);
+    CHECK_NEAR(schedule_lr(&s, 0), 0.25, TOL);    /* 1 * 1/4 */
+    CHECK_NEAR(schedule_lr(&s, 3), 1.0, TOL);     /* k = W-1: 4/4 */
+    CHECK_NEAR(schedule_lr(&s, 4), 1.0, TOL);     /* k = W: 0.1 + 0.9 * 16/16 */
+    CHECK_NEAR(schedule_lr(&s, 5), 0.94375, TOL); /* 0.1 + 0.9 * 15/16 */
+    CHECK_NEAR(schedule_lr(&s, 12), 0.55, TOL);   /* 0.1 + 0.9 * 8/16 */
+    CHECK_NEAR(schedule_lr(&s, 19), 0.15625, TOL); /* k = N-1: 0.1 + 0.9 * 1/16 */
+    CHECK_NEAR(schedule_lr(&s, 20), 0.1, TOL);    /* k = N: min */
+    CHECK_NEAR(schedule_lr(&s, 99), 0.1, TOL);    /* held at min */
+    schedule d = parsed("linear", 2.0, 100);       /* W = 5, min 0 */
+    CHECK(d.warmup == 5 && d.min_lr == 0);
+    CHECK_NEAR(schedule_lr(&d, 4), 2.0, TOL);     /* 2 * 5/5 */
+    CHECK_NEAR(schedule_lr(&d, 52), 2.0 * 48 / 95, TOL); /* 2 * (100 - 52)/(100 - 5) */
+}
+
+/* warm-up, base until k < N - D, then min + (base - min)(N - k)/D;
+ * base 1, W 2, D 5, N 20 */
+static void test_wsd(void) {
+    schedule s = parsed("wsd:warmup=2,decay=5,min=0", 1.0, 20);
+    CHECK(s.kind == SCHED_WSD);
+    CHECK_NEAR(schedule_lr(&s, 0), 0.5, TOL);  /* 1 * 1/2 */
+    CHECK_NEAR(schedule_lr(&s, 1), 1.0, TOL);  /* k = W-1: 2/2 */
+    CHECK_NEAR(schedule_lr(&s, 2), 1.0, TOL);  /* k = W: stable */
+    CHECK_NEAR(schedule_lr(&s, 14), 1.0, TOL); /* k = N-D-1: stable */
+    CHECK_NEAR(schedule_lr(&s, 15), 1.0, TOL); /* k = N-D: 5/5 */
+    CHECK_NEAR(schedule_lr(&s, 16), 0.8, TOL); /* 4/5 */
+    CHECK_NEAR(schedule_lr(&s, 19), 0.2, TOL); /* k = N-1: 1/5 */
+    CHECK_NEAR(schedule_lr(&s, 20), 0.0, TOL); /* k = N: min */
+    CHECK_NEAR(schedule_lr(&s, 30), 0.0, TOL); /* held at min */
+    schedule m = parsed("wsd:warmup=2,decay=5,min=0.1", 1.0, 20);
+    CHECK_NEAR(schedule_lr(&m, 17), 0.64, TOL); /* 0.1 + 0.9 * 3/5 */
+    CHECK_NEAR(schedule_lr(&m, 19), 0.28, TOL); /* 0.1 + 0.9 * 1/5 */
+    /* the decay may take every step after the warm-up: no drop at its end */
+    schedule all = parsed("wsd:warmup=4,decay=16", 1.0, 20);
+    CHECK_NEAR(schedule_lr(&all, 3), 1.0, TOL);  /* 4/4 */
+    CHECK_NEAR(schedule_lr(&all, 4), 1.0, TOL);  /* 16/16 */
+    CHECK_NEAR(schedule_lr(&all, 12), 0.5, TOL); /* 8/16 */
+    schedule d = parsed("wsd", 1.0, 100);
+    CHECK(d.warmup == 5 && d.decay == 20); /* 5% and 20% of 100 */
+    schedule tiny = parsed("wsd", 1.0, 3);
+    CHECK(tiny.warmup == 1 && tiny.decay == 1); /* floor(3/20), floor(3/5), raised to 1 */
+}
+
 /* factor 0.5, patience 2, threshold 0.1 (an improvement must beat best * 0.9),
  * cooldown 1, min 0.2, from --lr 1. */
 static void test_plateau(void) {
@@ -265,6 +325,10 @@ static void test_format(void) {
     check_format("cosine-restarts:tmult=2", 1, 100, "cosine-restarts:t0=25,tmult=2,min=0");
     check_format("onecycle:max=2,div=10", 1, 100, "onecycle:max=2,pct=0.3,div=10,final_div=10000");
     check_format("warmup-cosine", 1, 100, "warmup-cosine:warmup=5,min=0");
+    check_format("warmup", 1, 100, "warmup:warmup=5");
+    check_format("linear:min=0.25", 1, 100, "linear:warmup=5,min=0.25");
+    check_format("wsd", 1, 100, "wsd:warmup=5,decay=20,min=0");
+    check_format("wsd:decay=7,min=1e-5", 1, 40, "wsd:warmup=2,decay=7,min=1e-05");
     check_format("plateau:patience=3", 1, 100, "plateau:factor=0.1,patience=3,"
                                                "threshold=0.0001,cooldown=0,min=0");
     check_format("exp:gamma=0.9953948800", 1, 100, "exp:gamma=0.99539488");
@@ -316,6 +380,12 @@ static void test_round_trips(void) {
     check_round_trip("onecycle:max=0.7,pct=0.123,div=7.5,final_div=333", 0.1, 50);
     check_round_trip("warmup-cosine", 0.1, 50);
     check_round_trip("warmup-cosine:warmup=9,min=0.001", 0.1, 50);
+    check_round_trip("warmup", 0.1, 50);
+    check_round_trip("warmup:warmup=13", 0.1, 50);
+    check_round_trip("linear", 0.1, 50);
+    check_round_trip("linear:warmup=9,min=0.0123456789", 0.1, 50);
+    check_round_trip("wsd", 0.1, 50);
+    check_round_trip("wsd:warmup=3,decay=47,min=0.001", 0.1, 50);
     check_round_trip("plateau", 0.1, 50);
     check_round_trip("plateau:factor=0.3,patience=2,threshold=0.01,cooldown=1,min=1e-4", 0.1, 50);
     check_round_trip("controller:ctl.bin", 0.1, 50);
@@ -343,8 +413,9 @@ static void check_error(const char *spec, const char *want) {
 }
 
 static void test_parse_errors(void) {
-    check_error("linear", "unknown schedule (expected constant, step, multistep, exp, cosine, "
-                          "cosine-restarts, onecycle, warmup-cosine, plateau, controller:PATH or replay:PATH)");
+    check_error("linearly", "unknown schedule (expected constant, step, multistep, exp, cosine, "
+                            "cosine-restarts, onecycle, warmup-cosine, warmup, linear, wsd, "
+                            "plateau, controller:PATH or replay:PATH)");
     check_error("", "unknown schedule");
     check_error("Step", "unknown schedule");
     check_error("step:evry=3", "unknown parameter 'evry' for step (accepts every, gamma)");
@@ -391,6 +462,19 @@ static void test_parse_errors(void) {
     check_error("cosine-restarts:min=1", "min=1 must be below --lr");
     check_error("warmup-cosine:min=0.5", "min=0.5 must be below --lr");
     check_error("warmup-cosine:warmup=100", "warmup=100 must be less than --steps (100)");
+    check_error("warmup:warmup=0", "parameter 'warmup' must be >= 1");
+    check_error("warmup:warmup=100", "warmup=100 must be less than --steps (100)");
+    check_error("warmup:min=0", "unknown parameter 'min' for warmup (accepts warmup)");
+    check_error("linear:warmup=150", "warmup=150 must be less than --steps (100)");
+    check_error("linear:min=0.1", "min=0.1 must be below --lr (0.1)");
+    check_error("wsd:decay=0", "parameter 'decay' must be >= 1");
+    check_error("wsd:decay=101", "decay=101 must be at most --steps minus warmup (100 - 5)");
+    check_error("wsd:decay=96", "decay=96 must be at most --steps minus warmup (100 - 5)");
+    check_error("wsd:warmup=10,decay=91", "decay=91 must be at most --steps minus warmup (100 - 10)");
+    check_error("wsd:warmup=100", "warmup=100 must be less than --steps (100)");
+    check_error("wsd:min=0.2", "min=0.2 must be below --lr (0.1)");
+    check_error("wsd:decay=x", "parameter 'decay' wants an integer");
+    check_error("cosine:decay=5", "unknown parameter 'decay' for cosine (accepts tmax, min)");
     check_error("multistep:milestones=5;3", "milestones must increase (3 after 5)");
     check_error("multistep:milestones=3;3", "milestones must increase (3 after 3)");
     check_error("multistep:milestones=0;3", "parameter 'milestones' must be >= 1");
@@ -481,6 +565,9 @@ int main(void) {
     test_cosine_restarts();
     test_onecycle();
     test_warmup_cosine();
+    test_warmup();
+    test_linear();
+    test_wsd();
     test_plateau();
     test_controller();
     test_format();

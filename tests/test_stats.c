@@ -101,8 +101,9 @@ static void test_grids(void) {
         const char *name;
         int size;
     } sizes[] = {{"controller", 7}, {"paper-grid", 48}, {"constant", 7}, {"exponential", 6},
-                 {"cosine", 7},     {"warmup-cosine", 7}, {"onecycle", 8}, {"plateau", 12}};
-    for (int k = 0; k < 8; k++) {
+                 {"cosine", 7},     {"warmup-cosine", 7}, {"onecycle", 8}, {"plateau", 12},
+                 {"warmup", 7},     {"linear", 7},        {"wsd", 7},      {"schedulefree", 7}};
+    for (int k = 0; k < (int)(sizeof sizes / sizeof sizes[0]); k++) {
         int n = baseline_grid(sizes[k].name, 1000, BASELINE_MAX_POINTS, "/tmp/c.bin", NULL, 0, g);
         CHECK(n == sizes[k].size);
         for (int i = 0; i < n; i++) {
@@ -134,12 +135,31 @@ static void test_grids(void) {
     CHECK(!strcmp(g[0].spec, "controller:ctl.bin") && g[0].lr == 3e-2 && g[1].lr == 3e-4);
     /* a given rate list replaces r7 in the four grids built on it, and only there */
     const double fine[] = {3e-2, 2e-2, 1.4e-2, 1e-2};
-    static const char *const on_r7[] = {"controller", "constant", "cosine", "warmup-cosine"};
-    for (int k = 0; k < 4; k++) {
+    static const char *const on_r7[] = {"controller", "constant", "cosine", "warmup-cosine",
+                                        "warmup",     "linear",   "wsd",    "schedulefree"};
+    for (int k = 0; k < 8; k++) {
         CHECK(baseline_grid(on_r7[k], 1000, 64, "ctl.bin", fine, 4, g) == 4);
         CHECK(g[0].lr == 3e-2 && g[2].lr == 1.4e-2 && g[3].lr == 1e-2);
     }
     CHECK(baseline_grid("onecycle", 1000, 64, NULL, fine, 4, g) == 8);
+    /* the practitioners' rows: a 5 % warm-up (50 of 1000), wsd's decay 20 % */
+    CHECK(baseline_grid("warmup", 1000, 64, NULL, NULL, 0, g) == 7);
+    CHECK(!strcmp(g[0].spec, "warmup:warmup=50") && g[0].lr == 0.1 && !g[0].optimizer[0]);
+    CHECK(baseline_grid("linear", 1000, 64, NULL, NULL, 0, g) == 7);
+    CHECK(!strcmp(g[6].spec, "linear:warmup=50,min=0") && g[6].lr == 1e-4);
+    CHECK(baseline_grid("wsd", 1000, 64, NULL, NULL, 0, g) == 7);
+    CHECK(!strcmp(g[3].spec, "wsd:warmup=50,decay=200,min=0") && g[3].lr == 3e-3);
+    /* schedulefree brings its own optimizer, under a 5 % warm-up, on r7 or --rates */
+    CHECK(baseline_grid("schedulefree", 1000, 64, NULL, NULL, 0, g) == 7);
+    for (int i = 0; i < 7; i++)
+        CHECK(!strcmp(g[i].optimizer, "adamw-schedulefree") &&
+              !strcmp(g[i].spec, "warmup:warmup=50"));
+    CHECK(g[0].lr == 0.1 && g[6].lr == 1e-4);
+    CHECK(baseline_grid("schedulefree", 1000, 2, NULL, fine, 4, g) == 2);
+    /* thinned to 2 of 4: points 1 and 3 */
+    CHECK(!strcmp(g[1].optimizer, "adamw-schedulefree") && g[0].lr == 2e-2 && g[1].lr == 1e-2);
+    /* the other rows leave the run's --optimizer */
+    CHECK(baseline_grid("cosine", 1000, 64, NULL, NULL, 0, g) == 7 && !g[0].optimizer[0]);
     CHECK(baseline_grid("step", 1000, 4, NULL, NULL, 0, g) == -1);
     CHECK(baseline_grid("cosine", 1000, 0, NULL, NULL, 0, g) == -1);
 }

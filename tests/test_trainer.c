@@ -15,7 +15,11 @@
  *      and reduce-on-plateau bases, discrete, continuous and absolute
  *      actions), however it picks its actions;
  *   6. policy modes: sampling depends only on the run's seed, mean:1 is
- *      sample, and mode differs from a sample where the policy is unsure. */
+ *      sample, and mode differs from a sample where the policy is unsure;
+ *   7. a run-queue job that brings its own optimizer (alrs compare's
+ *      schedulefree row) trains with it: the same run bit for bit as a
+ *      trainer built for that optimizer, and the jobs after it with the
+ *      queue's own again. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -25,6 +29,7 @@
 #include "core/error.h"
 #include "data/dataset.h"
 #include "rl/checkpoint.h"
+#include "run/run_queue.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
 #include "testutil.h"
@@ -117,6 +122,51 @@ static void test_divergence(void) {
     CHECK(!o.diverged && o.steps_done == 40);
     train_outcome_free(&o);
     trainer_free(&t);
+}
+
+/* run_queue's done: keeps a copy of each job's outcome (the queue frees its own). */
+static int keep_outcome(void *ctx, int job, const queued_run *run, const train_outcome *o) {
+    (void)run;
+    train_outcome *kept = &((train_outcome *)ctx)[job];
+    *kept = *o;
+    kept->trace = malloc(sizeof *o->trace * (size_t)(o->n_trace + 1));
+    memcpy(kept->trace, o->trace, sizeof *o->trace * (size_t)o->n_trace);
+    kept->cap_trace = o->n_trace;
+    return 0;
+}
+
+static void test_own_optimizer(void) {
+    run_queue_config qc;
+    memset(&qc, 0, sizeof qc);
+    qc.child = small_child("adam");
+    qc.steps = 30, qc.eval_every = 10, qc.concurrency = 1, qc.threads_per_run = 1;
+    qc.act.kind = CONTROLLER_ACT_MODE, qc.act.k = 1;
+    /* one team runs them in order: adam, sgd (its own), adam again ("": the queue's) */
+    queued_run jobs[3] = {{"cosine", 1e-2, 11, NULL}, {"cosine", 1e-2, 11, "sgd"},
+                          {"cosine", 1e-2, 11, ""}};
+    train_outcome got[3];
+    memset(got, 0, sizeof got);
+    CHECK(run_queue_execute(&qc, &data, jobs, 3, NULL, NULL, keep_outcome, got) == 0);
+    child_config adam = small_child("adam"), sgd = small_child("sgd");
+    trainer ta, ts;
+    CHECK(trainer_init(&ta, &adam, 30, 10, &data) == 0);
+    CHECK(trainer_init(&ts, &sgd, 30, 10, &data) == 0);
+    train_outcome want_adam, want_sgd;
+    CHECK(run(&ta, "cosine", 1e-2, 11, &want_adam) == 0);
+    CHECK(run(&ts, "cosine", 1e-2, 11, &want_sgd) == 0);
+    CHECK(same_outcome(&got[0], &want_adam));
+    CHECK(same_outcome(&got[1], &want_sgd));
+    CHECK(!same_outcome(&got[1], &want_adam));
+    CHECK(same_outcome(&got[2], &want_adam));
+    /* an optimizer the build does not have is refused, naming it */
+    queued_run unknown = {"constant", 1e-2, 11, "no-such-optimizer"};
+    CHECK(run_queue_execute(&qc, &data, &unknown, 1, NULL, NULL, keep_outcome, got) == -1);
+    CHECK(strstr(alrs_error(), "no-such-optimizer") != NULL);
+    for (int k = 0; k < 3; k++) train_outcome_free(&got[k]);
+    train_outcome_free(&want_adam);
+    train_outcome_free(&want_sgd);
+    trainer_free(&ta);
+    trainer_free(&ts);
 }
 
 /* A fresh controller checkpoint (untrained weights) for an interface. */
@@ -257,6 +307,7 @@ int main(void) {
     test_controller_runs(dir);
     test_residual_is_base(dir);
     test_policy_modes(dir);
+    test_own_optimizer();
     dataset_free(&data);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

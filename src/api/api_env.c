@@ -79,6 +79,12 @@ ALRS_API alrs_status alrs_env_create(const char *flags, alrs_env **out) {
         free(e);
         return ALRS_E_FILE;
     }
+    /* --train-size, --label-noise: the same training split as alrs learn's */
+    if (dataset_vary(&e->data, &r->variant, (uint64_t)r->split_seed, NULL) != 0) {
+        dataset_free(&e->data);
+        free(e);
+        return ALRS_E_ARGUMENT;
+    }
     if (!r->val_size) r->val_size = e->data.val.n;
     e->f.env.child = run_flags_child(r);
     omp_set_num_threads(e->threads);

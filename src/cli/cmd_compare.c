@@ -69,6 +69,7 @@ static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags
         grid_point g;
         snprintf(g.spec, sizeof g.spec, "%s", tune->runs[best].spec);
         g.lr = tune->jobs[best].lr;
+        snprintf(g.optimizer, sizeof g.optimizer, "%s", tune->runs[best].optimizer);
         if (dist_rank() == 0)
             fprintf(stderr, "compare: %s tuned: %s at lr %g (mean best val loss %.4f over %ld "
                             "tuning seeds)\n", f->schedules[k], g.spec, g.lr,
@@ -147,8 +148,7 @@ static int open_dir_with(const compare_flags *f, const char *text, output_dir *o
 static int compare(compare_flags *f) {
     int root = dist_rank() == 0;
     dataset data;
-    int loaded = dataset_load(&data, f->run.dataset, f->run.data_dir, (int)f->run.val_split,
-                              (uint64_t)f->run.split_seed) == 0;
+    int loaded = run_flags_load_data(&f->run, &data) == 0;
     if (dist_agree(loaded ? 0 : -1) != 0) {
         if (loaded) dataset_free(&data);
         return -1;
@@ -199,7 +199,7 @@ done:
 int cmd_compare(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         printf("%s%s", compare_help, compare_flags_help);
-        run_flags_print_help(stdout, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY);
+        run_flags_print_help(stdout, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA);
         return 0;
     }
     args a;

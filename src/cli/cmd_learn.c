@@ -120,8 +120,7 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
 static int run_learn(const learn_flags *f) {
     int root = dist_rank() == 0;
     dataset data;
-    int loaded = dataset_load(&data, f->run.dataset, f->run.data_dir, (int)f->run.val_split,
-                              (uint64_t)f->run.split_seed) == 0;
+    int loaded = run_flags_load_data(&f->run, &data) == 0;
     if (dist_agree(loaded ? 0 : -1) != 0) { /* every rank reads the data */
         if (loaded) dataset_free(&data);
         return -1;
@@ -167,7 +166,7 @@ int cmd_learn(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         if (dist_rank() == 0) {
             printf("%s%s", learn_help, learn_flags_help);
-            run_flags_print_help(stdout, RUN_FLAG_SEED);
+            run_flags_print_help(stdout, RUN_FLAG_SEED | RUN_FLAG_DATA);
         }
         return 0;
     }

@@ -119,9 +119,7 @@ typedef struct {
 
 static int run_training(run_flags *f, schedule *s, const train_options *opt) {
     dataset data;
-    if (dataset_load(&data, f->dataset, f->data_dir, (int)f->val_split,
-                     (uint64_t)f->split_seed) != 0)
-        return -1;
+    if (run_flags_load_data(f, &data) != 0) return -1;
     if (!f->data_dir[0]) f->data_dir = dataset_default_dir(f->dataset);
     if (!f->val_size) f->val_size = data.val.n;
     child_config cc = run_flags_child(f);

@@ -7,17 +7,21 @@
 
 #include "cli/config_text.h"
 #include "core/error.h"
+#include "optim/optimizer.h"
 #include "rl/checkpoint.h"
 
 const char compare_flags_help[] =
     "  --controller PATH             a controller (alrs learn's controller.bin); optional\n"
     "  --baselines LIST              comma-separated, from paper-grid, constant, exponential,\n"
-    "                                cosine, warmup-cosine, onecycle, plateau\n"
+    "                                cosine, warmup-cosine, warmup, linear, wsd, onecycle,\n"
+    "                                plateau, schedulefree (its own optimizer:\n"
+    "                                adamw-schedulefree)\n"
     "                                (default paper-grid,cosine,warmup-cosine,onecycle);\n"
     "                                none: the controller alone\n"
-    "  --rates LIST                  the rate grid of the controller, constant, cosine and\n"
-    "                                warm-up + cosine, comma-separated, instead of r7 (1e-1,\n"
-    "                                3e-2, ..., 1e-4): a finer grid, the same for all four\n"
+    "  --rates LIST                  the rate grid of the controller, constant, cosine,\n"
+    "                                warm-up + cosine, warmup, linear, wsd and schedulefree,\n"
+    "                                comma-separated, instead of r7 (1e-1, 3e-2, ..., 1e-4):\n"
+    "                                a finer grid, the same for all of them\n"
     "  --seeds N                     evaluation seeds per schedule (default 5)\n"
     "  --seed-base S                 the evaluation seeds are S, S+1, ... (default 1000)\n"
     "  --tune-seed S                 the first tuning seed (default 999); the others count\n"
@@ -56,6 +60,20 @@ int compare_flags_read_controller(compare_flags *f) {
     return 0;
 }
 
+/* A row that brings its own optimizer (schedulefree) needs it in this build:
+ * refused here, before a run, rather than after the other rows' tuning. */
+static int check_row_optimizer(const compare_flags *f, const char *name) {
+    grid_point g;
+    if (baseline_grid(name, 1000, 1, "", NULL, 0, &g) != 1 || !g.optimizer[0]) return 0;
+    optimizer o;
+    if (optimizer_init(&o, g.optimizer, 1) == 0) {
+        optimizer_free(&o);
+        return 0;
+    }
+    return alrs_fail("--baselines %s: %s trains with optimizer %s, which this build does not "
+                     "have", f->baselines_text, name, g.optimizer);
+}
+
 static int add_schedule(compare_flags *f, const char *name, size_t len) {
     if (len == 0 || len >= sizeof f->names[0])
         return alrs_fail("--baselines %s: empty or over-long name", f->baselines_text);
@@ -71,6 +89,7 @@ static int add_schedule(compare_flags *f, const char *name, size_t len) {
     for (int k = 0; k < f->n_schedules; k++)
         if (!strcmp(f->schedules[k], slot))
             return alrs_fail("--baselines %s: '%s' given twice", f->baselines_text, slot);
+    if (check_row_optimizer(f, slot) != 0) return -1;
     f->schedules[f->n_schedules++] = slot;
     return 0;
 }
@@ -128,7 +147,8 @@ static int parse_schedules(compare_flags *f) {
 
 int compare_flags_parse(args *a, compare_flags *f) {
     memset(f, 0, sizeof *f);
-    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY) != 0) return -1;
+    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA) != 0)
+        return -1;
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
     f->rates_text = "";
     f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_seeds = 3, f->tune_budget = 12;

@@ -42,6 +42,12 @@ static const struct {
     {RUN_FLAG_EVAL_EVERY, "  --eval-every N                validate every N steps (default 10)\n"},
     {RUN_FLAG_THREADS, "  --threads N                   OpenMP threads (default: all cores)\n"},
     {RUN_FLAG_SEED, "  --seed N                      weights and batch order (default 1)\n"},
+    {RUN_FLAG_DATA,
+     "  --train-size N                keep only the first N training images (after the\n"
+     "                                validation split; default: all)\n"
+     "  --label-noise F               replace a fraction F (0 to 1) of the training labels\n"
+     "                                with uniform random labels, drawn from --split-seed\n"
+     "                                (default 0; validation and test stay clean)\n"},
     {RUN_FLAG_POLICY,
      "  --policy mode|sample|mean:K   how a controller schedule picks its actions: its\n"
      "                                policy's most likely action, one sampled action, or the\n"
@@ -89,6 +95,9 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
         (flags & RUN_FLAG_THREADS && args_int(a, "threads", 1, 4096, &f->threads)) ||
         (flags & RUN_FLAG_SEED && args_int(a, "seed", 0, 0x7fffffffffffffffL, &f->seed)) ||
         (flags & RUN_FLAG_LR && args_double(a, "lr", 1e-12, 1e3, &f->lr)) ||
+        (flags & RUN_FLAG_DATA &&
+         (args_double(a, "label-noise", 0, 1, &f->variant.label_noise) ||
+          args_int(a, "train-size", 1, 10000000, &f->variant.train_size))) ||
         args_string(a, "model", &f->model) || args_string(a, "dataset", &f->dataset) ||
         args_string(a, "data-dir", &f->data_dir) || args_string(a, "optimizer", &f->optimizer) ||
         args_string(a, "backend", &f->backend) || args_string(a, "plan", &f->plan) ||
@@ -149,6 +158,12 @@ void run_flags_settings(config_text *t, const run_flags *f) {
     config_text_add(t, "data_dir", "data-dir", f->data_dir);
     config_text_int(t, "val_split", "val-split", f->val_split);
     config_text_int(t, "split_seed", "split-seed", f->split_seed);
+    /* always as keys, so that a rerun or --resume with another variant (or
+     * none) is told apart; on the command line only when set (0: all) */
+    config_text_int(t, "train_size", f->variant.train_size ? "train-size" : NULL,
+                    f->variant.train_size);
+    config_text_num(t, "label_noise", f->variant.label_noise > 0 ? "label-noise" : NULL,
+                    f->variant.label_noise);
     config_text_int(t, "steps", "steps", f->steps);
     config_text_int(t, "batch", "batch", f->batch);
     config_text_int(t, "eval_batch", "eval-batch", f->eval_batch);
@@ -172,11 +187,18 @@ void run_flags_warn_threads(const run_flags *f) {
                 f->threads, cores);
 }
 
+int run_flags_load_data(const run_flags *f, dataset *d) {
+    if (data_variant_check(&f->variant) != 0 ||
+        dataset_load(d, f->dataset, f->data_dir, (int)f->val_split, (uint64_t)f->split_seed) != 0)
+        return -1;
+    if (dataset_vary(d, &f->variant, (uint64_t)f->split_seed, NULL) == 0) return 0;
+    dataset_free(d);
+    return -1;
+}
+
 int run_flags_check_data(const run_flags *f, const char *command) {
     dataset data;
-    if (dataset_load(&data, f->dataset, f->data_dir, (int)f->val_split,
-                     (uint64_t)f->split_seed) != 0)
-        return -1;
+    if (run_flags_load_data(f, &data) != 0) return -1;
     dataset_free(&data);
     printf("alrs %s: the flags and files are good (--check: nothing run, nothing written)\n",
            command);

@@ -8,12 +8,14 @@
 #include "cli/args.h"
 #include "rl/controller.h"
 #include "child/child.h"
+#include "data/dataset.h"
 
 typedef struct {
     const char *model, *dataset, *data_dir, *optimizer, *schedule, *out, *backend, *plan;
     long steps, batch, eval_every, val_size, val_split, eval_batch, threads, test_size;
     long seed, split_seed;
     double lr;
+    data_variant variant; /* --label-noise, --train-size (RUN_FLAG_DATA) */
     int lr_given; /* --lr was on the command line */
     int hidden[NN_MAX_HIDDEN], n_hidden;
     controller_act act; /* --policy: how a controller schedule acts (mode) */
@@ -25,9 +27,10 @@ enum {
     RUN_FLAG_EVAL_EVERY = 2,
     RUN_FLAG_THREADS = 4,
     RUN_FLAG_SEED = 8,
-    RUN_FLAG_POLICY = 16
+    RUN_FLAG_POLICY = 16,
+    RUN_FLAG_DATA = 32 /* the training split's variant: --label-noise, --train-size */
 };
-#define RUN_FLAGS_ALL 31
+#define RUN_FLAGS_ALL 63
 
 /* Fills defaults, then reads the child's flags and the run-level ones in
  * `flags`; -1 with a message naming the flag on a bad value. */
@@ -36,14 +39,18 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags);
 child_config run_flags_child(const run_flags *f);
 /* " --hidden A,B,C" when the flags set hidden sizes (for a command line). */
 void run_flags_print_hidden(const run_flags *f, FILE *out);
-/* The child-run settings (model, hidden sizes, data, split, steps, batch,
- * evaluation chunk and size, optimizer, backend) into a config.txt; each
+/* The child-run settings (model, hidden sizes, data, split, its variant,
+ * steps, batch, evaluation chunk and size, optimizer, backend) into a
+ * config.txt; each
  * command adds its own (seed, rate, schedule, ...). */
 struct config_text;
 void run_flags_settings(struct config_text *t, const run_flags *f);
 /* A controller learned to act every K child steps; a run that makes it act
  * every `eval_every` steps (K differs) gets a warning line on stderr. */
 void run_flags_warn_interval(const controller *c, const char *path, long eval_every);
+/* Loads the data set the flags name and applies their variant of the
+ * training split; -1 with a message naming the file or flag at fault. */
+int run_flags_load_data(const run_flags *f, dataset *d);
 /* --check: the data files load (nothing is written); then "alrs COMMAND:
  * the flags and files are good" on stdout. -1 with the data's message. */
 int run_flags_check_data(const run_flags *f, const char *command);

@@ -34,6 +34,10 @@ void phase_add(phase_runs *p, const char *schedule, const grid_point *g, int poi
     p->runs[j].point = point;
     memcpy(p->runs[j].spec, g->spec, sizeof p->runs[j].spec); /* same size, NUL-terminated */
     p->jobs[j].spec = p->runs[j].spec;
+    /* the optimizer is resolved here so that the record names the one that ran */
+    snprintf(p->runs[j].optimizer, sizeof p->runs[j].optimizer, "%s",
+             g->optimizer[0] ? g->optimizer : p->cfg->queue.child.optimizer);
+    p->jobs[j].optimizer = p->runs[j].optimizer;
     p->jobs[j].lr = g->lr;
     p->jobs[j].seed = (uint64_t)seed;
     snprintf(p->runs[j].file, sizeof p->runs[j].file, "%s/runs/%s.txt", p->dir, name);
@@ -46,20 +50,30 @@ static int same_spec(const char *a, const char *b) {
     return !strcmp(a, b);
 }
 
+/* A record names the optimizer that ran; one written before records named
+ * it ran the comparison's --optimizer (config.txt checks that is unchanged),
+ * as every row did then. */
+static int same_optimizer(const run_record *r, const phase_runs *p, int j) {
+    const char *recorded = r->optimizer[0] ? r->optimizer : p->cfg->queue.child.optimizer;
+    return !strcmp(recorded, p->runs[j].optimizer);
+}
+
 /* Reads the records a previous invocation left; each must be the run this
- * comparison wants (same schedule, spec, rate and seed). */
+ * comparison wants (same schedule, spec, optimizer, rate and seed). */
 static int phase_load(phase_runs *p) {
     for (int j = 0; j < p->n; j++) {
         if (!path_exists(p->runs[j].file)) continue;
         run_record *r = &p->runs[j].rec;
         if (run_record_read(r, p->runs[j].file) != 0) return -1;
         if (strcmp(r->phase, p->phase) || strcmp(r->schedule, p->runs[j].schedule) ||
-            !same_spec(r->spec, p->jobs[j].spec) || r->lr != p->jobs[j].lr ||
-            r->seed != (long)p->jobs[j].seed)
-            return alrs_fail("%s: records %s '%s' at lr %g, seed %ld, but this comparison wants "
-                             "'%s' at lr %g, seed %ld there (use another --out)",
-                             p->runs[j].file, r->schedule, r->spec, r->lr, r->seed, p->jobs[j].spec,
-                             p->jobs[j].lr, (long)p->jobs[j].seed);
+            !same_spec(r->spec, p->jobs[j].spec) || !same_optimizer(r, p, j) ||
+            r->lr != p->jobs[j].lr || r->seed != (long)p->jobs[j].seed)
+            return alrs_fail("%s: records %s '%s' (%s) at lr %g, seed %ld, but this comparison "
+                             "wants '%s' (%s) at lr %g, seed %ld there (use another --out)",
+                             p->runs[j].file, r->schedule, r->spec,
+                             r->optimizer[0] ? r->optimizer : p->cfg->queue.child.optimizer, r->lr,
+                             r->seed, p->jobs[j].spec, p->runs[j].optimizer, p->jobs[j].lr,
+                             (long)p->jobs[j].seed);
         p->runs[j].have = 1;
         p->recorded_before++;
     }
@@ -160,7 +174,8 @@ static int record_run(phase_runs *p, int j, const trace_point *trace, int n_trac
  * its trace) until they hand it over. */
 static int on_run_done(void *ctx, int j, const queued_run *run, const train_outcome *o) {
     phase_runs *p = ctx;
-    run_record_fill(&p->runs[j].rec, p->phase, p->runs[j].schedule, run->spec, run->lr, (long)run->seed, o);
+    run_record_fill(&p->runs[j].rec, p->phase, p->runs[j].schedule, run->spec, run->optimizer,
+                    run->lr, (long)run->seed, o);
     p->runs[j].have = 1;
     p->runs[j].mine = 1;
     p->finished++;

@@ -26,6 +26,7 @@ typedef struct {
     const char *schedule;  /* its baseline's name */
     int point;             /* its grid point (tuning runs a point on several seeds) */
     char spec[SCHEDULE_SPEC_MAX];
+    char optimizer[64];    /* the optimizer it trains with: its row's own, else --optimizer */
     char file[ALRS_FILE_PATH_MAX]; /* its record: DIR/runs/NAME.txt */
     run_record rec;
     unsigned char have;    /* finished (on disk, or just run) */
@@ -39,7 +40,7 @@ typedef struct {
     const char *dir;
     const char *phase; /* "tune" or "eval" */
     int n;
-    queued_run *jobs;  /* [n]: what the run queue runs (spec points into runs[j].spec) */
+    queued_run *jobs;  /* [n]: what the run queue runs (spec and optimizer point into runs[j]) */
     phase_entry *runs; /* [n] */
     int finished, recorded_before;
     double start;

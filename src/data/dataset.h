@@ -35,6 +35,25 @@ int dataset_load(dataset *d, const char *name, const char *dir, int val_split,
                  uint64_t split_seed);
 void dataset_free(dataset *d);
 
+/* A variant of the training split (data/variant.c): the first train_size
+ * images (0: all) and a fraction label_noise in [0, 1] of their labels
+ * replaced by uniform random labels over the classes. */
+typedef struct {
+    double label_noise;
+    long train_size;
+} data_variant;
+
+/* -1 with a message naming the flag for a fraction outside [0, 1] or a
+ * negative size. */
+int data_variant_check(const data_variant *v);
+/* Applies v to the training split of a loaded data set: keeps its first
+ * train_size images, then replaces round(label_noise * n) labels chosen and
+ * drawn from split_seed's noise stream (the same seed gives the same labels).
+ * Validation and test are untouched. *replaced (may be NULL) gets the number
+ * of labels replaced. -1 with a message naming the flag for a bad variant or
+ * a train_size above the training images. */
+int dataset_vary(dataset *d, const data_variant *v, uint64_t split_seed, long *replaced);
+
 /* Floats per image. */
 static inline int data_image_size(const data_split *s) { return s->c * s->h * s->w; }
 

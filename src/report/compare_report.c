@@ -38,6 +38,7 @@ static void summarize_one(const run_record *evals, int n, const char *schedule,
         if (strcmp(evals[i].schedule, schedule)) continue;
         s->diverged += evals[i].diverged;
         snprintf(s->spec, sizeof s->spec, "%s", evals[i].spec);
+        snprintf(s->optimizer, sizeof s->optimizer, "%s", evals[i].optimizer);
         s->lr = evals[i].lr;
     }
 }
@@ -68,12 +69,12 @@ void compare_summarize(const run_record *evals, int n, const char *const *schedu
 int compare_write_runs(const char *path, const run_record *evals, int n) {
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
-    fprintf(a.f, "schedule,spec,lr,seed,best_val_loss,best_step,test_loss,test_acc,"
+    fprintf(a.f, "schedule,spec,optimizer,lr,seed,best_val_loss,best_step,test_loss,test_acc,"
                  "final_test_loss,final_test_acc,diverged,steps,wall_s\n");
     for (int i = 0; i < n; i++) {
         const run_record *r = &evals[i];
-        fprintf(a.f, "%s,\"%s\",%.9g,%ld,%.6f,%ld,%.6f,%.6f,%.6f,%.6f,%d,%ld,%.3f\n",
-                r->schedule, r->spec, r->lr, r->seed, r->best_val_loss, r->best_step,
+        fprintf(a.f, "%s,\"%s\",%s,%.9g,%ld,%.6f,%ld,%.6f,%.6f,%.6f,%.6f,%d,%ld,%.3f\n",
+                r->schedule, r->spec, r->optimizer, r->lr, r->seed, r->best_val_loss, r->best_step,
                 r->test_loss, r->test_acc, r->final_test_loss, r->final_test_acc, r->diverged,
                 r->steps_done, r->wall_s);
     }
@@ -87,13 +88,14 @@ static void print_stats(FILE *f, const sample_stats *s) {
 int compare_write_summary(const char *path, const compare_summary *s, int n) {
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
-    fprintf(a.f, "schedule,spec,lr,runs,diverged,"
+    fprintf(a.f, "schedule,spec,optimizer,lr,runs,diverged,"
                  "test_loss_mean,test_loss_std,test_loss_ci95_lo,test_loss_ci95_hi,"
                  "test_loss_p_vs_controller,"
                  "test_acc_mean,test_acc_std,test_acc_ci95_lo,test_acc_ci95_hi,"
                  "test_acc_p_vs_controller,final_test_loss_mean,final_test_acc_mean\n");
     for (int k = 0; k < n; k++) {
-        fprintf(a.f, "%s,\"%s\",%.9g,%d,%d", s[k].schedule, s[k].spec, s[k].lr, s[k].runs,
+        fprintf(a.f, "%s,\"%s\",%s,%.9g,%d,%d", s[k].schedule, s[k].spec, s[k].optimizer, s[k].lr,
+                s[k].runs,
                 s[k].diverged);
         print_stats(a.f, &s[k].test_loss);
         fprintf(a.f, ",%.6g", s[k].p_loss.p);
@@ -108,11 +110,12 @@ int compare_write_tuning(const char *path, const run_record *tunes, const double
                          const int *selected, int n) {
     atomic_file a;
     if (atomic_open(&a, path) != 0) return -1;
-    fprintf(a.f, "schedule,spec,lr,seed,best_val_loss,best_step,diverged,point_mean_val_loss,"
-                 "selected,wall_s\n");
+    fprintf(a.f, "schedule,spec,optimizer,lr,seed,best_val_loss,best_step,diverged,"
+                 "point_mean_val_loss,selected,wall_s\n");
     for (int i = 0; i < n; i++) {
         const run_record *r = &tunes[i];
-        fprintf(a.f, "%s,\"%s\",%.9g,%ld,%.6f,%ld,%d,%.6f,%d,%.3f\n", r->schedule, r->spec, r->lr,
+        fprintf(a.f, "%s,\"%s\",%s,%.9g,%ld,%.6f,%ld,%d,%.6f,%d,%.3f\n", r->schedule, r->spec,
+                r->optimizer, r->lr,
                 r->seed, r->best_val_loss, r->best_step, r->diverged, point_mean[i], selected[i],
                 r->wall_s);
     }

@@ -14,6 +14,7 @@
 typedef struct {
     char schedule[32];
     char spec[SCHEDULE_SPEC_MAX];
+    char optimizer[64]; /* the optimizer its runs used */
     double lr;
     int runs, diverged;
     sample_stats test_loss, test_acc, final_test_loss, final_test_acc;

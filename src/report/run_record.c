@@ -12,11 +12,12 @@
 #include "core/fileio.h"
 
 void run_record_fill(run_record *r, const char *phase, const char *schedule, const char *spec,
-                     double lr, long seed, const train_outcome *o) {
+                     const char *optimizer, double lr, long seed, const train_outcome *o) {
     memset(r, 0, sizeof *r);
     snprintf(r->phase, sizeof r->phase, "%s", phase);
     snprintf(r->schedule, sizeof r->schedule, "%s", schedule);
     snprintf(r->spec, sizeof r->spec, "%s", spec);
+    snprintf(r->optimizer, sizeof r->optimizer, "%s", optimizer);
     r->lr = lr;
     r->seed = seed;
     r->steps_done = o->steps_done;
@@ -36,11 +37,12 @@ int run_record_write(const run_record *r, const char *path) {
      * what an uninterrupted one holds */
     char n[8][NUM_TEXT];
     fprintf(a.f,
-            "# one finished run of alrs compare\nphase=%s\nschedule=%s\nspec=%s\nlr=%s\n"
+            "# one finished run of alrs compare\nphase=%s\nschedule=%s\nspec=%s\noptimizer=%s\n"
+            "lr=%s\n"
             "seed=%ld\nsteps_done=%ld\ndiverged=%d\nbest_val_loss=%s\nbest_step=%ld\n"
             "test_loss=%s\ntest_acc=%s\nfinal_val_loss=%s\nfinal_val_acc=%s\n"
             "final_test_loss=%s\nfinal_test_acc=%s\nwall_s=%.3f\n",
-            r->phase, r->schedule, r->spec, num_format(n[0], r->lr), r->seed, r->steps_done,
+            r->phase, r->schedule, r->spec, r->optimizer, num_format(n[0], r->lr), r->seed, r->steps_done,
             r->diverged, num_format(n[1], r->best_val_loss), r->best_step,
             num_format(n[2], r->test_loss), num_format(n[3], r->test_acc),
             num_format(n[4], r->final_val_loss), num_format(n[5], r->final_val_acc),
@@ -77,6 +79,13 @@ static int get_long(const config_file *c, const char *path, const char *key, lon
     return 0;
 }
 
+/* A key that records of older versions lack: "" when missing. */
+static int get_optional_text(const config_file *c, const char *path, const char *key, char *out,
+                             size_t size) {
+    if (!config_get(c, key)) return out[0] = '\0', 0;
+    return get_text(c, path, key, out, size);
+}
+
 int run_record_read(run_record *r, const char *path) {
     memset(r, 0, sizeof *r);
     config_file c;
@@ -85,6 +94,7 @@ int run_record_read(run_record *r, const char *path) {
     int rc = get_text(&c, path, "phase", r->phase, sizeof r->phase) ||
              get_text(&c, path, "schedule", r->schedule, sizeof r->schedule) ||
              get_text(&c, path, "spec", r->spec, sizeof r->spec) ||
+             get_optional_text(&c, path, "optimizer", r->optimizer, sizeof r->optimizer) ||
              get_double(&c, path, "lr", &r->lr) || get_long(&c, path, "seed", &r->seed) ||
              get_long(&c, path, "steps_done", &r->steps_done) ||
              get_long(&c, path, "diverged", &diverged) ||

@@ -13,6 +13,8 @@ typedef struct {
     char phase[8];     /* "tune" or "eval" */
     char schedule[32]; /* baseline name (sched/baselines.h) */
     char spec[SCHEDULE_SPEC_MAX]; /* the schedule spec as run */
+    char optimizer[64]; /* the optimizer that ran (a row's own, or the run's --optimizer);
+                           "" in a record written before records named it */
     double lr;
     long seed;
     long steps_done;
@@ -25,7 +27,7 @@ typedef struct {
 
 /* The record of a finished run. */
 void run_record_fill(run_record *r, const char *phase, const char *schedule, const char *spec,
-                     double lr, long seed, const train_outcome *o);
+                     const char *optimizer, double lr, long seed, const train_outcome *o);
 /* Writes the record atomically. -1 with a message on a write error. */
 int run_record_write(const run_record *r, const char *path);
 /* Reads a record; -1 with a message naming the path and the key at fault. */

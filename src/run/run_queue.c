@@ -58,8 +58,14 @@ static int take_job(queue_state *q) {
     return job;
 }
 
+/* The optimizer job `run` trains with. */
+static const char *job_optimizer(const queue_state *q, const queued_run *run) {
+    return run->optimizer && run->optimizer[0] ? run->optimizer : q->cfg->child.optimizer;
+}
+
 static int run_one(queue_state *q, trainer *tr, int job, train_outcome *o) {
     const queued_run *run = &q->jobs[job];
+    tr->child.optimizer = job_optimizer(q, run); /* the trainer rebuilds its child on a change */
     schedule s;
     if (schedule_parse(&s, run->spec, run->lr, q->cfg->steps) != 0) return -1;
     int ran = trainer_run(tr, &s, run->lr, run->seed, 1, NULL, NULL, o);

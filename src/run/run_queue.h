@@ -24,6 +24,7 @@ typedef struct {
     const char *spec; /* schedule spec; "controller:PATH" for a controller */
     double lr;
     uint64_t seed;
+    const char *optimizer; /* the job's own optimizer; NULL or "": child.optimizer */
 } queued_run;
 
 typedef struct {

@@ -94,13 +94,25 @@ static int maybe_resume(trainer *t, schedule *s, train_outcome *o, train_progres
     return rc;
 }
 
+/* A child built for another optimizer than the one asked for now is
+ * dropped, so that the run builds one for it. */
+static void drop_other_optimizer(trainer *t) {
+    if (t->have_run && strcmp(t->run_optimizer, t->child.optimizer) != 0) {
+        child_run_free(&t->run);
+        t->have_run = 0;
+        if (t->last == &t->run) t->last = NULL;
+    }
+}
+
 static int schedule_run(trainer *t, schedule *s, double lr, uint64_t seed, int check_interrupt,
                         trainer_progress_fn progress, void *ctx, train_outcome *o) {
+    drop_other_optimizer(t);
     if (!t->have_run) {
         child_config cc = t->child;
         cc.seed = seed;
         if (child_run_create(&t->run, &cc, t->data) != 0) return -1;
         t->have_run = 1;
+        snprintf(t->run_optimizer, sizeof t->run_optimizer, "%s", t->child.optimizer);
     } else {
         child_run_reset(&t->run, seed);
     }

@@ -16,7 +16,11 @@
  * mode unless set otherwise; sampling draws from a stream of the run's seed,
  * so a run still depends only on its schedule, rate and seed). A training loss that is NaN,
  * infinite or above CHILD_DIVERGENCE_LOSS ends the run as diverged (the next validation is not
- * run); test figures then come from the best validation point, if any. */
+ * run); test figures then come from the best validation point, if any.
+ *
+ * A schedule run uses the optimizer t->child.optimizer names when it starts:
+ * a caller may change it between runs (alrs compare's rows that bring their
+ * own optimizer), and the child is then built again for it. */
 #ifndef ALRS_RUN_TRAINER_H
 #define ALRS_RUN_TRAINER_H
 
@@ -77,6 +81,7 @@ typedef struct {
     child_test_progress_fn test_progress; /* reports the final test evaluation; NULL: none */
     void *test_progress_ctx;
     char ctrl_path[ALRS_PATH_MAX];  /* the loaded controller's checkpoint ("" if none) */
+    char run_optimizer[64];         /* the optimizer `run` was built with */
     int have_run, have_env, have_ctrl;
     child_run *last;       /* the child of the last run */
 } trainer;

@@ -9,8 +9,9 @@
 #include "core/error.h"
 #include "core/numfmt.h"
 
-const char *const baseline_names[] = {"controller", "paper-grid",    "constant", "exponential",
-                                      "cosine",     "warmup-cosine", "onecycle", "plateau"};
+const char *const baseline_names[] = {"controller", "paper-grid", "constant", "exponential",
+                                      "cosine",     "warmup-cosine", "warmup", "linear",
+                                      "wsd",        "onecycle",   "plateau",  "schedulefree"};
 const int n_baseline_names = (int)(sizeof baseline_names / sizeof baseline_names[0]);
 
 static const double rates7[] = {1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
@@ -42,6 +43,7 @@ static int add(grid_point *g, int n, double lr, const char *fmt, ...) {
     vsnprintf(g[n].spec, sizeof g[n].spec, fmt, ap);
     va_end(ap);
     g[n].lr = lr;
+    g[n].optimizer[0] = '\0'; /* the run's --optimizer */
     return n + 1;
 }
 
@@ -50,6 +52,7 @@ static int add(grid_point *g, int n, double lr, const char *fmt, ...) {
 static int full_grid(const char *name, long steps, const char *ctrl, const double *r, int nr,
                      grid_point *g) {
     int n = 0;
+    long warm = steps / 20 > 0 ? steps / 20 : 1; /* the 5 % warm-up of the rows that warm up */
     if (!strcmp(name, "controller")) {
         for (int i = 0; i < nr; i++) n = add(g, n, r[i], "controller:%s", ctrl);
     } else if (!strcmp(name, "paper-grid")) {
@@ -70,8 +73,20 @@ static int full_grid(const char *name, long steps, const char *ctrl, const doubl
     } else if (!strcmp(name, "cosine")) {
         for (int i = 0; i < nr; i++) n = add(g, n, r[i], "cosine:tmax=%ld,min=0", steps);
     } else if (!strcmp(name, "warmup-cosine")) {
-        long warm = steps / 20 > 0 ? steps / 20 : 1;
         for (int i = 0; i < nr; i++) n = add(g, n, r[i], "warmup-cosine:warmup=%ld,min=0", warm);
+    } else if (!strcmp(name, "warmup")) {
+        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "warmup:warmup=%ld", warm);
+    } else if (!strcmp(name, "linear")) {
+        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "linear:warmup=%ld,min=0", warm);
+    } else if (!strcmp(name, "wsd")) {
+        long decay = steps / 5 > 0 ? steps / 5 : 1;
+        for (int i = 0; i < nr; i++)
+            n = add(g, n, r[i], "wsd:warmup=%ld,decay=%ld,min=0", warm, decay);
+    } else if (!strcmp(name, "schedulefree")) {
+        for (int i = 0; i < nr; i++) {
+            n = add(g, n, r[i], "warmup:warmup=%ld", warm);
+            snprintf(g[n - 1].optimizer, sizeof g[n - 1].optimizer, "adamw-schedulefree");
+        }
     } else if (!strcmp(name, "onecycle")) {
         const double peak[] = {3e-2, 1e-2, 3e-3, 1e-3}, pct[] = {0.3, 0.1};
         for (int i = 0; i < 4; i++)
@@ -93,7 +108,8 @@ int baseline_grid(const char *name, long steps, int budget, const char *controll
                   const double *rates, int n_rates, grid_point *out) {
     if (!baseline_known(name))
         return alrs_fail("--baselines: unknown schedule '%s' (expected paper-grid, constant, "
-                         "exponential, cosine, warmup-cosine, onecycle or plateau)", name);
+                         "exponential, cosine, warmup-cosine, warmup, linear, wsd, onecycle, "
+                         "plateau or schedulefree)", name);
     if (budget < 1) return alrs_fail("--tune-budget %d: must be at least 1", budget);
     /* on the heap: a point holds room for a controller's path (4 KiB) */
     grid_point *full = alrs_calloc(BASELINE_MAX_POINTS, sizeof *full);

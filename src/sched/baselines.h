@@ -19,12 +19,24 @@
  *   exponential    rate {1e-2, 3e-3, 1e-3} x total decay over T {10x, 100x}
  *   cosine         r7, annealed to 0 over T
  *   warmup-cosine  r7, linear warm-up over 5 % of T, then cosine to 0
+ *   warmup         r7, linear warm-up over 5 % of T, then constant
+ *   linear         r7, linear warm-up over 5 % of T, then linear to 0
+ *   wsd            r7, linear warm-up over 5 % of T, constant, then linear
+ *                  to 0 over the last 20 % of T
  *   onecycle       peak {3e-2, 1e-2, 3e-3, 1e-3} x warm-up fraction {0.3, 0.1}
  *   plateau        rate {1e-2, 3e-3, 1e-3} x factor {0.5, 0.1} x patience
  *                  {2, 5} validations
+ *   schedulefree   r7 with the row's own optimizer, schedule-free AdamW
+ *                  (adamw-schedulefree), under a linear warm-up over 5 % of T
+ *                  (warmup), as schedule-free methods are run: the averaging
+ *                  replaces the decay, not the warm-up
  * A list of rates given instead of r7 (alrs compare --rates) replaces r7 in
  * every grid above that uses it (controller, constant, cosine, warm-up +
- * cosine): a finer grid, the same for each of them. */
+ * cosine, warmup, linear, wsd, schedulefree): a finer grid, the same for
+ * each of them.
+ *
+ * A row may bring its own optimizer (schedulefree): its points name it, and
+ * its runs use it in place of the run's --optimizer. */
 #ifndef ALRS_SCHED_BASELINES_H
 #define ALRS_SCHED_BASELINES_H
 
@@ -36,6 +48,7 @@
 typedef struct {
     char spec[SCHEDULE_SPEC_MAX]; /* a schedule spec (sched/schedule.h) */
     double lr;      /* the run's --lr (initial, base or peak rate) */
+    char optimizer[64]; /* the row's own optimizer; "": the run's --optimizer */
 } grid_point;
 
 /* The names above, "controller" first. */

@@ -76,13 +76,42 @@ static double onecycle_lr(const schedule *s, long step) {
     return cos_anneal(from[i], to[i], span > 0 ? (t - start) / span : 1.0);
 }
 
+/* The warm-up the warm-up kinds share: base/warmup at step 0 up to base at
+ * step warmup-1, as warmup-cosine does it. */
+static double warmup_ramp(const schedule *s, long step) {
+    return s->base_lr * (double)(step + 1) / (double)s->warmup;
+}
+
 /* Linear from base/warmup (step 0) to base (step warmup-1), then cosine from
  * base to min over the remaining steps, held at min after the run's end. */
 static double warmup_cosine_lr(const schedule *s, long step) {
-    if (step < s->warmup) return s->base_lr * (double)(step + 1) / (double)s->warmup;
+    if (step < s->warmup) return warmup_ramp(s, step);
     long t = step < s->total_steps ? step : s->total_steps;
     return cosine_between(s->min_lr, s->base_lr, (double)(t - s->warmup),
                           (double)(s->total_steps - s->warmup));
+}
+
+/* From base at `from` down to min at the run's end, in a straight line over
+ * `span` steps, held at min after the end. */
+static double linear_to_min(const schedule *s, long step, long span) {
+    long t = step < s->total_steps ? step : s->total_steps;
+    return s->min_lr + (s->base_lr - s->min_lr) * (double)(s->total_steps - t) / (double)span;
+}
+
+static double warmup_lr(const schedule *s, long step) {
+    return step < s->warmup ? warmup_ramp(s, step) : s->base_lr;
+}
+
+static double linear_lr(const schedule *s, long step) {
+    if (step < s->warmup) return warmup_ramp(s, step);
+    return linear_to_min(s, step, s->total_steps - s->warmup);
+}
+
+/* Warm-up, stable at base, then the last `decay` steps down to min. */
+static double wsd_lr(const schedule *s, long step) {
+    if (step < s->warmup) return warmup_ramp(s, step);
+    if (step < s->total_steps - s->decay) return s->base_lr;
+    return linear_to_min(s, step, s->decay);
 }
 
 /* The first row whose step is above `step` (binary search), or the last. */
@@ -106,6 +135,9 @@ double schedule_lr(const schedule *s, long step) {
     case SCHED_COSINE_RESTARTS: return restarts_lr(s, step);
     case SCHED_ONECYCLE: return onecycle_lr(s, step);
     case SCHED_WARMUP_COSINE: return warmup_cosine_lr(s, step);
+    case SCHED_WARMUP: return warmup_lr(s, step);
+    case SCHED_LINEAR: return linear_lr(s, step);
+    case SCHED_WSD: return wsd_lr(s, step);
     case SCHED_PLATEAU: return s->plateau_lr;
     case SCHED_REPLAY: return replay_lr(s, step);
     case SCHED_CONSTANT:

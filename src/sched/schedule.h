@@ -10,6 +10,11 @@
  *   onecycle:max=LR,pct=P,div=D,final_div=F   (OneCycleLR, cos annealing, pct_start=0.3,
  *                                              div_factor=25, final_div_factor=1e4)
  *   warmup-cosine:warmup=N,min=LR             (linear warm-up, then cosine to min)
+ *   warmup:warmup=N                           (linear warm-up, then constant)
+ *   linear:warmup=N,min=LR                    (linear warm-up, then linear decay to min)
+ *   wsd:warmup=N,decay=D,min=LR               (warm-up, stable, decay: linear warm-up,
+ *                                              constant, then linear to min over the
+ *                                              last D steps)
  *   plateau:factor=F,patience=N,threshold=T,cooldown=N,min=LR
  *                                             (ReduceLROnPlateau, mode min, rel threshold;
  *                                              factor=0.1, patience=10, threshold=1e-4,
@@ -28,7 +33,9 @@
  *   exp         gamma = 0.01^(1/T), so the rate falls 100x over the run
  *   cosine      tmax = T
  *   cosine-restarts  t0 = floor(T/4), at least 1
- *   warmup-cosine    warmup = floor(T/20) (5%), at least 1; must be < T
+ *   warmup-cosine, warmup, linear, wsd
+ *               warmup = floor(T/20) (5%), at least 1; must be < T
+ *   wsd         decay = floor(T/5) (20%), at least 1; warmup + decay <= T
  * Choices where PyTorch's formula does not carry over:
  *   cosine      holds min after tmax (PyTorch's closed form is periodic)
  *   cosine-restarts  cycles are walked in integers, not with PyTorch's float
@@ -37,6 +44,10 @@
  *               phase of zero length (pct*T == 1) counts as finished
  *   warmup-cosine    rate base*(step+1)/warmup during warm-up, then cosine from
  *               base to min over steps warmup..T, held at min after T
+ *   warmup, linear, wsd   the same warm-up; then warmup holds base, linear
+ *               falls as min + (base - min)(T - step)/(T - warmup), and wsd holds
+ *               base until step T - decay, then falls as
+ *               min + (base - min)(T - step)/decay; min after T
  *   plateau     schedule_lr returns the current rate whatever the step
  *   controller  schedule_lr returns base_lr; the caller scales it
  * Negative steps count as step 0. */
@@ -52,6 +63,9 @@ typedef enum {
     SCHED_COSINE_RESTARTS,
     SCHED_ONECYCLE,
     SCHED_WARMUP_COSINE,
+    SCHED_WARMUP,  /* linear warm-up, then constant */
+    SCHED_LINEAR,  /* linear warm-up, then linear decay */
+    SCHED_WSD,     /* warm-up, stable, decay */
     SCHED_PLATEAU,
     SCHED_CONTROLLER, /* controller:PATH, driven by a learned policy (src/rl) */
     SCHED_REPLAY      /* replay:PATH, the rates of a trace file */
@@ -66,7 +80,7 @@ typedef struct {
     double base_lr;
     long total_steps;
     /* parameters (those the kind uses) */
-    long every, tmax, t0, tmult, warmup, patience, cooldown;
+    long every, tmax, t0, tmult, warmup, decay, patience, cooldown;
     double gamma, min_lr, max_lr, pct, div, final_div, factor, threshold;
     long milestones[SCHED_MAX_MILESTONES];
     int n_milestones;

@@ -46,6 +46,7 @@ static const param_def PARAMS[] = {
     {"div", PARAM_REAL, offsetof(schedule, div), 0, HUGE_VAL, 1, 1},
     {"final_div", PARAM_REAL, offsetof(schedule, final_div), 0, HUGE_VAL, 1, 1},
     {"warmup", PARAM_INT, offsetof(schedule, warmup), 1, HUGE_VAL, 0, 1},
+    {"decay", PARAM_INT, offsetof(schedule, decay), 1, HUGE_VAL, 0, 1},
     {"factor", PARAM_REAL, offsetof(schedule, factor), 0, 1, 1, 1},
     {"patience", PARAM_INT, offsetof(schedule, patience), 0, HUGE_VAL, 0, 1},
     {"threshold", PARAM_REAL, offsetof(schedule, threshold), 0, 1, 0, 1},
@@ -71,6 +72,9 @@ static const kind_def KINDS[] = {
     {"cosine-restarts", SCHED_COSINE_RESTARTS, {"t0", "tmult", "min", NULL}},
     {"onecycle", SCHED_ONECYCLE, {"max", "pct", "div", "final_div", NULL}},
     {"warmup-cosine", SCHED_WARMUP_COSINE, {"warmup", "min", NULL}},
+    {"warmup", SCHED_WARMUP, {"warmup", NULL}},
+    {"linear", SCHED_LINEAR, {"warmup", "min", NULL}},
+    {"wsd", SCHED_WSD, {"warmup", "decay", "min", NULL}},
     {"plateau", SCHED_PLATEAU, {"factor", "patience", "threshold", "cooldown", "min", NULL}},
     {"controller", SCHED_CONTROLLER, {NULL}},
     {"replay", SCHED_REPLAY, {NULL}},
@@ -79,7 +83,7 @@ static const kind_def KINDS[] = {
 
 #define KNOWN_NAMES                                                                      \
     "constant, step, multistep, exp, cosine, cosine-restarts, onecycle, warmup-cosine, " \
-    "plateau, controller:PATH or replay:PATH"
+    "warmup, linear, wsd, plateau, controller:PATH or replay:PATH"
 
 /* ---- tables ---- */
 
@@ -152,6 +156,7 @@ static void set_defaults(schedule *s) {
     s->div = 25;
     s->final_div = 1e4;
     s->warmup = at_least_one(total / 20);
+    s->decay = at_least_one(total / 5);
     s->factor = 0.1;
     s->patience = 10;
     s->threshold = 1e-4;
@@ -322,14 +327,21 @@ static int check_param(const schedule *s, const param_def *d, const char *spec) 
 
 /* Checks that tie one parameter to another or to the run. */
 static int check_relations(const schedule *s, const char *spec) {
-    int cosine_family = s->kind == SCHED_COSINE || s->kind == SCHED_COSINE_RESTARTS ||
-                        s->kind == SCHED_WARMUP_COSINE;
-    if (cosine_family && !(s->min_lr < s->base_lr))
+    sched_kind k = s->kind;
+    int decays_to_min = k == SCHED_COSINE || k == SCHED_COSINE_RESTARTS ||
+                        k == SCHED_WARMUP_COSINE || k == SCHED_LINEAR || k == SCHED_WSD;
+    int warms_up = k == SCHED_WARMUP_COSINE || k == SCHED_WARMUP || k == SCHED_LINEAR ||
+                   k == SCHED_WSD;
+    if (decays_to_min && !(s->min_lr < s->base_lr))
         return alrs_fail("--schedule %s: min=%.10g must be below --lr (%.10g)", spec, s->min_lr,
                          s->base_lr);
-    if (s->kind == SCHED_WARMUP_COSINE && s->warmup >= s->total_steps)
+    if (warms_up && s->warmup >= s->total_steps)
         return alrs_fail("--schedule %s: warmup=%ld must be less than --steps (%ld)", spec,
                          s->warmup, s->total_steps);
+    /* the decay starts after the warm-up ends, or the rate would drop at its end */
+    if (k == SCHED_WSD && s->decay > s->total_steps - s->warmup)
+        return alrs_fail("--schedule %s: decay=%ld must be at most --steps minus warmup (%ld - %ld)",
+                         spec, s->decay, s->total_steps, s->warmup);
     return 0;
 }
 
