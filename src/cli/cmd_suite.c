@@ -286,8 +286,10 @@ int cmd_suite(int argc, char **argv) {
         return 0;
     }
     suite_flags f;
-    int rc;
-    if (suite_flags_parse(argc, argv, &f) != 0) {
+    int rc = suite_flags_parse(argc, argv, &f);
+    if (rc == -2) {
+        rc = dist_rank() == 0 ? cli_report_error() : 1;
+    } else if (rc != 0) {
         rc = dist_rank() == 0 ? cli_usage_error() : 2;
     } else if (f.cmp.shards > 1 && dist_size() > 1) {
         alrs_fail("--shard: not with MPI (ranks already share the runs)");

@@ -90,7 +90,7 @@ static int split_line(suite_file *f, char *text, int line, const char *noun) {
 int suite_file_read(suite_file *f, const char *path, const char *noun) {
     memset(f, 0, sizeof *f);
     f->path = path;
-    if (read_text(f) != 0) return -1;
+    if (read_text(f) != 0) return -2;
     char *p = f->text;
     for (int line = 1; *p; line++) {
         char *end = strchr(p, '\n');

@@ -31,8 +31,9 @@ typedef struct {
 } suite_file;
 
 /* Reads and splits `path`; `noun` ("task", "method") words the messages.
- * -1 with a message naming the file (and line) when it cannot be read, is
- * empty of entries, or a line is malformed. */
+ * With a message naming the file (and line): -2 when it cannot be read (a
+ * failure at run time), -1 when it is empty of entries or a line is
+ * malformed (a command line that cannot run). */
 int suite_file_read(suite_file *f, const char *path, const char *noun);
 void suite_file_free(suite_file *f);
 /* The value of `key` on line l, or NULL. */

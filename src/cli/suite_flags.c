@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/numfmt.h"
 #include "core/version.h"
 
 const char suite_flags_help[] =
@@ -90,13 +91,14 @@ static int resolve_points(suite_flags *f) {
 int suite_flags_parse(int argc, char **argv, suite_flags *f) {
     memset(f, 0, sizeof *f);
     if (parse_command_line(argc, argv, f) != 0) return -1;
-    if (suite_file_read(&f->task_file, f->tasks_path, "task") != 0) return -1;
-    if (suite_file_read(&f->method_file, f->methods_path, "method") != 0) return -1;
+    int rc = suite_file_read(&f->task_file, f->tasks_path, "task");
+    if (rc == 0) rc = suite_file_read(&f->method_file, f->methods_path, "method");
+    if (rc != 0) return rc;
     f->n_tasks = f->task_file.n, f->n_methods = f->method_file.n;
     f->tasks = alrs_calloc((size_t)f->n_tasks, sizeof *f->tasks);
     f->methods = alrs_calloc((size_t)f->n_methods, sizeof *f->methods);
     if (suite_tasks_resolve(&f->task_file, &f->cmdline, f->tasks) != 0) return -1;
-    if (suite_methods_resolve(&f->method_file, f->methods) != 0) return -1;
+    if ((rc = suite_methods_resolve(&f->method_file, f->methods)) != 0) return rc;
     return resolve_points(f);
 }
 
@@ -146,10 +148,12 @@ char *suite_flags_config_text(const suite_flags *f) {
     }
     for (int m = 0; m < f->n_methods; m++) {
         const suite_method *me = &f->methods[m];
-        fprintf(out, "method.%s=optimizer=%s %s%s lr=%.17g crc32=%08lx\n", me->name,
+        char lr[NUM_TEXT];
+        fprintf(out, "method.%s=optimizer=%s %s%s lr=%s crc32=%08lx\n", me->name,
                 me->optimizer ? me->optimizer : "(task's)",
                 me->controller ? "controller=" : "schedule=",
-                me->controller ? me->controller : me->schedule, me->lr, me->controller_crc);
+                me->controller ? me->controller : me->schedule, num_format(lr, me->lr),
+                me->controller_crc);
     }
     fclose(out);
     free(shared);

@@ -28,7 +28,9 @@ typedef struct {
 
 extern const char suite_flags_help[];
 /* Parses the flags and reads both files; every method is checked against
- * every task. -1 with a message naming the flag, or FILE:LINE. */
+ * every task. With a message naming the flag, or FILE:LINE: -1 for a command
+ * line (or a line of its files) that cannot run, -2 for a file that cannot
+ * be read. */
 int suite_flags_parse(int argc, char **argv, suite_flags *f);
 void suite_flags_free(suite_flags *f);
 /* Prints the help: the suite's flags, then compare's that it shares. */

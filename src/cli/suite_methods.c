@@ -33,11 +33,11 @@ static int read_rate(const char *text, double *out) {
  * a rerun must run the same controller, not merely one at the same path). */
 static int read_controller(suite_method *m) {
     controller c;
-    if (checkpoint_load(&c, m->controller) != 0) return -1;
+    if (checkpoint_load(&c, m->controller) != 0) return -2;
     m->iface = c.iface;
     controller_free(&c);
     FILE *in = fopen(m->controller, "rb");
-    if (!in) return alrs_fail("%s: cannot open the checkpoint", m->controller);
+    if (!in) return alrs_fail("%s: cannot open the checkpoint", m->controller) - 1;
     unsigned char buf[65536];
     uLong crc = crc32(0L, Z_NULL, 0);
     size_t got;
@@ -81,8 +81,11 @@ int suite_methods_resolve(const suite_file *f, suite_method *out) {
         memset(m, 0, sizeof *m);
         m->name = l->name, m->line = l->line;
         if (suite_line_check_keys(f, l, "method", suite_method_keys) != 0) return -1;
-        if (resolve_fields(l, m) != 0)
-            return alrs_fail_context("%s:%d: method %s", f->path, l->line, l->name);
+        int rc = resolve_fields(l, m);
+        if (rc != 0) {
+            alrs_fail_context("%s:%d: method %s", f->path, l->line, l->name);
+            return rc;
+        }
     }
     return 0;
 }

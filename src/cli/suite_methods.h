@@ -36,7 +36,8 @@ extern const char *const suite_method_keys[];
 
 /* Checks and reads every line of `f` (read with noun "method"): keys, rate,
  * optimizer name, schedule spec; a controller's checkpoint is loaded and
- * fingerprinted. -1 with "FILE:LINE: method NAME: ...". */
+ * fingerprinted. With "FILE:LINE: method NAME: ...": -2 when a checkpoint
+ * cannot be read (at run time), -1 for a bad line. */
 int suite_methods_resolve(const suite_file *f, suite_method *out);
 /* The run of method m on task t: its resolved spec and rate. -1 with
  * "FILE:LINE: method NAME does not fit task T: ..." when a controller does

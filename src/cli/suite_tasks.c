@@ -9,12 +9,18 @@ const char *const suite_task_keys[] = {"model", "hidden", "dataset", "data-dir",
                                        "train-size", "steps", "batch", "val-size", "eval-every",
                                        NULL};
 
-/* The suite's flags, then the task's keys as flags: the last value wins
- * (cli/args.h), so a task overrides the command line. */
+/* The suite's flags with the task's keys as flags over them: a key replaces
+ * the command line's value, as a flag given twice does (cli/args.h). */
 static int task_args(const suite_file *f, const suite_line *l, const args *base, args *out) {
     *out = *base;
     memset(out->used, 0, sizeof out->used);
     for (int k = 0; k < l->n_keys; k++) {
+        int i = 0;
+        while (i < out->n && strcmp(out->name[i], l->key[k])) i++;
+        if (i < out->n) {
+            out->value[i] = l->value[k];
+            continue;
+        }
         if (out->n == ARGS_MAX)
             return alrs_fail("%s:%d: task %s: too many flags with the command line's", f->path,
                              l->line, l->name);
