@@ -19,7 +19,8 @@
 #      a non-empty --out (rank 0 alone fails), a corrupt checkpoint on --resume;
 #   5. alrs info says the ranks; alrs bench rollout reports ranks 2;
 #   6. alrs compare under `mpirun -np 2` (runs dealt out to the ranks, rank 0
-#      writes) gives the CSVs one process gives (timing columns aside).
+#      writes) gives the CSVs one process gives (timing columns aside);
+#   7. alrs suite likewise: the same suite.csv and suite-summary.csv.
 # About 10 s on 2 cores.
 set -uo pipefail
 
@@ -197,6 +198,24 @@ if "$alrs" compare "${plan[@]}" --out "$tmp/cmp-one" >"$tmp/cmp-one.out" 2>"$tmp
     else fail "compare -np 2: the table was printed $(grep -c '^controller ' "$tmp/cmp-two.out") times"; fi
 else
     fail "alrs compare (one process, then -np 2): $(cat "$tmp/cmp-one.err" "$tmp/cmp-two.err" | tail -5)"
+fi
+
+# ---- 7. suite: one process and two ranks ----------------------------------------------
+printf 'a model=mlp hidden=16 steps=20 batch=16 val-size=50 eval-every=5\nb model=mlp hidden=32,16 steps=10 batch=32 val-size=50 eval-every=5\n' >"$tmp/tasks.txt"
+printf 'ctrl controller=%s lr=1e-3\nadam optimizer=adam schedule=cosine lr=1e-3\n' \
+    "$tmp/one/controller.bin" >"$tmp/methods.txt"
+splan=(--tasks "$tmp/tasks.txt" --methods "$tmp/methods.txt" --data-dir "$tmp/idx" --val-split 100
+       --baselines cosine --seeds 2 --tune-seeds 1 --tune-budget 2 --concurrency 1)
+if "$alrs" suite "${splan[@]}" --out "$tmp/suite-one" >"$tmp/suite-one.out" 2>"$tmp/suite-one.err" &&
+    timeout 120 "${mpi[@]}" -np 2 "$alrs" suite "${splan[@]}" --out "$tmp/suite-two" \
+        >"$tmp/suite-two.out" 2>"$tmp/suite-two.err"; then
+    if cmp -s <(cut_last "$tmp/suite-one/suite.csv") <(cut_last "$tmp/suite-two/suite.csv") &&
+        cmp -s "$tmp/suite-one/suite-summary.csv" "$tmp/suite-two/suite-summary.csv"; then ok
+    else fail "suite -np 2: suite.csv or suite-summary.csv differs (wall_s aside)"; fi
+    if [ "$(grep -c '^adam ' "$tmp/suite-two.out")" = 1 ]; then ok
+    else fail "suite -np 2: the table was printed $(grep -c '^adam ' "$tmp/suite-two.out") times"; fi
+else
+    fail "alrs suite (one process, then -np 2): $(cat "$tmp/suite-one.err" "$tmp/suite-two.err" | tail -5)"
 fi
 
 finish

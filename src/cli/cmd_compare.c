@@ -19,8 +19,8 @@
 
 #include "cli/commands.h"
 #include "cli/compare_flags.h"
+#include "cli/result_dir.h"
 #include "compare/phase.h"
-#include "core/config.h"
 #include "core/error.h"
 #include "core/fileio.h"
 #include "core/interrupt.h"
@@ -98,50 +98,15 @@ static int write_reports(const phase_runs *eval, const compare_flags *f) {
     return 0;
 }
 
-static int open_dir_with(const compare_flags *f, const char *text, output_dir *out, int *fresh,
-                         int *made);
-
-/* A fresh DIR gets config.txt; an existing one must hold the same configuration. */
+/* A fresh DIR gets config.txt; an existing one must hold the same configuration
+ * (the command line and the controller's path may be spelled differently; the
+ * values and the checkpoint's bytes may not). */
 static int open_dir(const compare_flags *f, output_dir *out, int *fresh, int *made) {
+    static const char *const ignore[] = {"command", "controller", NULL};
     char *text = compare_flags_config_text(f);
-    int rc = open_dir_with(f, text, out, fresh, made);
+    int rc = result_dir_open(f->run.out, "runs", text, "comparison", ignore, out, fresh, made);
     free(text);
     return rc;
-}
-
-/* open_dir with the configuration's text. */
-static int open_dir_with(const compare_flags *f, const char *text, output_dir *out, int *fresh,
-                         int *made) {
-    char path[ALRS_FILE_PATH_MAX];
-    snprintf(path, sizeof path, "%s/config.txt", f->run.out);
-    *fresh = !path_exists(path);
-    if (!*fresh) {
-        config_file have, want;
-        if (config_read(&have, path) != 0) return -1;
-        int rc = config_parse(&want, text, strlen(text), "this comparison");
-        /* the command line and the controller's path may be spelled
-         * differently; the values and the checkpoint's bytes may not */
-        static const char *const ignore[] = {"command", "controller", NULL};
-        const char *key = rc == 0 ? config_first_difference(&have, &want, ignore) : NULL;
-        if (key) {
-            const char *v = config_get(&have, key);
-            rc = alrs_fail("--out %s: holds a comparison with %s=%s, this one has %s=%s "
-                           "(use another --out, or the same flags to continue it)",
-                           f->run.out, key, v ? v : "(none)", key, config_get(&want, key));
-        }
-        config_free(&have);
-        config_free(&want);
-        return rc;
-    }
-    if (make_output_dir(out, f->run.out) != 0) return -1;
-    *made = 1;
-    snprintf(path, sizeof path, "%s/runs", f->run.out);
-    if (make_subdir(path) != 0) return -1;
-    snprintf(path, sizeof path, "%s/config.txt", f->run.out);
-    atomic_file a;
-    if (atomic_open(&a, path) != 0) return -1;
-    fputs(text, a.f);
-    return atomic_commit(&a);
 }
 
 /* Under MPI every rank runs this; rank 0 alone reads and writes DIR. */
@@ -160,7 +125,7 @@ static int compare(compare_flags *f) {
     phase_runs tune, eval;
     phase_config pc = {{run_flags_child(&f->run), f->run.steps, f->run.eval_every,
                         (int)f->concurrency, (int)f->threads_per_run, f->run.act},
-                       f->shard, f->shards};
+                       f->shard, f->shards, "compare"};
     phase_alloc(&tune, &pc, f->run.out, "tune",
                 f->n_schedules * BASELINE_MAX_POINTS * (int)f->tune_seeds);
     phase_alloc(&eval, &pc, f->run.out, "eval", f->n_schedules * (int)f->seeds);

@@ -8,6 +8,7 @@ int cmd_info(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_learn(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_suite(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 /* alrs bench rollout (cli/cmd_bench_rollout.c). */
 int bench_rollout(int argc, char **argv);

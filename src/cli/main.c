@@ -15,6 +15,7 @@ static void usage(FILE *out) {
           "  train   train one child network with a schedule (or a learned controller)\n"
           "  learn   learn a learning-rate controller with PPO over parallel child runs\n"
           "  compare run learned and hand-made schedules over seeds; tables and CSVs\n"
+          "  suite   every method on every task of a suite, tuned and self-tuning tracks\n"
           "  bench   measure throughput: alrs bench train | rollout | all\n"
           "  tune    measure the default backend plan for a network on this machine\n"
           "  info    show the CPU, ISA, topology, oneDNN version and threads\n"
@@ -36,6 +37,7 @@ static int dispatch(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "learn")) return cmd_learn(argc - 2, argv + 2);
     if (!strcmp(cmd, "compare")) return cmd_compare(argc - 2, argv + 2);
+    if (!strcmp(cmd, "suite")) return cmd_suite(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "tune")) return cmd_tune(argc - 2, argv + 2);
     if (!strcmp(cmd, "--version")) {
@@ -46,7 +48,7 @@ static int dispatch(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    fprintf(stderr, "alrs: unknown command '%s' (expected train, learn, compare, bench, tune or info)\n", cmd);
+    fprintf(stderr, "alrs: unknown command '%s' (expected train, learn, compare, suite, bench, tune or info)\n", cmd);
     return 2;
 }
 

@@ -163,9 +163,9 @@ static int record_run(phase_runs *p, int j, const trace_point *trace, int n_trac
     int done = 0;
     for (int i = 0; i < p->n; i++) done += p->runs[i].have;
     double per_run = (alrs_now() - p->start) / (done - p->recorded_before);
-    fprintf(stderr, "compare: %s %d/%d  %-13s lr %-7.3g seed %-5ld best val %.4f%s  (%.1f s; "
+    fprintf(stderr, "%s: %s %d/%d  %-13s lr %-7.3g seed %-5ld best val %.4f%s  (%.1f s; "
                     "about %.0f s left)\n",
-            p->phase, done, p->n, r->schedule, r->lr, r->seed, r->best_val_loss,
+            p->cfg->who ? p->cfg->who : "compare", p->phase, done, p->n, r->schedule, r->lr, r->seed, r->best_val_loss,
             r->diverged ? " diverged" : "", r->wall_s, (p->n - done) * per_run);
     return 0;
 }
@@ -231,7 +231,8 @@ int phase_run(phase_runs *p, const dataset *data) {
     int root = dist_rank() == 0, ranks = dist_size();
     if (load_everywhere(p) != 0) return -1;
     if (root && p->recorded_before) {
-        fprintf(stderr, "compare: %s: %d of %d runs already recorded in %s/runs\n", p->phase,
+        fprintf(stderr, "%s: %s: %d of %d runs already recorded in %s/runs\n",
+                p->cfg->who ? p->cfg->who : "compare", p->phase,
                 p->recorded_before, p->n, p->dir);
         if (phase_write_csv(p) != 0) return -1;
     }

@@ -19,6 +19,7 @@
 typedef struct {
     run_queue_config queue;
     long shard, shards;
+    const char *who; /* the command its progress lines name (NULL: compare) */
 } phase_config;
 
 /* One run of a phase: what it is, where it is recorded, what it gave. */

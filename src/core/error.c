@@ -17,6 +17,18 @@ int alrs_fail(const char *fmt, ...) {
 
 const char *alrs_error(void) { return last_error; }
 
+int alrs_fail_context(const char *fmt, ...) {
+    char inner[sizeof last_error];
+    memcpy(inner, last_error, sizeof inner);
+    va_list ap;
+    va_start(ap, fmt);
+    int used = vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    if (used >= 0 && (size_t)used < sizeof last_error)
+        snprintf(last_error + used, sizeof last_error - (size_t)used, ": %s", inner);
+    return -1;
+}
+
 void alrs_panic(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -20,6 +20,10 @@
 int alrs_fail(const char *fmt, ...) ALRS_PRINTF(1, 2);
 /* The last recorded message ("" if none). */
 const char *alrs_error(void);
+/* Puts a context before the recorded message ("FILE:LINE: task T: " + it)
+ * and returns -1: for an error found by a callee that does not know where
+ * its input came from. */
+int alrs_fail_context(const char *fmt, ...) ALRS_PRINTF(1, 2);
 /* Aborts with a message: only for broken invariants (bugs), never for bad input. */
 void alrs_panic(const char *fmt, ...) ALRS_PRINTF(1, 2) __attribute__((noreturn));
 

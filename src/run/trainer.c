@@ -165,6 +165,11 @@ static int controller_ready(trainer *t, const char *path) {
         if (t->have_env) lr_env_free(&t->env);
         t->have_env = 0;
     }
+    /* an environment built for another optimizer is rebuilt, as a child is */
+    if (t->have_env && strcmp(t->env.cfg.child.optimizer, t->child.optimizer) != 0) {
+        lr_env_free(&t->env);
+        t->have_env = 0;
+    }
     if (t->have_env) return 0;
     lr_env_config ec = lr_env_config_default(&t->child);
     ec.steps = (int)t->steps;
