@@ -52,6 +52,38 @@ static int same_results(const char *a, const char *b) {
     return same;
 }
 
+/* The paired comparison with the controller, seed by seed, for test loss
+ * and accuracy: empty (nan) for the controller's own row; on the others the
+ * mean difference is the difference of the means (every seed pairs), inside
+ * its interval, and Holm's p is no smaller than the paired p.*/
+static void test_paired_columns(const csv *sum) {
+    static const char *const prefixes[] = {"", "acc_"}, *const figures[] = {"test_loss", "test_acc"};
+    for (int f = 0; f < 2; f++) {
+        char col[6][32], mean[32];
+        static const char *const names[] = {"diff_mean", "diff_ci_low", "diff_ci_high",
+                                            "p_paired", "p_wilcoxon", "p_holm"};
+        for (int c = 0; c < 6; c++) {
+            snprintf(col[c], sizeof col[c], "%s%s", prefixes[f], names[c]);
+            CHECK(csv_col(sum, col[c]) >= 0);
+            CHECK(csv_str(sum, 0, col[c])[0] == 'n');
+        }
+        snprintf(mean, sizeof mean, "%s_mean", figures[f]);
+        for (int r = 1; r < 3; r++) {
+            double d = csv_num(sum, r, col[0]);
+            CHECK_NEAR(d, csv_num(sum, r, mean) - csv_num(sum, 0, mean), 2e-6);
+            CHECK(csv_num(sum, r, col[1]) <= d && d <= csv_num(sum, r, col[2]));
+            /* NaN only where there is no difference at all (the tiny
+             * networks may tie on accuracy over all three seeds) */
+            int tied = csv_num(sum, r, col[1]) == csv_num(sum, r, col[2]);
+            for (int c = 3; c < 6; c++) {
+                double p = csv_num(sum, r, col[c]);
+                CHECK((tied && isnan(p)) || (p >= 0 && p <= 1));
+            }
+            CHECK(tied || csv_num(sum, r, col[5]) >= csv_num(sum, r, col[3]));
+        }
+    }
+}
+
 static void test_files(const char *out) {
     static csv tune, runs, sum;
     CHECK(csv_read(&tune, test_path(out, "tuning.csv")) == 0);
@@ -103,6 +135,7 @@ static void test_files(const char *out) {
     CHECK(csv_str(&sum, 0, "test_loss_p_vs_controller")[0] == 'n'); /* nan for itself */
     double p = csv_num(&sum, 1, "test_loss_p_vs_controller");
     CHECK(p >= 0 && p <= 1);
+    test_paired_columns(&sum);
     char *traces = test_read_text(test_path(out, "traces.csv"));
     /* 9 runs x 4 validations, and the header */
     CHECK(traces && test_count_lines(traces) == 37);
@@ -110,6 +143,7 @@ static void test_files(const char *out) {
     free(traces);
     char *table = test_read_text(test_dir(base, "stdout.txt"));
     CHECK(table && strstr(table, "p(loss)") && strstr(table, "paper-grid"));
+    CHECK(table && strstr(table, "Holm-adjusted") && strstr(table, "loss - ref [95 % CI]"));
     free(table);
     CHECK(test_count_entries(test_path(out, "runs"), ".txt") == 27);
     CHECK(test_count_entries(test_path(out, "runs"), ".tmp") == 0);

@@ -1,6 +1,9 @@
 #include "report/stats.h"
 
 #include <math.h>
+#include <stdlib.h>
+
+#include "core/error.h"
 
 /* Finite values only: a diverged run's NaN must not poison a mean. */
 static int finite_moments(const double *x, int n, double *mean, double *var) {
@@ -98,4 +101,126 @@ welch_result stats_welch(const double *x, int nx, const double *y, int ny) {
     w.df = se2 * se2 / (sx * sx / (n1 - 1) + sy * sy / (n2 - 1));
     w.p = 2 * stats_t_cdf(-fabs(w.t), w.df);
     return w;
+}
+
+/* The differences x[i] - y[i] of the pairs where both are finite, into d. */
+static int finite_differences(const double *x, const double *y, int n, double *d) {
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (isfinite(x[i]) && isfinite(y[i])) d[m++] = x[i] - y[i];
+    return m;
+}
+
+paired_result stats_paired_t(const double *x, const double *y, int n) {
+    paired_result r = {0, NAN, NAN, NAN, NAN, NAN};
+    double *d = alrs_malloc(sizeof(double) * (size_t)(n + 1));
+    double var;
+    r.n = finite_moments(d, finite_differences(x, y, n, d), &r.mean, &var);
+    free(d);
+    if (r.n < 2) return r;
+    double se = sqrt(var / r.n), half = stats_t_quantile(0.975, r.n - 1) * se;
+    r.ci_lo = r.mean - half;
+    r.ci_hi = r.mean + half;
+    if (se == 0) { /* no spread: a sure difference, or none at all */
+        if (r.mean != 0) r.t = r.mean > 0 ? INFINITY : -INFINITY, r.p = 0;
+        return r;
+    }
+    r.t = r.mean / se;
+    r.p = 2 * stats_t_cdf(-fabs(r.t), r.n - 1);
+    return r;
+}
+
+static int by_magnitude(const void *a, const void *b) {
+    double x = fabs(*(const double *)a), y = fabs(*(const double *)b);
+    return (x > y) - (x < y);
+}
+
+/* Ranks of |d| (ties get their average rank) summed over the positive and
+ * the negative d; *tie_term: the sum over tie groups of t^3 - t. Sorts d. */
+static void signed_rank_sums(double *d, int n, double *r_plus, double *r_minus,
+                             double *tie_term) {
+    qsort(d, (size_t)n, sizeof *d, by_magnitude);
+    *r_plus = *r_minus = *tie_term = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && fabs(d[j]) == fabs(d[i])) j++;
+        double rank = 0.5 * (i + 1 + j), t = j - i; /* ranks i+1 .. j */
+        *tie_term += t * t * t - t;
+        for (int k = i; k < j; k++) *(d[k] > 0 ? r_plus : r_minus) += rank;
+        i = j;
+    }
+}
+
+/* Two-sided exact p of the rank sum r_plus of n untied nonzero differences:
+ * the null distribution of R+ by the recurrence of adding rank k with
+ * probability 1/2. Like scipy 1.10, a tied (half-integer) r_plus is
+ * truncated to an integer. */
+static double wilcoxon_exact_p(int n, double r_plus) {
+    int top = n * (n + 1) / 2, r = (int)r_plus;
+    double *pmf = alrs_calloc((size_t)top + 1, sizeof *pmf);
+    pmf[0] = 1;
+    for (int k = 1; k <= n; k++)
+        for (int s = k * (k + 1) / 2; s >= 0; s--)
+            pmf[s] = 0.5 * pmf[s] + (s >= k ? 0.5 * pmf[s - k] : 0);
+    double p = 1;
+    if (r != top / 2) {
+        double less = 0, greater = 0;
+        for (int s = 0; s <= top; s++) {
+            if (s <= r) less += pmf[s];
+            if (s >= r) greater += pmf[s];
+        }
+        p = fmin(1, 2 * fmin(less, greater));
+    }
+    free(pmf);
+    return p;
+}
+
+wilcoxon_result stats_wilcoxon(const double *x, const double *y, int n) {
+    wilcoxon_result w = {0, 0, NAN, NAN};
+    double *d = alrs_malloc(sizeof(double) * (size_t)(n + 1));
+    w.n = finite_differences(x, y, n, d);
+    int nonzero = 0;
+    for (int i = 0; i < w.n; i++)
+        if (d[i] != 0) d[nonzero++] = d[i]; /* zero_method "wilcox" */
+    double r_plus, r_minus, tie_term;
+    signed_rank_sums(d, nonzero, &r_plus, &r_minus, &tie_term);
+    free(d);
+    if (nonzero == 0) return w;
+    w.w = fmin(r_plus, r_minus);
+    w.exact = w.n <= 50 && nonzero == w.n;
+    if (w.exact) {
+        w.p = wilcoxon_exact_p(nonzero, r_plus);
+        return w;
+    }
+    double m = nonzero, mean = m * (m + 1) / 4;
+    double sd = sqrt((m * (m + 1) * (2 * m + 1) - 0.5 * tie_term) / 24);
+    w.p = erfc(fabs(w.w - mean) / sd / sqrt(2.0)); /* 2 P(Z > |z|) */
+    return w;
+}
+
+typedef struct {
+    double p;
+    int index;
+} indexed_p;
+
+static int by_p(const void *a, const void *b) {
+    double x = ((const indexed_p *)a)->p, y = ((const indexed_p *)b)->p;
+    return (x > y) - (x < y);
+}
+
+void stats_holm(const double *p, int n, double *adjusted) {
+    indexed_p *sorted = alrs_malloc(sizeof *sorted * (size_t)(n + 1));
+    int m = 0;
+    for (int i = 0; i < n; i++)
+        if (!isnan(p[i])) sorted[m].p = p[i], sorted[m++].index = i;
+    qsort(sorted, (size_t)m, sizeof *sorted, by_p);
+    /* the NaN entries of p stay where they are (adjusted may be p) */
+    if (adjusted != p)
+        for (int i = 0; i < n; i++) adjusted[i] = p[i];
+    double running = 0; /* step-down: an adjusted p is never below a smaller one's */
+    for (int k = 0; k < m; k++) {
+        running = fmax(running, (m - k) * sorted[k].p);
+        adjusted[sorted[k].index] = fmin(1, running);
+    }
+    free(sorted);
 }

@@ -8,16 +8,6 @@
 #include "core/fileio.h"
 #include "report/stats.h"
 
-/* TEMP until the stats branch lands */
-typedef struct { double diff_mean, p; } paired_result;
-static paired_result stats_paired(const double *x, const double *y, int n) {
-    (void)x, (void)y, (void)n;
-    paired_result p = {NAN, NAN};
-    return p;
-}
-static void stats_holm(const double *p, int n, double *out) {
-    for (int i = 0; i < n; i++) out[i] = p[i];
-}
 
 /* One task and method's figures. */
 typedef struct {
@@ -43,16 +33,13 @@ static int write_runs(const suite_report *r) {
     return atomic_commit(&a);
 }
 
-/* Test losses (or accuracies) of task t and method m by seed: x[s] for the
- * seeds in `seeds` (NaN where it has none). */
-static int values_of(const suite_report *r, int t, const char *method, int acc, double *x,
-                     long *seeds, int *n_seeds) {
+/* The test losses (or accuracies) of method `method` on task t, in row order. */
+static int values_of(const suite_report *r, int t, const char *method, int acc, double *x) {
     int m = 0;
     for (int i = 0; i < r->n_rows; i++) {
         const suite_row *w = &r->rows[i];
-        if (w->task != t || strcmp(w->rec.schedule, method)) continue;
-        if (seeds) seeds[(*n_seeds)++] = w->rec.seed;
-        x[m++] = acc ? w->rec.test_acc : w->rec.test_loss;
+        if (w->task == t && !strcmp(w->rec.schedule, method))
+            x[m++] = acc ? w->rec.test_acc : w->rec.test_loss;
     }
     return m;
 }
@@ -76,8 +63,8 @@ static void pair_with_reference(const suite_report *r, int t, const char *method
             x[n] = a->rec.test_loss, y[n++] = b->rec.test_loss;
         }
     }
-    paired_result p = stats_paired(x, y, n);
-    c->diff_mean = p.diff_mean, c->p_paired = p.p;
+    paired_result p = stats_paired_t(x, y, n);
+    c->diff_mean = p.mean, c->p_paired = p.p;
     free(x);
     free(y);
 }
@@ -86,9 +73,9 @@ static cell summarize_cell(const suite_report *r, int t, const char *method) {
     cell c;
     memset(&c, 0, sizeof c);
     double *x = alrs_calloc((size_t)r->n_rows + 1, sizeof *x);
-    c.runs = values_of(r, t, method, 0, x, NULL, NULL);
+    c.runs = values_of(r, t, method, 0, x);
     c.loss = stats_summarize(x, c.runs);
-    values_of(r, t, method, 1, x, NULL, NULL);
+    values_of(r, t, method, 1, x);
     c.acc = stats_summarize(x, c.runs);
     free(x);
     for (int i = 0; i < r->n_rows; i++)
