@@ -33,6 +33,8 @@ const char run_flags_help[] =
     "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
     "  --test-size N                 test images evaluated at the end (default: all)\n";
 
+const char *const run_flags_added_keys[] = {"train_size=0", "label_noise=0", NULL};
+
 /* The run-level flags, one help entry each, in this order. */
 static const struct {
     unsigned flag;

@@ -21,6 +21,11 @@ typedef struct {
     controller_act act; /* --policy: how a controller schedule acts (mode) */
 } run_flags;
 
+/* The keys config.txt gained after directories were first written, with the
+ * value a directory written before means ("train_size=0": the whole split),
+ * so that such a directory continues (config_first_difference's `absent`). */
+extern const char *const run_flags_added_keys[];
+
 /* The run-level flags a command may take besides the child's. */
 enum {
     RUN_FLAG_LR = 1,

@@ -74,6 +74,8 @@ static int phase_load(phase_runs *p) {
                              r->optimizer[0] ? r->optimizer : p->cfg->queue.child.optimizer, r->lr,
                              r->seed, p->jobs[j].spec, p->runs[j].optimizer, p->jobs[j].lr,
                              (long)p->jobs[j].seed);
+        /* an older record's CSV rows name the optimizer that ran all the same */
+        if (!r->optimizer[0]) snprintf(r->optimizer, sizeof r->optimizer, "%s", p->runs[j].optimizer);
         p->runs[j].have = 1;
         p->recorded_before++;
     }

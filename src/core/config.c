@@ -195,11 +195,20 @@ static int listed(const char *key, const char *const *list) {
     return 0;
 }
 
+/* The value `absent` gives key, or NULL. */
+static const char *absent_value(const char *key, const char *const *absent) {
+    size_t n = strlen(key);
+    for (; absent && *absent; absent++)
+        if (!strncmp(*absent, key, n) && (*absent)[n] == '=') return *absent + n + 1;
+    return NULL;
+}
+
 const char *config_first_difference(const config_file *have, const config_file *want,
-                                    const char *const *ignore) {
+                                    const char *const *ignore, const char *const *absent) {
     for (int k = 0; k < want->n; k++) {
         if (listed(want->keys[k], ignore)) continue;
         const char *v = config_get(have, want->keys[k]);
+        if (!v) v = absent_value(want->keys[k], absent);
         if (!v || strcmp(v, want->values[k])) return want->keys[k];
     }
     return NULL;

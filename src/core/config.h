@@ -31,10 +31,12 @@ int config_read(config_file *c, const char *path);
 const char *config_get(const config_file *c, const char *key);
 /* The first key of `want` (in its order) whose value in `have` differs or is
  * missing, skipping the keys listed in `ignore` (NULL-terminated, may be
- * NULL); NULL when they agree. For --resume style checks: "DIR holds a run
- * with seed=1, this one has seed=2". */
+ * NULL); NULL when they agree. `absent` (NULL-terminated "key=value" entries,
+ * may be NULL) gives the value a key added in a later version has in a file
+ * written before it, so that such a directory still continues. For --resume
+ * style checks: "DIR holds a run with seed=1, this one has seed=2". */
 const char *config_first_difference(const config_file *have, const config_file *want,
-                                    const char *const *ignore);
+                                    const char *const *ignore, const char *const *absent);
 /* Frees the entries and leaves *c empty (safe on an empty or failed one). */
 void config_free(config_file *c);
 
