@@ -149,8 +149,34 @@ static void test_config_read(void) {
     free(big);
 }
 
+/* The first differing key; a key a file written before it existed lacks
+ * counts as its `absent` value (the whole split: train_size=0). */
+static void test_first_difference(void) {
+    config_file have, want;
+    CHECK(parse_text(&have, "command=old\nsteps=100\nseed=1\n") == 0);
+    CHECK(parse_text(&want, "command=new\nsteps=100\ntrain_size=0\nseed=1\n") == 0);
+    static const char *const ignore[] = {"command", NULL};
+    static const char *const absent[] = {"train_size=0", "label_noise=0", NULL};
+    const char *key = config_first_difference(&have, &want, ignore, NULL);
+    CHECK(key && !strcmp(key, "train_size"));
+    CHECK(config_first_difference(&have, &want, ignore, absent) == NULL);
+    config_free(&want);
+    CHECK(parse_text(&want, "command=new\nsteps=100\ntrain_size=500\nseed=1\n") == 0);
+    key = config_first_difference(&have, &want, ignore, absent);
+    CHECK(key && !strcmp(key, "train_size"));
+    config_free(&want);
+    CHECK(parse_text(&want, "command=new\nsteps=200\nseed=1\n") == 0);
+    key = config_first_difference(&have, &want, NULL, absent);
+    CHECK(key && !strcmp(key, "command"));
+    key = config_first_difference(&have, &want, ignore, absent);
+    CHECK(key && !strcmp(key, "steps"));
+    config_free(&want);
+    config_free(&have);
+}
+
 int main(void) {
     test_written_shape();
+    test_first_difference();
     test_line_endings();
     test_errors();
     test_config_read();
