@@ -5,7 +5,8 @@
  * eval_point_enter puts x in the parameter buffer (y goes to the optimizer's
  * x buffer, an exchange) and, for a network with batchnorm, recomputes the
  * running statistics at x, as the schedule-free authors prescribe: training-
- * mode forward passes over EVAL_POINT_BN_BATCHES fixed batches (the first
+ * mode passes (the net's training step; its gradient is not used) over
+ * EVAL_POINT_BN_BATCHES fixed batches (the first
  * images of the training split, in order, so that nothing depends on the
  * batch order), each batch's statistics recovered from the nets' running
  * update (momentum NN_BN_MOMENTUM) and averaged with equal weights (PyTorch's
