@@ -16,7 +16,8 @@ int child_default_eval_batch(const char *model) {
  * one clear line rather than a failed allocation deep inside a backend. */
 static int check_memory(const nn_spec *spec, const child_config *cfg) {
     int eval_batch = cfg->eval_batch < cfg->val_size ? cfg->eval_batch : cfg->val_size;
-    double need = nn_memory_estimate(spec, cfg->batch, eval_batch);
+    double need = nn_memory_estimate(spec, cfg->batch, eval_batch) +
+                  sizeof(float) * (double)spec->n_params * optimizer_extra_buffers(cfg->optimizer);
     double room = memory_available_bytes();
     if (room < 0 || need <= room) return 0;
     const double gib = 1024.0 * 1024.0 * 1024.0;

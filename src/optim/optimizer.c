@@ -39,6 +39,12 @@ int optimizer_init(optimizer *o, const char *name, size_t n) {
     return 0;
 }
 
+int optimizer_extra_buffers(const char *name) {
+    optimizer_kind kind;
+    if (kind_of(name, &kind) != 0) return 0;
+    return kind == OPT_SCHEDULEFREE || kind == OPT_PRODIGY ? 2 : kind == OPT_DADAPT ? 1 : 0;
+}
+
 void optimizer_free(optimizer *o) {
     float **bufs[] = {&o->m, &o->v, &o->z, &o->x, &o->s, &o->p0};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) {

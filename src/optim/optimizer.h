@@ -41,6 +41,10 @@ typedef struct {
  * ("--optimizer X: unknown optimizer (expected adam, sgd, ...)"). */
 int optimizer_init(optimizer *o, const char *name, size_t n);
 void optimizer_free(optimizer *o);
+/* Buffers of n floats the named optimizer keeps beyond Adam's two moments
+ * (schedule-free z and x, Prodigy s and p0, D-Adapt s; 0 for an unknown name),
+ * for the memory a run needs. */
+int optimizer_extra_buffers(const char *name);
 /* One update with learning rate lr (bias-corrected Adam, as torch.optim.Adam;
  * for prodigy and dadapt-adam the step is d × lr). */
 void optimizer_step(optimizer *o, float *params, const float *grads, double lr);
