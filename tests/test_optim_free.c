@@ -98,6 +98,10 @@ static void check_dadapt_by_hand(void) {
     /* step 3 moves with dlr = d2: m = 0.9 * 3.8e-7 + d2 0.1 g */
     dadapt_ref_step(&r, &g, 1.0);
     CHECK_NEAR(r.m[0], 0.9 * 3.8e-7 + d2 * 0.2, 1e-18);
+    /* at rate 0 the reference returns before moving anything (|s|_1 is 0) */
+    double p3 = r.p[0], m3 = r.m[0];
+    dadapt_ref_step(&r, &g, 0.0);
+    CHECK(r.p[0] == p3 && r.m[0] == m3);
     optim_ref_free(&r);
 }
 
@@ -205,6 +209,22 @@ static void check_fused(const char *name, ref_step_fn ref_step, double peak, dou
     free(p);
 }
 
+/* At rate 0 Prodigy and D-Adapt leave everything as it was, as the
+ * references do. */
+static void check_rate_zero(const char *name) {
+    float *p = start_point(), *q = malloc(sizeof(float) * N), g[N];
+    optimizer o;
+    CHECK(optimizer_init(&o, name, N) == 0);
+    run_both(&o, NULL, p, NULL, 1.0, 0, 10);
+    memcpy(q, p, sizeof(float) * N);
+    double d = o.d;
+    for (size_t i = 0; i < N; i++) g[i] = (float)grad_at(i, 10, p[i]);
+    optimizer_step(&o, p, g, 0.0);
+    CHECK(memcmp(q, p, sizeof(float) * N) == 0 && o.d == d);
+    optimizer_free(&o);
+    free(p), free(q);
+}
+
 /* 3. Saved after 15 steps and loaded into a fresh optimizer: the next 10
  * steps are the same bits; two evaluation exchanges give back the bits. */
 static void check_save_load(const char *name) {
@@ -276,6 +296,8 @@ int main(void) {
     check_fused("adamw-schedulefree", schedulefree_ref_step, 0.05, 1e-4);
     check_fused("prodigy", prodigy_ref_step, 1.0, 2e-2);
     check_fused("dadapt-adam", dadapt_ref_step, 1.0, 2e-2);
+    check_rate_zero("prodigy");
+    check_rate_zero("dadapt-adam");
     const char *names[] = {"adam", "sgd", "adamw-schedulefree", "prodigy", "dadapt-adam"};
     for (int i = 0; i < 5; i++) check_save_load(names[i]);
     check_unknown_name();
