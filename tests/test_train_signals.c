@@ -6,7 +6,9 @@
  *      several moments, and again after a second kill of the resumed run;
  *   2. SIGTERM: the step in progress finishes, the run is saved, alrs says so
  *      and exits non-zero, nothing half-written is left; --resume finishes it;
- *   3. the same for a learned controller's run (its episode state is saved);
+ *   3. the same for a learned controller's run (its episode state is saved),
+ *      and (one kill each) for the parameter-free optimizers, whose state
+ *      (schedule-free's z, x and weight sum, d and its sums) is saved;
  *   4. config.txt's command, run as written, repeats the run;
  *   5. refusals: --resume of a finished run, of another run's directory, of a
  *      directory without a checkpoint. */
@@ -68,8 +70,9 @@ static int elapsed_ms(const struct timespec *a) {
     return (int)((b.tv_sec - a->tv_sec) * 1000 + (b.tv_nsec - a->tv_nsec) / 1000000);
 }
 
-/* 1 and 2 for a schedule or a controller (extra: the --schedule flag). */
-static void kills_and_terms(const char *name, const char *extra) {
+/* 1 and 2 for a schedule or a controller (extra: the --schedule flag), with
+ * `kills` random kills. */
+static void kills_and_terms(const char *name, const char *extra, int kills) {
     char err[TEST_ERR_LEN], dir[64];
     snprintf(dir, sizeof dir, "%s-full", name);
     const char *full = test_dir(base, dir);
@@ -80,7 +83,7 @@ static void kills_and_terms(const char *name, const char *extra) {
     CHECK(!test_exists(test_path(full, "checkpoint.bin"))); /* a finished run drops it */
 
     srand((unsigned)getpid());
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < kills; k++) {
         snprintf(dir, sizeof dir, "%s-killed-%d", name, k);
         const char *out = test_dir(base, dir);
         char every[2 * PATH_LEN];
@@ -171,8 +174,11 @@ int main(void) {
     snprintf(ctrl, sizeof ctrl, "--lr 1e-2 --schedule 'controller:%s/controller.bin' --policy sample",
              learned);
 
-    kills_and_terms("schedule", "--schedule cosine --lr 1e-2");
-    kills_and_terms("controller", ctrl);
+    kills_and_terms("schedule", "--schedule cosine --lr 1e-2", 3);
+    kills_and_terms("controller", ctrl, 3);
+    kills_and_terms("schedulefree", "--schedule constant --lr 1e-2 --optimizer adamw-schedulefree", 1);
+    kills_and_terms("prodigy", "--schedule cosine --lr 1 --optimizer prodigy", 1);
+    kills_and_terms("dadapt", "--schedule cosine --lr 1 --optimizer dadapt-adam", 1);
     test_config_command();
     test_refusals();
 

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "child/eval_point.h"
 
 int child_default_eval_batch(const char *model) {
     return !strcmp(model, "resnet18") ? 100 : 1000;
@@ -15,7 +16,8 @@ int child_default_eval_batch(const char *model) {
  * one clear line rather than a failed allocation deep inside a backend. */
 static int check_memory(const nn_spec *spec, const child_config *cfg) {
     int eval_batch = cfg->eval_batch < cfg->val_size ? cfg->eval_batch : cfg->val_size;
-    double need = nn_memory_estimate(spec, cfg->batch, eval_batch);
+    double need = nn_memory_estimate(spec, cfg->batch, eval_batch) +
+                  sizeof(float) * (double)spec->n_params * optimizer_extra_buffers(cfg->optimizer);
     double room = memory_available_bytes();
     if (room < 0 || need <= room) return 0;
     const double gib = 1024.0 * 1024.0 * 1024.0;
@@ -53,6 +55,11 @@ int child_run_create(child_run *r, const child_config *cfg, const dataset *data)
     r->best_params = alrs_alloc_aligned(sizeof(float) * np);
     r->state = alrs_alloc_aligned(sizeof(float) * ns);
     r->best_state = alrs_alloc_aligned(sizeof(float) * ns);
+    if (r->opt.kind == OPT_SCHEDULEFREE) {
+        r->train_state = alrs_alloc_aligned(sizeof(float) * ns);
+        r->bn_prev = alrs_alloc_aligned(sizeof(float) * ns);
+        r->bn_sum = alrs_malloc(sizeof(double) * ns);
+    }
     /* stream 0 of the seed initialises weights, stream 1 orders batches */
     rng_stream init = rng_make(cfg->seed, 0);
     nn_init_params(&r->spec, r->params, r->state, &init);
@@ -81,6 +88,9 @@ void child_run_free(child_run *r) {
     alrs_free_aligned(r->best_params);
     alrs_free_aligned(r->state);
     alrs_free_aligned(r->best_state);
+    alrs_free_aligned(r->train_state);
+    alrs_free_aligned(r->bn_prev);
+    free(r->bn_sum);
     alrs_free_aligned(r->batch_images);
     free(r->batch_labels);
     memset(r, 0, sizeof *r);
@@ -101,6 +111,7 @@ void child_run_validate(child_run *r, double *loss, double *acc) {
 /* probs may be NULL (child_run_validate). */
 void child_run_validate_probs(child_run *r, double *loss, double *acc, float *probs) {
     const data_split *v = &r->data->val;
+    eval_point_enter(r);
     nn_net_evaluate(r->net, v->images, v->labels, r->cfg.val_size, loss, acc, probs);
     if (*loss < r->best_val_loss) {
         r->best_val_loss = *loss;
@@ -108,6 +119,11 @@ void child_run_validate_probs(child_run *r, double *loss, double *acc, float *pr
         memcpy(r->best_params, r->params, sizeof(float) * r->spec.n_params);
         memcpy(r->best_state, r->state, sizeof(float) * (r->spec.n_state + 1));
     }
+    eval_point_leave(r);
+}
+
+const float *child_run_eval_params(const child_run *r) {
+    return optimizer_eval_params(&r->opt, r->params);
 }
 
 void child_run_reset(child_run *r, uint64_t seed) {
@@ -161,9 +177,12 @@ static void evaluate_test(child_run *r, double *loss, double *acc) {
 
 void child_run_test(child_run *r, int at_best, double *loss, double *acc) {
     int use_best = at_best && r->best_step >= 0;
+    /* the best snapshot was taken at the evaluation point already */
     if (use_best) swap_best(r);
+    else eval_point_enter(r);
     evaluate_test(r, loss, acc);
     if (use_best) swap_best(r);
+    else eval_point_leave(r);
 }
 
 void child_run_save(const child_run *r, byte_buf *out) {
@@ -177,9 +196,7 @@ void child_run_save(const child_run *r, byte_buf *out) {
     bytes_put_u64(out, (uint64_t)(r->best_step + 1)); /* -1 (none yet) as 0 */
     bytes_put_f32s(out, r->best_params, np);
     bytes_put_f32s(out, r->best_state, ns);
-    bytes_put_u64(out, (uint64_t)r->opt.t);
-    bytes_put_f32s(out, r->opt.m, r->opt.n);
-    bytes_put_f32s(out, r->opt.v, r->opt.n);
+    optimizer_save(&r->opt, out);
 }
 
 int child_run_load(child_run *r, byte_reader *in, const char *path) {
@@ -195,9 +212,7 @@ int child_run_load(child_run *r, byte_reader *in, const char *path) {
     r->best_step = (long)bytes_get_u64(in) - 1;
     bytes_get_f32s(in, r->best_params, np);
     bytes_get_f32s(in, r->best_state, ns);
-    r->opt.t = (long)bytes_get_u64(in);
-    bytes_get_f32s(in, r->opt.m, r->opt.n);
-    bytes_get_f32s(in, r->opt.v, r->opt.n);
+    optimizer_load(&r->opt, in);
     if (in->overrun) return alrs_fail("%s: the checkpoint ends inside the network", path);
     /* the batches of the first `step` steps were drawn: the order goes on from there */
     batcher_skip(&r->batches, step - r->step);

@@ -24,7 +24,7 @@
 
 typedef struct {
     const char *model;     /* mlp, lenet5, resnet18 */
-    const char *optimizer; /* adam, sgd */
+    const char *optimizer; /* adam, sgd, adamw-schedulefree, prodigy, dadapt-adam */
     const char *backend;   /* plan, dnnl, native, auto (nn/net.h) */
     const char *plan_path; /* backend plan: its file (NULL: the default, nn/backend_plan.h) */
     int hidden[NN_MAX_HIDDEN], n_hidden;
@@ -43,6 +43,10 @@ typedef struct {
     float *params, *grads, *state;
     float *best_params, *best_state;
     optimizer opt;
+    /* schedule-free: the training run's batchnorm statistics while the net
+     * is evaluated at x, and scratch to recompute them (child/eval_point.h) */
+    float *train_state, *bn_prev;
+    double *bn_sum;
     nn_net *net;
     batcher batches;
     float *batch_images;
@@ -62,7 +66,8 @@ void child_run_free(child_run *r);
 /* One training step at learning rate lr; returns the batch's mean loss. */
 double child_run_step(child_run *r, double lr);
 /* Validation loss and accuracy; remembers the parameters if the loss is the
- * best so far. */
+ * best so far. Validation, test and the best snapshot use the optimizer's
+ * evaluation point (schedule-free: the average x, child/eval_point.h). */
 void child_run_validate(child_run *r, double *loss, double *acc);
 /* As child_run_validate, and (unless probs is NULL) writes the softmax
  * probabilities of the validation subset into probs [val_size][classes]: row
@@ -82,9 +87,13 @@ void child_run_reset(child_run *r, uint64_t seed);
  * test_progress when set. */
 void child_run_test(child_run *r, int at_best, double *loss, double *acc);
 
+/* The parameters to observe (a controller's features): the evaluation
+ * point (schedule-free: x), else the live parameters. */
+const float *child_run_eval_params(const child_run *r);
+
 /* A run's state, to go on later exactly where it was: the step, parameters,
  * batchnorm statistics, the best-validation snapshot and the optimizer's
- * moments (the batch order follows from the seed and the step). Load
+ * state (optimizer_save) (the batch order follows from the seed and the step). Load
  * expects a run made with the same configuration and seed (child_run_reset);
  * -1 with a message naming `path` when the sizes do not match. */
 void child_run_save(const child_run *r, byte_buf *out);

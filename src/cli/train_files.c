@@ -2,6 +2,7 @@
 #include "cli/train_files.h"
 
 #include <errno.h>
+#include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +63,12 @@ int train_check_config(const char *dir, const char *text) {
     return rc;
 }
 
+/* d is empty for an optimizer without one (NaN in the trace point). */
 static void put_row(FILE *f, const trace_point *p) {
-    fprintf(f, "%ld,%.9g,%.6f,%.6f,%.6f,%.3f\n", p->step, p->lr, p->train_loss, p->val_loss,
+    fprintf(f, "%ld,%.9g,%.6f,%.6f,%.6f,%.3f,", p->step, p->lr, p->train_loss, p->val_loss,
             p->val_acc, p->wall_s);
+    if (!isnan(p->d)) fprintf(f, "%.9g", p->d);
+    fputc('\n', f);
 }
 
 FILE *train_trace_open(const char *dir, const train_outcome *o) {
@@ -72,7 +76,7 @@ FILE *train_trace_open(const char *dir, const train_outcome *o) {
     snprintf(path, sizeof path, "%s/trace.csv", dir);
     atomic_file a; /* the rows so far, whole, then appended to */
     if (atomic_open(&a, path) != 0) return NULL;
-    fprintf(a.f, "step,lr,train_loss,val_loss,val_acc,wall_s\n");
+    fprintf(a.f, "step,lr,train_loss,val_loss,val_acc,wall_s,d\n");
     for (int i = 0; i < o->n_trace; i++) put_row(a.f, &o->trace[i]);
     if (atomic_commit(&a) != 0) return NULL;
     FILE *f = fopen(path, "a");

@@ -176,7 +176,8 @@ static double safe_log(double x) { return log(fmax(x, LR_ENV_LOG_EPS)); }
 static void observe(lr_env *env, double train_loss, double val_loss) {
     const child_run *r = &env->child;
     const nn_layer *out = &r->spec.layers[r->spec.n_layers - 1];
-    lr_observer_input in = {train_loss, val_loss, r->params + out->w_off, out->w_len, env->lr,
+    lr_observer_input in = {train_loss, val_loss, child_run_eval_params(r) + out->w_off,
+                            out->w_len, env->lr,
                             lr_control_offset(&env->control), r->step, env->cfg.steps};
     lr_observer_observe(&env->observer, &in, env->obs);
     memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,

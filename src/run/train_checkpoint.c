@@ -1,5 +1,6 @@
 #include "run/train_checkpoint.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,21 +16,24 @@ static void put_outcome(byte_buf *b, const train_outcome *o) {
     bytes_put_u64(b, (uint64_t)o->n_trace);
     for (int i = 0; i < o->n_trace; i++) {
         const trace_point *p = &o->trace[i];
-        double row[6] = {(double)p->step, p->lr, p->train_loss, p->val_loss, p->val_acc, p->wall_s};
-        bytes_put_f64s(b, row, 6);
+        double row[7] = {(double)p->step, p->lr,     p->train_loss, p->val_loss,
+                         p->val_acc,      p->wall_s, p->d};
+        bytes_put_f64s(b, row, 7);
     }
 }
 
-static int get_outcome(byte_reader *r, train_outcome *o, const char *path) {
+/* Version 1 rows have no d (NaN). */
+static int get_outcome(byte_reader *r, train_outcome *o, const char *path, uint32_t version) {
+    int cols = version >= 2 ? 7 : 6;
     o->final_val_loss = bytes_get_f64(r), o->final_val_acc = bytes_get_f64(r);
     o->rss_first_kib = (long)bytes_get_u64(r);
     uint64_t n = bytes_get_u64(r);
-    if (r->overrun || n > bytes_left(r) / 48)
+    if (r->overrun || n > bytes_left(r) / (8 * (size_t)cols))
         return alrs_fail("%s: the checkpoint's trace does not fit in the file", path);
     for (uint64_t i = 0; i < n; i++) {
-        double row[6];
-        bytes_get_f64s(r, row, 6);
-        trace_point p = {(long)row[0], row[1], row[2], row[3], row[4], row[5]};
+        double row[7] = {0, 0, 0, 0, 0, 0, NAN};
+        bytes_get_f64s(r, row, cols);
+        trace_point p = {(long)row[0], row[1], row[2], row[3], row[4], row[5], row[6]};
         trainer_add_point(o, &p);
     }
     return 0;
@@ -69,9 +73,9 @@ int train_checkpoint_save(const char *path, const trainer *t, const schedule *s,
     return rc;
 }
 
-static int load_payload(byte_reader *r, const char *path, trainer *t, schedule *s,
-                        train_outcome *o, train_progress *p, uint64_t seed, double lr,
-                        rng_stream *pick) {
+static int load_payload(byte_reader *r, const char *path, uint32_t version, trainer *t,
+                        schedule *s, train_outcome *o, train_progress *p, uint64_t seed,
+                        double lr, rng_stream *pick) {
     uint32_t kind = bytes_get_u32(r);
     uint64_t got_seed = bytes_get_u64(r);
     double got_lr = bytes_get_f64(r);
@@ -88,7 +92,7 @@ static int load_payload(byte_reader *r, const char *path, trainer *t, schedule *
     if (p->step < 0 || p->step > t->steps || p->loss_count < 0)
         return alrs_fail("%s: step %ld is not within this run's %ld steps", path, p->step,
                          t->steps);
-    if (get_outcome(r, o, path) != 0) return -1;
+    if (get_outcome(r, o, path, version) != 0) return -1;
     get_schedule(r, s);
     if (pick) {
         pick->key = bytes_get_u64(r), pick->counter = bytes_get_u64(r);
@@ -109,9 +113,9 @@ int train_checkpoint_load(const char *path, trainer *t, schedule *s, train_outco
     if (binfile_read(path, TRAIN_CHECKPOINT_MAGIC, NOUN, &data, &len) != 0) return -1;
     byte_reader r;
     uint32_t version;
-    int rc = binfile_check(path, TRAIN_CHECKPOINT_MAGIC, NOUN, TRAIN_CHECKPOINT_VERSION,
-                           TRAIN_CHECKPOINT_VERSION, data, len, &r, &version);
-    if (rc == 0) rc = load_payload(&r, path, t, s, o, p, seed, lr, pick);
+    int rc = binfile_check(path, TRAIN_CHECKPOINT_MAGIC, NOUN, 1, TRAIN_CHECKPOINT_VERSION, data,
+                           len, &r, &version);
+    if (rc == 0) rc = load_payload(&r, path, version, t, s, o, p, seed, lr, pick);
     free(data);
     return rc;
 }

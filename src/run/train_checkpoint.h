@@ -1,18 +1,19 @@
 /* A run of alrs train, saved while it runs and taken up again later
  * (--checkpoint-every N, SIGINT/SIGTERM, --resume): DIR/checkpoint.bin.
  *
- * File: core/bytes.h's container, magic "ALRSTRAN", version 1; payload:
+ * File: core/bytes.h's container, magic "ALRSTRAN", version 2 (1 is read:
+ * its trace rows have no d); payload:
  *   u32 kind (0 schedule, 1 controller), u64 seed, f64 lr,
  *   progress: u64 step, f64 loss sum and u64 count since the last
  *             validation, f64 seconds so far
  *   outcome:  f64 last validation loss and accuracy, i64 resident KiB at
  *             the first validation, u64 rows, rows x (f64 step, lr,
- *             train_loss, val_loss, val_acc, wall_s)
+ *             train_loss, val_loss, val_acc, wall_s, d)
  *   schedule: f64 plateau rate, best; u64 bad epochs, cooldown left
  *   kind 0:   the child run (child_run_save)
  *   kind 1:   the sampling stream (u64 key, counter), the episode (lr_env_save)
  * What a run depends on is all there (weights, batchnorm statistics, the
- * best-validation snapshot, the optimizer's moments, the batch order's
+ * best-validation snapshot, the optimizer's state, the batch order's
  * position, the schedule's and the controller's state, the trace), so a
  * resumed run ends with the figures an uninterrupted one has, bit for bit
  * (with the same threads and backend; alrs train checks its config.txt). */
@@ -22,7 +23,7 @@
 #include "run/trainer.h"
 
 #define TRAIN_CHECKPOINT_MAGIC "ALRSTRAN"
-#define TRAIN_CHECKPOINT_VERSION 1u
+#define TRAIN_CHECKPOINT_VERSION 2u
 
 /* Where a run stands between steps. */
 typedef struct {

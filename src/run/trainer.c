@@ -132,7 +132,7 @@ static int schedule_run(trainer *t, schedule *s, double lr, uint64_t seed, int c
         double loss = child_run_step(r, rate);
         pr.loss_sum += loss, pr.loss_count++;
         o->steps_done = step + 1;
-        trace_point p = {step + 1, rate, pr.loss_sum / pr.loss_count, NAN, NAN, 0};
+        trace_point p = {step + 1, rate, pr.loss_sum / pr.loss_count, NAN, NAN, 0, optimizer_d(&r->opt)};
         if (!isfinite(loss) || loss > CHILD_DIVERGENCE_LOSS) {
             o->diverged = 1;
             p.train_loss = loss;
@@ -210,7 +210,7 @@ static int controller_run(trainer *t, schedule *s, double lr, uint64_t seed, int
         lr_env_step_effect(env, action, effect, raw, &reward, &term, &trunc);
         int k = ep->agent_steps - 1;
         trace_point p = {ep->child_steps, ep->lr[k], ep->train_loss[k], ep->val_loss[k],
-                         ep->val_acc[k], alrs_now() - start};
+                         ep->val_acc[k], alrs_now() - start, optimizer_d(&env->child.opt)};
         trainer_add_point(o, &p);
         if (!ep->diverged) o->final_val_loss = p.val_loss, o->final_val_acc = p.val_acc;
         if (progress) progress(ctx, &p, t->steps);

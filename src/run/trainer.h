@@ -39,6 +39,7 @@ typedef struct {
     double train_loss; /* mean training loss since the previous row */
     double val_loss, val_acc; /* NaN on the diverged step */
     double wall_s;     /* since the run started */
+    double d;          /* the optimizer's d estimate (prodigy, dadapt-adam); NaN for others */
 } trace_point;
 
 typedef struct {
