@@ -9,7 +9,10 @@
 #   2. scripts/untuned: every (schedule, rate) its seeds, untuned.csv with the
 #      regret against the comparison's best tuned schedule, UNTUNED-COMMAND,
 #      and a rerun keeps the finished runs;
-#   3. scripts/plot learn and compare draw their PNGs from these directories.
+#   3. scripts/plot learn and compare draw their PNGs from these directories;
+#   4. scripts/check-summary agrees with a comparison's summary and a tiny
+#      suite's, and catches a summary altered by hand; scripts/plot suite
+#      draws the suite's performance profile.
 # About 30 s on 2 cores.
 #   bash tests/test_experiment_scripts.sh ALRS SOURCE_DIR
 set -u
@@ -110,4 +113,21 @@ if "$src/scripts/plot" learn "$tmp/learn.png" "$abl/A/learn" >/dev/null 2>&1 &&
    [ -s "$tmp/learn.png" ]; then ok; else fail "scripts/plot learn"; fi
 if "$src/scripts/plot" compare "$tmp/compare.png" "$abl/baselines" >/dev/null 2>&1 &&
    [ -s "$tmp/compare.png" ]; then ok; else fail "scripts/plot compare"; fi
+
+# ---- 4. scripts/check-summary and scripts/plot suite ---------------------------------
+printf 'a model=mlp hidden=16 steps=20 batch=32 val-size=50 eval-every=5\n' >"$tmp/tasks.txt"
+printf 'adam-const optimizer=adam schedule=constant lr=1e-3\nadam-cos optimizer=adam schedule=cosine lr=3e-3\n' \
+    >"$tmp/methods.txt"
+if "$alrs" suite --tasks "$tmp/tasks.txt" --methods "$tmp/methods.txt" --data-dir "$tmp/idx" \
+       --val-split 100 --backend native --baselines cosine --seeds 3 --tune-seeds 1 \
+       --tune-budget 2 --out "$tmp/suite" >/dev/null 2>&1 &&
+   "$src/scripts/check-summary" "$abl/baselines" "$tmp/suite" >"$tmp/check.out" 2>&1 &&
+   [ "$(tail -1 "$tmp/check.out")" = "all match" ]; then ok
+else fail "scripts/check-summary on a comparison and a suite: $(tail -3 "$tmp/check.out")"; fi
+sed -i '3s/,[0-9.e-]*$/,0.5/' "$tmp/suite/suite-summary.csv"   # the second row's p_holm
+if ! "$src/scripts/check-summary" "$tmp/suite" >/dev/null 2>&1; then ok
+else fail "scripts/check-summary passed a summary altered by hand"; fi
+if "$src/scripts/plot" suite "$tmp/profile.png" "$tmp/suite" >/dev/null 2>&1 &&
+   [ -s "$tmp/profile.png" ] && [ "$(wc -l <"$tmp/profile.csv")" = 4 ]; then ok
+else fail "scripts/plot suite"; fi
 finish
