@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "cli/config_text.h"
+#include "core/bytes.h"
 #include "core/error.h"
 #include "optim/optimizer.h"
 #include "rl/checkpoint.h"
@@ -45,18 +45,8 @@ int compare_flags_read_controller(compare_flags *f) {
     if (checkpoint_load(&c, f->controller) != 0) return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
     controller_free(&c);
-    FILE *in = fopen(f->controller, "rb");
-    if (!in) return alrs_fail("--controller %s: cannot open the checkpoint", f->controller);
-    unsigned char buf[65536];
-    uLong crc = crc32(0L, Z_NULL, 0);
-    size_t got;
-    f->controller_bytes = 0;
-    while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
-        crc = crc32(crc, buf, (uInt)got);
-        f->controller_bytes += (long)got;
-    }
-    fclose(in);
-    f->controller_crc = crc;
+    if (file_crc32(f->controller, &f->controller_crc, &f->controller_bytes) != 0)
+        return alrs_fail_context("--controller");
     return 0;
 }
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
+#include "core/bytes.h"
 #include "core/error.h"
 #include "optim/optimizer.h"
 #include "rl/checkpoint.h"
@@ -36,18 +36,7 @@ static int read_controller(suite_method *m) {
     if (checkpoint_load(&c, m->controller) != 0) return -2;
     m->iface = c.iface;
     controller_free(&c);
-    FILE *in = fopen(m->controller, "rb");
-    if (!in) return alrs_fail("%s: cannot open the checkpoint", m->controller) - 1;
-    unsigned char buf[65536];
-    uLong crc = crc32(0L, Z_NULL, 0);
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
-        crc = crc32(crc, buf, (uInt)got);
-        m->controller_bytes += (long)got;
-    }
-    fclose(in);
-    m->controller_crc = crc;
-    return 0;
+    return file_crc32(m->controller, &m->controller_crc, &m->controller_bytes) != 0 ? -2 : 0;
 }
 
 /* The line's settings, each checked on its own. */
