@@ -18,7 +18,12 @@ import subprocess
 import sys
 
 import alrs
-from alrs.torch import LearnedLR
+
+try:
+    import torch
+    from alrs.torch import LearnedLR
+except ImportError:  # the LearnedLR parts are skipped
+    torch = None
 
 ALRS, DIR = sys.argv[1], sys.argv[2]
 CHILD = ("--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 --steps 40 "
@@ -77,17 +82,16 @@ def session_rates():
     return rates
 
 
-class FakeOptimizer:
-    """What LearnedLR needs of an optimizer: param_groups with an lr."""
-
-    def __init__(self, lr):
-        self.param_groups = [{"lr": lr}, {"lr": lr}]
+def two_group_optimizer(lr):
+    """A torch optimizer of two param groups at the same rate."""
+    return torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)]},
+                            {"params": [torch.zeros(1, requires_grad=True)]}], lr=lr)
 
 
 def scheduler_rates(split_at=None):
     """Rates LearnedLR sets, step by step; with split_at, its state is moved
     into a fresh scheduler after that many observations."""
-    opt = FakeOptimizer(1e-2)
+    opt = two_group_optimizer(1e-2)
     sched = LearnedLR(opt, CONTROLLER, total_steps=STEPS, n_probs=N_PROBS, seed=SEED)
     rates, k = [], 0
     _, _, val, probs, weights = OBS[k]
@@ -95,6 +99,7 @@ def scheduler_rates(split_at=None):
     k += 1
     for step in range(STEPS):
         rates.append(opt.param_groups[1]["lr"])
+        opt.step()
         sched.step()
         if sched.wants_observation():
             st, train, val, probs, weights = OBS[k]
@@ -113,8 +118,9 @@ def test_parity():
     want = c_rates()
     got = session_rates()
     check(got == want, "alrs.Session's rates equal the C session's")
-    check(scheduler_rates() == want, "LearnedLR's rates equal the C session's")
-    check(scheduler_rates(split_at=4) == want, "LearnedLR after state_dict/load_state_dict")
+    if torch is not None:
+        check(scheduler_rates() == want, "LearnedLR's rates equal the C session's")
+        check(scheduler_rates(split_at=4) == want, "LearnedLR after state_dict/load_state_dict")
     rows = trace(os.path.join(DIR, "train-plain-mode", "trace.csv"))
     check(len(rows) == STEPS // EVERY, "alrs train's trace has a row per validation")
     for r in rows:
@@ -214,13 +220,6 @@ def test_bad_input():
     raises(lambda: env.step(0), "call out of order", "reset first", "a step before reset")
     env.reset(seed=1)
     raises(lambda: env.step(7), "bad argument", "0..2", "an invalid action")
-    opt = FakeOptimizer(1e-2)
-    sched = LearnedLR(opt, c, total_steps=STEPS, n_probs=N_PROBS)
-    try:
-        sched.step()
-        check(False, "LearnedLR.step before observe")
-    except RuntimeError:
-        check(True, "")
 
 
 def test_torch():
@@ -245,13 +244,49 @@ def test_torch():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        sched.step(loss.item())
+        sched.step(loss=loss.item())
         if sched.wants_observation():
             with torch.no_grad():
                 logits = model(x)
                 sched.observe(torch.nn.functional.cross_entropy(logits, y),
                               torch.softmax(logits, 1), model.weight)
     check(follow, "a torch optimizer's rate is the controller's at every step")
+    check(isinstance(sched, torch.optim.lr_scheduler._LRScheduler), "LearnedLR is a torch scheduler")
+    test_scheduler_misuse(model, x, y)
+
+
+def misused(fn, error, needle, what):
+    try:
+        fn()
+    except error as e:
+        check(needle in str(e), "%s: wanted '%s' in: %s" % (what, needle, e))
+        return
+    check(False, what + ": no " + error.__name__)
+
+
+def test_scheduler_misuse(model, x, y):
+    """LearnedLR's clear errors: a skipped observation, a step past
+    total_steps, a missing training loss, the loss passed as an epoch."""
+    opt = torch.optim.SGD(model.parameters(), lr=1e-2)
+    sched = LearnedLR(opt, CONTROLLER, total_steps=EVERY + 1, n_probs=N_PROBS)
+    misused(lambda: sched.step(), RuntimeError, "step 0 was not observed", "step before observing")
+    sched.observe_model(model, x, y, model)
+    misused(lambda: sched.step(0.7), TypeError, "step(loss=...)", "the loss as an epoch")
+    for _ in range(EVERY):
+        opt.step()
+        sched.step()
+    misused(lambda: sched.observe_model(model, x, y, model), ValueError, "no training loss since step 0",
+            "observing without a training loss")
+    misused(lambda: sched.step(loss=1.0), RuntimeError, "step %d was not observed" % EVERY,
+            "a skipped observation")
+    sched.observe_model(model, x, y, model, train_loss=1.0)
+    misused(lambda: sched.observe_model(model, x, y, model, train_loss=1.0), RuntimeError,
+            "this one is taken", "observing twice")
+    opt.step()
+    sched.step(loss=1.0)
+    sched.observe_model(model, x, y, model)   # the end: step total_steps
+    misused(lambda: sched.step(loss=1.0), RuntimeError, "step %d is past total_steps %d"
+            % (EVERY + 2, EVERY + 1), "a step past total_steps")
 
 
 test_parity()
