@@ -210,9 +210,32 @@ def test_bad_input():
     raises(lambda: s.observe(0, val, probs[:-1], weights), "bad argument", "probabilities",
            "wrong probability count")
     raises(lambda: s.observe(0, float("nan"), probs, weights), "bad value", "not finite", "NaN loss")
+    raises(lambda: c.session(5.0, STEPS, N_PROBS), "bad argument",
+           "initial_lr 5 is outside the controller's bounds [1e-06, 1]", "an initial rate of 5")
+    negative = list(probs)
+    negative[0], negative[1] = -0.5, negative[1] + 0.5 + negative[0]
+    raises(lambda: s.observe(0, val, negative, weights), "bad value", "probability 0 is -0.5",
+           "a negative probability")
+    logits = [(p - 0.1) * 20 for p in probs]
+    raises(lambda: s.observe(0, val, logits, weights), "bad value", "not logits", "raw logits")
+    off = list(probs)
+    off[10] += 0.25
+    raises(lambda: s.observe(0, val, off, weights), "bad value",
+           "row 1 of the probabilities (10 classes) sums to", "a row that does not sum to 1")
+    nan_weights = list(weights)
+    nan_weights[5] = float("nan")
+    raises(lambda: s.observe(0, val, probs, nan_weights), "bad value", "output-layer weight 5 is nan",
+           "a NaN output weight")
     s.observe(0, val, probs, weights)
     raises(lambda: s.observe(0, val, probs, weights), "call out of order", "must increase",
            "the same step twice")
+    raises(lambda: s.observe(3, val, probs, weights, 1.0), "call out of order",
+           "step 3 is off the controller's interval (it acts every 5 steps", "an off-interval step")
+    other = alrs.Controller(os.path.join(DIR, "residual", "controller.bin"))
+    theirs = other.session(1e-2, STEPS, N_PROBS)
+    theirs.observe(0, val, probs, weights)
+    raises(lambda: s.restore(theirs.state()), "bad argument", "the state is of another controller",
+           "a session state of another controller")
     raises(lambda: c.session(1e-2, STEPS, N_PROBS, policy="best"), "bad argument", "--policy best",
            "an unknown policy")
     raises(lambda: alrs.Env("--model nosuch"), "bad argument", "--model nosuch", "a bad flag")
