@@ -1,8 +1,33 @@
 """A learned controller (alrs learn's controller.bin) and a session of it
 driving one training run, over libalrs (include/alrs/alrs.h)."""
 import ctypes
+import os
+import sys
 
 from . import _lib
+
+
+def controller_dirs():
+    """Where installed controllers are looked for, in order: each of
+    $ALRS_CONTROLLERS (colon-separated), share/alrs/controllers beside the
+    loaded libalrs (its prefix), then under this Python's prefix, /usr/local
+    and /usr."""
+    dirs = [d for d in os.environ.get("ALRS_CONTROLLERS", "").split(":") if d]
+    libdir = os.path.dirname(os.path.realpath(_lib.library_path()))
+    dirs.append(os.path.normpath(os.path.join(libdir, "..", "share", "alrs", "controllers")))
+    dirs.append(os.path.normpath(os.path.join(libdir, "..", "..", "share", "alrs", "controllers")))
+    for prefix in (sys.prefix, "/usr/local", "/usr"):
+        dirs.append(os.path.join(prefix, "share", "alrs", "controllers"))
+    return list(dict.fromkeys(dirs))
+
+
+def installed_controllers():
+    """The names of the installed controllers (Controller.named opens them)."""
+    names = set()
+    for d in controller_dirs():
+        if os.path.isdir(d):
+            names.update(f[:-4] for f in os.listdir(d) if f.endswith(".bin"))
+    return sorted(names)
 
 
 class Controller:
@@ -32,6 +57,19 @@ class Controller:
             "steps": info.steps,
             "updates": info.updates,
         }
+
+    @classmethod
+    def named(cls, name):
+        """An installed controller by name ("fashion-mnist-lenet5" opens
+        share/alrs/controllers/fashion-mnist-lenet5.bin; controller_dirs()
+        says where it looks)."""
+        dirs = controller_dirs()
+        for d in dirs:
+            path = os.path.join(d, name + ".bin")
+            if os.path.isfile(path):
+                return cls(path)
+        raise FileNotFoundError("alrs: no installed controller %r (looked for %s.bin in %s)"
+                                % (name, name, ", ".join(dirs)))
 
     @property
     def action_every(self):
