@@ -20,6 +20,13 @@ static int is_file(const char *path) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+/* A name, not a path: no slash, no dot (not "ctrl.bin"), nothing of that
+ * name here (a directory too: the reader says what is wrong with it). */
+static int is_name(const char *path) {
+    struct stat st;
+    return path[0] && !strpbrk(path, "/.") && stat(path, &st) != 0;
+}
+
 /* <directory of the running program>/../share/alrs/controllers, or "". */
 static void dir_beside_program(char *out, size_t size) {
     char exe[ALRS_PATH_MAX];
@@ -45,7 +52,7 @@ static int try_dir(const char *dir, const char *name, char *found, size_t size, 
 }
 
 int controller_resolve_name(char *path, size_t size) {
-    if (strchr(path, '/') || is_file(path) || !path[0]) return 0;
+    if (!is_name(path)) return 0;
     char name[256], looked[3 * ALRS_PATH_MAX] = "", dir[ALRS_PATH_MAX];
     if (strlen(path) >= sizeof name) return 0; /* not a name: let the reader say why */
     snprintf(name, sizeof name, "%s", path);

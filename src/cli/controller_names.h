@@ -1,13 +1,15 @@
 /* Installed controllers by name: `--schedule controller:NAME` and `alrs info
- * --controller NAME`, where NAME has no slash and is not an existing file,
- * open DIR/NAME.bin from the first controller directory that holds it. */
+ * --controller NAME`, where NAME has no slash and no dot and is not an
+ * existing file, open DIR/NAME.bin from the first controller directory that
+ * holds it. */
 #ifndef ALRS_CLI_CONTROLLER_NAMES_H
 #define ALRS_CLI_CONTROLLER_NAMES_H
 
 #include <stddef.h>
 
 /* Replaces `path` (room for `size` bytes) by the installed controller it
- * names; leaves a path with a slash, or an existing file, as it is. 0, or -1
+ * names; leaves a path (a slash or a dot in it, or an existing file) as it
+ * is. 0, or -1
  * with a message naming the directories looked in. The directories, in
  * order: each of $ALRS_CONTROLLERS (colon-separated), then
  * <the alrs program's directory>/../share/alrs/controllers (a moved
