@@ -179,11 +179,18 @@ static void test_describe(void) {
     alrs_controller_info info;
     CHECK(alrs_controller_open(path, &c) == ALRS_OK);
     CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
-    CHECK(info.format_version == 2 && info.n_features == 11 && info.n_actions == 5);
+    CHECK(info.format_version == 3 && info.n_features == 11 && info.n_actions == 5);
     CHECK(!strcmp(info.features, "paper,progress,offset,slope") &&
           !strcmp(info.action_kind, "discrete") && !strcmp(info.base, "warmup-cosine"));
     CHECK(info.factors[4] == 2.0 && info.action_every == EVERY && info.steps == STEPS &&
           info.updates == 2 && info.residual_range == 4);
+    /* what it learned on: the flags of learn_controller (NET, the default rates) */
+    alrs_controller_origin o;
+    CHECK(alrs_controller_learned_on(c, &o) == ALRS_OK);
+    CHECK(!strcmp(o.model, "mlp --hidden 32,16") && !strcmp(o.optimizer, "adam") &&
+          !strcmp(o.dataset, "fashion-mnist") && o.classes == CLASSES && o.val_size == VAL);
+    CHECK(o.n_rates == 3 && o.rates[0] == 1e-2 && o.rates[2] == 1e-4);
+    CHECK(!strcmp(o.tasks, "") && o.default_lr == 0);
     alrs_controller_close(c);
     /* the committed paper-design LeNet-5 controller: version 1 */
     CHECK(alrs_controller_open(ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/"
@@ -191,6 +198,7 @@ static void test_describe(void) {
     CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
     CHECK(info.format_version == 1 && info.n_features == 7 && info.n_actions == 3 &&
           info.factors[0] == 1.05 && !strcmp(info.base, ""));
+    CHECK(alrs_controller_learned_on(c, &o) == ALRS_OK && !o.model[0] && o.n_rates == 0);
     alrs_controller_close(c);
     CHECK(strstr(alrs_version(), "1.0.0 (git ") == alrs_version());
 }

@@ -75,9 +75,25 @@ typedef struct {
     long updates;             /* PPO updates it had */
 } alrs_controller_info;
 
+/* What a controller learned on (a controller file of format 3 on; from an
+ * older file every field is empty: "" and 0). */
+typedef struct {
+    char model[64];           /* "lenet5", "mlp --hidden 32,16" */
+    char optimizer[64];       /* "adam", ... */
+    char dataset[64];         /* "fashion-mnist", ... */
+    int n_rates;              /* the initial rates its episodes started from */
+    double rates[8];
+    long val_size;            /* validation images per observation */
+    int classes;              /* of the data set: n_probs = val_size x classes */
+    char tasks[1024];         /* free text: the tasks it learned on ("" when not given) */
+    double default_lr;        /* a suggested initial rate (0 when not given) */
+} alrs_controller_origin;
+
 ALRS_API alrs_status alrs_controller_open(const char *path, alrs_controller **out);
 ALRS_API void alrs_controller_close(alrs_controller *c);
 ALRS_API alrs_status alrs_controller_describe(const alrs_controller *c, alrs_controller_info *info);
+ALRS_API alrs_status alrs_controller_learned_on(const alrs_controller *c,
+                                                alrs_controller_origin *origin);
 
 /* ---- a controller driving one training run --------------------------------- */
 

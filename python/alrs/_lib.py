@@ -80,6 +80,14 @@ class ControllerInfo(ctypes.Structure):
                 ("steps", ctypes.c_long), ("updates", ctypes.c_long)]
 
 
+class ControllerOrigin(ctypes.Structure):
+    _fields_ = [("model", ctypes.c_char * 64), ("optimizer", ctypes.c_char * 64),
+                ("dataset", ctypes.c_char * 64), ("n_rates", ctypes.c_int),
+                ("rates", ctypes.c_double * 8), ("val_size", ctypes.c_long),
+                ("classes", ctypes.c_int), ("tasks", ctypes.c_char * 1024),
+                ("default_lr", ctypes.c_double)]
+
+
 class SessionConfig(ctypes.Structure):
     _fields_ = [("initial_lr", ctypes.c_double), ("total_steps", ctypes.c_long),
                 ("n_probs", ctypes.c_size_t), ("policy", ctypes.c_char_p),
@@ -120,6 +128,8 @@ controller_open = _declare("alrs_controller_open", status, ctypes.c_char_p, ctyp
 controller_close = _declare("alrs_controller_close", None, vp)
 controller_describe = _declare("alrs_controller_describe", status, vp,
                                ctypes.POINTER(ControllerInfo))
+controller_learned_on = _declare("alrs_controller_learned_on", status, vp,
+                                 ctypes.POINTER(ControllerOrigin))
 session_create = _declare("alrs_session_create", status, vp, ctypes.POINTER(SessionConfig),
                           ctypes.POINTER(vp))
 session_free = _declare("alrs_session_free", None, vp)

@@ -56,7 +56,44 @@ class Controller:
             "action_every": info.action_every,
             "steps": info.steps,
             "updates": info.updates,
+            "learned_on": self._learned_on(),
         }
+
+    def _learned_on(self):
+        """What it learned on: model, optimizer, dataset, rates, val_size,
+        classes, tasks, default_lr ("" and 0 where the file does not say:
+        format 2 and older)."""
+        o = _lib.ControllerOrigin()
+        _lib.check(_lib.controller_learned_on(self._handle, ctypes.byref(o)))
+        return {"model": o.model.decode(), "optimizer": o.optimizer.decode(),
+                "dataset": o.dataset.decode(), "rates": list(o.rates[:o.n_rates]),
+                "val_size": o.val_size, "classes": o.classes, "tasks": o.tasks.decode(),
+                "default_lr": o.default_lr}
+
+    def describe(self):
+        """A few lines a person reads: what it observes, what its actions do,
+        and what it learned on."""
+        i, o = self.info, self.info["learned_on"]
+        actions = ("factors " + ", ".join("%g" % f for f in i["factors"])
+                   if i["action_kind"] == "discrete" else "delta %g" % i["delta"])
+        lines = ["controller %s (format %d, %d PPO updates)" % (self.path, i["format_version"],
+                                                                 i["updates"]),
+                 "observes: %s (%d values); acts every %d steps (%s actions, %s)"
+                 % (i["features"], i["n_features"], i["action_every"], i["action_kind"], actions),
+                 "rates within [%g, %g]%s" % (i["lr_min"], i["lr_max"],
+                                              ", residual on " + i["base"] if i["base"] else "")]
+        if o["model"]:
+            lines.append("learned on: %s, %s, %s (%d classes), %d validation images, %d steps, "
+                         "initial rates %s" % (o["model"], o["optimizer"], o["dataset"],
+                                               o["classes"], o["val_size"], i["steps"],
+                                               ", ".join("%g" % r for r in o["rates"])))
+        else:
+            lines.append("learned on: not recorded (a format %d file)" % i["format_version"])
+        if o["tasks"]:
+            lines.append("tasks: " + o["tasks"])
+        if o["default_lr"]:
+            lines.append("default initial rate: %g" % o["default_lr"])
+        return "\n".join(lines)
 
     @classmethod
     def named(cls, name):

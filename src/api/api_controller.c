@@ -101,6 +101,32 @@ ALRS_API alrs_status alrs_controller_describe(const alrs_controller *h,
     return ALRS_OK;
 }
 
+/* the public struct mirrors controller_origin field for field */
+_Static_assert(sizeof(((alrs_controller_origin *)0)->tasks) == CONTROLLER_TASKS_MAX,
+               "alrs_controller_origin.tasks");
+_Static_assert(sizeof(((alrs_controller_origin *)0)->model) == CONTROLLER_ORIGIN_TEXT,
+               "alrs_controller_origin.model");
+_Static_assert(sizeof(((alrs_controller_origin *)0)->rates) == sizeof(double) * LR_ENV_MAX_INITIAL,
+               "alrs_controller_origin.rates");
+
+ALRS_API alrs_status alrs_controller_learned_on(const alrs_controller *h,
+                                                alrs_controller_origin *origin) {
+    if (!h || !origin)
+        return api_fail(ALRS_E_ARGUMENT, "alrs_controller_learned_on: NULL argument");
+    const controller_origin *o = &h->c.origin;
+    memset(origin, 0, sizeof *origin);
+    snprintf(origin->model, sizeof origin->model, "%s", o->model);
+    snprintf(origin->optimizer, sizeof origin->optimizer, "%s", o->optimizer);
+    snprintf(origin->dataset, sizeof origin->dataset, "%s", o->dataset);
+    origin->n_rates = o->n_rates;
+    memcpy(origin->rates, o->rates, sizeof(double) * (size_t)o->n_rates);
+    origin->val_size = o->val_size;
+    origin->classes = o->classes;
+    snprintf(origin->tasks, sizeof origin->tasks, "%s", o->tasks);
+    origin->default_lr = o->default_lr;
+    return ALRS_OK;
+}
+
 ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_session_config *cfg,
                                          alrs_session **out) {
     if (!h || !cfg || !out) return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: NULL argument");

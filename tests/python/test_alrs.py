@@ -26,6 +26,8 @@ except ImportError:  # the LearnedLR parts are skipped
     torch = None
 
 ALRS, DIR = sys.argv[1], sys.argv[2]
+SOURCE_V1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "results",
+                         "paper-design-lenet5-controller", "controller.bin")
 CHILD = ("--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 --steps 40 "
          "--backend native --threads 1 --data-dir " + os.path.join(DIR, "data"))
 STEPS, EVERY, SEED = 40, 5, 5
@@ -196,6 +198,27 @@ def raises(fn, status, needle, what):
     check(False, what + ": no error")
 
 
+def test_learned_on():
+    """What a controller learned on: Controller.info, describe(), alrs info."""
+    c = alrs.Controller(CONTROLLER)
+    o = c.info["learned_on"]
+    check(c.info["format_version"] == 3 and o["model"] == "mlp --hidden 32,16" and
+          o["optimizer"] == "adam" and o["dataset"] == "fashion-mnist" and o["classes"] == 10 and
+          o["val_size"] == 60 and o["rates"] == [1e-2, 1e-3, 1e-4] and o["tasks"] == "" and
+          o["default_lr"] == 0, "Controller.info's learned_on: %s" % o)
+    text = c.describe()
+    check("learned on: mlp --hidden 32,16, adam, fashion-mnist (10 classes), 60 validation images, "
+          "40 steps, initial rates 0.01, 0.001, 0.0001" in text, "describe(): " + text)
+    shown = subprocess.run([ALRS, "info", "--controller", CONTROLLER], capture_output=True,
+                           text=True)
+    check(shown.returncode == 0 and "model: mlp --hidden 32,16\n" in shown.stdout and
+          "val_size: 60\n" in shown.stdout and "rates: 0.01,0.001,0.0001\n" in shown.stdout,
+          "alrs info --controller: " + shown.stdout + shown.stderr)
+    old = alrs.Controller(SOURCE_V1)
+    check(old.info["learned_on"]["model"] == "" and "not recorded (a format 1 file)" in old.describe(),
+          "an old controller says it does not know: " + old.describe())
+
+
 def test_bad_input():
     bad = os.path.join(DIR, "py-corrupt.bin")
     data = bytearray(open(CONTROLLER, "rb").read())
@@ -313,6 +336,7 @@ def test_scheduler_misuse(model, x, y):
 
 
 test_parity()
+test_learned_on()
 test_env()
 test_bad_input()
 test_torch()
