@@ -127,6 +127,17 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
     return 0;
 }
 
+int run_flags_check_dataset(const run_flags *f) {
+    if (strcmp(f->dataset, "fashion-mnist") && strcmp(f->dataset, "mnist") &&
+        strcmp(f->dataset, "cifar10"))
+        return alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or "
+                         "cifar10)", f->dataset);
+    if (!f->data_dir[0] && !dataset_default_dir(f->dataset)[0])
+        return alrs_fail("--dataset %s needs --data-dir DIR (only fashion-mnist has a default "
+                         "directory)", f->dataset);
+    return 0;
+}
+
 child_config run_flags_child(const run_flags *f) {
     child_config c;
     memset(&c, 0, sizeof c);
