@@ -100,7 +100,8 @@ ALRS_API alrs_status alrs_controller_learned_on(const alrs_controller *c,
 typedef struct alrs_session alrs_session;
 
 typedef struct {
-    double initial_lr;        /* the initial rate (the base schedule's rate in residual mode) */
+    double initial_lr;        /* the initial rate (the base schedule's rate in residual mode),
+                                 within the controller's [lr_min, lr_max] */
     long total_steps;         /* training steps of the run */
     size_t n_probs;           /* values in each observation's probabilities:
                                  validation images x classes */
@@ -113,14 +114,16 @@ typedef struct {
 typedef struct {
     long step;                /* training steps done: 0 at the first observation (the
                                  fresh network), then every action_every steps (and
-                                 total_steps at the end) */
+                                 total_steps at the end); other steps are refused */
     double train_loss;        /* mean training loss since the last observation
                                  (ignored at the first: the validation loss stands in) */
     double val_loss;          /* mean loss on the validation images */
     const float *probs;       /* softmax probabilities [n_probs]: the same validation
-                                 images in the same order every time, row by row */
+                                 images in the same order every time, row by row; each
+                                 in [0, 1], each row summing to 1 within 0.001 */
     size_t n_probs;
-    const float *out_weights; /* the output layer's weights (not its bias), any order */
+    const float *out_weights; /* the output layer's weights (not its bias), any order;
+                                 finite */
     size_t n_out_weights;
 } alrs_observation;
 
@@ -138,7 +141,8 @@ ALRS_API alrs_status alrs_session_features(const alrs_session *s, double *out, s
 /* A session's state as bytes, for a training run's checkpoint: the size, then
  * the bytes; restore puts them into a session made with the same controller
  * and config (in the same build of the library: the bytes are not a file
- * format). */
+ * format). The state carries the controller file's checksum: a state of
+ * another controller is refused (ALRS_E_ARGUMENT). */
 ALRS_API size_t alrs_session_state_size(const alrs_session *s);
 ALRS_API alrs_status alrs_session_save(const alrs_session *s, void *buf, size_t size);
 ALRS_API alrs_status alrs_session_restore(alrs_session *s, const void *buf, size_t size);

@@ -43,7 +43,8 @@ class LearnedLR(_Base):
         images x classes; by default the size of the first observation's
         probabilities. initial_lr: the rate the controller's session starts
         from, by default the first group's initial rate. observe_every: the
-        controller's action interval unless given."""
+        controller's action interval unless given (then a multiple of it:
+        libalrs refuses observations off the controller's interval)."""
         self.controller = controller if isinstance(controller, Controller) else Controller(controller)
         self.total_steps = int(total_steps)
         self.observe_every = int(observe_every or self.controller.action_every)
