@@ -215,11 +215,14 @@ class LearnedLR(_Base):
         session_state = state.pop("session_state")
         state.pop("controller_path", None)
         state["_last_lr"] = list(state["_last_lr"])
-        self.__dict__.update(state)
         if session_state is not None:
-            if self.session is None:
-                self._make_session()
-            self.session.restore(session_state)
+            # restored first: a state libalrs refuses (another controller's)
+            # leaves this scheduler as it was
+            session = self.session or self.controller.session(
+                self.initial_lr, self.total_steps, state["n_probs"], self.policy, self.seed)
+            session.restore(session_state)
+            self.session = session
+        self.__dict__.update(state)
         if self.observed_step is not None:
             # the rates it set, also into an optimizer that was not loaded too
             # (not before it started: a warm-up scheduler owns them then)

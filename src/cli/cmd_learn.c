@@ -204,6 +204,9 @@ int cmd_learn(int argc, char **argv) {
         alrs_fail("--out DIR is required (the run directory to write)");
         return dist_rank() == 0 ? cli_usage_error() : 2;
     }
+    /* the environment's settings (a --base that does not parse, ...) are
+     * command-line errors too; the child's sizes need the data (run_learn) */
+    if (lr_env_config_check(&f.env) != 0) return dist_rank() == 0 ? cli_usage_error() : 2;
     if (check) { /* a batch job checks its command before it is submitted */
         f.env.child = run_flags_child(&f.run);
         f.env.child.val_size = 1; /* the real size needs the data; any valid one will do */

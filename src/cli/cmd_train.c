@@ -200,7 +200,7 @@ int cmd_train(int argc, char **argv) {
         return 0;
     }
     if (args_parse(&a, argc, argv) != 0 || run_flags_parse(&a, &f, RUN_FLAGS_ALL) != 0 ||
-        run_flags_check_dataset(&f) != 0 ||
+        run_flags_check_choices(&f) != 0 ||
         args_string(&a, "schedule", &f.schedule) != 0 || args_string(&a, "out", &f.out) != 0 ||
         args_int(&a, "checkpoint-every", 1, 1000000000, &opt.checkpoint_every) != 0 ||
         (opt.resume = args_switch(&a, "resume")) < 0 ||

@@ -333,6 +333,16 @@ def test_scheduler_misuse(model, x, y):
     sched.observe_model(model, x, y, model)   # the end: step total_steps
     misused(lambda: sched.step(loss=1.0), RuntimeError, "step %d is past total_steps %d"
             % (EVERY + 2, EVERY + 1), "a step past total_steps")
+    # a state_dict of another controller with the same interface is refused
+    other = LearnedLR(torch.optim.SGD(model.parameters(), lr=1e-2),
+                      os.path.join(DIR, "residual", "controller.bin"), total_steps=EVERY + 1,
+                      n_probs=N_PROBS)
+    try:
+        other.load_state_dict(sched.state_dict())
+        check(False, "LearnedLR.load_state_dict of another controller's state: no error")
+    except alrs.AlrsError as e:
+        check("the state is of another controller" in str(e), "another controller's state: %s" % e)
+    check(other.last_epoch == 0 and other.observed_step is None, "a refused state changes nothing")
 
 
 test_parity()
