@@ -60,6 +60,12 @@ if "$prefix/bin/alrs" train --model lenet5 --schedule controller:fashion-mnist-l
        >"$tmp/named.log" 2>&1; then ok
 else fail "alrs train --schedule controller:NAME: $(tail -3 "$tmp/named.log")"; fi
 
+# and shows what a controller learned on, also by name
+if "$prefix/bin/alrs" info --controller fashion-mnist-lenet5 >"$tmp/info.out" 2>&1 &&
+   grep -q "^controller: .*/share/alrs/controllers/fashion-mnist-lenet5.bin$" "$tmp/info.out" &&
+   grep -q "^learned_on: not recorded (format 2" "$tmp/info.out"; then ok
+else fail "alrs info --controller NAME: $(tail -3 "$tmp/info.out")"; fi
+
 # the installed program says its version
 if "$prefix/bin/alrs" --version | grep -q "^alrs 1\.0\.0 (git "; then ok
 else fail "alrs --version: $("$prefix/bin/alrs" --version 2>&1)"; fi

@@ -130,10 +130,6 @@ class LearnedLR(_Base):
         # rate x (base / initial): exactly the controller's rate in the group it was made for
         return [rate * (base / self.initial_lr) for base in self.base_lrs]
 
-    def factor(self):
-        """The controller's factor for the current step: its rate / initial_lr."""
-        return self.session.rate(self.last_epoch) / self.initial_lr
-
     # ---- observations ---------------------------------------------------------
 
     def observe(self, val_loss, val_probs, out_weights, train_loss=None):

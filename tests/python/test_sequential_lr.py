@@ -6,6 +6,7 @@ an independent alrs.Session fed the same validations. Midway the run is
 saved with torch.save; a fresh process loads it, goes on, and must set the
 same rates as the uninterrupted run, bit for bit.
 Usage: test_sequential_lr.py CONTROLLER WORKDIR [resume]"""
+import json
 import math
 import subprocess
 import sys
@@ -101,7 +102,7 @@ def main():
         seq.load_state_dict(ck["seq"])
         reference.restore(ck["reference"])
         rates, ok = run(SPLIT, model, opt, learned, seq, reference, ck["losses"])
-        print(repr(rates))
+        print(json.dumps(rates))
         return 0 if ok else 1
     assert isinstance(learned, torch.optim.lr_scheduler._LRScheduler)
     rates, ok = run(0, model, opt, learned, seq, reference, [])
@@ -118,7 +119,7 @@ def main():
     if resumed.returncode != 0:
         print("FAIL: the resumed process: " + resumed.stderr[-2000:], file=sys.stderr)
         return 1
-    if eval(resumed.stdout.strip().splitlines()[-1]) != rates[SPLIT:]:
+    if json.loads(resumed.stdout.strip().splitlines()[-1]) != rates[SPLIT:]:
         print("FAIL: the resumed run's rates differ from the uninterrupted run's", file=sys.stderr)
         return 1
     print("test_sequential_lr: %d steps (%d warm-up) of two groups follow LinearLR then the "
