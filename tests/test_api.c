@@ -11,7 +11,12 @@
  *      residual cosine base equals `alrs train --schedule cosine`;
  *   3. bad input returns an error code and a message, and never aborts:
  *      corrupt and missing controllers, NULLs, wrong sizes, NaN losses, calls
- *      out of order, bad flags, invalid actions. */
+ *      out of order, bad flags, invalid actions, probabilities that are not
+ *      softmax rows, NaN weights, steps off the controller's interval, an
+ *      initial rate outside its bounds, another controller's session state.
+ * `test_api case NAME CONTROLLER [OTHER]` makes one bad call and prints
+ * "alrs: " and the library's message: docs/ERRORS.md's library cases
+ * (E170-E179) run it as `alrs-api`. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -174,11 +179,18 @@ static void test_describe(void) {
     alrs_controller_info info;
     CHECK(alrs_controller_open(path, &c) == ALRS_OK);
     CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
-    CHECK(info.format_version == 2 && info.n_features == 11 && info.n_actions == 5);
+    CHECK(info.format_version == 3 && info.n_features == 11 && info.n_actions == 5);
     CHECK(!strcmp(info.features, "paper,progress,offset,slope") &&
           !strcmp(info.action_kind, "discrete") && !strcmp(info.base, "warmup-cosine"));
     CHECK(info.factors[4] == 2.0 && info.action_every == EVERY && info.steps == STEPS &&
           info.updates == 2 && info.residual_range == 4);
+    /* what it learned on: the flags of learn_controller (NET, the default rates) */
+    alrs_controller_origin o;
+    CHECK(alrs_controller_learned_on(c, &o) == ALRS_OK);
+    CHECK(!strcmp(o.model, "mlp --hidden 32,16") && !strcmp(o.optimizer, "adam") &&
+          !strcmp(o.dataset, "fashion-mnist") && o.classes == CLASSES && o.val_size == VAL);
+    CHECK(o.n_rates == 3 && o.rates[0] == 1e-2 && o.rates[2] == 1e-4);
+    CHECK(!strcmp(o.tasks, "") && o.default_lr == 0);
     alrs_controller_close(c);
     /* the committed paper-design LeNet-5 controller: version 1 */
     CHECK(alrs_controller_open(ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/"
@@ -186,6 +198,7 @@ static void test_describe(void) {
     CHECK(alrs_controller_describe(c, &info) == ALRS_OK);
     CHECK(info.format_version == 1 && info.n_features == 7 && info.n_actions == 3 &&
           info.factors[0] == 1.05 && !strcmp(info.base, ""));
+    CHECK(alrs_controller_learned_on(c, &o) == ALRS_OK && !o.model[0] && o.n_rates == 0);
     alrs_controller_close(c);
     CHECK(strstr(alrs_version(), "1.0.0 (git ") == alrs_version());
 }
@@ -295,6 +308,28 @@ static void expect(alrs_status got, alrs_status want, const char *needle, int li
 }
 #define EXPECT(call, status, needle) expect(call, status, needle, __LINE__)
 
+/* A state saved from a session of another controller with the same
+ * interface (features, sizes, run length) is refused: the residual one. */
+static void expect_other_controller_refused(alrs_session *s, const alrs_controller *c) {
+    char path[900];
+    snprintf(path, sizeof path, "%s/residual/controller.bin", dir);
+    alrs_controller *other;
+    alrs_session *theirs;
+    alrs_session_config cfg = {1e-2, STEPS, VAL * CLASSES, NULL, 1};
+    CHECK(alrs_controller_open(path, &other) == ALRS_OK);
+    CHECK(alrs_session_create(other, &cfg, &theirs) == ALRS_OK);
+    size_t n = alrs_session_state_size(theirs);
+    CHECK(n == alrs_session_state_size(s));
+    void *buf = malloc(n);
+    CHECK(alrs_session_save(theirs, buf, n) == ALRS_OK);
+    EXPECT(alrs_session_restore(s, buf, n), ALRS_E_ARGUMENT, "the state is of another controller");
+    CHECK(alrs_session_save(s, buf, n) == ALRS_OK && alrs_session_restore(s, buf, n) == ALRS_OK);
+    (void)c;
+    free(buf);
+    alrs_session_free(theirs);
+    alrs_controller_close(other);
+}
+
 static void test_bad_input(void) {
     char path[900], bad[900];
     snprintf(path, sizeof path, "%s/plain/controller.bin", dir);
@@ -314,6 +349,10 @@ static void test_bad_input(void) {
     EXPECT(alrs_session_create(c, &no_rate, &s), ALRS_E_ARGUMENT, "initial_lr");
     EXPECT(alrs_session_create(c, &no_probs, &s), ALRS_E_ARGUMENT, "n_probs");
     EXPECT(alrs_session_create(c, &bad_policy, &s), ALRS_E_ARGUMENT, "--policy greedy");
+    alrs_session_config too_high = cfg;
+    too_high.initial_lr = 5;
+    EXPECT(alrs_session_create(c, &too_high, &s), ALRS_E_ARGUMENT,
+           "initial_lr 5 is outside the controller's bounds [1e-06, 1]");
     CHECK(alrs_session_create(c, &cfg, &s) == ALRS_OK);
     double lr, feats[11];
     EXPECT(alrs_session_rate(s, 0, &lr), ALRS_E_ORDER, "no observation yet");
@@ -328,7 +367,16 @@ static void test_bad_input(void) {
     EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "loss not finite");
     o.val_loss = 2.3, probs[17] = INFINITY;
     EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "probability 17");
-    probs[17] = 0.1f, o.out_weights = NULL;
+    probs[17] = -0.01f;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "probability 17 is -0.01, outside [0, 1]");
+    probs[17] = 2.5f;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "probability 17 is 2.5, outside [0, 1]");
+    probs[17] = 0.4f;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "row 1 of the probabilities (10 classes) "
+                                                      "sums to 1.3");
+    probs[17] = 0.1f, w[2] = NAN;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "output-layer weight 2 is nan");
+    w[2] = 0.3f, o.out_weights = NULL;
     EXPECT(alrs_session_observe(s, &o), ALRS_E_ARGUMENT, "out_weights");
     o.out_weights = w;
     CHECK(alrs_session_observe(s, &o) == ALRS_OK);
@@ -337,9 +385,13 @@ static void test_bad_input(void) {
     CHECK(alrs_session_rate(s, 0, &lr) == ALRS_OK && lr > 0);
     EXPECT(alrs_session_rate(s, STEPS, &lr), ALRS_E_ORDER, "not in [0, 40)");
     EXPECT(alrs_session_observe(s, &o), ALRS_E_ORDER, "steps must increase");
+    o.step = 3;
+    EXPECT(alrs_session_observe(s, &o), ALRS_E_ORDER, "step 3 is off the controller's interval "
+                                                      "(it acts every 5 steps, and at step 40)");
     o.step = 5, o.train_loss = NAN;
     EXPECT(alrs_session_observe(s, &o), ALRS_E_VALUE, "loss not finite");
     EXPECT(alrs_session_restore(s, "junk", 4), ALRS_E_ARGUMENT, "4 bytes");
+    expect_other_controller_refused(s, c);
     alrs_session_free(s);
     alrs_session_free(NULL);
     alrs_controller_close(c);
@@ -405,8 +457,68 @@ static int record_only(const char *out) {
     return test_finish();
 }
 
+/* ---- `test_api case NAME CONTROLLER [OTHER]`: one bad call, for docs/ERRORS.md --- */
+
+/* 4 validation images of 3 classes, observed at step 0 of a 10-step run. */
+enum { CASE_PROBS = 12 };
+
+/* Puts the state of a session of the controller at `other` into s. */
+static alrs_status restore_other(alrs_session *s, const alrs_session_config *cfg,
+                                 const char *other) {
+    alrs_controller *c;
+    alrs_session *theirs;
+    alrs_status st = alrs_controller_open(other, &c);
+    if (st != ALRS_OK) return st;
+    if ((st = alrs_session_create(c, cfg, &theirs)) == ALRS_OK) {
+        size_t n = alrs_session_state_size(theirs);
+        void *buf = malloc(n);
+        st = alrs_session_save(theirs, buf, n);
+        if (st == ALRS_OK) st = alrs_session_restore(s, buf, n);
+        free(buf);
+        alrs_session_free(theirs);
+    }
+    alrs_controller_close(c);
+    return st;
+}
+
+static alrs_status case_call(const char *name, alrs_controller *c, const char *other) {
+    alrs_session_config cfg = {1e-2, 10, CASE_PROBS, NULL, 1};
+    if (!strcmp(name, "initial-lr")) cfg.initial_lr = 5;
+    alrs_session *s;
+    alrs_status st = alrs_session_create(c, &cfg, &s);
+    if (st != ALRS_OK) return st;
+    float probs[CASE_PROBS], w[6] = {0.1f, -0.2f, 0.3f, 0.05f, 0.2f, -0.1f};
+    for (int k = 0; k < CASE_PROBS; k++) probs[k] = k % 3 == 0 ? 0.5f : 0.25f;
+    if (!strcmp(name, "negative-prob")) probs[4] = -0.25f, probs[5] = 0.75f;
+    if (!strcmp(name, "logits")) probs[0] = 2.0f;
+    if (!strcmp(name, "row-sum")) probs[6] = 0.9f;
+    if (!strcmp(name, "nan-weight")) w[3] = NAN;
+    alrs_observation o = {0, 0.0, 1.1, probs, CASE_PROBS, w, 6};
+    st = alrs_session_observe(s, &o);
+    if (st == ALRS_OK && !strcmp(name, "off-interval")) {
+        o.step = 3, o.train_loss = 1.0;
+        st = alrs_session_observe(s, &o);
+    }
+    if (st == ALRS_OK && !strcmp(name, "other-state") && other) st = restore_other(s, &cfg, other);
+    alrs_session_free(s);
+    return st;
+}
+
+static int run_case(int argc, char **argv) {
+    alrs_controller *c;
+    alrs_status st = alrs_controller_open(argv[3], &c);
+    if (st == ALRS_OK) {
+        st = case_call(argv[2], c, argc > 4 ? argv[4] : NULL);
+        alrs_controller_close(c);
+    }
+    if (st == ALRS_OK) return 0;
+    fprintf(stderr, "alrs: %s\n", alrs_last_error());
+    return 1;
+}
+
 int main(int argc, char **argv) {
     if (argc == 3 && !strcmp(argv[1], "record")) return record_only(argv[2]);
+    if (argc >= 4 && !strcmp(argv[1], "case")) return run_case(argc, argv);
     snprintf(dir, sizeof dir, "%s", test_tmpdir("api"));
     setup();
     test_parity("plain", "mode", NULL);

@@ -583,6 +583,51 @@ static void test_conventions(void) {
           csv_num(&t, 1, "step") == 10);
 }
 
+/* Lines of `err` that hold `needle`. */
+static int count_lines_with(const char *err, const char *needle) {
+    int n = 0;
+    for (const char *p = strstr(err, needle); p; p = strstr(p + 1, needle)) n++;
+    return n;
+}
+
+/* The test set is evaluated once when the best validation is the last (the
+ * same weights), twice otherwise; each pass ends with one forced progress
+ * line. `alrs help CMD` is `alrs CMD --help`; a mistyped flag gets a
+ * suggestion; --dataset cifar10 without --data-dir is a usage error (2). */
+static void test_cli_conveniences(void) {
+    char err[TEST_ERR_LEN], out[PATH_LEN], help[PATH_LEN], direct[PATH_LEN], said[PATH_LEN];
+    snprintf(said, sizeof said, "%s/said.txt", base);
+    /* 5 steps validated once: the best is the last */
+    snprintf(out, sizeof out, "%s/once", base);
+    CHECK(test_alrs(err, said, "train --model mlp --hidden 16 --data-dir '%s' " SMALL_FLAGS
+                               " --steps 5 --lr 1e-3 --out '%s'", idx_raw, out) == 0);
+    char *summary = test_read_text(said);
+    CHECK(summary && strstr(summary, "at step 5;"));
+    free(summary);
+    CHECK(count_lines_with(err, "test set: 120 of 120 images") == 1);
+    /* a rate of 3 after step 5 ruins the net: the best is at step 5, the end is tested too */
+    snprintf(out, sizeof out, "%s/twice", base);
+    test_alrs(err, said, "train --model mlp --hidden 16 --data-dir '%s' " SMALL_FLAGS
+                         " --steps 10 --lr 1e-3 --schedule step:every=5,gamma=3000 --out '%s'",
+              idx_raw, out);
+    summary = test_read_text(said);
+    CHECK(summary && strstr(summary, "at step 5;"));
+    free(summary);
+    CHECK(count_lines_with(err, "test set: 120 of 120 images") == 2);
+    snprintf(help, sizeof help, "%s/help.txt", base);
+    snprintf(direct, sizeof direct, "%s/direct.txt", base);
+    CHECK(test_alrs(err, help, "help train") == 0 && test_alrs(err, direct, "train --help") == 0);
+    char *a = test_read_text(help), *b = test_read_text(direct);
+    CHECK(a && b && !strcmp(a, b) && strstr(a, "usage: alrs train"));
+    free(a);
+    free(b);
+    CHECK(test_alrs(err, NULL, "help nosuch") == 2 && strstr(err, "unknown command 'nosuch'"));
+    CHECK(test_alrs(err, NULL, "train --stpes 3 --out '%s/x'", base) == 2 &&
+          strstr(err, "alrs: --stpes: unknown flag for this command (did you mean --steps?)"));
+    CHECK(test_alrs(err, NULL, "learn --dataset cifar10 --out '%s/x'", base) == 2 &&
+          strstr(err, "--dataset cifar10 needs --data-dir DIR"));
+}
+
 int main(void) {
     snprintf(base, sizeof base, "%s", test_tmpdir("cli"));
     snprintf(idx_raw, sizeof idx_raw, "%s/idx-raw", base);
@@ -593,6 +638,7 @@ int main(void) {
     test_write_idx_set(idx_gz, "", 600, 28, 28, 1, 1);
 
     test_info();
+    test_cli_conveniences();
     test_conventions();
     test_end_to_end();
     test_divergence();

@@ -9,7 +9,8 @@
 #   id:     E01
 #   prep:   shell run in the work directory before the command (any number, in order;
 #           the helpers poke and ckpt_features below are available)
-#   cmd:    the command; `alrs` is the program under test
+#   cmd:    the command; `alrs` is the program under test (`test_api case NAME
+#           CONTROLLER` makes one bad libalrs call and prints its message)
 #   exit:   the exact exit status
 #   stderr: the exact last line of stderr (ending in " ...": the line starts
 #           with the text before it, for a message that holds a machine's figure)
@@ -48,6 +49,8 @@ else
 fi
 mkdir -p "$W/bin" "$W/.t"
 ln -s "$ALRS" "$W/bin/alrs"
+# the library's cases (E170-E179) call libalrs through test_api's case mode
+[ -x "$(dirname "$ALRS")/test_api" ] && ln -s "$(dirname "$ALRS")/test_api" "$W/bin/test_api"
 export PATH="$W/bin:$PATH"
 export OMP_NUM_THREADS=1
 

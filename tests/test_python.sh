@@ -19,6 +19,19 @@ if ! "$build/test_api" record "$tmp" >"$tmp/record.log" 2>&1; then
 fi
 PYTHONPATH="$build/python" run_host "$lib" "$py" "$src/tests/python/test_alrs.py" "$alrs" "$tmp"
 status=$?
+# alrs.Env against gymnasium's documented Env contract
+if ! PYTHONPATH="$build/python" run_host "$lib" "$py" "$src/tests/python/test_env_contract.py" \
+        "$tmp/data"; then
+    status=1
+fi
+# LearnedLR inside SequentialLR after a LinearLR warm-up, two param groups,
+# resumed in a fresh process (tests/python/test_sequential_lr.py)
+if ! lib_has_asan "$lib" && "$py" -c "import torch" 2>/dev/null; then
+    if ! PYTHONPATH="$build/python" "$py" "$src/tests/python/test_sequential_lr.py" \
+            "$tmp/plain/controller.bin" "$tmp"; then
+        status=1
+    fi
+fi
 # The PyTorch example: LeNet-5 on the real Fashion-MNIST, its rate from the
 # committed controller at every step (it checks that itself), if torch and the
 # data are installed.

@@ -93,6 +93,14 @@ static void make_trained(controller *c, int variant) {
 static void test_round_trip(int variant, const char *dir) {
     controller c, d;
     make_trained(&c, variant);
+    /* what it learned on, as alrs learn (and later alrs learn --tasks) sets it */
+    controller_origin *org = &c.origin;
+    snprintf(org->model, sizeof org->model, "mlp --hidden 32,16");
+    snprintf(org->optimizer, sizeof org->optimizer, "adamw");
+    snprintf(org->dataset, sizeof org->dataset, "cifar10");
+    org->n_rates = 2, org->rates[0] = 1e-2, org->rates[1] = 3e-4;
+    org->val_size = 500, org->classes = 10, org->default_lr = 2e-3;
+    snprintf(org->tasks, sizeof org->tasks, "cifar10 mlp; fashion-mnist lenet5");
     char p1[2048], p2[2048];
     snprintf(p1, sizeof p1, "%s/a.ckpt", dir);
     snprintf(p2, sizeof p2, "%s/b.ckpt", dir);
@@ -107,8 +115,13 @@ static void test_round_trip(int variant, const char *dir) {
     size_t nf = (size_t)c.iface.action.n_factors, nb = strlen(c.iface.action.base);
     size_t want = 32 + (4 + 4 + 4 + 4 + 4 + 2 * 4 + 8) +
                   (4 + 4 + 4 + 8 * nf + 8 + 8 + 4 + nb + 8 + 8 + 4 + 8) + (8 + 8 * np) +
-                  (8 + 8 + 24 + 16 * np) + (4 + 24 + 16 * D) + (48 + 4 + 8 * 3) + 8;
+                  (8 + 8 + 24 + 16 * np) + (4 + 24 + 16 * D) + (48 + 4 + 8 * 3) + 8 +
+                  (4 + 18 + 4 + 5 + 4 + 7 + 4 + 8 * 2 + 8 + 4 + 4 + 33 + 8); /* origin */
     CHECK(n1 == want);
+    CHECK(!strcmp(d.origin.model, org->model) && !strcmp(d.origin.optimizer, "adamw") &&
+          !strcmp(d.origin.dataset, "cifar10") && d.origin.n_rates == 2 &&
+          d.origin.rates[1] == 3e-4 && d.origin.val_size == 500 && d.origin.classes == 10 &&
+          !strcmp(d.origin.tasks, org->tasks) && d.origin.default_lr == 2e-3);
     /* the state itself */
     CHECK(d.pol.cfg.dist == c.pol.cfg.dist && d.pol.cfg.n_actions == c.pol.cfg.n_actions &&
           d.pol.cfg.obs_size == c.pol.cfg.obs_size && d.pol.cfg.hidden[1] == 16);
@@ -130,7 +143,7 @@ static void test_round_trip(int variant, const char *dir) {
     CHECK(memcmp(o1, o2, sizeof o1) == 0 && m1 == m2);
     /* little-endian header as documented */
     CHECK(memcmp(b1, "ALRSCTRL", 8) == 0);
-    CHECK(b1[8] == 2 && b1[9] == 0 && b1[10] == 0 && b1[11] == 0);
+    CHECK(b1[8] == 3 && b1[9] == 0 && b1[10] == 0 && b1[11] == 0);
     uint64_t size = 0;
     for (int i = 7; i >= 0; i--) size = size << 8 | b1[16 + i];
     CHECK(size == n1 - 32);
@@ -189,8 +202,8 @@ static void test_rejections(const char *dir) {
     expect_reject(bad, e, len, "wrong magic");
     expect_reject(bad, (const unsigned char *)"hello world, this is not it", 27, "wrong magic");
     memcpy(e, d, len);
-    put_u32le(e + 8, 3);
-    expect_reject(bad, e, len, "version 3 not supported (this build reads versions 1 to 2)");
+    put_u32le(e + 8, 4);
+    expect_reject(bad, e, len, "version 4 not supported (this build reads versions 1 to 3)");
     put_u32le(e + 8, 0);
     expect_reject(bad, e, len, "version 0 not supported");
     expect_reject(bad, d, 20, "truncated");        /* inside the header */
@@ -279,7 +292,7 @@ static void test_rejections(const char *dir) {
 }
 
 /* The committed LeNet-5 controller was saved as version 1: it loads with the
- * interface that version meant, acts, and saves again as version 2 with the
+ * interface that version meant, acts, and saves again as version 3 with the
  * same policy. */
 static void test_version1(const char *dir) {
     const char *v1 = ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/controller.bin";

@@ -125,7 +125,7 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        sched.step(loss.item())
+        sched.step(loss=loss.item())
         if sched.wants_observation():
             val_loss, acc = observe()
             if val_loss < best[0]:

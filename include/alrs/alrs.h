@@ -75,16 +75,33 @@ typedef struct {
     long updates;             /* PPO updates it had */
 } alrs_controller_info;
 
+/* What a controller learned on (a controller file of format 3 on; from an
+ * older file every field is empty: "" and 0). */
+typedef struct {
+    char model[64];           /* "lenet5", "mlp --hidden 32,16" */
+    char optimizer[64];       /* "adam", ... */
+    char dataset[64];         /* "fashion-mnist", ... */
+    int n_rates;              /* the initial rates its episodes started from */
+    double rates[8];
+    long val_size;            /* validation images per observation */
+    int classes;              /* of the data set: n_probs = val_size x classes */
+    char tasks[1024];         /* free text: the tasks it learned on ("" when not given) */
+    double default_lr;        /* a suggested initial rate (0 when not given) */
+} alrs_controller_origin;
+
 ALRS_API alrs_status alrs_controller_open(const char *path, alrs_controller **out);
 ALRS_API void alrs_controller_close(alrs_controller *c);
 ALRS_API alrs_status alrs_controller_describe(const alrs_controller *c, alrs_controller_info *info);
+ALRS_API alrs_status alrs_controller_learned_on(const alrs_controller *c,
+                                                alrs_controller_origin *origin);
 
 /* ---- a controller driving one training run --------------------------------- */
 
 typedef struct alrs_session alrs_session;
 
 typedef struct {
-    double initial_lr;        /* the initial rate (the base schedule's rate in residual mode) */
+    double initial_lr;        /* the initial rate (the base schedule's rate in residual mode),
+                                 within the controller's [lr_min, lr_max] */
     long total_steps;         /* training steps of the run */
     size_t n_probs;           /* values in each observation's probabilities:
                                  validation images x classes */
@@ -97,14 +114,16 @@ typedef struct {
 typedef struct {
     long step;                /* training steps done: 0 at the first observation (the
                                  fresh network), then every action_every steps (and
-                                 total_steps at the end) */
+                                 total_steps at the end); other steps are refused */
     double train_loss;        /* mean training loss since the last observation
                                  (ignored at the first: the validation loss stands in) */
     double val_loss;          /* mean loss on the validation images */
     const float *probs;       /* softmax probabilities [n_probs]: the same validation
-                                 images in the same order every time, row by row */
+                                 images in the same order every time, row by row; each
+                                 in [0, 1], each row summing to 1 within 0.001 */
     size_t n_probs;
-    const float *out_weights; /* the output layer's weights (not its bias), any order */
+    const float *out_weights; /* the output layer's weights (not its bias), any order;
+                                 finite */
     size_t n_out_weights;
 } alrs_observation;
 
@@ -122,7 +141,8 @@ ALRS_API alrs_status alrs_session_features(const alrs_session *s, double *out, s
 /* A session's state as bytes, for a training run's checkpoint: the size, then
  * the bytes; restore puts them into a session made with the same controller
  * and config (in the same build of the library: the bytes are not a file
- * format). */
+ * format). The state carries the controller file's checksum: a state of
+ * another controller is refused (ALRS_E_ARGUMENT). */
 ALRS_API size_t alrs_session_state_size(const alrs_session *s);
 ALRS_API alrs_status alrs_session_save(const alrs_session *s, void *buf, size_t size);
 ALRS_API alrs_status alrs_session_restore(alrs_session *s, const void *buf, size_t size);

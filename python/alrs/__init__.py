@@ -8,7 +8,7 @@ alrs's child-training environment for your own agents (Env).
 """
 from ._lib import AlrsError
 from ._lib import version as _version
-from .controller import Controller, Session
+from .controller import Controller, Session, controller_dirs, installed_controllers
 from .env import Env
 from .spaces import Box, Discrete
 
@@ -20,4 +20,5 @@ def version():
     return _version().decode()
 
 
-__all__ = ["AlrsError", "Box", "Controller", "Discrete", "Env", "Session", "version"]
+__all__ = ["AlrsError", "Box", "Controller", "Discrete", "Env", "Session", "controller_dirs",
+           "installed_controllers", "version"]

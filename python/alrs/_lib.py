@@ -1,9 +1,16 @@
 """ctypes bindings of libalrs (include/alrs/alrs.h): the one place that knows
 the C declarations. Everything else in the package goes through these."""
 import ctypes
+import ctypes.util
 import os
+import sys
 
-from . import _paths
+try:  # written by CMake for the build tree and the install; absent in a pip install
+    from . import _paths
+except ImportError:
+    _paths = None
+
+SONAME = "libalrs.so.1"
 
 
 class AlrsError(RuntimeError):
@@ -14,20 +21,50 @@ class AlrsError(RuntimeError):
         self.status = status
 
 
+def _prefix_candidates():
+    """libalrs under the usual prefixes: this Python's (a venv's, then the
+    one it was made from), /usr/local and /usr, each with Debian's
+    multiarch directory too."""
+    arch = getattr(sys.implementation, "_multiarch", "")
+    out = []
+    for prefix in dict.fromkeys([sys.prefix, sys.base_prefix, "/usr/local", "/usr"]):
+        for libdir in ("lib", "lib/" + arch if arch else None, "lib64"):
+            if libdir:
+                out.append(os.path.join(prefix, libdir, SONAME))
+    return out
+
+
+def library_candidates():
+    """Where libalrs is looked for, in order: $ALRS_LIBRARY, the path CMake
+    wrote (build tree or install), the usual prefixes, the loader's search."""
+    found = ctypes.util.find_library("alrs")
+    return ([os.environ.get("ALRS_LIBRARY", "")] +
+            (_paths.library_candidates() if _paths else []) + _prefix_candidates() +
+            ([found] if found else []))
+
+
 def _load():
-    candidates = [os.environ.get("ALRS_LIBRARY", "")] + _paths.library_candidates()
     tried = []
-    for path in candidates:
+    for path in library_candidates():
         if not path:
             continue
-        if os.path.exists(path):
-            return ctypes.CDLL(path)
+        if os.path.exists(path) or "/" not in path:
+            try:
+                return ctypes.CDLL(path)
+            except OSError as e:
+                tried.append("%s (%s)" % (path, e))
+                continue
         tried.append(path)
     raise ImportError("alrs: libalrs not found (tried: %s); set ALRS_LIBRARY to its path"
                       % ", ".join(tried))
 
 
 lib = _load()
+
+
+def library_path():
+    """The file of the libalrs that was loaded."""
+    return lib._name
 
 c_double_p = ctypes.POINTER(ctypes.c_double)
 c_float_p = ctypes.POINTER(ctypes.c_float)
@@ -41,6 +78,14 @@ class ControllerInfo(ctypes.Structure):
                 ("residual_range", ctypes.c_double), ("lr_min", ctypes.c_double),
                 ("lr_max", ctypes.c_double), ("action_every", ctypes.c_int),
                 ("steps", ctypes.c_long), ("updates", ctypes.c_long)]
+
+
+class ControllerOrigin(ctypes.Structure):
+    _fields_ = [("model", ctypes.c_char * 64), ("optimizer", ctypes.c_char * 64),
+                ("dataset", ctypes.c_char * 64), ("n_rates", ctypes.c_int),
+                ("rates", ctypes.c_double * 8), ("val_size", ctypes.c_long),
+                ("classes", ctypes.c_int), ("tasks", ctypes.c_char * 1024),
+                ("default_lr", ctypes.c_double)]
 
 
 class SessionConfig(ctypes.Structure):
@@ -83,6 +128,8 @@ controller_open = _declare("alrs_controller_open", status, ctypes.c_char_p, ctyp
 controller_close = _declare("alrs_controller_close", None, vp)
 controller_describe = _declare("alrs_controller_describe", status, vp,
                                ctypes.POINTER(ControllerInfo))
+controller_learned_on = _declare("alrs_controller_learned_on", status, vp,
+                                 ctypes.POINTER(ControllerOrigin))
 session_create = _declare("alrs_session_create", status, vp, ctypes.POINTER(SessionConfig),
                           ctypes.POINTER(vp))
 session_free = _declare("alrs_session_free", None, vp)

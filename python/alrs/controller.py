@@ -1,8 +1,33 @@
 """A learned controller (alrs learn's controller.bin) and a session of it
 driving one training run, over libalrs (include/alrs/alrs.h)."""
 import ctypes
+import os
+import sys
 
 from . import _lib
+
+
+def controller_dirs():
+    """Where installed controllers are looked for, in order: each of
+    $ALRS_CONTROLLERS (colon-separated), share/alrs/controllers beside the
+    loaded libalrs (its prefix), then under this Python's prefix, /usr/local
+    and /usr."""
+    dirs = [d for d in os.environ.get("ALRS_CONTROLLERS", "").split(":") if d]
+    libdir = os.path.dirname(os.path.realpath(_lib.library_path()))
+    dirs.append(os.path.normpath(os.path.join(libdir, "..", "share", "alrs", "controllers")))
+    dirs.append(os.path.normpath(os.path.join(libdir, "..", "..", "share", "alrs", "controllers")))
+    for prefix in (sys.prefix, "/usr/local", "/usr"):
+        dirs.append(os.path.join(prefix, "share", "alrs", "controllers"))
+    return list(dict.fromkeys(dirs))
+
+
+def installed_controllers():
+    """The names of the installed controllers (Controller.named opens them)."""
+    names = set()
+    for d in controller_dirs():
+        if os.path.isdir(d):
+            names.update(f[:-4] for f in os.listdir(d) if f.endswith(".bin"))
+    return sorted(names)
 
 
 class Controller:
@@ -31,7 +56,57 @@ class Controller:
             "action_every": info.action_every,
             "steps": info.steps,
             "updates": info.updates,
+            "learned_on": self._learned_on(),
         }
+
+    def _learned_on(self):
+        """What it learned on: model, optimizer, dataset, rates, val_size,
+        classes, tasks, default_lr ("" and 0 where the file does not say:
+        format 2 and older)."""
+        o = _lib.ControllerOrigin()
+        _lib.check(_lib.controller_learned_on(self._handle, ctypes.byref(o)))
+        return {"model": o.model.decode(), "optimizer": o.optimizer.decode(),
+                "dataset": o.dataset.decode(), "rates": list(o.rates[:o.n_rates]),
+                "val_size": o.val_size, "classes": o.classes, "tasks": o.tasks.decode(),
+                "default_lr": o.default_lr}
+
+    def describe(self):
+        """A few lines a person reads: what it observes, what its actions do,
+        and what it learned on."""
+        i, o = self.info, self.info["learned_on"]
+        actions = ("factors " + ", ".join("%g" % f for f in i["factors"])
+                   if i["action_kind"] == "discrete" else "delta %g" % i["delta"])
+        lines = ["controller %s (format %d, %d PPO updates)" % (self.path, i["format_version"],
+                                                                 i["updates"]),
+                 "observes: %s (%d values); acts every %d steps (%s actions, %s)"
+                 % (i["features"], i["n_features"], i["action_every"], i["action_kind"], actions),
+                 "rates within [%g, %g]%s" % (i["lr_min"], i["lr_max"],
+                                              ", residual on " + i["base"] if i["base"] else "")]
+        if o["model"]:
+            lines.append("learned on: %s, %s, %s (%d classes), %d validation images, %d steps, "
+                         "initial rates %s" % (o["model"], o["optimizer"], o["dataset"],
+                                               o["classes"], o["val_size"], i["steps"],
+                                               ", ".join("%g" % r for r in o["rates"])))
+        else:
+            lines.append("learned on: not recorded (a format %d file)" % i["format_version"])
+        if o["tasks"]:
+            lines.append("tasks: " + o["tasks"])
+        if o["default_lr"]:
+            lines.append("default initial rate: %g" % o["default_lr"])
+        return "\n".join(lines)
+
+    @classmethod
+    def named(cls, name):
+        """An installed controller by name ("fashion-mnist-lenet5" opens
+        share/alrs/controllers/fashion-mnist-lenet5.bin; controller_dirs()
+        says where it looks)."""
+        dirs = controller_dirs()
+        for d in dirs:
+            path = os.path.join(d, name + ".bin")
+            if os.path.isfile(path):
+                return cls(path)
+        raise FileNotFoundError("alrs: no installed controller %r (looked for %s.bin in %s)"
+                                % (name, name, ", ".join(dirs)))
 
     @property
     def action_every(self):

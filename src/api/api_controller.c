@@ -21,6 +21,7 @@ struct alrs_controller {
     controller c;          /* for describe */
     unsigned char *bytes;  /* the file, from which each session parses its own copy */
     size_t len;
+    unsigned checksum;      /* the file's crc32: a saved session names its controller */
     char path[1024];
 };
 
@@ -31,9 +32,18 @@ struct alrs_session {
     lr_control control;
     lr_observer observer;
     long total_steps, last_step;
+    int action_every;      /* observations are due at multiples of it (and at total_steps) */
+    unsigned checksum;     /* the controller's (alrs_controller.checksum) */
     int observed;          /* observations taken */
     double obs[LR_ENV_MAX_OBS];
 };
+
+/* The crc32 of the payload, from the checked header (rl/checkpoint.h):
+ * two controllers of the same interface differ in it, so a session state
+ * names the controller it came from. */
+static unsigned file_checksum(const unsigned char *b) {
+    return (unsigned)b[24] | (unsigned)b[25] << 8 | (unsigned)b[26] << 16 | (unsigned)b[27] << 24;
+}
 
 ALRS_API alrs_status alrs_controller_open(const char *path, alrs_controller **out) {
     if (!path || !out) return api_fail(ALRS_E_ARGUMENT, "alrs_controller_open: NULL argument");
@@ -57,6 +67,7 @@ ALRS_API alrs_status alrs_controller_open(const char *path, alrs_controller **ou
         alrs_controller_close(h);
         return api_fail(ALRS_E_FILE, "%s: cannot read the checkpoint again", path);
     }
+    h->checksum = file_checksum(h->bytes); /* loaded, so the header is whole */
     *out = h;
     return ALRS_OK;
 }
@@ -90,6 +101,32 @@ ALRS_API alrs_status alrs_controller_describe(const alrs_controller *h,
     return ALRS_OK;
 }
 
+/* the public struct mirrors controller_origin field for field */
+_Static_assert(sizeof(((alrs_controller_origin *)0)->tasks) == CONTROLLER_TASKS_MAX,
+               "alrs_controller_origin.tasks");
+_Static_assert(sizeof(((alrs_controller_origin *)0)->model) == CONTROLLER_ORIGIN_TEXT,
+               "alrs_controller_origin.model");
+_Static_assert(sizeof(((alrs_controller_origin *)0)->rates) == sizeof(double) * LR_ENV_MAX_INITIAL,
+               "alrs_controller_origin.rates");
+
+ALRS_API alrs_status alrs_controller_learned_on(const alrs_controller *h,
+                                                alrs_controller_origin *origin) {
+    if (!h || !origin)
+        return api_fail(ALRS_E_ARGUMENT, "alrs_controller_learned_on: NULL argument");
+    const controller_origin *o = &h->c.origin;
+    memset(origin, 0, sizeof *origin);
+    snprintf(origin->model, sizeof origin->model, "%s", o->model);
+    snprintf(origin->optimizer, sizeof origin->optimizer, "%s", o->optimizer);
+    snprintf(origin->dataset, sizeof origin->dataset, "%s", o->dataset);
+    origin->n_rates = o->n_rates;
+    memcpy(origin->rates, o->rates, sizeof(double) * (size_t)o->n_rates);
+    origin->val_size = o->val_size;
+    origin->classes = o->classes;
+    snprintf(origin->tasks, sizeof origin->tasks, "%s", o->tasks);
+    origin->default_lr = o->default_lr;
+    return ALRS_OK;
+}
+
 ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_session_config *cfg,
                                          alrs_session **out) {
     if (!h || !cfg || !out) return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: NULL argument");
@@ -103,6 +140,11 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
     if (cfg->n_probs < 1)
         return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: n_probs must be at least 1 "
                                          "(validation images x classes)");
+    const lr_env_interface *ci = &h->c.iface;
+    if (cfg->initial_lr < ci->lr_min || cfg->initial_lr > ci->lr_max)
+        return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: initial_lr %g is outside the "
+                                         "controller's bounds [%g, %g]", cfg->initial_lr,
+                        ci->lr_min, ci->lr_max);
     controller_act act = {CONTROLLER_ACT_MODE, 1};
     if (cfg->policy && controller_act_parse(cfg->policy, &act) != 0) return ALRS_E_ARGUMENT;
     alrs_session *s = calloc(1, sizeof *s);
@@ -121,6 +163,8 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
     s->act = act;
     s->pick = rng_make(cfg->seed, CONTROLLER_POLICY_STREAM);
     s->total_steps = cfg->total_steps;
+    s->action_every = i->action_every > 0 ? i->action_every : 1;
+    s->checksum = h->checksum;
     *out = s;
     return ALRS_OK;
 }
@@ -130,6 +174,47 @@ ALRS_API void alrs_session_free(alrs_session *s) {
     controller_free(&s->c);
     lr_observer_free(&s->observer);
     free(s);
+}
+
+/* How far a row of probabilities may sum from 1: float32 softmax rows of up
+ * to thousands of classes sum within 1e-4; logits or a missing softmax are
+ * far outside (docs/API.md). */
+#define PROB_ROW_TOLERANCE 1e-3
+
+/* Probabilities are softmax rows: each value in [0, 1], each row of C
+ * values summing to 1. C is not given; all rows summing to 1 makes the total
+ * the number of rows, so C = n / total, which every row must then bear out. */
+static alrs_status check_probabilities(const float *p, size_t n) {
+    double total = 0;
+    for (size_t k = 0; k < n; k++) {
+        if (!isfinite(p[k]))
+            return api_fail(ALRS_E_VALUE, "alrs_session_observe: probability %zu is %g", k,
+                            (double)p[k]);
+        if (p[k] < 0 || p[k] > 1)
+            return api_fail(ALRS_E_VALUE, "alrs_session_observe: probability %zu is %g, outside "
+                                          "[0, 1] (softmax probabilities, not logits)", k,
+                            (double)p[k]);
+        total += p[k];
+    }
+    size_t classes = total >= 0.5 ? (size_t)llround((double)n / total) : 0;
+    if (classes < 1 || n % classes != 0)
+        return api_fail(ALRS_E_VALUE, "alrs_session_observe: the %zu probabilities sum to %g, "
+                                      "not a whole number of rows that each sum to 1", n, total);
+    for (size_t r = 0; r < n / classes; r++) {
+        double sum = 0;
+        for (size_t k = 0; k < classes; k++) sum += p[r * classes + k];
+        if (fabs(sum - 1) > PROB_ROW_TOLERANCE)
+            return api_fail(ALRS_E_VALUE, "alrs_session_observe: row %zu of the probabilities "
+                                          "(%zu classes) sums to %g, not 1 within %g", r,
+                            classes, sum, PROB_ROW_TOLERANCE);
+    }
+    return ALRS_OK;
+}
+
+/* The steps a controller acts at: 0, every action_every steps (the interval
+ * it learned with), and the run's end. */
+static int on_interval(const alrs_session *s, long step) {
+    return step % s->action_every == 0 || step == s->total_steps;
 }
 
 /* Sizes, finiteness and order of an observation. */
@@ -148,14 +233,18 @@ static alrs_status check_observation(const alrs_session *s, const alrs_observati
         return api_fail(ALRS_E_ORDER, "alrs_session_observe: step %ld after step %ld (steps must "
                                       "increase, up to %ld)", o->step, s->last_step,
                         s->total_steps);
+    if (!on_interval(s, o->step))
+        return api_fail(ALRS_E_ORDER, "alrs_session_observe: step %ld is off the controller's "
+                                      "interval (it acts every %d steps, and at step %ld)",
+                        o->step, s->action_every, s->total_steps);
     if (!isfinite(o->val_loss) || (s->observed > 0 && !isfinite(o->train_loss)))
         return api_fail(ALRS_E_VALUE, "alrs_session_observe: loss not finite (train %g, "
                                       "validation %g)", o->train_loss, o->val_loss);
-    for (size_t k = 0; k < o->n_probs; k++)
-        if (!isfinite(o->probs[k]))
-            return api_fail(ALRS_E_VALUE, "alrs_session_observe: probability %zu is %g", k,
-                            (double)o->probs[k]);
-    return ALRS_OK;
+    for (size_t k = 0; k < o->n_out_weights; k++)
+        if (!isfinite(o->out_weights[k]))
+            return api_fail(ALRS_E_VALUE, "alrs_session_observe: output-layer weight %zu is %g",
+                            k, (double)o->out_weights[k]);
+    return check_probabilities(o->probs, o->n_probs);
 }
 
 ALRS_API alrs_status alrs_session_observe(alrs_session *s, const alrs_observation *o) {
@@ -211,6 +300,7 @@ ALRS_API alrs_status alrs_session_features(const alrs_session *s, double *out, s
 /* Everything a session carries between calls but its probabilities buffer. */
 typedef struct {
     unsigned long long magic;
+    unsigned checksum, spare;   /* the controller's: another one refuses the state */
     size_t n_probs;
     int obs_size, observed;
     long last_step, total_steps;
@@ -234,6 +324,7 @@ ALRS_API alrs_status alrs_session_save(const alrs_session *s, void *buf, size_t 
     session_state st;
     memset(&st, 0, sizeof st);
     st.magic = STATE_MAGIC;
+    st.checksum = s->checksum;
     st.n_probs = s->observer.n_probs;
     st.obs_size = s->observer.obs_size, st.observed = s->observed;
     st.last_step = s->last_step, st.total_steps = s->total_steps;
@@ -258,6 +349,10 @@ ALRS_API alrs_status alrs_session_restore(alrs_session *s, const void *buf, size
         return api_fail(ALRS_E_ARGUMENT, "alrs_session_restore: %zu bytes, a state of this "
                                          "session takes %zu", size, alrs_session_state_size(s));
     memcpy(&st, buf, sizeof st);
+    if (st.magic == STATE_MAGIC && st.checksum != s->checksum)
+        return api_fail(ALRS_E_ARGUMENT, "alrs_session_restore: the state is of another "
+                                         "controller (checksum %08x, this one %08x)",
+                        st.checksum, s->checksum);
     if (st.magic != STATE_MAGIC || st.n_probs != s->observer.n_probs ||
         st.obs_size != s->observer.obs_size || st.total_steps != s->total_steps ||
         st.observed < 0 || st.t < 0)

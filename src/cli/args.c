@@ -39,7 +39,14 @@ int args_wants_help(int argc, char **argv) {
     return 0;
 }
 
+static void remember(args *a, const char *name) {
+    for (int k = 0; k < a->n_known; k++)
+        if (!strcmp(a->known[k], name)) return;
+    if (a->n_known < ARGS_KNOWN_MAX) a->known[a->n_known++] = name;
+}
+
 static int find(args *a, const char *name) {
+    remember(a, name);
     for (int k = 0; k < a->n; k++)
         if (!strcmp(a->name[k], name)) {
             a->used[k] = 1;
@@ -113,8 +120,48 @@ int args_switch(args *a, const char *name) {
     return k >= 0;
 }
 
+/* Levenshtein distance of two short strings (flag names), capped at 9. */
+static int edit_distance(const char *s, const char *t) {
+    enum { MAX = 48 };
+    size_t n = strlen(s), m = strlen(t);
+    if (n >= MAX || m >= MAX) return 9;
+    int row[MAX];
+    for (size_t j = 0; j <= m; j++) row[j] = (int)j;
+    for (size_t i = 1; i <= n; i++) {
+        int diag = row[0];
+        row[0] = (int)i;
+        for (size_t j = 1; j <= m; j++) {
+            int up = row[j];
+            int best = diag + (s[i - 1] != t[j - 1]);
+            if (up + 1 < best) best = up + 1;
+            if (row[j - 1] + 1 < best) best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[m] < 9 ? row[m] : 9;
+}
+
+/* The known flag nearest to `name`: within 2 edits (1 for names of up to 4
+ * letters, so that --lr does not suggest --out), else NULL. */
+static const char *nearest_known(const args *a, const char *name) {
+    const char *best = NULL;
+    int best_d = strlen(name) <= 4 ? 2 : 3;
+    for (int k = 0; k < a->n_known; k++) {
+        int d = edit_distance(name, a->known[k]);
+        if (d < best_d) best = a->known[k], best_d = d;
+    }
+    return best;
+}
+
 int args_check_unused(const args *a) {
-    for (int k = 0; k < a->n; k++)
-        if (!a->used[k]) return alrs_fail("--%s: unknown flag for this command", a->name[k]);
+    for (int k = 0; k < a->n; k++) {
+        if (a->used[k]) continue;
+        const char *near = nearest_known(a, a->name[k]);
+        if (near)
+            return alrs_fail("--%s: unknown flag for this command (did you mean --%s?)",
+                             a->name[k], near);
+        return alrs_fail("--%s: unknown flag for this command", a->name[k]);
+    }
     return 0;
 }

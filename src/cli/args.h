@@ -9,11 +9,16 @@
 
 #define ARGS_MAX 64
 
+#define ARGS_KNOWN_MAX 160
 typedef struct {
     int n;
     const char *name[ARGS_MAX];  /* without the leading "--" */
     const char *value[ARGS_MAX]; /* NULL for a bare switch */
     int used[ARGS_MAX];
+    /* every flag name a getter asked for, given or not: the command's flags,
+     * from which args_check_unused suggests the one a typo meant */
+    int n_known;
+    const char *known[ARGS_KNOWN_MAX];
 } args;
 
 /* Splits argv (after the subcommand) into flags; -1 on a stray positional word. */
@@ -31,7 +36,8 @@ int args_doubles(args *a, const char *name, double min, double max, double *out,
                  int *n_out);
 /* 1 if the bare switch is present, 0 if absent, -1 if given a value. */
 int args_switch(args *a, const char *name);
-/* -1 naming the first flag no getter asked for. */
+/* -1 naming the first flag no getter asked for, with "did you mean --X?"
+ * when a flag the getters asked for is a small edit away. */
 int args_check_unused(const args *a);
 
 #endif

@@ -117,6 +117,27 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
     return learn_log_open(log, lf, c->updates);
 }
 
+/* What the controller learns on, into its checkpoint (a resumed one keeps
+ * the tasks text and default rate it was given). */
+static void fill_origin(controller_origin *o, const learn_flags *f, const dataset *d) {
+    const run_flags *r = &f->run;
+    size_t used = (size_t)snprintf(o->model, sizeof o->model, "%s", r->model);
+    for (int k = 0; k < r->n_hidden && used < sizeof o->model; k++)
+        used += (size_t)snprintf(o->model + used, sizeof o->model - used, "%s%d",
+                                 k ? "," : " --hidden ", r->hidden[k]);
+    snprintf(o->optimizer, sizeof o->optimizer, "%s", r->optimizer);
+    snprintf(o->dataset, sizeof o->dataset, "%s", d->name);
+    if (f->env.lr_fixed > 0) {
+        o->n_rates = 1;
+        o->rates[0] = f->env.lr_fixed;
+    } else {
+        o->n_rates = f->env.n_initial;
+        memcpy(o->rates, f->env.initial_rates, sizeof(double) * (size_t)f->env.n_initial);
+    }
+    o->val_size = r->val_size;
+    o->classes = d->classes;
+}
+
 static int run_learn(const learn_flags *f) {
     int root = dist_rank() == 0;
     dataset data;
@@ -147,6 +168,7 @@ static int run_learn(const learn_flags *f) {
     /* only rank 0 touches DIR; with --resume it reads the controller and tells
      * the others where the run stands */
     if (dist_agree(root ? root_start(&lf, &out, &dir_made, &c, &log) : 0) != 0) goto done;
+    if (root) fill_origin(&c.origin, &lf, &data);
     if (eng.ranks > 1) rollout_engine_placement(&eng, stderr, "");
     long start = root ? c.updates : 0;
     dist_bcast(&start, sizeof start, 0);
@@ -182,6 +204,9 @@ int cmd_learn(int argc, char **argv) {
         alrs_fail("--out DIR is required (the run directory to write)");
         return dist_rank() == 0 ? cli_usage_error() : 2;
     }
+    /* the environment's settings (a --base that does not parse, ...) are
+     * command-line errors too; the child's sizes need the data (run_learn) */
+    if (lr_env_config_check(&f.env) != 0) return dist_rank() == 0 ? cli_usage_error() : 2;
     if (check) { /* a batch job checks its command before it is submitted */
         f.env.child = run_flags_child(&f.run);
         f.env.child.val_size = 1; /* the real size needs the data; any valid one will do */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/controller_names.h"
 #include "cli/run_flags.h"
 #include "cli/train_files.h"
 #include "core/error.h"
@@ -169,14 +170,23 @@ done:
     return rc;
 }
 
-/* A controller's checkpoint is read before any work, so a bad file fails at once. */
+/* A controller's checkpoint is read before any work, so a bad file fails at
+ * once (-1); a --lr outside its bounds is a command-line error (-2), as the
+ * library refuses such an initial rate. */
 static int check_controller(const schedule *s, const run_flags *f) {
     if (s->kind != SCHED_CONTROLLER) return 0;
     controller c;
     if (checkpoint_load(&c, s->controller_path) != 0) return -1;
-    run_flags_warn_interval(&c, s->controller_path, f->eval_every);
+    int rc = 0;
+    if (f->lr < c.iface.lr_min || f->lr > c.iface.lr_max) {
+        alrs_fail("--lr %g is outside the controller's bounds [%g, %g] (%s)", f->lr,
+                  c.iface.lr_min, c.iface.lr_max, s->controller_path);
+        rc = -2;
+    } else {
+        run_flags_warn_interval(&c, s->controller_path, f->eval_every);
+    }
     controller_free(&c);
-    return 0;
+    return rc;
 }
 
 int cmd_train(int argc, char **argv) {
@@ -190,6 +200,7 @@ int cmd_train(int argc, char **argv) {
         return 0;
     }
     if (args_parse(&a, argc, argv) != 0 || run_flags_parse(&a, &f, RUN_FLAGS_ALL) != 0 ||
+        run_flags_check_choices(&f) != 0 ||
         args_string(&a, "schedule", &f.schedule) != 0 || args_string(&a, "out", &f.out) != 0 ||
         args_int(&a, "checkpoint-every", 1, 1000000000, &opt.checkpoint_every) != 0 ||
         (opt.resume = args_switch(&a, "resume")) < 0 ||
@@ -200,7 +211,13 @@ int cmd_train(int argc, char **argv) {
         return cli_usage_error();
     }
     if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_usage_error();
-    if (check_controller(&s, &f) != 0) return cli_report_error();
+    int checked = s.kind == SCHED_CONTROLLER &&
+                  controller_resolve_name(s.controller_path, sizeof s.controller_path) != 0
+                      ? -1 : check_controller(&s, &f);
+    if (checked != 0) {
+        schedule_free(&s);
+        return checked == -2 ? cli_usage_error() : cli_report_error();
+    }
     if (opt.check) {
         schedule_free(&s);
         return run_flags_check_data(&f, "train") == 0 ? 0 : cli_report_error();

@@ -137,7 +137,8 @@ static int parse_schedules(compare_flags *f) {
 
 int compare_flags_parse(args *a, compare_flags *f) {
     memset(f, 0, sizeof *f);
-    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA) != 0)
+    if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA) != 0 ||
+        run_flags_check_choices(&f->run) != 0)
         return -1;
     f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
     f->rates_text = "";

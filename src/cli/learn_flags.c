@@ -124,7 +124,8 @@ static int parse_ppo(args *a, learn_flags *f) {
 
 int learn_flags_parse(args *a, learn_flags *f) {
     memset(f, 0, sizeof *f);
-    if (run_flags_parse(a, &f->run, RUN_FLAG_LR | RUN_FLAG_SEED | RUN_FLAG_DATA) != 0)
+    if (run_flags_parse(a, &f->run, RUN_FLAG_LR | RUN_FLAG_SEED | RUN_FLAG_DATA) != 0 ||
+        run_flags_check_choices(&f->run) != 0)
         return -1;
     f->env = lr_env_config_default(NULL);
     f->ppo = ppo_config_default();

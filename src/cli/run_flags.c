@@ -8,6 +8,7 @@
 #include "cli/config_text.h"
 #include "core/error.h"
 #include "data/dataset.h"
+#include "optim/optimizer.h"
 
 const char run_flags_help[] =
     "  --model mlp|lenet5|resnet18   child network (default lenet5)\n"
@@ -124,6 +125,20 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
         strcmp(f->backend, "auto"))
         return alrs_fail("--backend %s: unknown backend (expected plan, native, dnnl or auto)",
                          f->backend);
+    return 0;
+}
+
+int run_flags_check_choices(const run_flags *f) {
+    if (strcmp(f->dataset, "fashion-mnist") && strcmp(f->dataset, "mnist") &&
+        strcmp(f->dataset, "cifar10"))
+        return alrs_fail("--dataset %s: unknown data set (expected fashion-mnist, mnist or "
+                         "cifar10)", f->dataset);
+    if (!f->data_dir[0] && !dataset_default_dir(f->dataset)[0])
+        return alrs_fail("--dataset %s needs --data-dir DIR (only fashion-mnist has a default "
+                         "directory)", f->dataset);
+    optimizer o; /* the optimizer's own reader names the flag and the choices */
+    if (optimizer_init(&o, f->optimizer, 1) != 0) return -1;
+    optimizer_free(&o);
     return 0;
 }
 

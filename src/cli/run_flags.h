@@ -41,6 +41,10 @@ enum {
  * `flags`; -1 with a message naming the flag on a bad value. */
 int run_flags_parse(args *a, run_flags *f, unsigned flags);
 /* The child configuration these flags describe. */
+/* A command-line error (-1 with the message) for a data set or optimizer
+ * alrs does not know, or a data set without a default directory given no
+ * --data-dir: checked with the flags, so it exits 2 before anything is read. */
+int run_flags_check_choices(const run_flags *f);
 child_config run_flags_child(const run_flags *f);
 /* " --hidden A,B,C" when the flags set hidden sizes (for a command line). */
 void run_flags_print_hidden(const run_flags *f, FILE *out);

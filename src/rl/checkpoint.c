@@ -40,6 +40,25 @@ static void encode_interface(byte_buf *b, const lr_env_interface *i) {
     bytes_put_u64(b, (uint64_t)i->steps);
 }
 
+static void put_text(byte_buf *b, const char *text) {
+    uint32_t len = (uint32_t)strlen(text);
+    bytes_put_u32(b, len);
+    bytes_put(b, text, len);
+}
+
+/* Version 3's last section: what the controller learned on. */
+static void encode_origin(byte_buf *b, const controller_origin *o) {
+    put_text(b, o->model);
+    put_text(b, o->optimizer);
+    put_text(b, o->dataset);
+    bytes_put_u32(b, (uint32_t)o->n_rates);
+    bytes_put_f64s(b, o->rates, (size_t)o->n_rates);
+    bytes_put_u64(b, (uint64_t)o->val_size);
+    bytes_put_u32(b, (uint32_t)o->classes);
+    put_text(b, o->tasks);
+    bytes_put_f64(b, o->default_lr);
+}
+
 static void encode_payload(byte_buf *b, const controller *c) {
     encode_config(b, &c->pol.cfg);
     encode_interface(b, &c->iface);
@@ -66,6 +85,7 @@ static void encode_payload(byte_buf *b, const controller *c) {
     bytes_put_f64s(b, s->ret, s->n_envs);
 
     bytes_put_u64(b, (uint64_t)c->updates);
+    encode_origin(b, &c->origin);
 }
 
 int checkpoint_save(const controller *c, const char *path) {
@@ -180,7 +200,44 @@ static int expect_count(const char *path, const char *what, uint64_t got, uint64
                      (unsigned long long)got, (unsigned long long)want);
 }
 
-static int decode_state(const char *path, byte_reader *r, controller *c) {
+/* A length-prefixed text into out[size] (NUL-terminated); -1 when it is
+ * longer than that or holds a NUL. */
+static int get_text(const char *path, byte_reader *r, const char *what, char *out, size_t size) {
+    uint32_t len = bytes_get_u32(r);
+    if (r->overrun) return alrs_fail("%s: inconsistent sizes: payload ends inside the %s", path, what);
+    if (len >= size)
+        return alrs_fail("%s: inconsistent sizes: a %s of %u bytes (at most %zu)", path, what, len,
+                         size - 1);
+    const unsigned char *text = bytes_take(r, len);
+    if (!text) return alrs_fail("%s: inconsistent sizes: payload ends inside the %s", path, what);
+    if (memchr(text, '\0', len)) return alrs_fail("%s: bad %s: it holds a NUL byte", path, what);
+    memcpy(out, text, len);
+    out[len] = '\0';
+    return 0;
+}
+
+static int decode_origin(const char *path, byte_reader *r, controller_origin *o) {
+    if (get_text(path, r, "model name", o->model, sizeof o->model) ||
+        get_text(path, r, "optimizer name", o->optimizer, sizeof o->optimizer) ||
+        get_text(path, r, "data set name", o->dataset, sizeof o->dataset))
+        return -1;
+    uint32_t n_rates = bytes_get_u32(r);
+    if (n_rates > LR_ENV_MAX_INITIAL)
+        return alrs_fail("%s: inconsistent sizes: %u initial rates (at most %d)", path, n_rates,
+                         LR_ENV_MAX_INITIAL);
+    o->n_rates = (int)n_rates;
+    bytes_get_f64s(r, o->rates, n_rates);
+    o->val_size = (long)bytes_get_u64(r);
+    o->classes = (int)bytes_get_u32(r);
+    if (get_text(path, r, "tasks text", o->tasks, sizeof o->tasks)) return -1;
+    o->default_lr = bytes_get_f64(r);
+    if (r->overrun) return alrs_fail("%s: inconsistent sizes: payload ends inside what it learned on", path);
+    if (o->val_size < 0 || o->classes < 0 || !(o->default_lr >= 0) || !isfinite(o->default_lr))
+        return alrs_fail("%s: inconsistent values: what it learned on (negative size or rate)", path);
+    return 0;
+}
+
+static int decode_state(const char *path, byte_reader *r, uint32_t version, controller *c) {
     policy *p = &c->pol;
     if (expect_count(path, "parameter count", bytes_get_u64(r), p->n_params)) return -1;
     bytes_get_f64s(r, p->params, p->n_params);
@@ -212,6 +269,7 @@ static int decode_state(const char *path, byte_reader *r, controller *c) {
     bytes_get_f64s(r, s->ret, n_envs);
     c->updates = (long)bytes_get_u64(r);
     if (r->overrun) return alrs_fail("%s: inconsistent sizes: payload ends early", path);
+    if (version >= 3 && decode_origin(path, r, &c->origin) != 0) return -1;
     if (r->pos != r->len)
         return alrs_fail("%s: inconsistent sizes: %zu bytes after the end of the payload", path,
                          r->len - r->pos);
@@ -249,7 +307,7 @@ int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const
         /* the scaler's size and gamma come from the file */
         rc = controller_alloc(c, &iface, &pc, 1, 0.99);
         if (rc != 0) rc = fail_with_context(path, "");
-        else if ((rc = decode_state(path, &r, c)) != 0) controller_free(c);
+        else if ((rc = decode_state(path, &r, version, c)) != 0) controller_free(c);
         else c->file_version = (int)version;
     }
     return rc;

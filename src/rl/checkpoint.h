@@ -4,11 +4,11 @@
  * update count) in one versioned binary file. docs/CONTROLLER_FORMAT.md
  * describes every field.
  *
- * Format, version 2; every integer and double little-endian whatever the host
+ * Format, version 3; every integer and double little-endian whatever the host
  * (doubles as their IEEE-754 bit patterns):
  *   header, 32 bytes:
  *     char  magic[8]     "ALRSCTRL"
- *     u32   version      2
+ *     u32   version      3
  *     u32   reserved     0
  *     u64   payload_size bytes after the header
  *     u32   crc32        zlib's crc32 of the payload
@@ -25,14 +25,18 @@
  *     obs norm u32 dim, f64 clip, eps, count, f64 mean[dim], f64 m2[dim]
  *     rewards  f64 gamma, clip, eps, count, mean, m2, u32 n_envs, f64 ret[n_envs]
  *     i64 updates
+ *     origin   (version 3 on) u32 len + model, u32 len + optimizer, u32 len +
+ *              dataset (no NUL), u32 n_rates, f64 rates[n_rates], u64 val_size,
+ *              u32 classes, u32 len + tasks, f64 default_lr
  *
+ * Version 2 is version 3 without the origin (read with it empty).
  * Version 1 (alrs before the interface existed) is read too: its config was
  *   u32 obs_size, u32 action_kind (0 discrete, 1 continuous), f64 delta,
  *   u32 activation, u32 n_hidden, u32 hidden[n_hidden], f64 init_log_std
  * followed directly by the parameters; it means the paper's seven features,
  * discrete x(1+delta), /(1+delta), keep (or the squashed Gaussian), plain
  * mode, bounds [1e-6, 1], an action every 10 steps, steps unknown (0).
- * Saving always writes version 2.
+ * Saving always writes version 3.
  *
  * Saving writes to a temporary name and renames (core/fileio.h), so a killed
  * run leaves the previous checkpoint intact. Loading checks, in order: the
@@ -47,7 +51,7 @@
 #include "rl/controller.h"
 
 #define CHECKPOINT_MAGIC "ALRSCTRL"
-#define CHECKPOINT_VERSION 2u
+#define CHECKPOINT_VERSION 3u
 /* The oldest version this build reads. */
 #define CHECKPOINT_OLDEST_VERSION 1u
 #define CHECKPOINT_HEADER_SIZE 32

@@ -26,8 +26,28 @@
 #include "rl/policy.h"
 #include "rl/ppo.h"
 
+/* What a controller learned on (checkpoint version 3 on; all empty when read
+ * from an older file): `alrs info --controller`, alrs_controller_learned_on
+ * and Python's Controller.info show it. alrs learn fills model .. classes;
+ * `tasks` and `default_lr` are for `alrs learn --tasks` to set (it writes
+ * them here, checkpoint_save stores them): "" and 0 mean not given. */
+#define CONTROLLER_ORIGIN_TEXT 64
+#define CONTROLLER_TASKS_MAX 1024
+typedef struct {
+    char model[CONTROLLER_ORIGIN_TEXT];     /* "lenet5", "mlp --hidden 32,16" */
+    char optimizer[CONTROLLER_ORIGIN_TEXT]; /* --optimizer: "adam", ... */
+    char dataset[CONTROLLER_ORIGIN_TEXT];   /* "fashion-mnist", ... */
+    int n_rates;                            /* the initial rates its episodes started */
+    double rates[LR_ENV_MAX_INITIAL];       /*   from (--lr, or --initial-lrs) */
+    long val_size;                          /* validation images per observation */
+    int classes;                            /* of the data set */
+    char tasks[CONTROLLER_TASKS_MAX];       /* free text: the tasks it learned on */
+    double default_lr;                      /* a suggested initial rate for users */
+} controller_origin;
+
 typedef struct {
     lr_env_interface iface;
+    controller_origin origin; /* what it learned on */
     policy pol;
     rl_adam adam;
     obs_normalizer obs_norm;

@@ -66,7 +66,12 @@ static void outcome_finish(const trainer *t, train_outcome *o, child_run *r, dou
     o->best_val_loss = r->best_step >= 0 ? r->best_val_loss : NAN;
     o->best_step = r->best_step;
     if (r->best_step >= 0) child_run_test(r, 1, &o->test_loss, &o->test_acc);
-    child_run_test(r, 0, &o->final_test_loss, &o->final_test_acc);
+    if (r->best_step >= 0 && r->best_step == r->step) {
+        /* the best point is the end: the same weights, one test pass */
+        o->final_test_loss = o->test_loss, o->final_test_acc = o->test_acc;
+    } else {
+        child_run_test(r, 0, &o->final_test_loss, &o->final_test_acc);
+    }
     o->wall_s = alrs_now() - start;
 }
 

@@ -18,9 +18,16 @@ import subprocess
 import sys
 
 import alrs
-from alrs.torch import LearnedLR
+
+try:
+    import torch
+    from alrs.torch import LearnedLR
+except ImportError:  # the LearnedLR parts are skipped
+    torch = None
 
 ALRS, DIR = sys.argv[1], sys.argv[2]
+SOURCE_V1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "results",
+                         "paper-design-lenet5-controller", "controller.bin")
 CHILD = ("--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 --steps 40 "
          "--backend native --threads 1 --data-dir " + os.path.join(DIR, "data"))
 STEPS, EVERY, SEED = 40, 5, 5
@@ -77,17 +84,16 @@ def session_rates():
     return rates
 
 
-class FakeOptimizer:
-    """What LearnedLR needs of an optimizer: param_groups with an lr."""
-
-    def __init__(self, lr):
-        self.param_groups = [{"lr": lr}, {"lr": lr}]
+def two_group_optimizer(lr):
+    """A torch optimizer of two param groups at the same rate."""
+    return torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)]},
+                            {"params": [torch.zeros(1, requires_grad=True)]}], lr=lr)
 
 
 def scheduler_rates(split_at=None):
     """Rates LearnedLR sets, step by step; with split_at, its state is moved
     into a fresh scheduler after that many observations."""
-    opt = FakeOptimizer(1e-2)
+    opt = two_group_optimizer(1e-2)
     sched = LearnedLR(opt, CONTROLLER, total_steps=STEPS, n_probs=N_PROBS, seed=SEED)
     rates, k = [], 0
     _, _, val, probs, weights = OBS[k]
@@ -95,6 +101,7 @@ def scheduler_rates(split_at=None):
     k += 1
     for step in range(STEPS):
         rates.append(opt.param_groups[1]["lr"])
+        opt.step()
         sched.step()
         if sched.wants_observation():
             st, train, val, probs, weights = OBS[k]
@@ -113,8 +120,9 @@ def test_parity():
     want = c_rates()
     got = session_rates()
     check(got == want, "alrs.Session's rates equal the C session's")
-    check(scheduler_rates() == want, "LearnedLR's rates equal the C session's")
-    check(scheduler_rates(split_at=4) == want, "LearnedLR after state_dict/load_state_dict")
+    if torch is not None:
+        check(scheduler_rates() == want, "LearnedLR's rates equal the C session's")
+        check(scheduler_rates(split_at=4) == want, "LearnedLR after state_dict/load_state_dict")
     rows = trace(os.path.join(DIR, "train-plain-mode", "trace.csv"))
     check(len(rows) == STEPS // EVERY, "alrs train's trace has a row per validation")
     for r in rows:
@@ -190,6 +198,27 @@ def raises(fn, status, needle, what):
     check(False, what + ": no error")
 
 
+def test_learned_on():
+    """What a controller learned on: Controller.info, describe(), alrs info."""
+    c = alrs.Controller(CONTROLLER)
+    o = c.info["learned_on"]
+    check(c.info["format_version"] == 3 and o["model"] == "mlp --hidden 32,16" and
+          o["optimizer"] == "adam" and o["dataset"] == "fashion-mnist" and o["classes"] == 10 and
+          o["val_size"] == 60 and o["rates"] == [1e-2, 1e-3, 1e-4] and o["tasks"] == "" and
+          o["default_lr"] == 0, "Controller.info's learned_on: %s" % o)
+    text = c.describe()
+    check("learned on: mlp --hidden 32,16, adam, fashion-mnist (10 classes), 60 validation images, "
+          "40 steps, initial rates 0.01, 0.001, 0.0001" in text, "describe(): " + text)
+    shown = subprocess.run([ALRS, "info", "--controller", CONTROLLER], capture_output=True,
+                           text=True)
+    check(shown.returncode == 0 and "model: mlp --hidden 32,16\n" in shown.stdout and
+          "val_size: 60\n" in shown.stdout and "rates: 0.01,0.001,0.0001\n" in shown.stdout,
+          "alrs info --controller: " + shown.stdout + shown.stderr)
+    old = alrs.Controller(SOURCE_V1)
+    check(old.info["learned_on"]["model"] == "" and "not recorded (a format 1 file)" in old.describe(),
+          "an old controller says it does not know: " + old.describe())
+
+
 def test_bad_input():
     bad = os.path.join(DIR, "py-corrupt.bin")
     data = bytearray(open(CONTROLLER, "rb").read())
@@ -204,9 +233,32 @@ def test_bad_input():
     raises(lambda: s.observe(0, val, probs[:-1], weights), "bad argument", "probabilities",
            "wrong probability count")
     raises(lambda: s.observe(0, float("nan"), probs, weights), "bad value", "not finite", "NaN loss")
+    raises(lambda: c.session(5.0, STEPS, N_PROBS), "bad argument",
+           "initial_lr 5 is outside the controller's bounds [1e-06, 1]", "an initial rate of 5")
+    negative = list(probs)
+    negative[0], negative[1] = -0.5, negative[1] + 0.5 + negative[0]
+    raises(lambda: s.observe(0, val, negative, weights), "bad value", "probability 0 is -0.5",
+           "a negative probability")
+    logits = [(p - 0.1) * 20 for p in probs]
+    raises(lambda: s.observe(0, val, logits, weights), "bad value", "not logits", "raw logits")
+    off = list(probs)
+    off[10] += 0.25
+    raises(lambda: s.observe(0, val, off, weights), "bad value",
+           "row 1 of the probabilities (10 classes) sums to", "a row that does not sum to 1")
+    nan_weights = list(weights)
+    nan_weights[5] = float("nan")
+    raises(lambda: s.observe(0, val, probs, nan_weights), "bad value", "output-layer weight 5 is nan",
+           "a NaN output weight")
     s.observe(0, val, probs, weights)
     raises(lambda: s.observe(0, val, probs, weights), "call out of order", "must increase",
            "the same step twice")
+    raises(lambda: s.observe(3, val, probs, weights, 1.0), "call out of order",
+           "step 3 is off the controller's interval (it acts every 5 steps", "an off-interval step")
+    other = alrs.Controller(os.path.join(DIR, "residual", "controller.bin"))
+    theirs = other.session(1e-2, STEPS, N_PROBS)
+    theirs.observe(0, val, probs, weights)
+    raises(lambda: s.restore(theirs.state()), "bad argument", "the state is of another controller",
+           "a session state of another controller")
     raises(lambda: c.session(1e-2, STEPS, N_PROBS, policy="best"), "bad argument", "--policy best",
            "an unknown policy")
     raises(lambda: alrs.Env("--model nosuch"), "bad argument", "--model nosuch", "a bad flag")
@@ -214,13 +266,6 @@ def test_bad_input():
     raises(lambda: env.step(0), "call out of order", "reset first", "a step before reset")
     env.reset(seed=1)
     raises(lambda: env.step(7), "bad argument", "0..2", "an invalid action")
-    opt = FakeOptimizer(1e-2)
-    sched = LearnedLR(opt, c, total_steps=STEPS, n_probs=N_PROBS)
-    try:
-        sched.step()
-        check(False, "LearnedLR.step before observe")
-    except RuntimeError:
-        check(True, "")
 
 
 def test_torch():
@@ -245,16 +290,63 @@ def test_torch():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        sched.step(loss.item())
+        sched.step(loss=loss.item())
         if sched.wants_observation():
             with torch.no_grad():
                 logits = model(x)
                 sched.observe(torch.nn.functional.cross_entropy(logits, y),
                               torch.softmax(logits, 1), model.weight)
     check(follow, "a torch optimizer's rate is the controller's at every step")
+    check(isinstance(sched, torch.optim.lr_scheduler._LRScheduler), "LearnedLR is a torch scheduler")
+    test_scheduler_misuse(model, x, y)
+
+
+def misused(fn, error, needle, what):
+    try:
+        fn()
+    except error as e:
+        check(needle in str(e), "%s: wanted '%s' in: %s" % (what, needle, e))
+        return
+    check(False, what + ": no " + error.__name__)
+
+
+def test_scheduler_misuse(model, x, y):
+    """LearnedLR's clear errors: a skipped observation, a step past
+    total_steps, a missing training loss, the loss passed as an epoch."""
+    opt = torch.optim.SGD(model.parameters(), lr=1e-2)
+    sched = LearnedLR(opt, CONTROLLER, total_steps=EVERY + 1, n_probs=N_PROBS)
+    misused(lambda: sched.step(), RuntimeError, "step 0 was not observed", "step before observing")
+    sched.observe_model(model, x, y, model)
+    misused(lambda: sched.step(0.7), TypeError, "step(loss=...)", "the loss as an epoch")
+    for _ in range(EVERY):
+        opt.step()
+        sched.step()
+    misused(lambda: sched.observe_model(model, x, y, model), ValueError, "no training loss since step 0",
+            "observing without a training loss")
+    misused(lambda: sched.step(loss=1.0), RuntimeError, "step %d was not observed" % EVERY,
+            "a skipped observation")
+    sched.observe_model(model, x, y, model, train_loss=1.0)
+    misused(lambda: sched.observe_model(model, x, y, model, train_loss=1.0), RuntimeError,
+            "this one is taken", "observing twice")
+    opt.step()
+    sched.step(loss=1.0)
+    sched.observe_model(model, x, y, model)   # the end: step total_steps
+    misused(lambda: sched.step(loss=1.0), RuntimeError, "step %d is past total_steps %d"
+            % (EVERY + 2, EVERY + 1), "a step past total_steps")
+    # a state_dict of another controller with the same interface is refused
+    other = LearnedLR(torch.optim.SGD(model.parameters(), lr=1e-2),
+                      os.path.join(DIR, "residual", "controller.bin"), total_steps=EVERY + 1,
+                      n_probs=N_PROBS)
+    try:
+        other.load_state_dict(sched.state_dict())
+        check(False, "LearnedLR.load_state_dict of another controller's state: no error")
+    except alrs.AlrsError as e:
+        check("the state is of another controller" in str(e), "another controller's state: %s" % e)
+    check(other.last_epoch == 0 and other.observed_step is None, "a refused state changes nothing")
 
 
 test_parity()
+test_learned_on()
 test_env()
 test_bad_input()
 test_torch()
