@@ -79,9 +79,13 @@ static void write_trace(const learn_log *log, const lr_env_episode *ep, long num
 void learn_log_episode(void *ctx, int env, const lr_env_episode *ep, int complete) {
     learn_log *log = ctx;
     long number = log->episode_count++;
-    fprintf(log->episodes_f, "%ld,%d,%.9g,%.6f,%.6f,%.6f,%d,%.3f,%ld,%d,%d\n", number, env,
+    fprintf(log->episodes_f, "%ld,%d,%.9g,%.6f,%.6f,%.6f,%d,%.3f,%ld,%d,%d", number, env,
             ep->initial_lr, ep->total_reward, ep->final_val_loss, ep->best_val_loss, ep->diverged,
             ep->wall_s, log->update, ep->agent_steps, complete);
+    /* per-task learning curves (a multi-task run only: a single-task run's
+     * file keeps its columns, so that older runs resume into the same file) */
+    if (log->f->tasks.path) fprintf(log->episodes_f, ",%s", learn_tasks_name(&log->f->tasks, ep->task));
+    fputc('\n', log->episodes_f);
     log->update_return_sum += ep->total_reward;
     log->update_episodes++;
     if (isfinite(ep->final_val_loss)) { /* diverged or cut episodes have none */
@@ -132,7 +136,8 @@ int learn_log_open(learn_log *log, const learn_flags *f, long done) {
         load_rows(log->updates_f, f->run.out, "updates.csv", 0, done, &ignored);
     } else {
         fprintf(log->episodes_f, "episode,env,initial_lr,return,final_val_loss,best_val_loss,"
-                                 "diverged,wall_s,update,agent_steps,complete\n");
+                                 "diverged,wall_s,update,agent_steps,complete%s\n",
+                f->tasks.path ? ",task" : "");
         fprintf(log->updates_f, "update,episodes,policy_loss,value_loss,entropy,approx_kl,"
                                 "clip_frac,explained_var,grad_norm,gradient_steps,kl_stop,"
                                 "collect_s,update_s,mean_return,mean_final_val_loss\n");
