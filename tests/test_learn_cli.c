@@ -757,7 +757,8 @@ static const char TASKS[] =
     "small-a model=mlp hidden=32,16 steps=20 batch=32 val-size=50\n"
     "small-b model=mlp hidden=16 label-noise=0.2 train-size=200 steps=10 batch=16 val-size=50 "
     "eval-every=5  # shorter\n";
-#define TASK_FLAGS "--val-split 100 --action-every 5 --initial-lrs 1e-3:1e-1 --envs 2 --seed 3"
+#define TASK_FLAGS "--val-split 100 --action-every 5 --initial-lrs 1e-3:1e-1 --envs 2 --seed 3 " \
+                   "--features relative,gap --factors 0.5,0.8,1,1.25,2 --reward log-delta --gamma 1"
 
 static void test_tasks(void) {
     char tasks[PATH_LEN], err[ERR_LEN];

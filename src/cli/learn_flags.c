@@ -27,7 +27,8 @@ const char learn_flags_help[] =
     "  --base SPEC                   residual mode: rate = SPEC's rate x exp(c), the actions\n"
     "                                move c; an untrained controller is its base schedule\n"
     "  --residual-range R            residual: exp(c) stays in [1/R, R] (default 4)\n"
-    "  --lr-bounds LO,HI             the rate always stays within (default 1e-6,1)\n"
+    "  --lr-bounds LO,HI             the rate always stays within (default 1e-6,1; over\n"
+    "                                prodigy and dadapt-adam, whose step is d x rate: 1e-3,10)\n"
     "  --action-every K              child steps per agent step (default 10)\n"
     "Episodes and rewards:\n"
     "  --episodes N                  child runs in all (default 8); rounded up to whole\n"
@@ -47,7 +48,7 @@ const char learn_flags_help[] =
     "  --lr X                        fixes the initial (or base) rate\n"
     "  --initial-lrs LIST|LO:HI      the rates an episode draws its initial rate from, or a\n"
     "                                range it draws from log-uniformly (default\n"
-    "                                1e-2,1e-3,1e-4, the paper's)\n"
+    "                                1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)\n"
     "  --lr-noise S                  relative noise on the rate (default 0)\n"
     "  --reward val-loss|log-delta|final   (default val-loss: -validation loss each step)\n"
     "PPO:\n"
@@ -102,9 +103,21 @@ static int parse_initial(args *a, lr_env_config *e) {
     return 0;
 }
 
+/* Over Prodigy and D-Adapt Adam the rate multiplies their estimate d (the
+ * step is d x rate, 1 their authors' setting): the defaults centre on 1, with
+ * room to move it 1000x down and 10x up, where Adam's (1e-6..1, initial
+ * 1e-2, 1e-3, 1e-4) would start 100x to 10000x below it. */
+static void d_scaled_defaults(const run_flags *r, lr_env_config *e) {
+    if (!r->optimizer || (strcmp(r->optimizer, "prodigy") && strcmp(r->optimizer, "dadapt-adam")))
+        return;
+    e->lr_min = 1e-3, e->lr_max = 10.0;
+    e->n_initial = 1, e->initial_rates[0] = 1.0;
+}
+
 static int parse_env(args *a, learn_flags *f) {
     const char *reward = "val-loss", *features = "paper";
     lr_env_config *e = &f->env;
+    d_scaled_defaults(&f->run, e);
     double bounds[2] = {e->lr_min, e->lr_max};
     int n_bounds = 2;
     if (parse_action(a, &e->action) || args_string(a, "reward", &reward) ||
