@@ -6,13 +6,11 @@
 
 #include "core/error.h"
 
-/* A task that names no eval-every validates at the controller's interval;
- * one that names another is refused: the controller acts at each validation,
+/* A task that names no eval-every validates at the controller's interval
+ * (learn_tasks_read makes it the default); one that names another is refused: the controller acts at each validation,
  * so an agent step must mean the same number of child steps on every task. */
 static int check_interval(const learn_tasks *t, int k, long action_every) {
     suite_task *task = &t->tasks[k];
-    const suite_line *l = &t->file.lines[k];
-    if (!suite_line_get(l, "eval-every")) task->run.eval_every = action_every;
     if (task->run.eval_every != action_every)
         return alrs_fail("%s:%d: task %s: eval-every=%ld, but the controller acts every "
                          "--action-every %ld steps (every task validates at that interval: "
@@ -31,7 +29,13 @@ int learn_tasks_read(learn_tasks *t, const char *path, const args *cmdline, long
     if (rc != 0) return rc;
     t->n = t->file.n;
     t->tasks = alrs_calloc((size_t)t->n, sizeof *t->tasks);
-    if (suite_tasks_resolve(&t->file, cmdline, t->tasks) != 0) return -1;
+    /* the tasks' default eval-every is the controller's interval (alrs learn
+     * has no --eval-every of its own) */
+    args base = *cmdline;
+    snprintf(t->every_text, sizeof t->every_text, "%ld", action_every);
+    if (base.n == ARGS_MAX) return alrs_fail("--tasks %s: too many flags besides", path);
+    base.name[base.n] = "eval-every", base.value[base.n++] = t->every_text;
+    if (suite_tasks_resolve(&t->file, &base, t->tasks) != 0) return -1;
     for (int k = 0; k < t->n; k++)
         if (check_interval(t, k, action_every) != 0) return -1;
     return 0;

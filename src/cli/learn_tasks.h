@@ -20,6 +20,7 @@ typedef struct {
     int n_sets;
     int *set_of;           /* [n] the data set of each task */
     lr_env_task *env_tasks; /* [n] what the environments draw from, once loaded */
+    char every_text[24];   /* --action-every as the tasks' default eval-every */
 } learn_tasks;
 
 /* Reads and resolves `path` on top of the command line `cmdline`. Every task
