@@ -670,6 +670,39 @@ static void test_tasks(void) {
     CHECK(lr_env_config_check(&cfg) != 0 && strstr(alrs_error(), "task narrow"));
 }
 
+/* An episode observed by the newer groups, saved midway and loaded into a
+ * fresh environment started on the same seed, goes on as the unsaved one:
+ * their references and the last parameters travel with it (alrs train
+ * --resume of a controller run). */
+static void test_save_new_groups(void) {
+    lr_env_config cfg = small_env("adam");
+    cfg.lr_fixed = 3e-3;
+    cfg.features = LR_FEAT_RELATIVE | LR_FEAT_UPDATE_RATIO | LR_FEAT_GRAD_NORM |
+                   LR_FEAT_LOSS_SPREAD | LR_FEAT_GAP;
+    lr_env a, b;
+    CHECK(lr_env_create(&a, &cfg, &data) == 0 && lr_env_create(&b, &cfg, &data) == 0);
+    double oa[LR_ENV_MAX_OBS], ob[LR_ENV_MAX_OBS], ra, rb;
+    int ta, tb, ua, ub;
+    uint64_t seed = 77;
+    lr_env_start(&a, seed, 0, oa);
+    for (int t = 0; t < 3; t++) lr_env_step(&a, ACTION_UP, oa, &ra, &ta, &ua);
+    byte_buf buf = {0};
+    lr_env_save(&a, &buf);
+    lr_env_start(&b, seed, 0, ob);
+    byte_reader in = {buf.data, buf.len, 0, 0};
+    CHECK(lr_env_load(&b, &in, "saved") == 0 && bytes_left(&in) == 0);
+    int same = 1;
+    for (int t = 3; t < 8; t++) {
+        lr_env_step(&a, ACTION_DOWN, oa, &ra, &ta, &ua);
+        lr_env_step(&b, ACTION_DOWN, ob, &rb, &tb, &ub);
+        same &= ra == rb && !memcmp(oa, ob, sizeof(double) * (size_t)a.obs_size);
+    }
+    CHECK(same);
+    bytes_free(&buf);
+    lr_env_free(&a);
+    lr_env_free(&b);
+}
+
 int main(void) {
     omp_set_num_threads(1);
     const char *dir = test_tmpdir("env");
@@ -695,6 +728,7 @@ int main(void) {
     test_extra_features();
     test_scale_free_features();
     test_tasks();
+    test_save_new_groups();
 
     data.test.images = test_images;
     data.test.labels = test_labels;

@@ -55,6 +55,27 @@
  *   LR_FEAT_SLOPE (1):      log val loss now minus LR_SLOPE_SPAN agent steps
  *                           ago (fewer at the start; 0 at reset): is the loss
  *                           still falling?
+ *   LR_FEAT_RELATIVE (1):   s/T; and the seven above, in place, made scale-free
+ *                           so that they mean the same on every task: [0], [1]
+ *                           minus log of the fresh network's validation loss
+ *                           (a log ratio; the library can compute it, where a
+ *                           class count it is not told could not), [4] over
+ *                           the output weights' initial standard deviation,
+ *                           [5] minus their initial log variance, [6] minus
+ *                           log of the first step's rate. [2], [3] are
+ *                           statistics of probabilities and stay as they are.
+ *   LR_FEAT_UPDATE_RATIO (1): log(||theta - theta'|| / ||theta'||), theta' the
+ *                           parameters at the previous observation (the
+ *                           training iterate: y for schedule-free); at reset
+ *                           log(1e-10), "no change yet", as [3].
+ *   LR_FEAT_GRAD_NORM (2):  log of the chunk's mean gradient norm minus that
+ *                           of the first chunk, and its change over the last
+ *                           LR_SLOPE_SPAN agent steps; both 0 at reset.
+ *   LR_FEAT_LOSS_SPREAD (1): population std / mean of the chunk's batch
+ *                           losses; 0 at reset.
+ *   LR_FEAT_GAP (1):        log val loss minus log train loss (0 at reset).
+ * UPDATE_RATIO, GRAD_NORM and LOSS_SPREAD need what only the environment sees
+ * (LR_FEAT_ENV_ONLY): the library's sessions refuse controllers that use them.
  *
  * Reward (per agent step), by lr_env_config.reward:
  *   LR_REWARD_VAL_LOSS  -validation loss (the paper; its code adds 2).
@@ -77,7 +98,8 @@
  * steps at -0.3 each cost more than -10. With this penalty, diverging never
  * beats finishing the episode at any validation loss below penalty_loss. The
  * observation returned with a diverged step is the previous one with both
- * loss features set to log(diverge_loss) and the rate features updated:
+ * loss features set to log(diverge_loss) (relative: over the first loss) and
+ * the rate features updated:
  * finite, and never bootstrapped from (the step is terminated). */
 #ifndef ALRS_ENV_LR_ENV_H
 #define ALRS_ENV_LR_ENV_H
