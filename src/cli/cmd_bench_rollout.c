@@ -126,11 +126,12 @@ int bench_rollout(int argc, char **argv) {
             has_steps |= !strcmp(a.name[k], "steps");
             has_val |= !strcmp(a.name[k], "val-size");
         }
-        bad = learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
+        for (int k = 0; k < a.n && !bad; k++) /* the bench times one child */
+            if (!strcmp(a.name[k], "tasks"))
+                bad = alrs_fail("--tasks: alrs bench rollout times one child run (alrs learn "
+                                "draws tasks)") != 0;
+        bad = bad || learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
               parse_layouts(layouts, envs, threads, 32, &n) != 0;
-        if (!bad && f.tasks.path) /* the bench times one child */
-            bad = alrs_fail("--tasks: alrs bench rollout times one child run (use alrs learn)");
-        learn_flags_free(&f);
         if (!bad && !has_steps) f.run.steps = 200, f.env.steps = 200;
         if (!bad && !has_val) f.run.val_size = 2000;
     }
