@@ -94,6 +94,20 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
     return rc;
 }
 
+/* Learning across tasks wants a return and an observation that mean the same
+ * on every task; a run that has neither is allowed (an ablation row), with a
+ * warning that says what is not scale-free. */
+static void warn_not_scale_free(const learn_flags *f) {
+    const lr_env_config *e = &f->env;
+    int reward = e->reward == LR_REWARD_LOG_DELTA && f->ppo.gamma == 1.0;
+    int features = (e->features & LR_FEAT_RELATIVE) != 0;
+    if (!f->tasks.path || (reward && features)) return;
+    fprintf(stderr, "alrs: warning: --tasks: %s%s%s differ in scale from task to task (scale-free: "
+                    "--reward log-delta --gamma 1, --features relative)\n",
+            reward ? "" : "the returns", reward || features ? "" : " and ",
+            features ? "" : "the paper's seven features");
+}
+
 /* Rank 0's part of the start: the run directory (unless --resume), the
  * controller (fresh, or read from DIR/controller.bin), config.txt, the logs. */
 static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controller *c,
@@ -111,6 +125,7 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
         snprintf(traces, sizeof traces, "%s/traces", lf->run.out);
         remove_stale_temporaries(traces);
     }
+    warn_not_scale_free(lf);
     if (controller_start(c, lf, &lf->ppo) != 0) return -1;
     if (lf->resume && learn_flags_check_resume(lf) != 0) return -1;
     /* rewritten on --resume too: its command is then the one that finishes the run */
