@@ -84,7 +84,8 @@ void learn_log_episode(void *ctx, int env, const lr_env_episode *ep, int complet
             ep->wall_s, log->update, ep->agent_steps, complete);
     /* per-task learning curves (a multi-task run only: a single-task run's
      * file keeps its columns, so that older runs resume into the same file) */
-    if (log->f->tasks.path) fprintf(log->episodes_f, ",%s", learn_tasks_name(&log->f->tasks, ep->task));
+    if (log->f->tasks.path)
+        fprintf(log->episodes_f, ",%s", learn_tasks_name(&log->f->tasks, ep->task));
     fputc('\n', log->episodes_f);
     log->update_return_sum += ep->total_reward;
     log->update_episodes++;

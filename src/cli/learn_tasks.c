@@ -7,19 +7,16 @@
 #include "core/error.h"
 
 /* A task that names no eval-every validates at the controller's interval
- * (learn_tasks_read makes it the default); one that names another is refused: the controller acts at each validation,
- * so an agent step must mean the same number of child steps on every task. */
+ * (learn_tasks_read makes it the default); one that names another is
+ * refused: the controller acts at each validation, so an agent step must
+ * mean the same number of child steps on every task. */
 static int check_interval(const learn_tasks *t, int k, long action_every) {
-    suite_task *task = &t->tasks[k];
-    if (task->run.eval_every != action_every)
-        return alrs_fail("%s:%d: task %s: eval-every=%ld, but the controller acts every "
-                         "--action-every %ld steps (every task validates at that interval: "
-                         "eval-every=%ld or none)", t->path, task->line, task->name,
-                         task->run.eval_every, action_every, action_every);
-    if (task->run.steps < action_every)
-        return alrs_fail("%s:%d: task %s: steps=%ld is fewer than --action-every %ld", t->path,
-                         task->line, task->name, task->run.steps, action_every);
-    return 0;
+    const suite_task *task = &t->tasks[k];
+    if (task->run.eval_every == action_every) return 0; /* and no more than its steps (resolved) */
+    return alrs_fail("%s:%d: task %s: eval-every=%ld, but the controller acts every "
+                     "--action-every %ld steps (every task validates at that interval: "
+                     "eval-every=%ld or none)", t->path, task->line, task->name,
+                     task->run.eval_every, action_every, action_every);
 }
 
 int learn_tasks_read(learn_tasks *t, const char *path, const args *cmdline, long action_every) {

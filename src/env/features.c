@@ -242,7 +242,8 @@ static void group_features(lr_observer *o, const lr_observer_input *in, double *
     if (f & LR_FEAT_SLOPE) obs[k++] = slope;
     if (f & LR_FEAT_RELATIVE) obs[k++] = fraction;
     /* nothing trained yet at the first observation: "no change", as pred_change */
-    if (f & LR_FEAT_UPDATE_RATIO) obs[k++] = o->t == 0 ? log(LR_ENV_LOG_EPS) : safe_log(in->update_ratio);
+    if (f & LR_FEAT_UPDATE_RATIO)
+        obs[k++] = o->t == 0 ? log(LR_ENV_LOG_EPS) : safe_log(in->update_ratio);
     if (f & LR_FEAT_GRAD_NORM) {
         grad_features(o, in->grad_norm, &obs[k], &obs[k + 1]);
         k += 2;

@@ -178,7 +178,8 @@ static int build_child(lr_env *env, const dataset *data) {
     if (child_run_create(&env->child, &cfg->child, data) != 0) return -1;
     const nn_spec *s = &env->child.spec;
     const nn_layer *out = &s->layers[s->n_layers - 1];
-    if (out->op != NN_FC) return alrs_fail("model %s: the output layer is not fully connected", s->model);
+    if (out->op != NN_FC)
+        return alrs_fail("model %s: the output layer is not fully connected", s->model);
     size_t np = (size_t)cfg->child.val_size * (size_t)s->classes;
     if (lr_observer_init(&env->observer, cfg->features, np) != 0) return -1;
     env->n_agent = lr_env_agent_steps(cfg, cfg->steps);
