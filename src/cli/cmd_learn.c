@@ -125,11 +125,11 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
         snprintf(traces, sizeof traces, "%s/traces", lf->run.out);
         remove_stale_temporaries(traces);
     }
-    warn_not_scale_free(lf);
     if (controller_start(c, lf, &lf->ppo) != 0) return -1;
     if (lf->resume && learn_flags_check_resume(lf) != 0) return -1;
     /* rewritten on --resume too: its command is then the one that finishes the run */
     if (learn_flags_write_config(lf) != 0) return -1;
+    warn_not_scale_free(lf); /* once the run is sure to start: a refusal stays one line */
     return learn_log_open(log, lf, c->updates);
 }
 
