@@ -12,8 +12,8 @@
  *      user's directory left untouched;
  *   6. alrs bench rollout prints its CSV;
  *   7. --tasks: episodes draw tasks (the task column), the initial rate comes
- *      from a log-uniform range, the run is the same at another
- *      --concurrency, and a task that validates off the controller's
+ *      from a log-uniform range, the run is the same at another --concurrency
+ *      and when resumed, and a task that validates off the controller's
  *      interval, or a changed task file on --resume, is refused. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -797,6 +797,15 @@ static void test_tasks(void) {
                                "--concurrency 1 --out '%s'", idx, tasks, c1) == 0);
     CHECK(test_same_file(test_path(a, "controller.bin"), test_path(c1, "controller.bin")));
     CHECK(same_csv(test_path(a, "episodes.csv"), test_path(c1, "episodes.csv")));
+
+    /* stopped after one update and resumed: the run straight through */
+    const char *half = test_dir(base, "tasks-half");
+    CHECK(test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 2 "
+                               "--out '%s'", idx, tasks, half) == 0);
+    CHECK(test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 4 "
+                               "--resume --out '%s'", idx, tasks, half) == 0);
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(half, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(half, "episodes.csv")));
 
     /* a task off the controller's interval: FILE:LINE, exit 2, nothing written */
     const char *never = test_dir(base, "tasks-never");
