@@ -14,7 +14,8 @@
  *   7. --tasks: episodes draw tasks (the task column), the initial rate comes
  *      from a log-uniform range, the run is the same at another --concurrency
  *      and when resumed, and a task that validates off the controller's
- *      interval, or a changed task file on --resume, is refused. */
+ *      interval, or a changed task file on --resume, is refused;
+ *   8. over prodigy the rate bounds and initial rate default around 1. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <math.h>
@@ -834,6 +835,23 @@ static void test_tasks(void) {
     free(before), free(after);
 }
 
+/* Over Prodigy the rate multiplies d: the bounds and the initial rate default
+ * around 1, and --lr-bounds still sets them. */
+static void test_d_scaled(void) {
+    const char *p = test_dir(base, "prodigy"), *q = test_dir(base, "prodigy-bounds");
+    CHECK(learn(p, "--optimizer prodigy --episodes 2 --trace-every 0") == 0);
+    char *config = test_read_text(test_path(p, "config.txt"));
+    CHECK(config && strstr(config, "\nlr_bounds=0.001,10\n") && strstr(config, "\ninitial_lrs=1\n"));
+    free(config);
+    CHECK(csv_read(&episodes, test_path(p, "episodes.csv")) == 0 && episodes.n_rows == 2 &&
+          csv_num(&episodes, 0, "initial_lr") == 1 && csv_num(&episodes, 1, "diverged") == 0);
+    CHECK(learn(q, "--optimizer prodigy --lr-bounds 0.01,100 --initial-lrs 0.1:10 --episodes 2 "
+                   "--trace-every 0") == 0);
+    config = test_read_text(test_path(q, "config.txt"));
+    CHECK(config && strstr(config, "\nlr_bounds=0.01,100\n") && strstr(config, "\ninitial_lrs=0.1:10\n"));
+    free(config);
+}
+
 int main(void) {
     snprintf(base, sizeof base, "%s", test_tmpdir("learn-cli"));
     snprintf(idx, sizeof idx, "%s/idx", base);
@@ -856,6 +874,7 @@ int main(void) {
     test_bench_rollout();
     test_oversubscribed();
     test_tasks();
+    test_d_scaled();
 
     test_remove_tmpdirs();
     return test_finish();
