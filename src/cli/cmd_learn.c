@@ -74,7 +74,7 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
             rc = controller_update(c, &f->ppo, &buf, &shuffle, &st);
             double update_s = alrs_now() - t0;
             if (rc == 0) {
-                learn_log_update(log, &st, eng->collect_s, update_s, eng);
+                learn_log_update(log, &st, eng->collect_s, update_s);
                 rc = learn_log_save(log, c);
             }
         }

@@ -89,6 +89,7 @@ void learn_log_episode(void *ctx, int env, const lr_env_episode *ep, int complet
     fputc('\n', log->episodes_f);
     log->update_return_sum += ep->total_reward;
     log->update_episodes++;
+    log->update_complete += complete;
     if (isfinite(ep->final_val_loss)) { /* diverged or cut episodes have none */
         log->update_final_sum += ep->final_val_loss;
         log->update_finals++;
@@ -108,8 +109,7 @@ int learn_log_save(learn_log *log, const controller *c) {
     return checkpoint_save(c, path);
 }
 
-void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s,
-                       const rollout_engine *eng) {
+void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s) {
     double mean_return = log->update_return_sum / (log->update_episodes ? log->update_episodes : 1);
     double mean_final = log->update_finals ? log->update_final_sum / log->update_finals : NAN;
     fprintf(log->updates_f, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%d,%d,%.3f,%.4f,%.6f,%.6f\n",
@@ -120,10 +120,11 @@ void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, dou
     fprintf(stderr, "update %ld/%ld  return %.3f  final val loss %.4f  %.0f episodes/h  "
                     "(ppo %.2f%% of the time)\n",
             log->update + 1, log->f->updates, mean_return, mean_final,
-            eng->envs / (collect_s / 3600.0), 100.0 * update_s / (collect_s + update_s));
+            /* episodes that ended: with tasks, a batch holds more than --envs */
+            log->update_complete / (collect_s / 3600.0), 100.0 * update_s / (collect_s + update_s));
     (void)hours;
     log->update_return_sum = log->update_final_sum = 0;
-    log->update_episodes = log->update_finals = 0;
+    log->update_episodes = log->update_finals = log->update_complete = 0;
 }
 
 int learn_log_open(learn_log *log, const learn_flags *f, long done) {
