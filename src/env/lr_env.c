@@ -450,6 +450,9 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
 
 static void put_trace(byte_buf *out, const double *x, size_t n) { bytes_put_f64s(out, x, n); }
 
+/* The references of the scale-free groups travel as an array of doubles. */
+_Static_assert(sizeof(lr_observer_ref) % sizeof(double) == 0, "lr_observer_ref holds doubles only");
+
 void lr_env_save(const lr_env *env, byte_buf *out) {
     child_run_save(&env->child, out);
     const lr_control *c = &env->control;
