@@ -263,7 +263,10 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
 
 /* An episode in progress, to go on later exactly where it was (alrs train
  * --resume of a controller run): the child, the rate control, the feature
- * state and the episode's record so far. Load expects an environment started
+ * state and the episode's record so far; then, only for controllers that
+ * observe them, the scale-free references (LR_FEAT_REFERENCED) and the
+ * parameters at the last observation (LR_FEAT_UPDATE_RATIO), so that an
+ * episode without the newer groups is saved exactly as before them. Load expects an environment started
  * on the same seed (lr_env_start); -1 with a message naming `path`. */
 void lr_env_save(const lr_env *env, byte_buf *out);
 int lr_env_load(lr_env *env, byte_reader *in, const char *path);
