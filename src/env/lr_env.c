@@ -226,6 +226,12 @@ int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data) {
     return 0;
 }
 
+int lr_env_hold_task(lr_env *env, int k) {
+    if (k < 0 || k >= env->cfg.n_tasks)
+        return alrs_fail("task %d: the environment has %d tasks", k, env->cfg.n_tasks);
+    return k == env->task ? 0 : switch_task(env, k);
+}
+
 void lr_env_free(lr_env *env) {
     child_run_free(&env->child);
     lr_observer_free(&env->observer);

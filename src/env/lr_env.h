@@ -235,6 +235,11 @@ int lr_env_max_agent_steps(const lr_env_config *c);
  * message for a bad config or a child run that cannot be built. */
 int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data);
 void lr_env_free(lr_env *env);
+/* Builds task k's child now, in place of the one held (a multi-task run
+ * builds every task once before it starts, so that a child that cannot be
+ * built stops it before anything is written; the next reset draws its task
+ * as always). -1 with a message naming the task. */
+int lr_env_hold_task(lr_env *env, int k);
 
 /* Starts episode `episode` of the run seeded `seed`: new weights, batch
  * order, initial rate and noise stream (and task); validates the fresh

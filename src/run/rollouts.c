@@ -22,6 +22,15 @@ long rollout_episode_id(long update, int envs, int env, int restart) {
     return ((update * envs + env) * MAX_RESTARTS) + restart;
 }
 
+/* With tasks, environment i of this rank builds tasks i, i + local, ... once:
+ * every task's child is built on a team before the run starts (and a task
+ * whose child cannot be built stops it there). */
+static int build_tasks(rollout_engine *r, int i, const lr_env_config *cfg) {
+    for (int k = i; k < cfg->n_tasks; k += r->local)
+        if (lr_env_hold_task(&r->env[i], k) != 0) return -1;
+    return 0;
+}
+
 /* Each environment is built on the team that will run it: oneDNN sizes a
  * primitive's work split by the thread count when the primitive is created,
  * and one created for more threads than its team has runs oversubscribed. */
@@ -35,7 +44,7 @@ static int create_envs(rollout_engine *r, const lr_env_config *cfg, const datase
         teams_bind(&r->teams, team);
         omp_set_num_threads(r->threads_per_env);
         for (int i = team; i < r->local; i += r->concurrency) {
-            if (lr_env_create(&r->env[i], cfg, data) == 0) continue;
+            if (lr_env_create(&r->env[i], cfg, data) == 0 && build_tasks(r, i, cfg) == 0) continue;
             failed++;
 #pragma omp critical(rollout_create_error)
             if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", alrs_error());
