@@ -84,7 +84,10 @@ static int drive(alrs_controller *c, const char *policy, double lr0, double *rat
                  int save_at) {
     alrs_session_config cfg = {lr0, STEPS, VAL * CLASSES, policy, SEED};
     alrs_session *s;
-    if (alrs_session_create(c, &cfg, &s) != ALRS_OK) return -1;
+    if (alrs_session_create(c, &cfg, &s) != ALRS_OK) {
+        fprintf(stderr, "  drive: %s\n", alrs_last_error());
+        return -1;
+    }
     child_run r;
     make_child(&r);
     float probs[VAL * CLASSES];
@@ -429,6 +432,23 @@ static void setup(void) {
     if (dataset_load(&data, "fashion-mnist", data_dir, 100, 0) != 0) exit(2);
     learn_controller("plain", "--features all --factors 0.5,0.8,1,1.25,2");
     learn_controller("residual", "--features all --factors 0.5,0.8,1,1.25,2 --base warmup-cosine");
+    learn_controller("relative", "--features relative,gap --factors 0.5,0.8,1,1.25,2");
+    learn_controller("env-only", "--features relative,grad-norm");
+}
+
+/* The scale-free features a session computes as the environment does; the
+ * ones it cannot (the gradients) refuse the session, naming them. */
+static void test_relative_features(void) {
+    test_parity("relative", "mode", NULL);
+    char path[900];
+    snprintf(path, sizeof path, "%s/env-only/controller.bin", dir);
+    alrs_controller *c;
+    CHECK(alrs_controller_open(path, &c) == ALRS_OK);
+    alrs_session_config cfg = {1e-2, STEPS, VAL * CLASSES, NULL, SEED};
+    alrs_session *s = NULL;
+    CHECK(alrs_session_create(c, &cfg, &s) == ALRS_E_ARGUMENT && s == NULL);
+    CHECK(strstr(alrs_last_error(), "grad-norm") && strstr(alrs_last_error(), "docs/API.md"));
+    alrs_controller_close(c);
 }
 
 /* `test_api record DIR`: the data, the controllers and the recorded
@@ -526,6 +546,7 @@ int main(int argc, char **argv) {
     test_parity("plain", "mean:4", NULL);
     test_parity("residual", "mode", NULL);
     test_parity("residual", "sample", NULL);
+    test_relative_features();
     test_describe();
     test_env();
     test_bad_input();

@@ -438,7 +438,7 @@ static void test_divergence(void) {
 static void test_extra_features(void) {
     lr_env_config plain = small_env("adam"), cfg = plain;
     plain.lr_fixed = cfg.lr_fixed = 1e-3;
-    cfg.features = LR_FEAT_ALL;
+    cfg.features = LR_FEAT_ALL_NAMED;
     CHECK(lr_action_parse_factors("0.5,0.8,1,1.25,2", &cfg.action) == 0);
     CHECK(lr_action_parse_factors("0.5,0.8,1,1.25,2", &plain.action) == 0);
     lr_env e, p;
@@ -518,6 +518,191 @@ static void test_config(void) {
     CHECK(lr_reward_parse("accuracy", &k) == -1 && strstr(alrs_error(), "accuracy"));
 }
 
+/* ---- the scale-free and newer groups (issue 19) ------------------------------- */
+
+/* Euclidean norm of n floats, plainly. */
+static double naive_norm(const float *x, size_t n) {
+    double s = 0;
+    for (size_t i = 0; i < n; i++) s += (double)x[i] * (double)x[i];
+    return sqrt(s);
+}
+
+/* relative, update-ratio, grad-norm, loss-spread and gap against a shadow
+ * child stepped at the same rates and a paper-only environment on the same
+ * seed: every value recomputed from the child's own buffers. */
+static void test_scale_free_features(void) {
+    lr_env_config plain = small_env("adam"), cfg = plain;
+    plain.lr_fixed = cfg.lr_fixed = 3e-3;
+    cfg.features = LR_FEAT_RELATIVE | LR_FEAT_UPDATE_RATIO | LR_FEAT_GRAD_NORM |
+                   LR_FEAT_LOSS_SPREAD | LR_FEAT_GAP;
+    enum { FRACTION = 7, UPDATE = 8, GRAD = 9, TREND = 10, SPREAD = 11, GAP = 12 };
+    lr_env e, p;
+    CHECK(lr_env_create(&e, &cfg, &data) == 0 && lr_env_create(&p, &plain, &data) == 0);
+    CHECK(e.obs_size == 13 && lr_env_obs_size(cfg.features) == 13);
+    CHECK(!strcmp(lr_env_feature_name(cfg.features, 1), "rel_log_val_loss") &&
+          !strcmp(lr_env_feature_name(cfg.features, GAP), "log_val_train_gap"));
+    double obs[LR_ENV_MAX_OBS], pobs[LR_ENV_MAX_OBS], p0[LR_ENV_MAX_OBS], r;
+    int term, trunc;
+    lr_env_reset(&e, 11, 2, obs);
+    lr_env_reset(&p, 11, 2, pobs);
+    memcpy(p0, pobs, sizeof p0);
+    double std0 = sqrt(exp(p0[LR_OBS_W_LOGVAR]) - 1e-10 + 1e-10);
+    CHECK(obs[0] == 0 && obs[1] == 0 && obs[LR_OBS_W_LOGVAR] == 0 && obs[LR_OBS_LOG_LR] == 0);
+    CHECK(obs[2] == pobs[2] && obs[3] == pobs[3]);
+    CHECK_NEAR(obs[LR_OBS_W_MEAN], p0[LR_OBS_W_MEAN] / std0, 1e-6 * fabs(obs[LR_OBS_W_MEAN]) + 1e-12);
+    CHECK(obs[FRACTION] == 0 && obs[UPDATE] == log(1e-10) && obs[GRAD] == 0 && obs[TREND] == 0 &&
+          obs[SPREAD] == 0 && obs[GAP] == 0);
+
+    child_config sc = cfg.child;
+    sc.seed = lr_env_episode_record(&e)->seed;
+    child_run shadow;
+    CHECK(child_run_create(&shadow, &sc, &data) == 0);
+    size_t np = shadow.spec.n_params;
+    float *before = malloc(sizeof(float) * np);
+    double log_g[MAX_T], lr = 3e-3;
+    const int actions[8] = {ACTION_UP, ACTION_UP, ACTION_KEEP, ACTION_DOWN,
+                            ACTION_UP, ACTION_KEEP, ACTION_DOWN, ACTION_UP};
+    int ok_rel = 1, ok_update = 1, ok_grad = 1, ok_spread = 1, ok_gap = 1;
+    for (int t = 0; t < 8; t++) {
+        lr *= actions[t] == ACTION_UP ? 1.05 : actions[t] == ACTION_DOWN ? 1 / 1.05 : 1;
+        memcpy(before, shadow.params, sizeof(float) * np);
+        double losses[5], sum = 0, gsum = 0;
+        for (int k = 0; k < 5; k++) {
+            sum += losses[k] = child_run_step(&shadow, lr);
+            gsum += naive_norm(shadow.grads, np);
+        }
+        lr_env_step(&e, actions[t], obs, &r, &term, &trunc);
+        lr_env_step(&p, actions[t], pobs, &r, &term, &trunc);
+        double mean = sum / 5, ss = 0;
+        for (int k = 0; k < 5; k++) ss += (losses[k] - mean) * (losses[k] - mean);
+        float *moved = malloc(sizeof(float) * np);
+        for (size_t i = 0; i < np; i++) moved[i] = shadow.params[i] - before[i];
+        double ratio = naive_norm(moved, np) / naive_norm(before, np);
+        free(moved);
+        log_g[t] = log(gsum / 5);
+        int back = t < LR_SLOPE_SPAN ? t : LR_SLOPE_SPAN;
+        ok_rel &= fabs(obs[0] - (log(mean) - p0[1])) < 1e-12 &&
+                  fabs(obs[1] - (pobs[1] - p0[1])) < 1e-12 && obs[2] == pobs[2] &&
+                  obs[3] == pobs[3] && fabs(obs[4] - pobs[4] / std0) < 1e-9 &&
+                  fabs(obs[5] - (pobs[5] - p0[5])) < 1e-12 &&
+                  fabs(obs[6] - log(lr / 3e-3)) < 1e-12 && obs[FRACTION] == (t + 1) * 5 / 40.0;
+        /* float parameters: the difference rounds in the last bits */
+        ok_update &= fabs(obs[UPDATE] - log(ratio)) < 1e-5;
+        ok_grad &= fabs(obs[GRAD] - (log_g[t] - log_g[0])) < 1e-9 &&
+                   fabs(obs[TREND] - (log_g[t] - log_g[t - back])) < 1e-9;
+        ok_spread &= fabs(obs[SPREAD] - sqrt(ss / 5) / mean) < 1e-12;
+        ok_gap &= fabs(obs[GAP] - (pobs[1] - log(mean))) < 1e-12;
+    }
+    CHECK(ok_rel);
+    CHECK(ok_update);
+    CHECK(ok_grad);
+    CHECK(ok_spread);
+    CHECK(ok_gap);
+    CHECK(!memcmp(shadow.params, e.child.params, sizeof(float) * np));
+    /* the spread is one of scale: losses x 10 give the same value */
+    double xs[4] = {1, 2, 3, 4}, ys[4] = {10, 20, 30, 40};
+    CHECK_NEAR(lr_env_spread(xs, 4), lr_env_spread(ys, 4), 1e-15);
+    CHECK_NEAR(lr_env_spread(xs, 4), sqrt(1.25) / 2.5, 1e-15);
+    free(before);
+    child_run_free(&shadow);
+    lr_env_free(&e);
+    lr_env_free(&p);
+
+    /* --features parses each name; "all" keeps meaning what it meant */
+    unsigned bits;
+    CHECK(lr_env_features_parse("relative,update-ratio,grad-norm,loss-spread,gap", &bits) == 0 &&
+          bits == cfg.features);
+    CHECK(lr_env_features_parse("all", &bits) == 0 && bits == LR_FEAT_ALL_NAMED);
+    char text[256];
+    lr_env_features_format(cfg.features, text, sizeof text);
+    CHECK(!strcmp(text, "paper,relative,update-ratio,grad-norm,loss-spread,gap"));
+}
+
+/* Multi-task: each episode draws its task from its seed; the environment
+ * rebuilds its child for another task and the episode is the one a
+ * single-task environment on that task runs; the initial rate is drawn
+ * log-uniformly from a range. */
+static void test_tasks(void) {
+    lr_env_task tasks[2];
+    tasks[0].name = "wide", tasks[0].child = small_child("adam"), tasks[0].steps = 40;
+    tasks[1].name = "narrow", tasks[1].child = small_child("adam"), tasks[1].steps = 15;
+    tasks[1].child.hidden[0] = 8, tasks[1].child.n_hidden = 1, tasks[1].child.batch = 16;
+    tasks[0].data = tasks[1].data = &data;
+    lr_env_config cfg = small_env("adam");
+    cfg.tasks = tasks, cfg.n_tasks = 2;
+    cfg.initial_log_uniform = 1, cfg.n_initial = 2;
+    cfg.initial_rates[0] = 1e-4, cfg.initial_rates[1] = 1e-1;
+    lr_env e;
+    CHECK(lr_env_create(&e, &cfg, NULL) == 0);
+    CHECK(e.max_agent == 8 && lr_env_max_agent_steps(&cfg) == 8);
+    double obs[LR_ENV_MAX_OBS], sobs[LR_ENV_MAX_OBS], r, sr;
+    int seen[2] = {0, 0}, ok = 1, term, trunc, sterm, strunc;
+    for (long ep = 0; ep < 12; ep++) {
+        CHECK(lr_env_reset(&e, 5, ep, obs) == 0);
+        int k = lr_env_episode_record(&e)->task;
+        double lr0 = lr_env_episode_record(&e)->initial_lr;
+        ok &= (k == 0 || k == 1) && lr0 >= 1e-4 && lr0 <= 1e-1;
+        if (k < 0 || k > 1) break;
+        seen[k]++;
+        /* the same episode in an environment made for that task alone */
+        lr_env_config one = cfg;
+        one.tasks = NULL, one.n_tasks = 0, one.child = tasks[k].child, one.steps = tasks[k].steps;
+        lr_env s;
+        CHECK(lr_env_create(&s, &one, &data) == 0);
+        lr_env_reset(&s, 5, ep, sobs);
+        ok &= e.n_agent == s.n_agent && lr_env_episode_record(&s)->initial_lr == lr0;
+        ok &= !memcmp(obs, sobs, sizeof(double) * (size_t)e.obs_size);
+        for (int t = 0; t < s.n_agent; t++) {
+            lr_env_step(&e, ACTION_UP, obs, &r, &term, &trunc);
+            lr_env_step(&s, ACTION_UP, sobs, &sr, &sterm, &strunc);
+            ok &= r == sr && term == sterm && trunc == strunc &&
+                  !memcmp(obs, sobs, sizeof(double) * (size_t)e.obs_size);
+        }
+        ok &= lr_env_episode_record(&e)->done;
+        lr_env_free(&s);
+    }
+    CHECK(ok);
+    CHECK(seen[0] > 0 && seen[1] > 0);
+    lr_env_free(&e);
+
+    /* a task too short for the action interval: named */
+    tasks[1].steps = 3;
+    CHECK(lr_env_config_check(&cfg) != 0 && strstr(alrs_error(), "task narrow"));
+}
+
+/* An episode observed by the newer groups, saved midway and loaded into a
+ * fresh environment started on the same seed, goes on as the unsaved one:
+ * their references and the last parameters travel with it (alrs train
+ * --resume of a controller run). */
+static void test_save_new_groups(void) {
+    lr_env_config cfg = small_env("adam");
+    cfg.lr_fixed = 3e-3;
+    cfg.features = LR_FEAT_RELATIVE | LR_FEAT_UPDATE_RATIO | LR_FEAT_GRAD_NORM |
+                   LR_FEAT_LOSS_SPREAD | LR_FEAT_GAP;
+    lr_env a, b;
+    CHECK(lr_env_create(&a, &cfg, &data) == 0 && lr_env_create(&b, &cfg, &data) == 0);
+    double oa[LR_ENV_MAX_OBS], ob[LR_ENV_MAX_OBS], ra, rb;
+    int ta, tb, ua, ub;
+    uint64_t seed = 77;
+    lr_env_start(&a, seed, 0, oa);
+    for (int t = 0; t < 3; t++) lr_env_step(&a, ACTION_UP, oa, &ra, &ta, &ua);
+    byte_buf buf = {0};
+    lr_env_save(&a, &buf);
+    lr_env_start(&b, seed, 0, ob);
+    byte_reader in = {buf.data, buf.len, 0, 0};
+    CHECK(lr_env_load(&b, &in, "saved") == 0 && bytes_left(&in) == 0);
+    int same = 1;
+    for (int t = 3; t < 8; t++) {
+        lr_env_step(&a, ACTION_DOWN, oa, &ra, &ta, &ua);
+        lr_env_step(&b, ACTION_DOWN, ob, &rb, &tb, &ub);
+        same &= ra == rb && !memcmp(oa, ob, sizeof(double) * (size_t)a.obs_size);
+    }
+    CHECK(same);
+    bytes_free(&buf);
+    lr_env_free(&a);
+    lr_env_free(&b);
+}
+
 int main(void) {
     omp_set_num_threads(1);
     const char *dir = test_tmpdir("env");
@@ -541,6 +726,9 @@ int main(void) {
     test_rewards();
     test_divergence();
     test_extra_features();
+    test_scale_free_features();
+    test_tasks();
+    test_save_new_groups();
 
     data.test.images = test_images;
     data.test.labels = test_labels;

@@ -10,7 +10,12 @@
  *      factors only;
  *   5. bad inputs: one "alrs: " line, non-zero exit, no directory left, and a
  *      user's directory left untouched;
- *   6. alrs bench rollout prints its CSV. */
+ *   6. alrs bench rollout prints its CSV;
+ *   7. --tasks: episodes draw tasks (the task column), the initial rate comes
+ *      from a log-uniform range, the run is the same at another --concurrency
+ *      and when resumed, and a task that validates off the controller's
+ *      interval, or a changed task file on --resume, is refused;
+ *   8. over prodigy the rate bounds and initial rate default around 1. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <math.h>
@@ -743,6 +748,110 @@ static void test_oversubscribed(void) {
     CHECK(once);
 }
 
+
+/* ---- 7. learning across tasks ------------------------------------------------------ */
+
+/* Two tasks on the synthetic set: another width, length, batch and data
+ * variant; the second names eval-every, the first takes --action-every. */
+static const char TASKS[] =
+    "# two small tasks\n"
+    "small-a model=mlp hidden=32,16 steps=20 batch=32 val-size=50\n"
+    "small-b model=mlp hidden=16 label-noise=0.2 train-size=200 steps=10 batch=16 val-size=50 "
+    "eval-every=5  # shorter\n";
+#define TASK_FLAGS "--val-split 100 --action-every 5 --initial-lrs 1e-3:1e-1 --envs 2 --seed 3 " \
+                   "--features relative,gap --factors 0.5,0.8,1,1.25,2 --reward log-delta --gamma 1"
+
+static void test_tasks(void) {
+    char tasks[PATH_LEN], err[ERR_LEN];
+    snprintf(tasks, sizeof tasks, "%s", test_dir(base, "tasks.txt"));
+    test_write_text(tasks, TASKS);
+    const char *a = test_dir(base, "tasks-a"), *c1 = test_dir(base, "tasks-conc1");
+    int rc = test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 4 "
+                                  "--out '%s'", idx, tasks, a);
+    CHECK(rc == 0);
+    if (rc != 0) fprintf(stderr, "  alrs learn --tasks said: %s", err);
+    CHECK(csv_read(&episodes, test_path(a, "episodes.csv")) == 0);
+    /* a batch runs the longer task's 4 agent steps: small-b's 2-step episodes
+     * end and begin again, so a batch holds more episodes than environments */
+    CHECK(episodes.n_rows > 4 && csv_col(&episodes, "task") == 11);
+    int seen_a = 0, seen_b = 0, ok = 1;
+    for (int r = 0; r < episodes.n_rows; r++) {
+        const char *task = episodes.cell[r][11];
+        double lr = csv_num(&episodes, r, "initial_lr"), steps = csv_num(&episodes, r, "agent_steps");
+        int is_a = !strcmp(task, "small-a"), is_b = !strcmp(task, "small-b");
+        seen_a |= is_a, seen_b |= is_b;
+        ok &= (is_a || is_b) && lr >= 1e-3 && lr <= 1e-1;
+        if (csv_num(&episodes, r, "complete") == 1) ok &= steps == (is_a ? 4 : 2);
+    }
+    CHECK(ok && seen_a && seen_b);
+    /* drawn, not a list: the rates differ from episode to episode */
+    CHECK(episodes.n_rows > 2 &&
+          csv_num(&episodes, 0, "initial_lr") != csv_num(&episodes, 1, "initial_lr"));
+    char *config = test_read_text(test_path(a, "config.txt"));
+    CHECK(config && strstr(config, "--tasks ") && strstr(config, "\ntask.small-b=model=mlp hidden=16 ") &&
+          strstr(config, "label-noise=0.2 train-size=200 steps=10 batch=16 ") &&
+          strstr(config, "\ninitial_lrs=0.001:0.1\n") && strstr(config, "agent_steps_per_episode=4\n"));
+    free(config);
+
+    /* which task an episode trains on comes from its seed, not its thread */
+    CHECK(test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 4 "
+                               "--concurrency 1 --out '%s'", idx, tasks, c1) == 0);
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(c1, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(c1, "episodes.csv")));
+
+    /* stopped after one update and resumed: the run straight through */
+    const char *half = test_dir(base, "tasks-half");
+    CHECK(test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 2 "
+                               "--out '%s'", idx, tasks, half) == 0);
+    CHECK(test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 4 "
+                               "--resume --out '%s'", idx, tasks, half) == 0);
+    CHECK(test_same_file(test_path(a, "controller.bin"), test_path(half, "controller.bin")));
+    CHECK(same_csv(test_path(a, "episodes.csv"), test_path(half, "episodes.csv")));
+
+    /* a task off the controller's interval: FILE:LINE, exit 2, nothing written */
+    const char *never = test_dir(base, "tasks-never");
+    char bad[PATH_LEN];
+    snprintf(bad, sizeof bad, "%s", test_dir(base, "tasks-bad.txt"));
+    test_write_text(bad, "small-a model=mlp hidden=16 steps=20 batch=32 val-size=50\n"
+                         "small-c model=mlp hidden=16 steps=20 batch=32 val-size=50 eval-every=10\n");
+    EXPECT_FAIL(never, "tasks-bad.txt:2: task small-c", "eval-every=10",
+                "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --out '%s'", idx, bad, never);
+    CHECK(test_alrs(err, NULL, "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --out '%s'", idx,
+                    bad, never) == 2);
+    /* a range upside down */
+    EXPECT_FAIL(never, "--initial-lrs 1e-1:1e-3", NULL,
+                "learn --val-split 100 --data-dir '%s' --tasks '%s' --initial-lrs 1e-1:1e-3 "
+                "--out '%s'", idx, tasks, never);
+
+    /* --resume with a changed task file: refused, the run untouched */
+    char *before = snapshot(a);
+    test_write_text(tasks, "small-a model=mlp hidden=32,16 steps=20 batch=32 val-size=50\n"
+                           "small-b model=mlp hidden=16 steps=10 batch=16 val-size=50\n");
+    EXPECT_FAIL(NULL, "task.small-b", "--resume",
+                "learn " TASK_FLAGS " --data-dir '%s' --tasks '%s' --episodes 6 --resume --out '%s'",
+                idx, tasks, a);
+    char *after = snapshot(a);
+    CHECK(!strcmp(before, after));
+    free(before), free(after);
+}
+
+/* Over Prodigy the rate multiplies d: the bounds and the initial rate default
+ * around 1, and --lr-bounds still sets them. */
+static void test_d_scaled(void) {
+    const char *p = test_dir(base, "prodigy"), *q = test_dir(base, "prodigy-bounds");
+    CHECK(learn(p, "--optimizer prodigy --episodes 2 --trace-every 0") == 0);
+    char *config = test_read_text(test_path(p, "config.txt"));
+    CHECK(config && strstr(config, "\nlr_bounds=0.001,10\n") && strstr(config, "\ninitial_lrs=1\n"));
+    free(config);
+    CHECK(csv_read(&episodes, test_path(p, "episodes.csv")) == 0 && episodes.n_rows == 2 &&
+          csv_num(&episodes, 0, "initial_lr") == 1 && csv_num(&episodes, 1, "diverged") == 0);
+    CHECK(learn(q, "--optimizer prodigy --lr-bounds 0.01,100 --initial-lrs 0.1:10 --episodes 2 "
+                   "--trace-every 0") == 0);
+    config = test_read_text(test_path(q, "config.txt"));
+    CHECK(config && strstr(config, "\nlr_bounds=0.01,100\n") && strstr(config, "\ninitial_lrs=0.1:10\n"));
+    free(config);
+}
+
 int main(void) {
     snprintf(base, sizeof base, "%s", test_tmpdir("learn-cli"));
     snprintf(idx, sizeof idx, "%s/idx", base);
@@ -764,6 +873,8 @@ int main(void) {
     test_bad_inputs();
     test_bench_rollout();
     test_oversubscribed();
+    test_tasks();
+    test_d_scaled();
 
     test_remove_tmpdirs();
     return test_finish();

@@ -154,6 +154,15 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
         return ALRS_E_FILE;
     }
     const lr_env_interface *i = &s->c.iface;
+    if (i->features & LR_FEAT_ENV_ONLY) {
+        char names[256];
+        lr_env_features_format(i->features & LR_FEAT_ENV_ONLY, names, sizeof names);
+        alrs_session_free(s);
+        return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: %s: the controller observes %s, "
+                                         "which a session cannot compute from a training loop's "
+                                         "losses (docs/API.md); use one learned without them",
+                        h->path, names + strlen("paper,"));
+    }
     if (lr_observer_init(&s->observer, i->features, cfg->n_probs) != 0 ||
         lr_control_start(&s->control, &i->action, i->lr_min, i->lr_max, cfg->initial_lr,
                          cfg->total_steps) != 0) {
@@ -260,7 +269,7 @@ ALRS_API alrs_status alrs_session_observe(alrs_session *s, const alrs_observatio
     memcpy(lr_observer_probs(&s->observer), o->probs, sizeof(float) * o->n_probs);
     lr_observer_input in = {first ? o->val_loss : o->train_loss, o->val_loss, o->out_weights,
                             o->n_out_weights, lr, lr_control_offset(&s->control), o->step,
-                            s->total_steps};
+                            s->total_steps, 0.0, 0.0, 0.0}; /* no LR_FEAT_ENV_ONLY here */
     lr_observer_observe(&s->observer, &in, s->obs);
     double action;
     double effect = controller_decide(&s->c, s->obs, &s->act, &s->pick, &action);
@@ -309,6 +318,7 @@ typedef struct {
     long plateau_bad, plateau_cooldown_left;
     int t;
     double pred_ema, change_ema, log_val[LR_SLOPE_SPAN + 1];
+    lr_observer_ref ref;
     double obs[LR_ENV_MAX_OBS];
 } session_state;
 
@@ -335,6 +345,7 @@ ALRS_API alrs_status alrs_session_save(const alrs_session *s, void *buf, size_t 
     const lr_observer *o = &s->observer;
     st.t = o->t, st.pred_ema = o->pred_ema, st.change_ema = o->change_ema;
     memcpy(st.log_val, o->log_val, sizeof st.log_val);
+    st.ref = o->ref;
     memcpy(st.obs, s->obs, sizeof st.obs);
     memcpy(buf, &st, sizeof st);
     /* the last observation's probabilities: what the next change is measured from */
@@ -365,6 +376,7 @@ ALRS_API alrs_status alrs_session_restore(alrs_session *s, const void *buf, size
     lr_observer *o = &s->observer;
     o->t = st.t, o->pred_ema = st.pred_ema, o->change_ema = st.change_ema;
     memcpy(o->log_val, st.log_val, sizeof st.log_val);
+    o->ref = st.ref;
     memcpy(s->obs, st.obs, sizeof st.obs);
     memcpy(o->prev, (const char *)buf + sizeof st, sizeof(float) * o->n_probs);
     return ALRS_OK;

@@ -57,8 +57,15 @@ static alrs_status parse_flags(alrs_env *e, const char *flags) {
     args a;
     long threads = 1;
     if (args_parse(&a, n, words) != 0 || args_int(&a, "threads", 1, 4096, &threads) != 0 ||
-        learn_flags_parse(&a, &e->f) != 0 || args_check_unused(&a) != 0)
+        learn_flags_parse(&a, &e->f) != 0 || args_check_unused(&a) != 0) {
+        learn_flags_free(&e->f);
         return ALRS_E_ARGUMENT;
+    }
+    if (e->f.tasks.path) {
+        learn_flags_free(&e->f);
+        return api_fail(ALRS_E_ARGUMENT, "alrs_env_create: --tasks: the environment holds one "
+                                         "child run (alrs learn draws tasks)");
+    }
     e->threads = (int)threads;
     return ALRS_OK;
 }

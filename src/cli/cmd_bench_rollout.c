@@ -65,8 +65,11 @@ static int bench_layout(const learn_flags *f, const dataset *data, int envs, int
     }
     rc = dist_agree(rc);
     for (long u = 0; u < batches && rc == 0; u++) {
-        rollout_engine_collect(&eng, root ? &c : NULL, &f->ppo, root ? &buf : NULL,
-                               (uint64_t)f->run.seed, u, root ? count_episode : NULL, t);
+        if (rollout_engine_collect(&eng, root ? &c : NULL, &f->ppo, root ? &buf : NULL,
+                                   (uint64_t)f->run.seed, u, root ? count_episode : NULL, t) != 0) {
+            rc = -1;
+            break;
+        }
         t->collect_s += eng.collect_s;
         if (root) {
             double t0 = alrs_now();
@@ -123,7 +126,11 @@ int bench_rollout(int argc, char **argv) {
             has_steps |= !strcmp(a.name[k], "steps");
             has_val |= !strcmp(a.name[k], "val-size");
         }
-        bad = learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
+        for (int k = 0; k < a.n && !bad; k++) /* the bench times one child */
+            if (!strcmp(a.name[k], "tasks"))
+                bad = alrs_fail("--tasks: alrs bench rollout times one child run (alrs learn "
+                                "draws tasks)") != 0;
+        bad = bad || learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
               parse_layouts(layouts, envs, threads, 32, &n) != 0;
         if (!bad && !has_steps) f.run.steps = 200, f.env.steps = 200;
         if (!bad && !has_val) f.run.val_size = 2000;

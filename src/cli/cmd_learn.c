@@ -64,8 +64,9 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
     if (dist_agree(rc) != 0) return -1;
     for (long u = start; u < f->updates && rc == 0; u++) {
         if (root) log->update = u;
-        rollout_engine_collect(eng, c, &f->ppo, root ? &buf : NULL, (uint64_t)f->run.seed, u,
-                               root ? learn_log_episode : NULL, log);
+        rc = rollout_engine_collect(eng, c, &f->ppo, root ? &buf : NULL, (uint64_t)f->run.seed, u,
+                                    root ? learn_log_episode : NULL, log);
+        if (rc != 0) break; /* every rank failed alike; the last update is saved */
         if (root) {
             double t0 = alrs_now();
             rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
@@ -73,7 +74,7 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
             rc = controller_update(c, &f->ppo, &buf, &shuffle, &st);
             double update_s = alrs_now() - t0;
             if (rc == 0) {
-                learn_log_update(log, &st, eng->collect_s, update_s, eng);
+                learn_log_update(log, &st, eng->collect_s, update_s);
                 rc = learn_log_save(log, c);
             }
         }
@@ -91,6 +92,20 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
     }
     if (root) rollout_free(&buf);
     return rc;
+}
+
+/* Learning across tasks wants a return and an observation that mean the same
+ * on every task; a run that has neither is allowed (an ablation row), with a
+ * warning that says what is not scale-free. */
+static void warn_not_scale_free(const learn_flags *f) {
+    const lr_env_config *e = &f->env;
+    int reward = e->reward == LR_REWARD_LOG_DELTA && f->ppo.gamma == 1.0;
+    int features = (e->features & LR_FEAT_RELATIVE) != 0;
+    if (!f->tasks.path || (reward && features)) return;
+    fprintf(stderr, "alrs: warning: --tasks: %s%s%s differ in scale from task to task (scale-free: "
+                    "--reward log-delta --gamma 1, --features relative)\n",
+            reward ? "" : "the returns", reward || features ? "" : " and ",
+            features ? "" : "the paper's seven features");
 }
 
 /* Rank 0's part of the start: the run directory (unless --resume), the
@@ -114,18 +129,30 @@ static int root_start(learn_flags *lf, output_dir *out, int *dir_made, controlle
     if (lf->resume && learn_flags_check_resume(lf) != 0) return -1;
     /* rewritten on --resume too: its command is then the one that finishes the run */
     if (learn_flags_write_config(lf) != 0) return -1;
+    warn_not_scale_free(lf); /* once the run is sure to start: a refusal stays one line */
     return learn_log_open(log, lf, c->updates);
 }
 
-/* What the controller learns on, into its checkpoint (a resumed one keeps
- * the tasks text and default rate it was given). */
+/* The tasks text of a multi-task controller: the file and its task names
+ * (cut at the record's size). */
+static void origin_tasks(char *out, size_t size, const learn_tasks *t) {
+    size_t used = (size_t)snprintf(out, size, "%s:", t->path);
+    for (int k = 0; k < t->n && used < size; k++)
+        used += (size_t)snprintf(out + used, size - used, " %s", t->tasks[k].name);
+}
+
+/* What the controller learns on, into its checkpoint: the flags' model and
+ * data set, or (with --tasks) the first task's data set and every task's
+ * name. */
 static void fill_origin(controller_origin *o, const learn_flags *f, const dataset *d) {
     const run_flags *r = &f->run;
-    size_t used = (size_t)snprintf(o->model, sizeof o->model, "%s", r->model);
-    for (int k = 0; k < r->n_hidden && used < sizeof o->model; k++)
+    const learn_tasks *t = &f->tasks;
+    size_t used = (size_t)snprintf(o->model, sizeof o->model, "%s", t->path ? "tasks" : r->model);
+    for (int k = 0; !t->path && k < r->n_hidden && used < sizeof o->model; k++)
         used += (size_t)snprintf(o->model + used, sizeof o->model - used, "%s%d",
                                  k ? "," : " --hidden ", r->hidden[k]);
     snprintf(o->optimizer, sizeof o->optimizer, "%s", r->optimizer);
+    if (t->path) d = &t->sets[0];
     snprintf(o->dataset, sizeof o->dataset, "%s", d->name);
     if (f->env.lr_fixed > 0) {
         o->n_rates = 1;
@@ -134,22 +161,47 @@ static void fill_origin(controller_origin *o, const learn_flags *f, const datase
         o->n_rates = f->env.n_initial;
         memcpy(o->rates, f->env.initial_rates, sizeof(double) * (size_t)f->env.n_initial);
     }
-    o->val_size = r->val_size;
+    o->val_size = t->path ? t->env_tasks[0].child.val_size : r->val_size;
     o->classes = d->classes;
+    if (t->path) origin_tasks(o->tasks, sizeof o->tasks, t);
 }
 
-static int run_learn(const learn_flags *f) {
-    int root = dist_rank() == 0;
-    dataset data;
-    int loaded = run_flags_load_data(&f->run, &data) == 0;
+/* The data and the environment's child: the flags' one data set, or every
+ * task's (each distinct one once). *data is what rollout_engine_create gets
+ * (unused with tasks). Every rank loads; -1 on every rank if any failed. */
+static int load_data(learn_flags *lf, dataset *one, const dataset **data) {
+    if (lf->tasks.path) {
+        int rc = dist_agree(learn_tasks_load(&lf->tasks));
+        if (rc != 0) return -1;
+        lf->env.tasks = lf->tasks.env_tasks;
+        lf->env.n_tasks = lf->tasks.n;
+        lf->env.child = lf->env.tasks[0].child; /* what an environment holds at first */
+        lf->env.steps = lf->env.tasks[0].steps;
+        *data = NULL;
+        return 0;
+    }
+    int loaded = run_flags_load_data(&lf->run, one) == 0;
     if (dist_agree(loaded ? 0 : -1) != 0) { /* every rank reads the data */
-        if (loaded) dataset_free(&data);
+        if (loaded) dataset_free(one);
         return -1;
     }
+    if (!lf->run.data_dir[0]) lf->run.data_dir = dataset_default_dir(lf->run.dataset);
+    if (!lf->run.val_size) lf->run.val_size = one->val.n;
+    lf->env.child = run_flags_child(&lf->run);
+    *data = one;
+    return 0;
+}
+
+static int run_learn(learn_flags *f) {
+    int root = dist_rank() == 0;
+    dataset one;
+    memset(&one, 0, sizeof one);
+    const dataset *data;
     learn_flags lf = *f;
-    if (!lf.run.data_dir[0]) lf.run.data_dir = dataset_default_dir(f->run.dataset);
-    if (!lf.run.val_size) lf.run.val_size = data.val.n;
-    lf.env.child = run_flags_child(&lf.run);
+    if (load_data(&lf, &one, &data) != 0) {
+        f->tasks = lf.tasks; /* the caller frees what was loaded */
+        return -1;
+    }
     int rc = -1, dir_made = 0;
     output_dir out;
     controller c;
@@ -159,16 +211,17 @@ static int run_learn(const learn_flags *f) {
     rollout_engine eng;
     /* collective: fails on every rank if it fails on any */
     if (dist_agree(lr_env_config_check(&lf.env)) != 0 ||
-        rollout_engine_create(&eng, &lf.env, &data, (int)lf.envs, (int)lf.threads_per_env,
+        rollout_engine_create(&eng, &lf.env, data, (int)lf.envs, (int)lf.threads_per_env,
                               (int)lf.concurrency) != 0) {
-        dataset_free(&data);
+        f->tasks = lf.tasks; /* the caller frees the data sets */
+        dataset_free(&one);
         return -1;
     }
     eng.seed_group = (int)lf.seed_group;
     /* only rank 0 touches DIR; with --resume it reads the controller and tells
      * the others where the run stands */
     if (dist_agree(root ? root_start(&lf, &out, &dir_made, &c, &log) : 0) != 0) goto done;
-    if (root) fill_origin(&c.origin, &lf, &data);
+    if (root) fill_origin(&c.origin, &lf, data);
     if (eng.ranks > 1) rollout_engine_placement(&eng, stderr, "");
     long start = root ? c.updates : 0;
     dist_bcast(&start, sizeof start, 0);
@@ -180,8 +233,24 @@ done:
     learn_log_close(&log);
     controller_free(&c);
     rollout_engine_free(&eng);
-    dataset_free(&data);
+    f->tasks = lf.tasks; /* the caller frees the data sets */
+    dataset_free(&one);
     return rc;
+}
+
+/* --check: a batch job checks its command before it is submitted; -1 for a
+ * bad command line, -2 for data that does not load. */
+static int check_only(learn_flags *f) {
+    f->env.child = run_flags_child(&f->run);
+    f->env.child.val_size = 1; /* the real size needs the data; any valid one will do */
+    if (lr_env_config_check(&f->env) != 0) return -1;
+    if (!f->tasks.path) return run_flags_check_data(&f->run, "learn") == 0 ? 0 : -2;
+    if (learn_tasks_load(&f->tasks) != 0) return -2;
+    f->env.tasks = f->tasks.env_tasks, f->env.n_tasks = f->tasks.n;
+    if (lr_env_config_check(&f->env) != 0) return -1;
+    printf("alrs learn: %d tasks on %d data sets: the flags and files are good (--check: nothing "
+           "run, nothing written)\n", f->tasks.n, f->tasks.n_sets);
+    return 0;
 }
 
 int cmd_learn(int argc, char **argv) {
@@ -194,27 +263,25 @@ int cmd_learn(int argc, char **argv) {
     }
     args a;
     learn_flags f;
+    memset(&f, 0, sizeof f);
     int check = 0;
     /* every rank parses the same flags and agrees on every later failure:
      * rank 0 alone prints the message */
-    if (args_parse(&a, argc, argv) != 0 || learn_flags_parse(&a, &f) != 0 ||
-        (check = args_switch(&a, "check")) < 0 || args_check_unused(&a) != 0)
-        return dist_rank() == 0 ? cli_usage_error() : 2;
-    if (!f.run.out) {
-        alrs_fail("--out DIR is required (the run directory to write)");
-        return dist_rank() == 0 ? cli_usage_error() : 2;
-    }
+    int rc = args_parse(&a, argc, argv);
+    if (rc == 0) rc = learn_flags_parse(&a, &f);
+    if (rc == 0 && ((check = args_switch(&a, "check")) < 0 || args_check_unused(&a) != 0)) rc = -1;
+    if (rc == 0 && !f.run.out) rc = alrs_fail("--out DIR is required (the run directory to write)");
     /* the environment's settings (a --base that does not parse, ...) are
      * command-line errors too; the child's sizes need the data (run_learn) */
-    if (lr_env_config_check(&f.env) != 0) return dist_rank() == 0 ? cli_usage_error() : 2;
-    if (check) { /* a batch job checks its command before it is submitted */
-        f.env.child = run_flags_child(&f.run);
-        f.env.child.val_size = 1; /* the real size needs the data; any valid one will do */
-        if (lr_env_config_check(&f.env) != 0) return dist_rank() == 0 ? cli_usage_error() : 2;
-        return run_flags_check_data(&f.run, "learn") == 0 ? 0 : cli_report_error();
+    if (rc == 0) rc = lr_env_config_check(&f.env);
+    if (rc == 0 && check) rc = check_only(&f);
+    else if (rc == 0) {
+        omp_set_max_active_levels(2);
+        interrupt_install(dist_rank() == 0);
+        rc = run_learn(&f) == 0 ? 0 : -2; /* a failure at run time */
     }
-    omp_set_max_active_levels(2);
-    interrupt_install(dist_rank() == 0);
-    if (run_learn(&f) == 0) return 0;
-    return dist_rank() == 0 ? cli_report_error() : 1;
+    learn_flags_free(&f);
+    if (rc == 0) return 0;
+    if (rc == -2) return dist_rank() == 0 ? cli_report_error() : 1;
+    return dist_rank() == 0 ? cli_usage_error() : 2;
 }

@@ -1,5 +1,6 @@
 #include "cli/learn_flags.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +27,13 @@ const char learn_flags_help[] =
     "  --base SPEC                   residual mode: rate = SPEC's rate x exp(c), the actions\n"
     "                                move c; an untrained controller is its base schedule\n"
     "  --residual-range R            residual: exp(c) stays in [1/R, R] (default 4)\n"
-    "  --lr-bounds LO,HI             the rate always stays within (default 1e-6,1)\n"
+    "  --lr-bounds LO,HI             the rate always stays within (default 1e-6,1; over\n"
+    "                                prodigy and dadapt-adam, whose step is d x rate: 1e-3,10)\n"
     "  --action-every K              child steps per agent step (default 10)\n"
     "Episodes and rewards:\n"
     "  --episodes N                  child runs in all (default 8); rounded up to whole\n"
-    "                                batches of --envs\n"
+    "                                batches of --envs (with --tasks, a batch runs the longest\n"
+    "                                task's agent steps and may hold more episodes)\n"
     "  --envs E                      environments per PPO update, run at once (default 2);\n"
     "                                under MPI, of all ranks together (at least one each)\n"
     "  --seed-group K                environments in groups of K train the same child (same\n"
@@ -40,9 +43,13 @@ const char learn_flags_help[] =
     "  --concurrency N               environments running at once (default: as many\n"
     "                                teams as the cores hold; the rest wait their turn);\n"
     "                                under MPI, per rank, within the rank's cores\n"
+    "  --tasks FILE                  learn across a task suite (docs/TASKS.md): each episode\n"
+    "                                draws a task; the child-run flags are the tasks' defaults,\n"
+    "                                every task validates every --action-every steps\n"
     "  --lr X                        fixes the initial (or base) rate\n"
-    "  --initial-lrs LIST            the rates an episode draws its initial rate from\n"
-    "                                (default 1e-2,1e-3,1e-4, the paper's)\n"
+    "  --initial-lrs LIST|LO:HI      the rates an episode draws its initial rate from, or a\n"
+    "                                range it draws from log-uniformly (default\n"
+    "                                1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)\n"
     "  --lr-noise S                  relative noise on the rate (default 0)\n"
     "  --reward val-loss|log-delta|final   (default val-loss: -validation loss each step)\n"
     "PPO:\n"
@@ -79,16 +86,44 @@ static int parse_action(args *a, lr_action_config *act) {
     return lr_action_check(act);
 }
 
+/* --initial-lrs: a list (drawn uniformly) or LO:HI (log-uniformly). */
+static int parse_initial(args *a, lr_env_config *e) {
+    const char *text = NULL;
+    if (args_string(a, "initial-lrs", &text) != 0) return -1;
+    if (!text || !strchr(text, ':'))
+        return args_doubles(a, "initial-lrs", 1e-12, 1e3, e->initial_rates, LR_ENV_MAX_INITIAL,
+                            &e->n_initial);
+    char *end;
+    double lo = strtod(text, &end), hi = *end == ':' ? strtod(end + 1, &end) : NAN;
+    if (*end || !(lo >= 1e-12 && lo <= hi && hi <= 1e3))
+        return alrs_fail("--initial-lrs %s: expected LO:HI with 1e-12 <= LO <= HI <= 1000 (or a "
+                         "list)", text);
+    e->initial_rates[0] = lo, e->initial_rates[1] = hi;
+    e->n_initial = 2;
+    e->initial_log_uniform = 1;
+    return 0;
+}
+
+/* Over Prodigy and D-Adapt Adam the rate multiplies their estimate d (the
+ * step is d x rate, 1 their authors' setting): the defaults centre on 1, with
+ * room to move it 1000x down and 10x up, where Adam's (1e-6..1, initial
+ * 1e-2, 1e-3, 1e-4) would start 100x to 10000x below it. */
+static void d_scaled_defaults(const run_flags *r, lr_env_config *e) {
+    if (!r->optimizer || (strcmp(r->optimizer, "prodigy") && strcmp(r->optimizer, "dadapt-adam")))
+        return;
+    e->lr_min = 1e-3, e->lr_max = 10.0;
+    e->n_initial = 1, e->initial_rates[0] = 1.0;
+}
+
 static int parse_env(args *a, learn_flags *f) {
     const char *reward = "val-loss", *features = "paper";
     lr_env_config *e = &f->env;
+    d_scaled_defaults(&f->run, e);
     double bounds[2] = {e->lr_min, e->lr_max};
     int n_bounds = 2;
     if (parse_action(a, &e->action) || args_string(a, "reward", &reward) ||
         args_string(a, "features", &features) ||
-        args_double(a, "lr-noise", 0, 10, &e->lr_noise) ||
-        args_doubles(a, "initial-lrs", 1e-12, 1e3, e->initial_rates, LR_ENV_MAX_INITIAL,
-                     &e->n_initial) ||
+        args_double(a, "lr-noise", 0, 10, &e->lr_noise) || parse_initial(a, e) ||
         args_doubles(a, "lr-bounds", 1e-12, 1e6, bounds, 2, &n_bounds))
         return -1;
     if (n_bounds != 2 || bounds[0] > bounds[1])
@@ -146,8 +181,12 @@ int learn_flags_parse(args *a, learn_flags *f) {
     if (f->envs % f->seed_group != 0)
         return alrs_fail("--seed-group %ld: must divide --envs %ld", f->seed_group, f->envs);
     f->updates = (f->episodes + f->envs - 1) / f->envs;
-    return 0;
+    const char *tasks = NULL;
+    if (args_string(a, "tasks", &tasks) != 0) return -1;
+    return tasks ? learn_tasks_read(&f->tasks, tasks, a, f->action_every) : 0;
 }
+
+void learn_flags_free(learn_flags *f) { learn_tasks_free(&f->tasks); }
 
 /* The settings of the controller's task (what controller.bin records). */
 static void task_settings(config_text *t, const learn_flags *f) {
@@ -178,6 +217,13 @@ static void rate_settings(config_text *t, const learn_flags *f) {
     }
     char buf[512] = "";
     int used = 0;
+    if (e->initial_log_uniform) {
+        char lo[NUM_TEXT], hi[NUM_TEXT];
+        snprintf(buf, sizeof buf, "%s:%s", num_format(lo, e->initial_rates[0]),
+                 num_format(hi, e->initial_rates[1]));
+        config_text_add(t, "initial_lrs", "initial-lrs", buf);
+        return;
+    }
     for (int i = 0; i < e->n_initial; i++) {
         char num[NUM_TEXT];
         used += snprintf(buf + used, sizeof buf - (size_t)used, "%s%s", i ? "," : "",
@@ -205,6 +251,7 @@ static char *config_text_of(const learn_flags *f) {
     config_text t;
     config_text_begin(&t, "alrs learn");
     run_flags_settings(&t, r);
+    if (f->tasks.path) learn_tasks_settings(&t, &f->tasks);
     config_text_int(&t, "seed", "seed", r->seed);
     task_settings(&t, f);
     rate_settings(&t, f);
@@ -216,8 +263,10 @@ static char *config_text_of(const learn_flags *f) {
     config_text_int(&t, "seed_group", "seed-group", f->seed_group);
     config_text_int(&t, "threads_per_env", "threads-per-env", f->threads_per_env);
     config_text_int(&t, "updates", NULL, f->updates);
-    config_text_int(&t, "agent_steps_per_episode", NULL,
-                    (r->steps + f->action_every - 1) / f->action_every);
+    long agent_steps = f->tasks.path ? learn_tasks_max_agent_steps(&f->tasks, f->action_every)
+                                     : (r->steps + f->action_every - 1) / f->action_every;
+    /* with tasks: the longest task's, the agent steps of a batch */
+    config_text_int(&t, "agent_steps_per_episode", NULL, agent_steps);
     config_text_num(&t, "max_grad_norm", NULL, f->ppo.max_grad_norm);
     config_text_num(&t, "diverge_loss", NULL, f->env.diverge_loss);
     config_text_num(&t, "penalty_loss", NULL, f->env.penalty_loss);

@@ -3,6 +3,7 @@
 #ifndef ALRS_CLI_LEARN_FLAGS_H
 #define ALRS_CLI_LEARN_FLAGS_H
 
+#include "cli/learn_tasks.h"
 #include "cli/run_flags.h"
 #include "env/lr_env.h"
 #include "rl/ppo.h"
@@ -14,13 +15,17 @@ typedef struct {
     long episodes, updates, envs, threads_per_env, concurrency, action_every, trace_every;
     long seed_group;
     int resume;
+    learn_tasks tasks; /* --tasks FILE (tasks.path NULL: the one child of the flags) */
 } learn_flags;
 
 extern const char learn_flags_help[];
-/* -1 with a message naming the flag on a bad value. --out is read, not
+/* -1 with a message naming the flag (or FILE:LINE of --tasks) on a bad
+ * value, -2 when the --tasks file cannot be read. --out is read, not
  * required (alrs learn requires it; bench rollout and the library's
- * environment have no run directory). */
+ * environment have no run directory). The task file stays read until
+ * learn_flags_free. */
 int learn_flags_parse(args *a, learn_flags *f);
+void learn_flags_free(learn_flags *f);
 /* DIR/config.txt: every value resolved and the command that repeats the run. */
 int learn_flags_write_config(const learn_flags *f);
 /* For --resume: -1 with a message naming the first setting in which DIR's

@@ -79,11 +79,17 @@ static void write_trace(const learn_log *log, const lr_env_episode *ep, long num
 void learn_log_episode(void *ctx, int env, const lr_env_episode *ep, int complete) {
     learn_log *log = ctx;
     long number = log->episode_count++;
-    fprintf(log->episodes_f, "%ld,%d,%.9g,%.6f,%.6f,%.6f,%d,%.3f,%ld,%d,%d\n", number, env,
+    fprintf(log->episodes_f, "%ld,%d,%.9g,%.6f,%.6f,%.6f,%d,%.3f,%ld,%d,%d", number, env,
             ep->initial_lr, ep->total_reward, ep->final_val_loss, ep->best_val_loss, ep->diverged,
             ep->wall_s, log->update, ep->agent_steps, complete);
+    /* per-task learning curves (a multi-task run only: a single-task run's
+     * file keeps its columns, so that older runs resume into the same file) */
+    if (log->f->tasks.path)
+        fprintf(log->episodes_f, ",%s", learn_tasks_name(&log->f->tasks, ep->task));
+    fputc('\n', log->episodes_f);
     log->update_return_sum += ep->total_reward;
     log->update_episodes++;
+    log->update_complete += complete;
     if (isfinite(ep->final_val_loss)) { /* diverged or cut episodes have none */
         log->update_final_sum += ep->final_val_loss;
         log->update_finals++;
@@ -103,8 +109,7 @@ int learn_log_save(learn_log *log, const controller *c) {
     return checkpoint_save(c, path);
 }
 
-void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s,
-                       const rollout_engine *eng) {
+void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s) {
     double mean_return = log->update_return_sum / (log->update_episodes ? log->update_episodes : 1);
     double mean_final = log->update_finals ? log->update_final_sum / log->update_finals : NAN;
     fprintf(log->updates_f, "%ld,%d,%.6f,%.6f,%.6f,%.6f,%.4f,%.4f,%.4f,%d,%d,%.3f,%.4f,%.6f,%.6f\n",
@@ -115,10 +120,11 @@ void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, dou
     fprintf(stderr, "update %ld/%ld  return %.3f  final val loss %.4f  %.0f episodes/h  "
                     "(ppo %.2f%% of the time)\n",
             log->update + 1, log->f->updates, mean_return, mean_final,
-            eng->envs / (collect_s / 3600.0), 100.0 * update_s / (collect_s + update_s));
+            /* episodes that ended: with tasks, a batch holds more than --envs */
+            log->update_complete / (collect_s / 3600.0), 100.0 * update_s / (collect_s + update_s));
     (void)hours;
     log->update_return_sum = log->update_final_sum = 0;
-    log->update_episodes = log->update_finals = 0;
+    log->update_episodes = log->update_finals = log->update_complete = 0;
 }
 
 int learn_log_open(learn_log *log, const learn_flags *f, long done) {
@@ -132,7 +138,8 @@ int learn_log_open(learn_log *log, const learn_flags *f, long done) {
         load_rows(log->updates_f, f->run.out, "updates.csv", 0, done, &ignored);
     } else {
         fprintf(log->episodes_f, "episode,env,initial_lr,return,final_val_loss,best_val_loss,"
-                                 "diverged,wall_s,update,agent_steps,complete\n");
+                                 "diverged,wall_s,update,agent_steps,complete%s\n",
+                f->tasks.path ? ",task" : "");
         fprintf(log->updates_f, "update,episodes,policy_loss,value_loss,entropy,approx_kl,"
                                 "clip_frac,explained_var,grad_norm,gradient_steps,kl_stop,"
                                 "collect_s,update_s,mean_return,mean_final_val_loss\n");

@@ -21,6 +21,7 @@ typedef struct {
     long episode_count, update;
     double update_return_sum, update_final_sum;
     int update_episodes, update_finals;
+    int update_complete;   /* episodes that ended in this update (not cut by its end) */
     double start;
 } learn_log;
 
@@ -32,8 +33,7 @@ void learn_log_close(learn_log *log);
  * every --trace-every updates. */
 void learn_log_episode(void *ctx, int env, const lr_env_episode *ep, int complete);
 /* The update's row of updates.csv and a progress line on stderr. */
-void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s,
-                      const rollout_engine *eng);
+void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s);
 /* The CSVs and controller.bin, each replaced atomically. */
 int learn_log_save(learn_log *log, const controller *c);
 

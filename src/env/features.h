@@ -21,11 +21,31 @@ enum {
     LR_OBS_W_LOGVAR = 5,
     LR_OBS_LOG_LR = 6
 };
-/* Optional feature groups (bits), in the order they follow the seven. */
-enum { LR_FEAT_PROGRESS = 1, LR_FEAT_OFFSET = 2, LR_FEAT_SLOPE = 4 };
-#define LR_FEAT_ALL (LR_FEAT_PROGRESS | LR_FEAT_OFFSET | LR_FEAT_SLOPE)
+/* Optional feature groups (bits), in the order they follow the seven
+ * (env/lr_env.h lists what each holds). RELATIVE also rewrites the seven in
+ * scale-free form. */
+enum {
+    LR_FEAT_PROGRESS = 1,
+    LR_FEAT_OFFSET = 2,
+    LR_FEAT_SLOPE = 4,
+    LR_FEAT_RELATIVE = 8,
+    LR_FEAT_UPDATE_RATIO = 16,
+    LR_FEAT_GRAD_NORM = 32,
+    LR_FEAT_LOSS_SPREAD = 64,
+    LR_FEAT_GAP = 128
+};
+#define LR_FEAT_ALL 255u /* every known bit */
+/* What --features all names: the groups before the scale-free ones, so that
+ * a command (and a committed result) that named "all" means what it did. */
+#define LR_FEAT_ALL_NAMED (LR_FEAT_PROGRESS | LR_FEAT_OFFSET | LR_FEAT_SLOPE)
+/* The groups that need what only the environment sees (the parameters'
+ * change, the gradients, every batch's loss): the library's sessions, fed a
+ * training loop's mean loss, cannot compute them (docs/API.md). */
+#define LR_FEAT_ENV_ONLY (LR_FEAT_UPDATE_RATIO | LR_FEAT_GRAD_NORM | LR_FEAT_LOSS_SPREAD)
+/* The groups with state beyond the paper's (saved with an episode). */
+#define LR_FEAT_REFERENCED (LR_FEAT_RELATIVE | LR_FEAT_GRAD_NORM)
 /* The longest observation: the paper's seven and every group. */
-#define LR_ENV_MAX_OBS 11
+#define LR_ENV_MAX_OBS 17
 /* Agent steps the slope feature looks back over. */
 #define LR_SLOPE_SPAN 5
 
@@ -36,8 +56,10 @@ enum { LR_FEAT_PROGRESS = 1, LR_FEAT_OFFSET = 2, LR_FEAT_SLOPE = 4 };
 
 /* Values per observation for a set of feature groups. */
 int lr_env_obs_size(unsigned features);
-/* "paper,progress,offset,slope" -> feature bits ("paper", the seven, may be
- * named or not; "all" is every group); -1 with a message naming --features. */
+/* "paper,progress,offset,slope,relative,update-ratio,grad-norm,loss-spread,
+ * gap" -> feature bits ("paper", the seven, may be named or not; "all" is
+ * progress,offset,slope: LR_FEAT_ALL_NAMED); -1 with a message naming
+ * --features. */
 int lr_env_features_parse(const char *text, unsigned *out);
 /* The groups as text, "paper" first: "paper,progress". */
 void lr_env_features_format(unsigned features, char *buf, int size);
@@ -56,7 +78,23 @@ typedef struct {
     double lr;           /* the rate of the last training step (or the first one's) */
     double offset;       /* residual offset c, or log(rate / initial rate) */
     long step, total_steps; /* child steps done, and in the whole run */
+    /* What only the environment has (LR_FEAT_ENV_ONLY); 0 at the first
+     * observation, before any training: */
+    double update_ratio; /* ||params now - params at the last observation|| / ||those||
+                            (lr_env_update_ratio) */
+    double grad_norm;    /* mean gradient norm over the steps since the last observation */
+    double loss_spread;  /* std / mean of their batch losses (lr_env_spread) */
 } lr_observer_input;
+
+/* What the scale-free features are measured against: the run's first
+ * observation (and, for the gradient norm, its first chunk). */
+typedef struct {
+    double log_val0;     /* log val loss of the fresh network */
+    double w_std0, log_w_var0; /* the output layer's weights then */
+    double log_lr0;      /* log rate of the first step */
+    double log_grad0;    /* log mean gradient norm of the first chunk */
+    double log_grad[LR_SLOPE_SPAN + 1]; /* of the last observations, a ring */
+} lr_observer_ref;
 
 /* The state the features carry from one observation to the next: the last
  * probabilities (for their change), the two EMAs and the recent validation
@@ -69,6 +107,7 @@ typedef struct {
     int t;               /* observations since lr_observer_start (the first is 0) */
     double pred_ema, change_ema;
     double log_val[LR_SLOPE_SPAN + 1]; /* log val loss of the last observations, a ring */
+    lr_observer_ref ref;
 } lr_observer;
 
 /* -1 with a message when n_probs is 0 or the features are unknown. */
@@ -82,6 +121,18 @@ float *lr_observer_probs(lr_observer *o);
 /* The observation [obs_size] from the input and the probabilities written
  * into lr_observer_probs; then those become the previous ones. */
 void lr_observer_observe(lr_observer *o, const lr_observer_input *in, double *obs);
+
+/* The observation of a step whose child diverged, from the previous one
+ * (obs, updated in place): both losses at diverge_loss, the rate features
+ * at lr; finite, and never bootstrapped from. */
+void lr_observer_diverged(const lr_observer *o, double diverge_loss, double lr, double *obs);
+
+/* ||now - before|| / ||before|| over n floats, in double (0 when before is 0). */
+double lr_env_update_ratio(const float *now, const float *before, size_t n);
+/* ||x||, in double. */
+double lr_env_norm(const float *x, size_t n);
+/* Population standard deviation over mean of n values (0 for n < 2 or a mean of 0). */
+double lr_env_spread(const double *x, int n);
 
 /* Population variance of n floats, in double (two passes: the mean, then the
  * squared deviations, which stays accurate when the variance is tiny next to

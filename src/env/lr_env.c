@@ -12,7 +12,7 @@
 #include "core/timer.h"
 
 /* Streams of the episode seed; 0 and 1 belong to the child run. */
-enum { STREAM_INITIAL_LR = 2, STREAM_NOISE = 3 };
+enum { STREAM_INITIAL_LR = 2, STREAM_NOISE = 3, STREAM_TASK = 4 };
 
 lr_env_config lr_env_config_default(const child_config *child) {
     lr_env_config c;
@@ -49,17 +49,31 @@ static int check_base(const lr_env_config *c) {
     return alrs_fail("--base %s: %s", c->action.base, what);
 }
 
-int lr_env_config_check(const lr_env_config *c) {
+/* An episode's length against the action interval (and the residual base,
+ * which parses for that length). */
+static int check_steps(const lr_env_config *c) {
     if (c->steps < 1) return alrs_fail("steps per episode %d: must be positive", c->steps);
     if (c->action_every < 1 || c->action_every > c->steps)
         return alrs_fail("action every %d steps: must be between 1 and the %d steps per episode",
                          c->action_every, c->steps);
-    if (lr_action_check(&c->action) != 0) return -1;
-    if (c->features & ~(unsigned)LR_FEAT_ALL)
-        return alrs_fail("observation features 0x%x: unknown groups", c->features);
-    if (!positive_finite(c->lr_min) || !positive_finite(c->lr_max) || c->lr_max < c->lr_min)
-        return alrs_fail("learning-rate bounds [%g, %g]: need 0 < lr_min <= lr_max", c->lr_min,
-                         c->lr_max);
+    return check_base(c);
+}
+
+/* Each task's length (the message names the task). */
+static int check_tasks(const lr_env_config *c) {
+    if (c->n_tasks < 0 || (c->n_tasks > 0 && !c->tasks))
+        return alrs_fail("tasks: %d given without their list", c->n_tasks);
+    for (int k = 0; k < c->n_tasks; k++) {
+        lr_env_config one = *c;
+        one.steps = c->tasks[k].steps;
+        if (!c->tasks[k].data) return alrs_fail("task %s: no data set", c->tasks[k].name);
+        if (check_steps(&one) != 0)
+            return alrs_fail_context("task %s", c->tasks[k].name);
+    }
+    return 0;
+}
+
+static int check_initial(const lr_env_config *c) {
     if (!(c->lr_fixed >= 0) || !isfinite(c->lr_fixed))
         return alrs_fail("fixed initial rate %g: must be positive (or 0 to draw one)", c->lr_fixed);
     if (c->lr_fixed == 0 && (c->n_initial < 1 || c->n_initial > LR_ENV_MAX_INITIAL))
@@ -68,6 +82,21 @@ int lr_env_config_check(const lr_env_config *c) {
     for (int i = 0; c->lr_fixed == 0 && i < c->n_initial; i++)
         if (!positive_finite(c->initial_rates[i]))
             return alrs_fail("initial rate %g: must be a positive number", c->initial_rates[i]);
+    if (c->lr_fixed == 0 && c->initial_log_uniform &&
+        (c->n_initial != 2 || c->initial_rates[0] > c->initial_rates[1]))
+        return alrs_fail("initial rate range: expected LO:HI with LO <= HI");
+    return 0;
+}
+
+int lr_env_config_check(const lr_env_config *c) {
+    if (lr_action_check(&c->action) != 0) return -1;
+    if (check_steps(c) != 0 || check_tasks(c) != 0) return -1;
+    if (c->features & ~(unsigned)LR_FEAT_ALL)
+        return alrs_fail("observation features 0x%x: unknown groups", c->features);
+    if (!positive_finite(c->lr_min) || !positive_finite(c->lr_max) || c->lr_max < c->lr_min)
+        return alrs_fail("learning-rate bounds [%g, %g]: need 0 < lr_min <= lr_max", c->lr_min,
+                         c->lr_max);
+    if (check_initial(c) != 0) return -1;
     if (!(c->lr_noise >= 0) || !isfinite(c->lr_noise))
         return alrs_fail("learning-rate noise %g: must be 0 (off) or positive", c->lr_noise);
     if (c->reward != LR_REWARD_VAL_LOSS && c->reward != LR_REWARD_LOG_DELTA &&
@@ -77,7 +106,7 @@ int lr_env_config_check(const lr_env_config *c) {
         return alrs_fail("divergence bound %g: must be a positive number", c->diverge_loss);
     if (!positive_finite(c->penalty_loss))
         return alrs_fail("penalty loss %g: must be a positive number", c->penalty_loss);
-    return check_base(c);
+    return 0;
 }
 
 lr_env_interface lr_env_interface_of(const lr_env_config *c) {
@@ -87,7 +116,7 @@ lr_env_interface lr_env_interface_of(const lr_env_config *c) {
     i.action = c->action;
     i.lr_min = c->lr_min, i.lr_max = c->lr_max;
     i.action_every = c->action_every;
-    i.steps = c->steps;
+    i.steps = c->n_tasks > 0 ? 0 : c->steps; /* tasks differ in length: unknown */
     return i;
 }
 
@@ -130,32 +159,77 @@ const char *lr_reward_name(lr_reward_kind k) {
     return "?";
 }
 
+int lr_env_agent_steps(const lr_env_config *c, long steps) {
+    return (int)((steps + c->action_every - 1) / c->action_every);
+}
+
+int lr_env_max_agent_steps(const lr_env_config *c) {
+    int most = c->n_tasks > 0 ? 0 : lr_env_agent_steps(c, c->steps);
+    for (int k = 0; k < c->n_tasks; k++) {
+        int n = lr_env_agent_steps(c, c->tasks[k].steps);
+        most = n > most ? n : most;
+    }
+    return most;
+}
+
+/* The child and the observer for env->cfg's child and steps on `data`. */
+static int build_child(lr_env *env, const dataset *data) {
+    const lr_env_config *cfg = &env->cfg;
+    if (child_run_create(&env->child, &cfg->child, data) != 0) return -1;
+    const nn_spec *s = &env->child.spec;
+    const nn_layer *out = &s->layers[s->n_layers - 1];
+    if (out->op != NN_FC)
+        return alrs_fail("model %s: the output layer is not fully connected", s->model);
+    size_t np = (size_t)cfg->child.val_size * (size_t)s->classes;
+    if (lr_observer_init(&env->observer, cfg->features, np) != 0) return -1;
+    env->n_agent = lr_env_agent_steps(cfg, cfg->steps);
+    free(env->prev_params);
+    env->prev_params = cfg->features & LR_FEAT_UPDATE_RATIO
+                           ? alrs_malloc(sizeof(float) * env->child.spec.n_params) : NULL;
+    return 0;
+}
+
+/* Task k's child in place of the one held: the environment's configuration
+ * takes the task's child and steps. */
+static int switch_task(lr_env *env, int k) {
+    const lr_env_task *task = &env->cfg.tasks[k];
+    child_run_free(&env->child);
+    lr_observer_free(&env->observer);
+    env->cfg.child = task->child;
+    env->cfg.steps = task->steps;
+    env->task = k;
+    if (build_child(env, task->data) == 0) return 0;
+    env->task = -2; /* nothing held: the next reset builds again */
+    return alrs_fail_context("task %s", task->name);
+}
+
 int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data) {
     memset(env, 0, sizeof *env);
     if (lr_env_config_check(cfg) != 0) return -1;
     env->cfg = *cfg;
-    if (child_run_create(&env->child, &cfg->child, data) != 0) return -1;
-    const nn_spec *s = &env->child.spec;
-    const nn_layer *out = &s->layers[s->n_layers - 1];
-    if (out->op != NN_FC) {
-        lr_env_free(env);
-        return alrs_fail("model %s: the output layer is not fully connected", s->model);
-    }
-    size_t np = (size_t)cfg->child.val_size * (size_t)s->classes;
-    if (lr_observer_init(&env->observer, cfg->features, np) != 0) {
+    env->task = -1;
+    int rc = cfg->n_tasks > 0 ? switch_task(env, 0) : build_child(env, data);
+    if (rc != 0) {
         lr_env_free(env);
         return -1;
     }
     env->obs_size = env->observer.obs_size;
-    env->n_agent = (cfg->steps + cfg->action_every - 1) / cfg->action_every;
-    size_t n = (size_t)env->n_agent;
+    env->max_agent = lr_env_max_agent_steps(cfg);
+    size_t n = (size_t)env->max_agent;
     double **traces[] = {&env->trace_lr,     &env->trace_val,    &env->trace_acc,
                          &env->trace_train,  &env->trace_action, &env->trace_reward};
     for (size_t k = 0; k < sizeof traces / sizeof traces[0]; k++)
         *traces[k] = alrs_calloc(n, sizeof(double));
     env->trace_obs = alrs_calloc((n + 1) * (size_t)env->obs_size, sizeof(double));
+    env->chunk_losses = alrs_calloc((size_t)cfg->action_every, sizeof(double));
     env->ep.done = 1; /* no episode yet: step before reset is a bug */
     return 0;
+}
+
+int lr_env_hold_task(lr_env *env, int k) {
+    if (k < 0 || k >= env->cfg.n_tasks)
+        return alrs_fail("task %d: the environment has %d tasks", k, env->cfg.n_tasks);
+    return k == env->task ? 0 : switch_task(env, k);
 }
 
 void lr_env_free(lr_env *env) {
@@ -164,6 +238,8 @@ void lr_env_free(lr_env *env) {
     double *traces[] = {env->trace_lr,    env->trace_val,    env->trace_acc,   env->trace_train,
                         env->trace_action, env->trace_reward, env->trace_obs};
     for (size_t k = 0; k < sizeof traces / sizeof traces[0]; k++) free(traces[k]);
+    free(env->prev_params);
+    free(env->chunk_losses);
     memset(env, 0, sizeof *env);
 }
 
@@ -178,7 +254,19 @@ static void observe(lr_env *env, double train_loss, double val_loss) {
     const nn_layer *out = &r->spec.layers[r->spec.n_layers - 1];
     lr_observer_input in = {train_loss, val_loss, child_run_eval_params(r) + out->w_off,
                             out->w_len, env->lr,
-                            lr_control_offset(&env->control), r->step, env->cfg.steps};
+                            lr_control_offset(&env->control), r->step, env->cfg.steps,
+                            0.0, 0.0, 0.0};
+    unsigned f = env->cfg.features;
+    if (env->t > 0 && env->chunk_n > 0) {
+        in.grad_norm = env->grad_norm_sum / env->chunk_n;
+        in.loss_spread = lr_env_spread(env->chunk_losses, env->chunk_n);
+    }
+    size_t np = r->spec.n_params;
+    if (f & LR_FEAT_UPDATE_RATIO) {
+        /* the training iterate (schedule-free: y), whose steps the rate sizes */
+        if (env->t > 0) in.update_ratio = lr_env_update_ratio(r->params, env->prev_params, np);
+        memcpy(env->prev_params, r->params, sizeof(float) * np);
+    }
     lr_observer_observe(&env->observer, &in, env->obs);
     memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,
            sizeof(double) * env->obs_size);
@@ -192,9 +280,9 @@ static void record_best(lr_env *env) {
     env->ep.wall_s = alrs_now() - env->start_s;
 }
 
-void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out) {
+int lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out) {
     rng_stream es = rng_make(seed, (uint64_t)episode);
-    lr_env_start(env, rng_u64(&es), episode, obs_out);
+    return lr_env_start(env, rng_u64(&es), episode, obs_out);
 }
 
 /* The initial rate (fixed, or drawn from stream 2) and the rate control
@@ -204,7 +292,12 @@ static void start_rate(lr_env *env, uint64_t ep_seed) {
     double lr = c->lr_fixed;
     if (lr == 0) {
         rng_stream r = rng_make(ep_seed, STREAM_INITIAL_LR);
-        lr = c->initial_rates[rng_below(&r, (uint64_t)c->n_initial)];
+        if (c->initial_log_uniform) {
+            double lo = log(c->initial_rates[0]), hi = log(c->initial_rates[1]);
+            lr = exp(lo + (hi - lo) * rng_uniform_double(&r));
+        } else {
+            lr = c->initial_rates[rng_below(&r, (uint64_t)c->n_initial)];
+        }
     }
     /* the base was checked by lr_env_config_check */
     if (lr_control_start(&env->control, &c->action, c->lr_min, c->lr_max, lr, c->steps) != 0)
@@ -213,8 +306,18 @@ static void start_rate(lr_env *env, uint64_t ep_seed) {
     env->lr = lr_control_rate(&env->control, 0);
 }
 
-void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) {
+/* A multi-task episode's task (stream 4 of its seed), and the child built
+ * for it unless the environment holds it already. */
+static int start_task(lr_env *env, uint64_t ep_seed) {
+    if (env->cfg.n_tasks == 0) return 0;
+    rng_stream r = rng_make(ep_seed, STREAM_TASK);
+    int k = (int)rng_below(&r, (uint64_t)env->cfg.n_tasks);
+    return k == env->task ? 0 : switch_task(env, k);
+}
+
+int lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) {
     env->start_s = alrs_now();
+    if (start_task(env, ep_seed) != 0) return -1;
     child_run_reset(&env->child, ep_seed);
     memset(&env->ep, 0, sizeof env->ep);
     start_rate(env, ep_seed);
@@ -223,6 +326,7 @@ void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) 
 
     env->ep.seed = ep_seed;
     env->ep.episode = episode;
+    env->ep.task = env->task;
     env->ep.obs_size = env->obs_size;
     env->ep.lr = env->trace_lr;
     env->ep.val_loss = env->trace_val;
@@ -243,6 +347,7 @@ void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out) 
     env->ep.initial_val_loss = val_loss;
     record_best(env);
     memcpy(obs_out, env->obs, sizeof(double) * env->obs_size);
+    return 0;
 }
 
 /* The reward for a diverged step t (0-based): what the remaining agent steps
@@ -270,11 +375,16 @@ static double step_reward(const lr_env *env, double val_loss, int last) {
  * was NaN, infinite or above the bound (training stops there). */
 static double train_chunk(lr_env *env, int n) {
     double sum = 0.0;
+    int grads = (env->cfg.features & LR_FEAT_GRAD_NORM) != 0;
+    env->chunk_n = 0;
+    env->grad_norm_sum = 0.0;
     for (int k = 0; k < n; k++) {
         env->lr = lr_control_rate(&env->control, env->child.step);
         double loss = child_run_step(&env->child, env->lr);
         if (!(loss <= env->cfg.diverge_loss)) return -1.0; /* NaN fails this too */
         sum += loss;
+        env->chunk_losses[env->chunk_n++] = loss;
+        if (grads) env->grad_norm_sum += lr_env_norm(env->child.grads, env->child.spec.n_params);
         /* plateau bases react to validations, never to training losses */
     }
     return sum / n;
@@ -283,10 +393,7 @@ static double train_chunk(lr_env *env, int n) {
 /* The observation of a diverged step: the previous one with both losses at
  * the bound and the rate features updated (finite; never bootstrapped from). */
 static void observe_divergence(lr_env *env) {
-    const lr_env_config *c = &env->cfg;
-    env->obs[LR_OBS_TRAIN_LOSS] = log(c->diverge_loss);
-    env->obs[LR_OBS_VAL_LOSS] = log(c->diverge_loss);
-    env->obs[LR_OBS_LOG_LR] = log(env->lr);
+    lr_observer_diverged(&env->observer, env->cfg.diverge_loss, env->lr, env->obs);
     memcpy(env->trace_obs + (size_t)env->t * env->obs_size, env->obs,
            sizeof(double) * env->obs_size);
 }
@@ -349,6 +456,9 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
 
 static void put_trace(byte_buf *out, const double *x, size_t n) { bytes_put_f64s(out, x, n); }
 
+/* The references of the scale-free groups travel as an array of doubles. */
+_Static_assert(sizeof(lr_observer_ref) % sizeof(double) == 0, "lr_observer_ref holds doubles only");
+
 void lr_env_save(const lr_env *env, byte_buf *out) {
     child_run_save(&env->child, out);
     const lr_control *c = &env->control;
@@ -372,6 +482,12 @@ void lr_env_save(const lr_env *env, byte_buf *out) {
     put_trace(out, env->trace_action, t), put_trace(out, env->trace_reward, t);
     put_trace(out, env->trace_obs, (t + 1) * (size_t)env->obs_size);
     bytes_put_f64s(out, env->obs, (size_t)env->obs_size);
+    /* the newer groups' state follows only when they are observed, so that
+     * an episode without them is saved exactly as before they existed */
+    if (o->features & LR_FEAT_REFERENCED)
+        bytes_put_f64s(out, (const double *)&o->ref, sizeof o->ref / sizeof(double));
+    if (o->features & LR_FEAT_UPDATE_RATIO)
+        bytes_put_f32s(out, env->prev_params, env->child.spec.n_params);
 }
 
 int lr_env_load(lr_env *env, byte_reader *in, const char *path) {
@@ -401,6 +517,10 @@ int lr_env_load(lr_env *env, byte_reader *in, const char *path) {
     bytes_get_f64s(in, env->trace_reward, (size_t)t);
     bytes_get_f64s(in, env->trace_obs, (size_t)(t + 1) * (size_t)env->obs_size);
     bytes_get_f64s(in, env->obs, (size_t)env->obs_size);
+    if (o->features & LR_FEAT_REFERENCED)
+        bytes_get_f64s(in, (double *)&o->ref, sizeof o->ref / sizeof(double));
+    if (o->features & LR_FEAT_UPDATE_RATIO)
+        bytes_get_f32s(in, env->prev_params, env->child.spec.n_params);
     if (in->overrun) return alrs_fail("%s: the checkpoint ends inside the episode", path);
     record_best(env);
     return 0;

@@ -12,9 +12,16 @@
  *     episode seed  s = first number of rng_make(seed, t)
  *     stream 0 of s: initial weights        stream 1 of s: batch order
  *     stream 2 of s: initial rate           stream 3 of s: rate noise
+ *     stream 4 of s: the task (a multi-task run, lr_env_config.tasks)
  * so an episode is the same whatever thread runs it and whatever ran before;
  * a fixed initial rate or zero noise leaves the other streams unchanged. The
  * child_config's own seed is not used.
+ *
+ * Multi-task (alrs learn --tasks): each episode draws one of n_tasks tasks
+ * (uniformly, from stream 4), and an environment whose child was built for
+ * another task rebuilds it (network, optimizer, batch, steps) on the drawn
+ * task's data set, which every environment shares read-only. Every task acts
+ * at the same action_every, so an agent step means the same on each.
  *
  * Observation (raw doubles; the controller normalises them). The paper's
  * seven come first, always; the groups of `features` follow in this order.
@@ -48,6 +55,27 @@
  *   LR_FEAT_SLOPE (1):      log val loss now minus LR_SLOPE_SPAN agent steps
  *                           ago (fewer at the start; 0 at reset): is the loss
  *                           still falling?
+ *   LR_FEAT_RELATIVE (1):   s/T; and the seven above, in place, made scale-free
+ *                           so that they mean the same on every task: [0], [1]
+ *                           minus log of the fresh network's validation loss
+ *                           (a log ratio; the library can compute it, where a
+ *                           class count it is not told could not), [4] over
+ *                           the output weights' initial standard deviation,
+ *                           [5] minus their initial log variance, [6] minus
+ *                           log of the first step's rate. [2], [3] are
+ *                           statistics of probabilities and stay as they are.
+ *   LR_FEAT_UPDATE_RATIO (1): log(||theta - theta'|| / ||theta'||), theta' the
+ *                           parameters at the previous observation (the
+ *                           training iterate: y for schedule-free); at reset
+ *                           log(1e-10), "no change yet", as [3].
+ *   LR_FEAT_GRAD_NORM (2):  log of the chunk's mean gradient norm minus that
+ *                           of the first chunk, and its change over the last
+ *                           LR_SLOPE_SPAN agent steps; both 0 at reset.
+ *   LR_FEAT_LOSS_SPREAD (1): population std / mean of the chunk's batch
+ *                           losses; 0 at reset.
+ *   LR_FEAT_GAP (1):        log val loss minus log train loss (0 at reset).
+ * UPDATE_RATIO, GRAD_NORM and LOSS_SPREAD need what only the environment sees
+ * (LR_FEAT_ENV_ONLY): the library's sessions refuse controllers that use them.
  *
  * Reward (per agent step), by lr_env_config.reward:
  *   LR_REWARD_VAL_LOSS  -validation loss (the paper; its code adds 2).
@@ -70,7 +98,8 @@
  * steps at -0.3 each cost more than -10. With this penalty, diverging never
  * beats finishing the episode at any validation loss below penalty_loss. The
  * observation returned with a diverged step is the previous one with both
- * loss features set to log(diverge_loss) and the rate features updated:
+ * loss features set to log(diverge_loss) (relative: over the first loss) and
+ * the rate features updated:
  * finite, and never bootstrapped from (the step is terminated). */
 #ifndef ALRS_ENV_LR_ENV_H
 #define ALRS_ENV_LR_ENV_H
@@ -87,6 +116,14 @@
 /* Initial rates an episode may draw from (lr_env_config.initial_rates). */
 #define LR_ENV_MAX_INITIAL 8
 
+/* One task of a multi-task run: a child run on its data set. */
+typedef struct {
+    const char *name;
+    child_config child;    /* its seed is ignored, as lr_env_config.child's */
+    int steps;             /* child steps per episode */
+    const dataset *data;   /* shared by every environment, never written */
+} lr_env_task;
+
 typedef enum { LR_REWARD_VAL_LOSS = 0, LR_REWARD_LOG_DELTA = 1, LR_REWARD_FINAL = 2 } lr_reward_kind;
 
 typedef struct {
@@ -100,6 +137,12 @@ typedef struct {
                               initial_rates (stream 2) */
     int n_initial;         /* the rates drawn from: the paper's {1e-2, 1e-3, 1e-4} */
     double initial_rates[LR_ENV_MAX_INITIAL];
+    int initial_log_uniform; /* 1: drawn log-uniformly between initial_rates[0]
+                              and initial_rates[1] instead (n_initial 2) */
+    const lr_env_task *tasks; /* n_tasks > 0: each episode draws one of them
+                              (child and steps above are then the one an
+                              environment holds); NULL, 0: child and steps */
+    int n_tasks;
     double lr_min, lr_max; /* bounds, always applied (also to the initial
                               rate): 1e-6, 1.0 */
     double lr_noise;       /* relative noise: each agent step x += lr_noise
@@ -124,6 +167,7 @@ typedef struct {
     uint64_t seed;         /* the episode's seed (see above) */
     long episode;          /* the episode index passed to lr_env_reset */
     double initial_lr;     /* after the bounds */
+    int task;              /* index into lr_env_config.tasks; -1 without tasks */
     int agent_steps;       /* agent steps taken */
     int obs_size;          /* values per observation in `obs` */
     long child_steps;      /* training steps taken */
@@ -148,8 +192,10 @@ typedef struct {
 
 typedef struct {
     lr_env_config cfg;
-    child_run child;       /* reused across episodes */
-    int n_agent;           /* agent steps per episode */
+    child_run child;       /* reused across episodes (rebuilt for another task) */
+    int task;              /* the task the child is built for; -1 without tasks */
+    int n_agent;           /* agent steps per episode (of the task held) */
+    int max_agent;         /* the traces' room: the longest task's agent steps */
     int obs_size;          /* lr_env_obs_size(cfg.features) */
     lr_observer observer;  /* computes the observations */
     double *trace_lr, *trace_val, *trace_acc, *trace_train, *trace_action, *trace_reward;
@@ -158,6 +204,11 @@ typedef struct {
     double lr;             /* the rate of the last child step */
     double prev_val_loss;
     double obs[LR_ENV_MAX_OBS]; /* the last observation */
+    /* what only the environment sees (LR_FEAT_ENV_ONLY), gathered per chunk */
+    float *prev_params;    /* [n_params] the parameters at the last observation */
+    double *chunk_losses;  /* [action_every] the batch losses of the chunk */
+    int chunk_n;           /* how many of them */
+    double grad_norm_sum;  /* sum of the chunk's gradient norms */
     rng_stream noise;
     int t;                 /* agent steps done in this episode */
     double start_s;
@@ -174,21 +225,34 @@ void lr_env_config_adopt(lr_env_config *c, const lr_env_interface *i);
 /* 1 if two interfaces describe the same observation and actions. */
 int lr_env_interface_equal(const lr_env_interface *a, const lr_env_interface *b);
 
-/* Builds the child run once for the data set (which must outlive env).
- * -1 with a message for a bad config or a child run that cannot be built. */
+/* Agent steps of an episode of `steps` child steps; the most over the tasks
+ * of a multi-task configuration (a rollout batch's length). */
+int lr_env_agent_steps(const lr_env_config *c, long steps);
+int lr_env_max_agent_steps(const lr_env_config *c);
+
+/* Builds the child run once for the data set (which must outlive env); with
+ * tasks, for the first task (data is then unused and may be NULL). -1 with a
+ * message for a bad config or a child run that cannot be built. */
 int lr_env_create(lr_env *env, const lr_env_config *cfg, const dataset *data);
 void lr_env_free(lr_env *env);
+/* Builds task k's child now, in place of the one held (a multi-task run
+ * builds every task once before it starts, so that a child that cannot be
+ * built stops it before anything is written; the next reset draws its task
+ * as always). -1 with a message naming the task. */
+int lr_env_hold_task(lr_env *env, int k);
 
 /* Starts episode `episode` of the run seeded `seed`: new weights, batch
- * order, initial rate and noise stream; validates the fresh network and
- * writes the first observation to obs_out [obs_size]. */
-void lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out);
+ * order, initial rate and noise stream (and task); validates the fresh
+ * network and writes the first observation to obs_out [obs_size]. -1 with a
+ * message naming the task when its child cannot be built (only a multi-task
+ * run rebuilds a child here; otherwise it always returns 0). */
+int lr_env_reset(lr_env *env, uint64_t seed, long episode, double *obs_out);
 
 /* As lr_env_reset, with the episode seed given directly: the child is then
  * the one child_run_reset(ep_seed) makes, the same weights and batch order
  * that a schedule-driven run seeded ep_seed gets (alrs train, alrs compare
  * use this so that every schedule of a seed starts from the same network). */
-void lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out);
+int lr_env_start(lr_env *env, uint64_t ep_seed, long episode, double *obs_out);
 
 /* One agent step: applies the action (lr_action_effect), then the noise and
  * the bounds, trains action_every steps (fewer at the end, or until
@@ -204,7 +268,10 @@ void lr_env_step_effect(lr_env *env, double action, double effect, double *obs_o
 
 /* An episode in progress, to go on later exactly where it was (alrs train
  * --resume of a controller run): the child, the rate control, the feature
- * state and the episode's record so far. Load expects an environment started
+ * state and the episode's record so far; then, only for controllers that
+ * observe them, the scale-free references (LR_FEAT_REFERENCED) and the
+ * parameters at the last observation (LR_FEAT_UPDATE_RATIO), so that an
+ * episode without the newer groups is saved exactly as before them. Load expects an environment started
  * on the same seed (lr_env_start); -1 with a message naming `path`. */
 void lr_env_save(const lr_env *env, byte_buf *out);
 int lr_env_load(lr_env *env, byte_reader *in, const char *path);

@@ -22,6 +22,15 @@ long rollout_episode_id(long update, int envs, int env, int restart) {
     return ((update * envs + env) * MAX_RESTARTS) + restart;
 }
 
+/* With tasks, environment i of this rank builds tasks i, i + local, ... once:
+ * every task's child is built on a team before the run starts (and a task
+ * whose child cannot be built stops it there). */
+static int build_tasks(rollout_engine *r, int i, const lr_env_config *cfg) {
+    for (int k = i; k < cfg->n_tasks; k += r->local)
+        if (lr_env_hold_task(&r->env[i], k) != 0) return -1;
+    return 0;
+}
+
 /* Each environment is built on the team that will run it: oneDNN sizes a
  * primitive's work split by the thread count when the primitive is created,
  * and one created for more threads than its team has runs oversubscribed. */
@@ -35,7 +44,7 @@ static int create_envs(rollout_engine *r, const lr_env_config *cfg, const datase
         teams_bind(&r->teams, team);
         omp_set_num_threads(r->threads_per_env);
         for (int i = team; i < r->local; i += r->concurrency) {
-            if (lr_env_create(&r->env[i], cfg, data) == 0) continue;
+            if (lr_env_create(&r->env[i], cfg, data) == 0 && build_tasks(r, i, cfg) == 0) continue;
             failed++;
 #pragma omp critical(rollout_create_error)
             if (!first_error[0]) snprintf(first_error, sizeof first_error, "%s", alrs_error());
@@ -70,7 +79,7 @@ static int engine_plan(rollout_engine *r, int envs, int threads_per_env, int con
 static int engine_build(rollout_engine *r, const lr_env_config *cfg, const dataset *data) {
     r->env = alrs_calloc((size_t)r->local, sizeof *r->env);
     if (create_envs(r, cfg, data) != 0) return -1;
-    r->steps = r->env[0].n_agent;
+    r->steps = lr_env_max_agent_steps(cfg); /* shorter tasks' episodes end and begin again */
     r->obs_size = r->env[0].obs_size;
     size_t eo = (size_t)r->envs * r->obs_size, en = (size_t)r->envs;
     r->obs_raw = alrs_calloc(eo, sizeof(double));
@@ -151,8 +160,14 @@ static void for_each_env(rollout_engine *r, const unsigned char *which, env_task
  * environment's actions), the resets for this rank's, then their first
  * observations to every rank. */
 static void reset_task(rollout_engine *r, int e, lr_env *env, const void *seed) {
-    lr_env_reset(env, *(const uint64_t *)seed, r->episode_id[e],
-                 r->obs_raw + (size_t)e * r->obs_size);
+    if (lr_env_reset(env, *(const uint64_t *)seed, r->episode_id[e],
+                     r->obs_raw + (size_t)e * r->obs_size) == 0)
+        return;
+#pragma omp critical(rollout_reset_error)
+    if (!r->failed) { /* a multi-task environment could not build its task's child */
+        r->failed = 1;
+        snprintf(r->error, sizeof r->error, "environment %d: %s", e, alrs_error());
+    }
 }
 
 static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64_t seed,
@@ -171,6 +186,14 @@ static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64
     rollout_share_observations(r);
 }
 
+/* 0, or -1 on every rank with the message of the first environment of this
+ * rank that failed to begin an episode (collective). */
+static int episodes_began(rollout_engine *r) {
+    int failed = r->failed;
+    if (failed) alrs_fail("%s", r->error);
+    return dist_agree(failed ? -1 : 0);
+}
+
 static void step_task(rollout_engine *r, int e, lr_env *env, const void *arg) {
     (void)arg;
     int term, trunc;
@@ -187,12 +210,14 @@ static void truncation_values(rollout_engine *r, controller *c) {
     policy_value(&c->pol, r->next_obs, r->envs, r->final_value);
 }
 
-void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
-                            uint64_t seed, long update, episode_fn on_episode, void *ctx) {
+int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
+                           uint64_t seed, long update, episode_fn on_episode, void *ctx) {
     double start = alrs_now();
     int root = r->rank == 0;
     memset(r->restarts, 0, sizeof(int) * (size_t)r->envs);
+    r->failed = 0;
     begin_episodes(r, NULL, seed, update);
+    if (episodes_began(r) != 0) return -1;
     size_t obs_bytes = sizeof(double) * (size_t)r->envs * r->obs_size;
     for (int t = 0; t < r->steps; t++) {
         if (root) {
@@ -219,6 +244,7 @@ void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *
         if (restart) {
             for (int e = 0; e < r->envs; e++) r->done[e] = r->done[e] && t + 1 < r->steps;
             begin_episodes(r, r->done, seed, update);
+            if (episodes_began(r) != 0) return -1;
         }
     }
     rollout_deliver_episodes(r, 0, on_episode, ctx);
@@ -228,4 +254,5 @@ void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *
         rollout_gae(buf, r->value, ppo->gamma, ppo->lambda);
     }
     r->collect_s = alrs_now() - start;
+    return 0;
 }

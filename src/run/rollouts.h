@@ -59,7 +59,7 @@ typedef struct {
     int rank, ranks;         /* dist_rank(), dist_size() at creation */
     int first, local;        /* this rank's environments: first .. first+local-1 */
     int concurrency, threads_per_env; /* this rank's teams */
-    int steps; /* agent steps per batch: those of one episode */
+    int steps; /* agent steps per batch: those of one episode (the longest task's) */
     int obs_size; /* values per observation (lr_env_obs_size of the features) */
     int seed_group; /* environments e, e+1, .. in groups of this size (from a
                        multiple of it) train the same child: one seed, the same
@@ -79,6 +79,8 @@ typedef struct {
     double *rows;            /* [E][obs_size + 3] step outcomes */
     rank_placement *placement; /* [ranks], the same on every rank */
     double collect_s; /* seconds spent in the last collect (on rank 0: the whole job's) */
+    int failed;       /* an environment of this rank could not begin an episode */
+    char error[1024]; /* the first such environment's message */
 } rollout_engine;
 
 /* Builds the environments (children allocated once): all E in one process, or
@@ -95,9 +97,13 @@ void rollout_engine_free(rollout_engine *r);
 /* One batch: a fresh episode in every environment, run for `steps` agent
  * steps under the controller (sampling actions), into buf (steps × envs),
  * with GAE computed. `update` numbers the batch (it selects the seeds).
+ * With tasks, `steps` is the longest task's agent steps: an environment
+ * whose episode ends sooner begins the next one, as after a divergence.
  * Collective under MPI: c, ppo, buf and on_episode are used on rank 0 only
- * (the other ranks may pass NULL); seed and update must agree. */
-void rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
+ * (the other ranks may pass NULL); seed and update must agree. -1 on every
+ * rank with a message when an environment could not build the child of the
+ * task its episode drew (the batch is then lost, the controller unchanged). */
+int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
                             uint64_t seed, long update, episode_fn on_episode, void *ctx);
 
 /* Where the environments run: one line per rank (the first 16, then a
