@@ -43,14 +43,16 @@ void suite_flags_print_help(FILE *out) {
 static int parse_command_line(int argc, char **argv, suite_flags *f) {
     if (args_parse(&f->cmdline, argc, argv) != 0) return -1;
     args a = f->cmdline;
-    int given = 0;
+    int given = 0, none = 0;
     for (int k = 0; k < a.n; k++) {
+        if (!strcmp(a.name[k], "baselines") && a.value[k] && !strcmp(a.value[k], "none")) {
+            a.value[k] = SUITE_DEFAULT_TUNED; /* compare's "none" means its controller alone */
+            none = 1;
+        }
         given |= !strcmp(a.name[k], "baselines");
         if (!strcmp(a.name[k], "controller"))
             return alrs_fail("--controller: a suite's controllers are methods (NAME "
                              "controller=PATH in --methods)");
-        if (!strcmp(a.name[k], "eval-every") || !strcmp(a.name[k], "steps"))
-            continue; /* a default for every task, as any child-run flag */
     }
     if (!given) {
         if (a.n == ARGS_MAX) return alrs_fail("too many flags");
@@ -59,6 +61,7 @@ static int parse_command_line(int argc, char **argv, suite_flags *f) {
     if (compare_flags_parse(&a, &f->cmp) != 0 || args_string(&a, "tasks", &f->tasks_path) ||
         args_string(&a, "methods", &f->methods_path))
         return -1;
+    if (none) f->cmp.n_schedules = 0, f->cmp.baselines_text = "none"; /* self-tuning alone */
     if (args_switch(&a, "check") < 0 || args_check_unused(&a) != 0) return -1;
     if (!f->tasks_path) return alrs_fail("--tasks FILE is required (a task suite: docs/TASKS.md)");
     if (!f->methods_path)

@@ -155,9 +155,12 @@ static void print_table(const suite_report *r, const cell *cells, FILE *out) {
         fprintf(out, "%-24s %-11s %5d  %10.1f%%  %10.1f%%  %4d/%-4d  %9s\n", r->method_names[m],
                 track_name(tuned), n, 100 * sum / n, 100 * worst, within, n, vs);
     }
-    fprintf(out, "Regret: (mean test loss - the task's best tuned mean) / that mean. vs first: "
+    int any_tuned = 0;
+    for (int k = 0; k < r->n_tasks * r->n_methods; k++) any_tuned |= cells[k].runs && cells[k].tuned;
+    fprintf(out, "Regret: (mean test loss - the task's best %s mean) / that mean. vs first: "
                  "tasks where the method's loss is lower (+) or higher (-) than %s's, paired by "
-                 "seed, Holm-corrected p < 0.05.\n", r->method_names[0]);
+                 "seed, Holm-corrected p < 0.05.\n",
+            any_tuned ? "tuned" : "(no schedule tuned: any method's)", r->method_names[0]);
 }
 
 int suite_report_write(const suite_report *r, FILE *out) {
