@@ -8,7 +8,8 @@
  *   2. determinism: --concurrency 1 gives the same CSVs (timings aside);
  *   3. restarts: the same command runs nothing again; records removed (a
  *      kill) are run again and give the same CSVs;
- *   4. a changed methods file on the same --out is refused, naming it. */
+ *   4. a changed methods file on the same --out is refused, naming it;
+ *   5. --baselines none runs the self-tuning track alone. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -137,6 +138,23 @@ static void test_changed(const char *full) {
     snprintf(methods, sizeof methods, "%s", saved);
 }
 
+/* --baselines none: the self-tuning track alone, nothing tuned. */
+static void test_self_tuning_only(void) {
+    char err[ERR_LEN];
+    const char *out = test_dir(base, "self");
+    int rc = test_alrs(err, NULL, "suite --tasks '%s' --methods '%s' --data-dir '%s' "
+                       "--baselines none --seeds 2 --val-split 100 --out '%s'",
+                       tasks, methods, idx, out);
+    CHECK(rc == 0);
+    static csv runs;
+    CHECK(csv_read(&runs, test_path(out, "suite.csv")) == 0 && runs.n_rows == 12);
+    for (int r = 0; r < runs.n_rows; r++)
+        CHECK(!strcmp(csv_str(&runs, r, "track"), "self-tuning"));
+    char task_dir[PATH_LEN];
+    snprintf(task_dir, sizeof task_dir, "%s/tasks/small/runs", out);
+    CHECK(test_count_entries(task_dir, "tune-") == 0);
+}
+
 int main(void) {
     snprintf(base, sizeof base, "%s", test_tmpdir("suite-cli"));
     snprintf(idx, sizeof idx, "%s/idx", base);
@@ -169,5 +187,6 @@ int main(void) {
     CHECK(same_results(full, serial));
     test_restarts(full);
     test_changed(full);
+    test_self_tuning_only();
     return test_finish();
 }
