@@ -11,7 +11,8 @@
 #      and a rerun keeps the finished runs;
 #   3. scripts/plot learn and compare draw their PNGs from these directories;
 #   4. scripts/check-summary agrees with a comparison's summary and a tiny
-#      suite's, and catches a summary altered by hand; scripts/plot suite
+#      suite's, and catches a summary altered by hand; scripts/adaptation
+#      gives each method's rate at 10/50/90 % of the run; scripts/plot suite
 #      draws the suite's performance profile.
 # About 30 s on 2 cores.
 #   bash tests/test_experiment_scripts.sh ALRS SOURCE_DIR
@@ -127,6 +128,17 @@ else fail "scripts/check-summary on a comparison and a suite: $(tail -3 "$tmp/ch
 sed -i '3s/,[0-9.e-]*$/,0.5/' "$tmp/suite/suite-summary.csv"   # the second row's p_holm
 if ! "$src/scripts/check-summary" "$tmp/suite" >/dev/null 2>&1; then ok
 else fail "scripts/check-summary passed a summary altered by hand"; fi
+# scripts/adaptation: one row per task and method; cosine's multiples are cosine's
+if "$src/scripts/adaptation" "$tmp/suite" >"$tmp/adapt.csv" 2>&1 && "$py" - "$tmp/adapt.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
+assert sorted(r["method"] for r in rows) == ["adam-const", "adam-cos", "cosine"], rows
+const = [r for r in rows if r["method"] == "adam-const"][0]
+assert const["x10"] == const["x50"] == const["x90"] == "1", const
+cos = [r for r in rows if r["method"] == "adam-cos"][0]
+assert 1 > float(cos["x10"]) > float(cos["x50"]) > float(cos["x90"]) > 0, cos
+PY
+then ok; else fail "scripts/adaptation: $(cat "$tmp/adapt.csv")"; fi
 if "$src/scripts/plot" suite "$tmp/profile.png" "$tmp/suite" >/dev/null 2>&1 &&
    [ -s "$tmp/profile.png" ] && [ "$(wc -l <"$tmp/profile.csv")" = 4 ]; then ok
 else fail "scripts/plot suite"; fi
