@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/learn_flags.h"
+#include "settings/learn_flags.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "report/machine.h"

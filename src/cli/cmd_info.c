@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "cli/commands.h"
 #include "cli/controller_names.h"
 #include "core/error.h"

@@ -10,7 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/controller_names.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "cli/train_files.h"
 #include "core/error.h"
 #include "core/fileio.h"

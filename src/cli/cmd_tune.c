@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "cli/commands.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "core/error.h"
 #include "nn/backend_plan.h"
 #include "nn/net.h"

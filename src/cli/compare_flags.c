@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config_text.h"
+#include "settings/config_text.h"
 #include "core/bytes.h"
 #include "core/error.h"
 #include "optim/optimizer.h"

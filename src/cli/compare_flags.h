@@ -2,7 +2,7 @@
 #ifndef ALRS_CLI_COMPARE_FLAGS_H
 #define ALRS_CLI_COMPARE_FLAGS_H
 
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "sched/baselines.h"
 
 #define COMPARE_MAX_SCHEDULES 16

@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "cli/learn_log.h"
+#include "run/learn_log.h"
 
 #include <math.h>
 #include <stdlib.h>

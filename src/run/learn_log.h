@@ -4,12 +4,12 @@
  * kept in memory and rewritten atomically after each update with the
  * checkpoint (they are small), so a killed run's files always agree; on
  * --resume the rows of the updates the checkpoint holds are read back. */
-#ifndef ALRS_CLI_LEARN_LOG_H
-#define ALRS_CLI_LEARN_LOG_H
+#ifndef ALRS_RUN_LEARN_LOG_H
+#define ALRS_RUN_LEARN_LOG_H
 
 #include <stdio.h>
 
-#include "cli/learn_flags.h"
+#include "settings/learn_flags.h"
 #include "rl/controller.h"
 #include "run/rollouts.h"
 
