@@ -21,7 +21,7 @@
  * by a clear margin. Everything is drawn from streams of one seed, so a
  * second run reproduces the first bit for bit. */
 #include "core/error.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -212,8 +212,8 @@ static void run_kind(lr_action_kind kind) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s.ckpt", test_tmpdir("ppo-toy"), name);
     controller r;
-    CHECK(checkpoint_save(&c, path) == 0);
-    CHECK(checkpoint_load(&r, path) == 0);
+    CHECK(controller_file_save(&c, path) == 0);
+    CHECK(controller_file_load(&r, path) == 0);
     CHECK(evaluate(&r, kind) == learned);
     controller_free(&r);
     controller_free(&c);

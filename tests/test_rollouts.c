@@ -1,4 +1,4 @@
-/* The rollout engine (src/run/rollouts.h) at library level, on a small
+/* The rollout engine (src/run/rollout_engine.h) at library level, on a small
  * synthetic IDX set and a small MLP child:
  *   1. the same batch whatever the concurrency (1, 2, 3 of 3 environments):
  *      rollout buffers and the PPO update that follows identical bit for bit;
@@ -25,9 +25,9 @@
 #include "core/error.h"
 #include "env/lr_env.h"
 #include "rl/controller.h"
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 #include "dist/dist.h"
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 #include "testutil.h"
 
 /* The paper's seven features: the default observation. */

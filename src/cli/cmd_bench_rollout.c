@@ -14,7 +14,7 @@
 #include "core/timer.h"
 #include "report/machine.h"
 #include "dist/dist.h"
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 
 static const char bench_rollout_help[] =
     "usage: alrs bench rollout [--layouts ExT,ExT,...] [--batches N] [learn flags]\n"

@@ -8,7 +8,7 @@
 #include "core/bytes.h"
 #include "core/error.h"
 #include "optim/optimizer.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 
 const char compare_flags_help[] =
     "  --controller PATH             a controller (alrs learn's controller.bin); optional\n"
@@ -42,7 +42,7 @@ const char compare_flags_help[] =
 
 int compare_flags_read_controller(compare_flags *f) {
     controller c;
-    if (checkpoint_load(&c, f->controller) != 0) return -1;
+    if (controller_file_load(&c, f->controller) != 0) return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
     controller_free(&c);
     if (file_crc32(f->controller, &f->controller_crc, &f->controller_bytes) != 0)

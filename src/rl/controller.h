@@ -30,7 +30,7 @@
  * from an older file): `alrs info --controller`, alrs_controller_learned_on
  * and Python's Controller.info show it. alrs learn fills model .. classes;
  * `tasks` and `default_lr` are for `alrs learn --tasks` to set (it writes
- * them here, checkpoint_save stores them): "" and 0 mean not given. */
+ * them here, controller_file_save stores them): "" and 0 mean not given. */
 #define CONTROLLER_ORIGIN_TEXT 64
 #define CONTROLLER_TASKS_MAX 1024
 typedef struct {
@@ -94,7 +94,7 @@ policy_config controller_policy_config(const lr_env_interface *iface);
  * schedule. -1 with a message when pc does not fit the interface. */
 int controller_init(controller *c, const lr_env_interface *iface, const policy_config *pc,
                     int n_envs, double gamma, rng_stream *r);
-/* The same shapes with zero weights (for checkpoint_load to fill in). */
+/* The same shapes with zero weights (for controller_file_load to fill in). */
 int controller_alloc(controller *c, const lr_env_interface *iface, const policy_config *pc,
                      int n_envs, double gamma);
 void controller_free(controller *c);

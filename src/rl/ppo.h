@@ -35,7 +35,7 @@
 #include "core/rng.h"
 #include "rl/adam.h"
 #include "rl/policy.h"
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 
 typedef struct {
     int epochs;           /* 4 */

@@ -15,10 +15,10 @@
 #include "core/interrupt.h"
 #include "core/fileio.h"
 #include "core/timer.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "dist/dist.h"
 #include "run/learn_log.h"
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 
 /* A fresh controller, or the one in DIR/controller.bin with --resume. */
 static int controller_start(controller *c, const learn_flags *f, const ppo_config *ppo) {
@@ -26,7 +26,7 @@ static int controller_start(controller *c, const learn_flags *f, const ppo_confi
     snprintf(path, sizeof path, "%s/controller.bin", f->run.out);
     lr_env_interface iface = lr_env_interface_of(&f->env);
     if (f->resume) {
-        if (checkpoint_load(c, path) != 0) return -1;
+        if (controller_file_load(c, path) != 0) return -1;
         if (!lr_env_interface_equal(&c->iface, &iface))
             return alrs_fail("%s: the controller was learned with other actions or features",
                              path);

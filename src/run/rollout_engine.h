@@ -29,15 +29,15 @@
  * process running all E environments. Per agent step: one broadcast of E
  * actions, one allgather of E x 10 doubles, and when episodes end, their
  * records and the new episodes' first observations. */
-#ifndef ALRS_RUN_ROLLOUTS_H
-#define ALRS_RUN_ROLLOUTS_H
+#ifndef ALRS_RUN_ROLLOUT_ENGINE_H
+#define ALRS_RUN_ROLLOUT_ENGINE_H
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include "env/lr_env.h"
 #include "rl/controller.h"
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 #include "run/teams.h"
 
 /* Called on the engine's thread, in environment order, for every episode

@@ -1,4 +1,4 @@
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 
 #include <math.h>
 #include <stdlib.h>

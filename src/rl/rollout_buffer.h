@@ -18,8 +18,8 @@
  * Order per update:  collect T steps (rollout_record, rollout_outcome) ->
  *   rollout_gae(last_value = V(obs after step T-1)) -> ppo_update -> reuse the
  *   buffer (no clearing needed: every cell is overwritten). */
-#ifndef ALRS_RL_ROLLOUT_H
-#define ALRS_RL_ROLLOUT_H
+#ifndef ALRS_RL_ROLLOUT_BUFFER_H
+#define ALRS_RL_ROLLOUT_BUFFER_H
 
 #include <stddef.h>
 

@@ -1,7 +1,7 @@
 /* The rollout engine: building the environments on their teams and running
- * one batch of episodes in lockstep (run/rollouts.h). What ranks exchange is
- * in rollouts_exchange.c, where they run in rollouts_placement.c. */
-#include "run/rollouts.h"
+ * one batch of episodes in lockstep (run/rollout_engine.h). What ranks exchange is
+ * in rollout_engine_exchange.c, where they run in rollout_engine_placement.c. */
+#include "run/rollout_engine.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "dist/dist.h"
-#include "run/rollouts_ranks.h"
+#include "run/rollout_engine_ranks.h"
 
 /* Episodes one environment may begin in one batch: one per agent step at
  * most, and agent steps are at most --steps (≤ 1e8 < 2^27). */
