@@ -323,7 +323,8 @@ static void test_help(void) {
                            "  --concurrency N ", "  --out DIR ", "  --shard I/N ", "  --check "};
     for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
         CHECK(lines_starting(help, flags[k]) == 1);
-    CHECK(strstr(help, "  --seeds N                     evaluation seeds per schedule (default 5)\n"));
+    CHECK(strstr(help, "  --seeds N                     evaluation seeds per schedule "
+                       "(default 5)\n"));
     CHECK(strstr(help, "(default paper-grid,cosine,warmup-cosine,onecycle)\n"));
     CHECK(strstr(help, "(default 999)\n") && strstr(help, "(default 12)\n"));
     free(help);

@@ -25,9 +25,8 @@ echo '#include "cli/commands.h"' >>"$tmp/src/api/api_status.c"
 if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "api -> cli was not caught"
 elif echo "$out" | grep -q "api/api_status.c includes cli/: upward"; then ok
 else fail "api -> cli was reported as: $out"; fi
-# a circle between two files of one folder: rl/policy includes rl/ppo, which includes rl/policy
+# a circle between two files of one folder: rl/ppo.h includes rl/policy.h; plant the way back
 rm -rf "$tmp/src" && mkdir -p "$tmp/src" && cp -r "$src/src/core" "$src/src/env" "$src/src/rl" "$tmp/src/"
-grep -q '#include "rl/policy.h"' "$tmp/src/rl/ppo.h" "$tmp/src/rl/ppo.c" || echo '#include "rl/policy.h"' >>"$tmp/src/rl/ppo.c"
 echo '#include "rl/ppo.h"' >>"$tmp/src/rl/policy.c"
 if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "a circle between files was not caught"
 elif echo "$out" | grep -q "circle between files of one folder: rl/: policy <-> ppo"; then ok

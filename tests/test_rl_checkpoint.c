@@ -68,8 +68,8 @@ static void make_trained(controller *c, int variant) {
     rng_stream r = rng_make(9, 0), sh = rng_make(9, 1);
     rng_stream envs[3] = {rng_make(9, 10), rng_make(9, 11), rng_make(9, 12)};
     if (controller_init(c, &iface, &pc, 3, 0.99, &r) != 0) fprintf(stderr, "%s\n", alrs_error());
-    rollout b;
-    rollout_init(&b, 8, 3, D);
+    rollout_buffer b;
+    rollout_buffer_init(&b, 8, 3, D);
     double raw[3 * OBS_MAX], obs[3 * OBS_MAX], a[3], lp[3], v[3], rew[3], scaled[3];
     unsigned char done[3] = {0, 0, 0};
     for (int t = 0; t < 8; t++) {
@@ -79,15 +79,15 @@ static void make_trained(controller *c, int variant) {
         for (int e = 0; e < 3; e++) rew[e] = raw[D * e] - 5;
         done[1] = t == 4;
         reward_scaler_scale(&c->rewards, rew, done, scaled);
-        rollout_record(&b, t, obs, a, lp, v);
-        rollout_outcome(&b, t, scaled, done, NULL, NULL);
+        rollout_buffer_record(&b, t, obs, a, lp, v);
+        rollout_buffer_outcome(&b, t, scaled, done, NULL, NULL);
     }
     double last[3] = {0.1, 0.2, 0.3};
-    rollout_gae(&b, last, 0.99, 0.95);
+    rollout_buffer_gae(&b, last, 0.99, 0.95);
     ppo_config cfg = ppo_config_default();
     ppo_stats s;
     if (controller_update(c, &cfg, &b, &sh, &s) != 0) fprintf(stderr, "%s\n", alrs_error());
-    rollout_free(&b);
+    rollout_buffer_free(&b);
 }
 
 static void test_round_trip(int variant, const char *dir) {

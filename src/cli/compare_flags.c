@@ -142,7 +142,8 @@ static void config_table(config_text *t, const compare_flags *f, int last) {
         const flag_def *d = &FLAGS[k];
         if (!d->config || d->config_last != last) continue;
         const char *field = (const char *)f + d->offset;
-        if (d->type == FLAG_INT) config_text_int(t, d->config, d->name, *(const long *)(const void *)field);
+        if (d->type == FLAG_INT)
+            config_text_int(t, d->config, d->name, *(const long *)(const void *)field);
         else {
             const char *v = *(const char *const *)(const void *)field;
             config_text_add(t, d->config, d->name, v ? v : "");

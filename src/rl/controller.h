@@ -8,12 +8,12 @@
  *   for t in 0..T-1:
  *     controller_observe(c, raw_obs, E, 1, obs)          normalise (and learn the stats)
  *     policy_act(&c->pol, obs, E, env_rngs, a, logp, v)
- *     rollout_record(&buf, t, obs, a, logp, v)
+ *     rollout_buffer_record(&buf, t, obs, a, logp, v)
  *     each env applies its action (env/lr_action.h), trains, returns raw reward, done
  *     for truncated envs: final_v = policy_value(normalised final obs)
  *     reward_scaler_scale(&c->rewards, raw_reward, done, reward)
- *     rollout_outcome(&buf, t, reward, terminated, truncated, final_v)
- *   last_v = policy_value(normalised next obs); rollout_gae(&buf, last_v, gamma, lambda)
+ *     rollout_buffer_outcome(&buf, t, reward, terminated, truncated, final_v)
+ *   last_v = policy_value(normalised next obs); rollout_buffer_gae(&buf, last_v, gamma, lambda)
  *   controller_update(c, &ppo_cfg, &buf, shuffle_rng, &stats)
  * Deployment: controller_observe(c, raw, n, 0, obs) -> policy_mode (or
  * policy_act, for --policy sample and mean:K). */
@@ -110,7 +110,7 @@ double controller_decide(controller *c, const double *raw, const controller_act 
                          rng_stream *r, double *action);
 
 /* ppo_update on the controller's policy and Adam; counts the update. */
-int controller_update(controller *c, const ppo_config *cfg, const rollout *b, rng_stream *r,
+int controller_update(controller *c, const ppo_config *cfg, const rollout_buffer *b, rng_stream *r,
                       ppo_stats *out);
 
 #endif

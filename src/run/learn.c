@@ -48,10 +48,10 @@ static int controller_start(controller *c, const learn_flags *f, const ppo_confi
  * so that a failure there stops them all. */
 static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, learn_log *log,
                       long start) {
-    rollout buf;
+    rollout_buffer buf;
     memset(&buf, 0, sizeof buf);
     int root = c != NULL;
-    int rc = root ? rollout_init(&buf, eng->steps, eng->envs, eng->obs_size) : 0;
+    int rc = root ? rollout_buffer_init(&buf, eng->steps, eng->envs, eng->obs_size) : 0;
     if (dist_agree(rc) != 0) return -1;
     for (long u = start; u < f->updates && rc == 0; u++) {
         if (root) log->update = u;
@@ -81,7 +81,7 @@ static int learn_loop(rollout_engine *eng, controller *c, const learn_flags *f, 
             rc = 1;
         }
     }
-    if (root) rollout_free(&buf);
+    if (root) rollout_buffer_free(&buf);
     return rc;
 }
 
