@@ -1,4 +1,4 @@
-/* The controller checkpoint reader (checkpoint_parse in src/rl/checkpoint.c)
+/* The controller checkpoint reader (controller_file_parse in src/rl/controller_file.c)
  * on arbitrary bytes. A CRC32 guards the payload, so random mutations would
  * almost never get past it: each input is read as it is (header, magic,
  * version, size and checksum checks), then, when it starts with the magic,
@@ -10,7 +10,7 @@
 #include <zlib.h>
 
 #include "check.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 
 static const char *NAME = "fuzz/controller.ckpt";
 
@@ -20,7 +20,7 @@ static void put_le(uint8_t *p, uint64_t v, int bytes) {
 
 static void parse(const uint8_t *data, size_t size) {
     controller c;
-    if (checkpoint_parse(&c, data, size, NAME) != 0) {
+    if (controller_file_parse(&c, data, size, NAME) != 0) {
         fuzz_check_refusal(NAME);
         return;
     }

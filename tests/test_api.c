@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "alrs/alrs.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "data/dataset.h"
 #include "child/child.h"
 #include "testutil.h"

@@ -9,7 +9,9 @@
  *      finishes) all end with the CSVs of an uninterrupted comparison;
  *   4. a changed command on the same --out is refused, naming the setting;
  *   5. transfer: a controller learned on the MLP drives LeNet-5, and on CIFAR-10;
- *   6. bad inputs: one "alrs: " line, non-zero exit, no directory left. */
+ *   6. bad inputs: one "alrs: " line, non-zero exit, no directory left;
+ *   7. --help from compare's flag table: each flag once, with its default,
+ *      and alrs suite's share of it without the flags it words itself. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +304,38 @@ static void test_bad_inputs(void) {
     CHECK(rc != 0 && strstr(err, "not empty") && test_count_entries(mine, "") == 1);
 }
 
+/* The number of lines of `text` that start with `start`. */
+static int lines_starting(const char *text, const char *start) {
+    int n = 0;
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        n += !strncmp(p, start, strlen(start));
+    return n;
+}
+
+static void test_help(void) {
+    char err[ERR_LEN];
+    const char *out = test_path(base, "help.txt");
+    CHECK(test_alrs(err, out, "compare --help") == 0);
+    char *help = test_read_text(out);
+    const char *flags[] = {"  --controller PATH ", "  --baselines LIST ", "  --rates LIST ",
+                           "  --seeds N ", "  --seed-base S ", "  --tune-seed S ",
+                           "  --tune-seeds N ", "  --tune-budget K ", "  --threads-per-run T ",
+                           "  --concurrency N ", "  --out DIR ", "  --shard I/N ", "  --check "};
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++)
+        CHECK(lines_starting(help, flags[k]) == 1);
+    CHECK(strstr(help, "  --seeds N                     evaluation seeds per schedule "
+                       "(default 5)\n"));
+    CHECK(strstr(help, "(default paper-grid,cosine,warmup-cosine,onecycle)\n"));
+    CHECK(strstr(help, "(default 999)\n") && strstr(help, "(default 12)\n"));
+    free(help);
+    CHECK(test_alrs(err, out, "suite --help") == 0);
+    help = test_read_text(out);
+    CHECK(lines_starting(help, "  --controller PATH ") == 0);
+    CHECK(lines_starting(help, "  --baselines LIST ") == 1); /* the suite's own wording */
+    CHECK(lines_starting(help, "  --tune-budget K ") == 1);
+    free(help);
+}
+
 int main(void) {
     snprintf(base, sizeof base, "%s", test_tmpdir("compare-cli"));
     snprintf(idx, sizeof idx, "%s/idx", base);
@@ -328,6 +362,7 @@ int main(void) {
     test_transfer();
     test_rates();
     test_bad_inputs();
+    test_help();
 
     test_remove_tmpdirs();
     return test_finish();

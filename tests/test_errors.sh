@@ -120,7 +120,7 @@ EOF
 
 # ckpt_features IN OUT N: the checkpoint IN rewritten for a policy that reads N
 # observation features: consistent sizes (the first layer of actor and critic
-# shrunk or grown), a valid checksum. Layout: src/rl/checkpoint.c.
+# shrunk or grown), a valid checksum. Layout: src/rl/controller_file.c.
 cat > "$W/.t/ckpt_features.py" <<'EOF'
 import struct, sys, zlib
 src, dst, n_obs = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The include graph between src/ folders points down the architecture's order
-# and has no cycle (scripts/check-layers); and the check itself catches an
-# upward include planted in a copy of the tree.
+# and has no cycle, and no folder's files include each other in a circle
+# (scripts/check-layers); and the check itself catches, planted in a copy of
+# the tree, an upward include, the public library including the program's
+# commands (api -> cli) and a circle between the files of one folder.
 #   bash tests/test_layers.sh ALRS SOURCE_DIR
 set -u
 src=$2
@@ -17,4 +19,16 @@ echo '#include "rl/policy.h"' >>"$tmp/src/env/lr_env.c" # env is below rl: an up
 if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "an upward include was not caught"
 elif echo "$out" | grep -q "includes rl/: upward"; then ok
 else fail "the upward include was reported as: $out"; fi
+# the library below the program: src/api must not include src/cli
+rm -rf "$tmp/src" && mkdir -p "$tmp/src" && cp -r "$src/src/core" "$src/src/api" "$src/src/cli" "$tmp/src/"
+echo '#include "cli/commands.h"' >>"$tmp/src/api/api_status.c"
+if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "api -> cli was not caught"
+elif echo "$out" | grep -q "api/api_status.c includes cli/: upward"; then ok
+else fail "api -> cli was reported as: $out"; fi
+# a circle between two files of one folder: rl/ppo.h includes rl/policy.h; plant the way back
+rm -rf "$tmp/src" && mkdir -p "$tmp/src" && cp -r "$src/src/core" "$src/src/env" "$src/src/rl" "$tmp/src/"
+echo '#include "rl/ppo.h"' >>"$tmp/src/rl/policy.c"
+if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "a circle between files was not caught"
+elif echo "$out" | grep -q "circle between files of one folder: rl/: policy <-> ppo"; then ok
+else fail "the circle between files was reported as: $out"; fi
 finish

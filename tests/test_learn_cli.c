@@ -657,7 +657,7 @@ static void test_bad_inputs(void) {
     free(before);
     free(after);
 
-    /* bench rollout */
+    /* bench rollout_buffer */
     EXPECT_FAIL(NULL, "--layouts", NULL,
                 "bench rollout " CHILD " --data-dir '%s' --batches 1 --layouts 2x", idx);
     EXPECT_FAIL(NULL, "--layouts", NULL,

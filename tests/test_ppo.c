@@ -12,8 +12,8 @@
 #include <string.h>
 
 static void test_gae(void) {
-    rollout b;
-    CHECK(rollout_init(&b, 4, 2, 1) == 0);
+    rollout_buffer b;
+    CHECK(rollout_buffer_init(&b, 4, 2, 1) == 0);
     /* environment 0: values 1 2 3 4, rewards 1 0 2 1, terminated after step 1;
      * environment 1: values .5 1 1.5 2, rewards 0 1 0 1, truncated after step 1
      * (the real final observation was worth 10), terminated after step 3. */
@@ -24,11 +24,11 @@ static void test_gae(void) {
     double fv[4][2] = {{0, 0}, {0, 10}, {0, 0}, {0, 0}};
     double obs[2] = {0, 0}, act[2] = {0, 0}, logp[2] = {0, 0};
     for (int t = 0; t < 4; t++) {
-        rollout_record(&b, t, obs, act, logp, v[t]);
-        rollout_outcome(&b, t, r[t], term[t], trunc[t], fv[t]);
+        rollout_buffer_record(&b, t, obs, act, logp, v[t]);
+        rollout_buffer_outcome(&b, t, r[t], term[t], trunc[t], fv[t]);
     }
     double last[2] = {5, 100}; /* env 1's is never used: its last step terminated */
-    rollout_gae(&b, last, 0.9, 0.8); /* gamma lambda = 0.72 */
+    rollout_buffer_gae(&b, last, 0.9, 0.8); /* gamma lambda = 0.72 */
     /* env 0, backwards:
      *  t3: next = last 5      delta = 1 + 0.9*5 - 4 = 1.5            A = 1.5
      *  t2: next = v3 = 4      delta = 2 + 0.9*4 - 3 = 2.6            A = 2.6 + 0.72*1.5 = 3.68
@@ -50,22 +50,22 @@ static void test_gae(void) {
     double ret[8], val[8], mr = 0, md = 0, vr = 0, vd = 0;
     for (int i = 0; i < 8; i++) ret[i] = b.ret[i], val[i] = b.value[i], mr += ret[i] / 8, md += (ret[i] - val[i]) / 8;
     for (int i = 0; i < 8; i++) vr += (ret[i] - mr) * (ret[i] - mr), vd += (ret[i] - val[i] - md) * (ret[i] - val[i] - md);
-    CHECK_NEAR(rollout_explained_variance(&b), 1 - vd / vr, 1e-12);
+    CHECK_NEAR(rollout_buffer_explained_variance(&b), 1 - vd / vr, 1e-12);
     /* lambda = 1, no ends: A_t = sum of discounted rewards + bootstrap - V_t (Monte Carlo) */
     unsigned char none[2] = {0, 0};
-    for (int t = 0; t < 4; t++) rollout_outcome(&b, t, r[t], none, none, NULL);
-    rollout_gae(&b, last, 0.9, 1.0);
+    for (int t = 0; t < 4; t++) rollout_buffer_outcome(&b, t, r[t], none, none, NULL);
+    rollout_buffer_gae(&b, last, 0.9, 1.0);
     /* env 0: 1 + 0.9*0 + 0.81*2 + 0.729*1 + 0.6561*5 - 1 = 1 + 1.62 + 0.729 + 3.2805 - 1 = 5.6295 */
     CHECK_NEAR(b.advantage[0], 5.6295, 1e-12);
     /* gamma = 1 (--reward log-delta --gamma 1: the return telescopes to the
      * final loss): A_0 = 1 + 0 + 2 + 1 + 5 - 1 = 8 with lambda 1, and with
      * lambda 0 the one-step delta r_0 + V_1 - V_0 = 1 + 2 - 1 = 2 */
-    rollout_gae(&b, last, 1.0, 1.0);
+    rollout_buffer_gae(&b, last, 1.0, 1.0);
     CHECK_NEAR(b.advantage[0], 8.0, 1e-12);
-    rollout_gae(&b, last, 1.0, 0.0);
+    rollout_buffer_gae(&b, last, 1.0, 0.0);
     CHECK_NEAR(b.advantage[0], 2.0, 1e-12);
-    rollout_free(&b);
-    CHECK(rollout_init(&b, 0, 2, 1) == -1);
+    rollout_buffer_free(&b);
+    CHECK(rollout_buffer_init(&b, 0, 2, 1) == -1);
 }
 
 static void test_clipped_surrogate(void) {
@@ -156,7 +156,7 @@ static void test_config(void) {
 }
 
 /* A rollout of random data whose advantages favour action 0 with obs[0] > 0. */
-static void fill_rollout(rollout *b, policy *p, uint64_t seed) {
+static void fill_rollout(rollout_buffer *b, policy *p, uint64_t seed) {
     rng_stream r = rng_make(seed, 0);
     rng_stream acts[8];
     for (int e = 0; e < 8; e++) acts[e] = rng_make(seed, 10 + e);
@@ -165,11 +165,11 @@ static void fill_rollout(rollout *b, policy *p, uint64_t seed) {
         for (int i = 0; i < 8 * 3; i++) obs[i] = rng_normal(&r);
         policy_act(p, obs, 8, acts, a, lp, v);
         for (int e = 0; e < 8; e++) rew[e] = (a[e] == 0) == (obs[3 * e] > 0) ? 1.0 : -1.0;
-        rollout_record(b, t, obs, a, lp, v);
-        rollout_outcome(b, t, rew, NULL, NULL, NULL);
+        rollout_buffer_record(b, t, obs, a, lp, v);
+        rollout_buffer_outcome(b, t, rew, NULL, NULL, NULL);
     }
     double last[8] = {0};
-    rollout_gae(b, last, 0.99, 0.95);
+    rollout_buffer_gae(b, last, 0.99, 0.95);
 }
 
 static void test_update(void) {
@@ -178,8 +178,8 @@ static void test_update(void) {
     rng_stream init = rng_make(1, 0), init2 = rng_make(1, 0);
     policy_init(&p, &pc, &init);
     policy_init(&q, &pc, &init2);
-    rollout b;
-    rollout_init(&b, 16, 8, 3);
+    rollout_buffer b;
+    rollout_buffer_init(&b, 16, 8, 3);
     fill_rollout(&b, &p, 5);
     rl_adam ap, aq;
     rl_adam_init(&ap, p.n_params);
@@ -207,8 +207,8 @@ static void test_update(void) {
     c.epochs = 1, c.minibatches = 1;
     CHECK(ppo_update(&p, &ap, &c, &b, &sh, &s) == 0); /* stale data vs moved policy: KL > 0 */
     CHECK(s.approx_kl > 0);
-    rollout b2;
-    rollout_init(&b2, 16, 8, 3);
+    rollout_buffer b2;
+    rollout_buffer_init(&b2, 16, 8, 3);
     fill_rollout(&b2, &p, 6);
     CHECK(ppo_update(&p, &ap, &c, &b2, &sh, &s) == 0);
     CHECK_NEAR(s.approx_kl, 0, 1e-15);
@@ -234,7 +234,7 @@ static void test_update(void) {
     c.clip = 10;
     CHECK(ppo_update(&p, &ap, &c, &b, &sh, &s) == -1);
     rl_adam_free(&small), rl_adam_free(&ap), rl_adam_free(&aq);
-    rollout_free(&b), rollout_free(&b2);
+    rollout_buffer_free(&b), rollout_buffer_free(&b2);
     policy_free(&p), policy_free(&q);
 }
 
@@ -248,8 +248,8 @@ static void test_update_direction(void) {
     policy_init(&p, &pc, &init);
     rl_adam a;
     rl_adam_init(&a, p.n_params);
-    rollout b;
-    rollout_init(&b, 16, 8, 3);
+    rollout_buffer b;
+    rollout_buffer_init(&b, 16, 8, 3);
     ppo_config c = ppo_config_default();
     c.lr = 1e-3;
     ppo_stats s;
@@ -264,7 +264,7 @@ static void test_update_direction(void) {
     CHECK(exp(lp[0]) > 0.6);
     CHECK(exp(lp[1]) < 0.2);
     rl_adam_free(&a);
-    rollout_free(&b);
+    rollout_buffer_free(&b);
     policy_free(&p);
 }
 

@@ -21,7 +21,7 @@
  * by a clear margin. Everything is drawn from streams of one seed, so a
  * second run reproduces the first bit for bit. */
 #include "core/error.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "testutil.h"
 
 #include <stdlib.h>
@@ -102,8 +102,8 @@ static void train(controller *c, lr_action_kind kind, uint64_t seed, train_resul
         act_rng[e] = rng_make(seed, 200 + e);
         env_reset(&env[e]);
     }
-    rollout b;
-    rollout_init(&b, T, E, OBS);
+    rollout_buffer b;
+    rollout_buffer_init(&b, T, E, OBS);
     double obs[E * OBS], a[E], lp[E], v[E], rew[E], scaled[E], final_v[E], last_v[E];
     unsigned char trunc[E];
     for (int u = 0; u < UPDATES; u++) {
@@ -111,7 +111,7 @@ static void train(controller *c, lr_action_kind kind, uint64_t seed, train_resul
         for (int t = 0; t < T; t++) {
             observe_all(c, env, 1, obs);
             policy_act(&c->pol, obs, E, act_rng, a, lp, v);
-            rollout_record(&b, t, obs, a, lp, v);
+            rollout_buffer_record(&b, t, obs, a, lp, v);
             for (int e = 0; e < E; e++) {
                 int ended;
                 rew[e] = env_step(&env[e], kind, a[e], &ended);
@@ -127,11 +127,11 @@ static void train(controller *c, lr_action_kind kind, uint64_t seed, train_resul
                 env_reset(&env[e]);
             }
             reward_scaler_scale(&c->rewards, rew, trunc, scaled);
-            rollout_outcome(&b, t, scaled, NULL, trunc, final_v);
+            rollout_buffer_outcome(&b, t, scaled, NULL, trunc, final_v);
         }
         observe_all(c, env, 0, obs);
         policy_value(&c->pol, obs, E, last_v);
-        rollout_gae(&b, last_v, cfg.gamma, cfg.lambda);
+        rollout_buffer_gae(&b, last_v, cfg.gamma, cfg.lambda);
         ppo_stats s;
         if (controller_update(c, &cfg, &b, &shuffle, &s) != 0) alrs_panic("%s", alrs_error());
         res->curve[u] = sum / (T * E) * EPISODE;
@@ -143,7 +143,7 @@ static void train(controller *c, lr_action_kind kind, uint64_t seed, train_resul
     }
     res->final_params_sum = 0;
     for (size_t i = 0; i < c->pol.n_params; i++) res->final_params_sum += c->pol.params[i];
-    rollout_free(&b);
+    rollout_buffer_free(&b);
 }
 
 /* Mean return over 64 fresh episodes (fixed env seeds): the controller's
@@ -212,8 +212,8 @@ static void run_kind(lr_action_kind kind) {
     char path[1200];
     snprintf(path, sizeof path, "%s/%s.ckpt", test_tmpdir("ppo-toy"), name);
     controller r;
-    CHECK(checkpoint_save(&c, path) == 0);
-    CHECK(checkpoint_load(&r, path) == 0);
+    CHECK(controller_file_save(&c, path) == 0);
+    CHECK(controller_file_load(&r, path) == 0);
     CHECK(evaluate(&r, kind) == learned);
     controller_free(&r);
     controller_free(&c);

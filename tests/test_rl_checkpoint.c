@@ -9,7 +9,7 @@
  * checksum), and a config implying more than the payload holds (before any
  * allocation) are each refused with one line naming the path. */
 #include "core/error.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "testutil.h"
 
 #include <stdint.h>
@@ -68,8 +68,8 @@ static void make_trained(controller *c, int variant) {
     rng_stream r = rng_make(9, 0), sh = rng_make(9, 1);
     rng_stream envs[3] = {rng_make(9, 10), rng_make(9, 11), rng_make(9, 12)};
     if (controller_init(c, &iface, &pc, 3, 0.99, &r) != 0) fprintf(stderr, "%s\n", alrs_error());
-    rollout b;
-    rollout_init(&b, 8, 3, D);
+    rollout_buffer b;
+    rollout_buffer_init(&b, 8, 3, D);
     double raw[3 * OBS_MAX], obs[3 * OBS_MAX], a[3], lp[3], v[3], rew[3], scaled[3];
     unsigned char done[3] = {0, 0, 0};
     for (int t = 0; t < 8; t++) {
@@ -79,15 +79,15 @@ static void make_trained(controller *c, int variant) {
         for (int e = 0; e < 3; e++) rew[e] = raw[D * e] - 5;
         done[1] = t == 4;
         reward_scaler_scale(&c->rewards, rew, done, scaled);
-        rollout_record(&b, t, obs, a, lp, v);
-        rollout_outcome(&b, t, scaled, done, NULL, NULL);
+        rollout_buffer_record(&b, t, obs, a, lp, v);
+        rollout_buffer_outcome(&b, t, scaled, done, NULL, NULL);
     }
     double last[3] = {0.1, 0.2, 0.3};
-    rollout_gae(&b, last, 0.99, 0.95);
+    rollout_buffer_gae(&b, last, 0.99, 0.95);
     ppo_config cfg = ppo_config_default();
     ppo_stats s;
     if (controller_update(c, &cfg, &b, &sh, &s) != 0) fprintf(stderr, "%s\n", alrs_error());
-    rollout_free(&b);
+    rollout_buffer_free(&b);
 }
 
 static void test_round_trip(int variant, const char *dir) {
@@ -104,9 +104,9 @@ static void test_round_trip(int variant, const char *dir) {
     char p1[2048], p2[2048];
     snprintf(p1, sizeof p1, "%s/a.ckpt", dir);
     snprintf(p2, sizeof p2, "%s/b.ckpt", dir);
-    CHECK(checkpoint_save(&c, p1) == 0);
-    CHECK(checkpoint_load(&d, p1) == 0);
-    CHECK(checkpoint_save(&d, p2) == 0);
+    CHECK(controller_file_save(&c, p1) == 0);
+    CHECK(controller_file_load(&d, p1) == 0);
+    CHECK(controller_file_save(&d, p2) == 0);
     size_t n1, n2;
     unsigned char *b1 = slurp(p1, &n1), *b2 = slurp(p2, &n2);
     CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0);
@@ -161,7 +161,7 @@ static void expect_reject(const char *path, const unsigned char *data, size_t le
                           const char *what) {
     spit(path, data, len);
     controller c;
-    int rc = checkpoint_load(&c, path);
+    int rc = controller_file_load(&c, path);
     CHECK(rc == -1);
     const char *msg = alrs_error();
     int ok = strstr(msg, path) != NULL && strstr(msg, what) != NULL && !strchr(msg, '\n');
@@ -186,14 +186,14 @@ static void test_rejections(const char *dir) {
     char good[2048], bad[2048];
     snprintf(good, sizeof good, "%s/good.ckpt", dir);
     snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
-    CHECK(checkpoint_save(&c, good) == 0);
+    CHECK(controller_file_save(&c, good) == 0);
     size_t len;
     unsigned char *d = slurp(good, &len), *e = malloc(len + 1);
 
     controller x;
     char missing[2100];
     snprintf(missing, sizeof missing, "%s/none.ckpt", dir);
-    CHECK(checkpoint_load(&x, missing) == -1);
+    CHECK(controller_file_load(&x, missing) == -1);
     CHECK(strstr(alrs_error(), missing) && strstr(alrs_error(), "No such file"));
 
     expect_reject(bad, d, 0, "wrong magic"); /* empty file */
@@ -277,15 +277,15 @@ static void test_rejections(const char *dir) {
                       "but only 4 bytes follow it");
     }
     /* a directory is not a checkpoint */
-    CHECK(checkpoint_load(&x, dir) == -1);
+    CHECK(controller_file_load(&x, dir) == -1);
     CHECK(strstr(alrs_error(), dir) != NULL);
     /* saving into a missing directory fails with the path */
     char nodir[2100];
     snprintf(nodir, sizeof nodir, "%s/no/such/dir/c.ckpt", dir);
-    CHECK(checkpoint_save(&c, nodir) == -1);
+    CHECK(controller_file_save(&c, nodir) == -1);
     CHECK(strstr(alrs_error(), nodir) != NULL);
     /* the good file still loads after all that */
-    CHECK(checkpoint_load(&x, good) == 0);
+    CHECK(controller_file_load(&x, good) == 0);
     controller_free(&x);
     free(d), free(e);
     controller_free(&c);
@@ -301,7 +301,7 @@ static void test_version1(const char *dir) {
     CHECK(bytes && n > 32 && bytes[8] == 1);
     free(bytes);
     controller c, d;
-    CHECK(checkpoint_load(&c, v1) == 0);
+    CHECK(controller_file_load(&c, v1) == 0);
     CHECK(c.iface.features == 0 && c.iface.action.kind == LR_ACTION_DISCRETE);
     CHECK(c.iface.action.n_factors == 3 && c.iface.action.factors[0] == 1.05 &&
           c.iface.action.factors[1] == 1 / 1.05 && c.iface.action.factors[2] == 1);
@@ -309,8 +309,8 @@ static void test_version1(const char *dir) {
     CHECK(c.pol.cfg.obs_size == 7 && c.pol.cfg.n_actions == 3 && c.updates == 32);
     char again[2100];
     snprintf(again, sizeof again, "%s/v2.ckpt", dir);
-    CHECK(checkpoint_save(&c, again) == 0);
-    CHECK(checkpoint_load(&d, again) == 0);
+    CHECK(controller_file_save(&c, again) == 0);
+    CHECK(controller_file_load(&d, again) == 0);
     CHECK(lr_env_interface_equal(&c.iface, &d.iface));
     CHECK(memcmp(c.pol.params, d.pol.params, sizeof(double) * c.pol.n_params) == 0);
     controller_free(&c);

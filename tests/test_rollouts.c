@@ -1,4 +1,4 @@
-/* The rollout engine (src/run/rollouts.h) at library level, on a small
+/* The rollout engine (src/run/rollout_engine.h) at library level, on a small
  * synthetic IDX set and a small MLP child:
  *   1. the same batch whatever the concurrency (1, 2, 3 of 3 environments):
  *      rollout buffers and the PPO update that follows identical bit for bit;
@@ -25,9 +25,9 @@
 #include "core/error.h"
 #include "env/lr_env.h"
 #include "rl/controller.h"
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 #include "dist/dist.h"
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 #include "testutil.h"
 
 /* The paper's seven features: the default observation. */
@@ -137,7 +137,7 @@ static int same_doubles(const double *a, const double *b, size_t n) {
 }
 
 /* Every field a PPO update reads, bit for bit; names the first that differs. */
-static int same_buffers(const rollout *a, const rollout *b, const char *what) {
+static int same_buffers(const rollout_buffer *a, const rollout_buffer *b, const char *what) {
     size_t n = (size_t)a->steps * a->envs;
     if (a->steps != b->steps || a->envs != b->envs) return 0;
     const char *bad = NULL;
@@ -154,7 +154,7 @@ static int same_buffers(const rollout *a, const rollout *b, const char *what) {
     return bad == NULL;
 }
 
-static void rollout_copy(rollout *to, const rollout *from) {
+static void rollout_copy(rollout_buffer *to, const rollout_buffer *from) {
     size_t n = (size_t)from->steps * from->envs;
     memcpy(to->obs, from->obs, sizeof(double) * n * from->obs_size);
     memcpy(to->action, from->action, sizeof(double) * n);
@@ -179,7 +179,7 @@ static int all_finite(const double *x, size_t n) {
 typedef struct {
     rollout_engine eng;
     controller ctrl;
-    rollout buf;
+    rollout_buffer buf;
     episode_log log;
     ppo_config ppo;
     int ok;
@@ -194,7 +194,7 @@ static int rig_open(rig *g, const lr_env_config *cfg, int envs, int concurrency)
         return -1;
     }
     fresh_controller(&g->ctrl, envs, &g->ppo);
-    if (rollout_init(&g->buf, g->eng.steps, envs, LR_ENV_OBS) != 0) exit(2);
+    if (rollout_buffer_init(&g->buf, g->eng.steps, envs, LR_ENV_OBS) != 0) exit(2);
     log_init(&g->log);
     g->ok = 1;
     return 0;
@@ -207,7 +207,7 @@ static void rig_collect(rig *g, uint64_t seed, long update) {
 
 static void rig_close(rig *g) {
     if (!g->ok) return;
-    rollout_free(&g->buf);
+    rollout_buffer_free(&g->buf);
     controller_free(&g->ctrl);
     rollout_engine_free(&g->eng);
     free(g->log.ep);
@@ -455,8 +455,8 @@ static void test_concurrency(void) {
     CHECK(same_logs(&g[0].log, &g[1].log) && same_logs(&g[0].log, &g[2].log));
 
     /* 2: update 1 is another batch even under the same (fresh) controller */
-    rollout first;
-    CHECK(rollout_init(&first, g[0].eng.steps, ENVS, LR_ENV_OBS) == 0);
+    rollout_buffer first;
+    CHECK(rollout_buffer_init(&first, g[0].eng.steps, ENVS, LR_ENV_OBS) == 0);
     controller_free(&g[0].ctrl);
     fresh_controller(&g[0].ctrl, ENVS, &g[0].ppo);
     rig_collect(&g[0], seed, 0);
@@ -486,7 +486,7 @@ static void test_concurrency(void) {
     fresh_controller(&g[0].ctrl, ENVS, &g[0].ppo);
     rollout_engine_collect(&g[0].eng, &g[0].ctrl, &g[0].ppo, &g[0].buf, seed, 0, NULL, NULL);
     CHECK(same_buffers(&first, &g[0].buf, "engine reused for the same batch"));
-    rollout_free(&first);
+    rollout_buffer_free(&first);
     for (int k = 0; k < 3; k++) rig_close(&g[k]);
 }
 

@@ -28,7 +28,7 @@
 
 #include "core/error.h"
 #include "data/dataset.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "run/run_queue.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
@@ -175,7 +175,7 @@ static void write_controller_for(const char *path, const lr_env_interface *iface
     lr_env_interface iface = *iface_in;
     policy_config pc = controller_policy_config(&iface);
     rng_stream r = rng_make(9, 0);
-    if (controller_init(&c, &iface, &pc, 1, 0.99, &r) != 0 || checkpoint_save(&c, path) != 0) {
+    if (controller_init(&c, &iface, &pc, 1, 0.99, &r) != 0 || controller_file_save(&c, path) != 0) {
         fprintf(stderr, "controller: %s\n", alrs_error());
         exit(2);
     }

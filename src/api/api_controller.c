@@ -15,7 +15,7 @@
 #include "api/api_internal.h"
 #include "env/features.h"
 #include "env/lr_control.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 
 struct alrs_controller {
     controller c;          /* for describe */
@@ -38,7 +38,7 @@ struct alrs_session {
     double obs[LR_ENV_MAX_OBS];
 };
 
-/* The crc32 of the payload, from the checked header (rl/checkpoint.h):
+/* The crc32 of the payload, from the checked header (rl/controller_file.h):
  * two controllers of the same interface differ in it, so a session state
  * names the controller it came from. */
 static unsigned file_checksum(const unsigned char *b) {
@@ -51,7 +51,7 @@ ALRS_API alrs_status alrs_controller_open(const char *path, alrs_controller **ou
     alrs_controller *h = calloc(1, sizeof *h);
     if (!h) return api_fail(ALRS_E_FAILED, "alrs_controller_open: out of memory");
     snprintf(h->path, sizeof h->path, "%s", path);
-    if (checkpoint_load(&h->c, path) != 0) {
+    if (controller_file_load(&h->c, path) != 0) {
         free(h);
         return ALRS_E_FILE; /* the message names the file and what is wrong */
     }
@@ -149,7 +149,7 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
     if (cfg->policy && controller_act_parse(cfg->policy, &act) != 0) return ALRS_E_ARGUMENT;
     alrs_session *s = calloc(1, sizeof *s);
     if (!s) return api_fail(ALRS_E_FAILED, "alrs_session_create: out of memory");
-    if (checkpoint_parse(&s->c, h->bytes, h->len, h->path) != 0) {
+    if (controller_file_parse(&s->c, h->bytes, h->len, h->path) != 0) {
         free(s);
         return ALRS_E_FILE;
     }

@@ -1,6 +1,6 @@
 /* The public library's environment (include/alrs/alrs.h): alrs's child
  * training as an episode for any agent, built from the same flags as
- * `alrs learn` (cli/learn_flags.c parses them) and stepped through the same
+ * `alrs learn` (settings/learn_flags.c parses them) and stepped through the same
  * env/lr_env.c. reset(seed) starts the child `alrs train --seed SEED` starts. */
 #include <math.h>
 #include <omp.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "cli/learn_flags.h"
+#include "settings/learn_flags.h"
 #include "data/dataset.h"
 #include "env/lr_env.h"
 

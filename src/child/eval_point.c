@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "nn/plan_rules.h"
+#include "nn/layer_rules.h"
 
 /* Images [start, start + batch) of the training split for pass k: the
  * batches one after another, wrapping round a split shorter than them all. */

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "kernels/peak.h"

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "report/machine.h"

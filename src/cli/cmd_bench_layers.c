@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "cli/commands.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "kernels/peak.h"

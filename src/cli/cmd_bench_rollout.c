@@ -9,12 +9,12 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/learn_flags.h"
+#include "settings/learn_flags.h"
 #include "core/error.h"
 #include "core/timer.h"
 #include "report/machine.h"
 #include "dist/dist.h"
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 
 static const char bench_rollout_help[] =
     "usage: alrs bench rollout [--layouts ExT,ExT,...] [--batches N] [learn flags]\n"
@@ -52,7 +52,7 @@ static int bench_layout(const learn_flags *f, const dataset *data, int envs, int
     }
     int root = eng.rank == 0;
     controller c;
-    rollout buf;
+    rollout_buffer buf;
     memset(&c, 0, sizeof c);
     memset(&buf, 0, sizeof buf);
     lr_env_interface iface = lr_env_interface_of(&f->env);
@@ -61,7 +61,7 @@ static int bench_layout(const learn_flags *f, const dataset *data, int envs, int
     int rc = 0;
     if (root) {
         rc = controller_init(&c, &iface, &pc, envs, f->ppo.gamma, &init);
-        if (rc == 0) rc = rollout_init(&buf, eng.steps, envs, eng.obs_size);
+        if (rc == 0) rc = rollout_buffer_init(&buf, eng.steps, envs, eng.obs_size);
     }
     rc = dist_agree(rc);
     for (long u = 0; u < batches && rc == 0; u++) {
@@ -80,7 +80,7 @@ static int bench_layout(const learn_flags *f, const dataset *data, int envs, int
         }
         rc = dist_agree(rc);
     }
-    if (buf.obs) rollout_free(&buf);
+    if (buf.obs) rollout_buffer_free(&buf);
     if (root) controller_free(&c);
     rollout_engine_free(&eng);
     return rc;

@@ -163,7 +163,8 @@ done:
 
 int cmd_compare(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
-        printf("%s%s", compare_help, compare_flags_help);
+        fputs(compare_help, stdout);
+        compare_flags_print_help(stdout, NULL);
         run_flags_print_help(stdout, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA);
         return 0;
     }

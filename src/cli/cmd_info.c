@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "cli/commands.h"
 #include "cli/controller_names.h"
 #include "core/error.h"
 #include "core/fileio.h"
 #include "env/features.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "kernels/cpu.h"
 #include "kernels/peak.h"
 #include "report/machine.h"
@@ -69,7 +69,7 @@ static int info_controller(const char *spec) {
     if (snprintf(path, sizeof path, "%s", spec) >= (int)sizeof path)
         return alrs_fail("--controller: a path of %zu bytes is too long", strlen(spec));
     controller c;
-    if (controller_resolve_name(path, sizeof path) != 0 || checkpoint_load(&c, path) != 0)
+    if (controller_resolve_name(path, sizeof path) != 0 || controller_file_load(&c, path) != 0)
         return -1;
     print_controller(&c, path);
     controller_free(&c);

@@ -10,14 +10,14 @@
 
 #include "cli/commands.h"
 #include "cli/controller_names.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "cli/train_files.h"
 #include "core/error.h"
 #include "core/fileio.h"
 #include "core/interrupt.h"
 #include "core/timer.h"
 #include "data/dataset.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
 
@@ -176,7 +176,7 @@ done:
 static int check_controller(const schedule *s, const run_flags *f) {
     if (s->kind != SCHED_CONTROLLER) return 0;
     controller c;
-    if (checkpoint_load(&c, s->controller_path) != 0) return -1;
+    if (controller_file_load(&c, s->controller_path) != 0) return -1;
     int rc = 0;
     if (f->lr < c.iface.lr_min || f->lr > c.iface.lr_max) {
         alrs_fail("--lr %g is outside the controller's bounds [%g, %g] (%s)", f->lr,

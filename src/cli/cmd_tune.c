@@ -8,11 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "cli/commands.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "core/error.h"
-#include "nn/backend_plan.h"
+#include "nn/backend_choice.h"
 #include "nn/net.h"
 
 static const char tune_help[] =
@@ -42,11 +42,11 @@ static int tune(const run_flags *f, int channels, int side) {
     rng_stream rng = rng_make((uint64_t)f->seed, 0);
     nn_init_params(&spec, params, state, &rng);
     nn_net_config cfg = {(int)f->batch, 1, f->plan};
-    nn_net *net = backend_plan_measure(&spec, cfg, params, grads, state);
+    nn_net *net = backend_choice_measure(&spec, cfg, params, grads, state);
     if (net) {
         char path[ALRS_PATH_MAX], key[512];
-        backend_plan_path(&cfg, path, sizeof path);
-        backend_plan_key(&spec, &cfg, key, sizeof key);
+        backend_choice_path(&cfg, path, sizeof path);
+        backend_choice_key(&spec, &cfg, key, sizeof key);
         printf("%s: %s choice=%s\n", path, key, nn_net_auto_choice(net));
         nn_net_free(net);
     }

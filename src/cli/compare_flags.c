@@ -1,48 +1,159 @@
 #include "cli/compare_flags.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config_text.h"
+#include "settings/config_text.h"
 #include "core/bytes.h"
 #include "core/error.h"
 #include "optim/optimizer.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 
-const char compare_flags_help[] =
-    "  --controller PATH             a controller (alrs learn's controller.bin); optional\n"
-    "  --baselines LIST              comma-separated, from paper-grid, constant, exponential,\n"
-    "                                cosine, warmup-cosine, warmup, linear, wsd, onecycle,\n"
-    "                                plateau, schedulefree (its own optimizer:\n"
-    "                                adamw-schedulefree)\n"
-    "                                (default paper-grid,cosine,warmup-cosine,onecycle);\n"
-    "                                none: the controller alone\n"
-    "  --rates LIST                  the rate grid of the controller, constant, cosine,\n"
-    "                                warm-up + cosine, warmup, linear, wsd and schedulefree,\n"
-    "                                comma-separated, instead of r7 (1e-1, 3e-2, ..., 1e-4):\n"
-    "                                a finer grid, the same for all of them\n"
-    "  --seeds N                     evaluation seeds per schedule (default 5)\n"
-    "  --seed-base S                 the evaluation seeds are S, S+1, ... (default 1000)\n"
-    "  --tune-seed S                 the first tuning seed (default 999); the others count\n"
-    "                                down from it; none may be an evaluation seed\n"
-    "  --tune-seeds N                tuning seeds: every grid point runs on each, and the\n"
-    "                                point with the lowest mean validation loss wins\n"
-    "                                (default 3)\n"
-    "  --tune-budget K               tuning runs per schedule: its grid, thinned to K\n"
-    "                                points when larger (default 12)\n"
-    "  --threads-per-run T           OpenMP threads of each run's team (default 1)\n"
-    "  --concurrency N               runs at once (default: as many teams as the cores hold)\n"
-    "  --out DIR                     results; rerunning the same command continues it\n"
-    "  --shard I/N                   run only runs j with j mod N = I of each phase, and stop\n"
-    "                                when a phase is incomplete (Slurm job arrays: see\n"
-    "                                scripts/slurm/compare)\n"
-    "  --check                       check the flags, the controller and the data files, run\n"
-    "                                nothing, write nothing\n";
+/* alrs compare's own flags, each once: its name, value, field, bounds,
+ * default, config.txt key and help. Parsing, the defaults, --help (and alrs
+ * suite's share of it) and config.txt are all read from here; adding a flag is
+ * one entry. The child-run flags are settings/run_flags.c's. */
+typedef enum { FLAG_STRING, FLAG_INT, FLAG_SWITCH } flag_type;
+
+typedef struct {
+    const char *name;       /* --name */
+    const char *value;      /* what --help shows after the name ("" for a switch) */
+    flag_type type;
+    size_t offset;          /* the field in compare_flags; NO_FIELD: read elsewhere */
+    long min, max;          /* FLAG_INT's bounds */
+    long def;               /* FLAG_INT's default */
+    const char *def_text;   /* FLAG_STRING's default (NULL: none) */
+    const char *def_help;   /* the default as --help words it, when the value alone does not say
+                               it (NULL: "(default VALUE)" where there is one) */
+    const char *config;     /* config.txt key (NULL: not part of the configuration) */
+    int config_last;        /* written after the child-run flags' policy */
+    const char *help;       /* lines separated by '\n'; the default is appended */
+} flag_def;
+
+#define NO_FIELD ((size_t)-1)
+#define FIELD(m) offsetof(compare_flags, m)
+#define DEFAULT_BASELINES "paper-grid,cosine,warmup-cosine,onecycle"
+
+static const flag_def FLAGS[] = {
+    {"controller", "PATH", FLAG_STRING, FIELD(controller), 0, 0, 0, NULL, NULL, "controller", 1,
+     "a controller (alrs learn's controller.bin); optional"},
+    {"baselines", "LIST", FLAG_STRING, FIELD(baselines_text), 0, 0, 0, DEFAULT_BASELINES, NULL,
+     "baselines", 0,
+     "comma-separated, from paper-grid, constant, exponential,\n"
+     "cosine, warmup-cosine, warmup, linear, wsd, onecycle,\n"
+     "plateau, schedulefree (its own optimizer:\n"
+     "adamw-schedulefree); none: the controller alone"},
+    {"rates", "LIST", FLAG_STRING, FIELD(rates_text), 0, 0, 0, "", NULL, "rates", 0,
+     "the rate grid of the controller, constant, cosine,\n"
+     "warm-up + cosine, warmup, linear, wsd and schedulefree,\n"
+     "comma-separated, instead of r7 (1e-1, 3e-2, ..., 1e-4):\n"
+     "a finer grid, the same for all of them"},
+    {"seeds", "N", FLAG_INT, FIELD(seeds), 1, 100000, 5, NULL, NULL, "seeds", 0,
+     "evaluation seeds per schedule"},
+    {"seed-base", "S", FLAG_INT, FIELD(seed_base), 0, 0x7fffffffffffL, 1000, NULL, NULL,
+     "seed_base", 0, "the evaluation seeds are S, S+1, ..."},
+    {"tune-seed", "S", FLAG_INT, FIELD(tune_seed), 0, 0x7fffffffffffffffL, 999, NULL, NULL,
+     "tune_seed", 0,
+     "the first tuning seed; the others count down from it;\n"
+     "none may be an evaluation seed"},
+    {"tune-seeds", "N", FLAG_INT, FIELD(tune_seeds), 1, 100, 3, NULL, NULL, "tune_seeds", 0,
+     "tuning seeds: every grid point runs on each, and the\n"
+     "point with the lowest mean validation loss wins"},
+    {"tune-budget", "K", FLAG_INT, FIELD(tune_budget), 1, BASELINE_MAX_POINTS, 12, NULL, NULL,
+     "tune_budget", 0,
+     "tuning runs per schedule: its grid, thinned to K\n"
+     "points when larger"},
+    {"threads-per-run", "T", FLAG_INT, FIELD(threads_per_run), 1, 4096, 1, NULL, NULL,
+     "threads_per_run", 0, "OpenMP threads of each run's team"},
+    {"concurrency", "N", FLAG_INT, FIELD(concurrency), 0, 4096, 0,
+     NULL, "default: as many teams as the cores hold", NULL, 0, "runs at once"},
+    {"out", "DIR", FLAG_STRING, FIELD(run.out), 0, 0, 0, NULL, NULL, NULL, 0,
+     "results; rerunning the same command continues it"},
+    {"shard", "I/N", FLAG_STRING, FIELD(shard_text), 0, 0, 0, NULL, NULL, NULL, 0,
+     "run only runs j with j mod N = I of each phase, and stop\n"
+     "when a phase is incomplete (Slurm job arrays: see\n"
+     "scripts/slurm/compare)"},
+    {"check", "", FLAG_SWITCH, NO_FIELD, 0, 0, 0, NULL, NULL, NULL, 0,
+     "check the flags, the controller and the data files, run\n"
+     "nothing, write nothing"},
+};
+#define N_FLAGS (int)(sizeof FLAGS / sizeof FLAGS[0])
+
+enum { HELP_COLUMN = 32, HELP_WIDTH = 88 };
+
+static void print_flag_help(FILE *out, const flag_def *d) {
+    char head[64], def[128] = "";
+    snprintf(head, sizeof head, "  --%s%s%s", d->name, d->value[0] ? " " : "", d->value);
+    if (d->def_help) snprintf(def, sizeof def, "(%s)", d->def_help);
+    else if (d->type == FLAG_INT) snprintf(def, sizeof def, "(default %ld)", d->def);
+    else if (d->type == FLAG_STRING && d->def_text && d->def_text[0])
+        snprintf(def, sizeof def, "(default %s)", d->def_text);
+    fprintf(out, "%-*s", HELP_COLUMN, head);
+    const char *p = d->help;
+    while (1) {
+        const char *end = strchr(p, '\n');
+        int len = end ? (int)(end - p) : (int)strlen(p);
+        fwrite(p, 1, (size_t)len, out);
+        if (!end) {
+            if (def[0] && HELP_COLUMN + len + 1 + (int)strlen(def) <= HELP_WIDTH)
+                fprintf(out, " %s\n", def);
+            else if (def[0]) fprintf(out, "\n%*s%s\n", HELP_COLUMN, "", def);
+            else fputc('\n', out);
+            return;
+        }
+        fprintf(out, "\n%*s", HELP_COLUMN, "");
+        p = end + 1;
+    }
+}
+
+static int listed(const char *name, const char *const *names) {
+    for (; names && *names; names++)
+        if (!strcmp(name, *names)) return 1;
+    return 0;
+}
+
+void compare_flags_print_help(FILE *out, const char *const *skip) {
+    for (int k = 0; k < N_FLAGS; k++)
+        if (!listed(FLAGS[k].name, skip)) print_flag_help(out, &FLAGS[k]);
+}
+
+/* The defaults, then every flag given (a switch is read by the command). */
+static int parse_table(args *a, compare_flags *f) {
+    for (int k = 0; k < N_FLAGS; k++) {
+        const flag_def *d = &FLAGS[k];
+        if (d->offset == NO_FIELD) continue;
+        char *field = (char *)f + d->offset;
+        if (d->type == FLAG_INT) {
+            *(long *)(void *)field = d->def;
+            if (args_int(a, d->name, d->min, d->max, (long *)(void *)field) != 0) return -1;
+        } else if (d->type == FLAG_STRING) {
+            if (d->def_text) *(const char **)(void *)field = d->def_text;
+            if (args_string(a, d->name, (const char **)(void *)field) != 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* config.txt's entries of the table: the early ones, or those after policy. */
+static void config_table(config_text *t, const compare_flags *f, int last) {
+    for (int k = 0; k < N_FLAGS; k++) {
+        const flag_def *d = &FLAGS[k];
+        if (!d->config || d->config_last != last) continue;
+        const char *field = (const char *)f + d->offset;
+        if (d->type == FLAG_INT)
+            config_text_int(t, d->config, d->name, *(const long *)(const void *)field);
+        else {
+            const char *v = *(const char *const *)(const void *)field;
+            config_text_add(t, d->config, d->name, v ? v : "");
+        }
+    }
+}
 
 int compare_flags_read_controller(compare_flags *f) {
     controller c;
-    if (checkpoint_load(&c, f->controller) != 0) return -1;
+    if (controller_file_load(&c, f->controller) != 0) return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
     controller_free(&c);
     if (file_crc32(f->controller, &f->controller_crc, &f->controller_bytes) != 0)
@@ -140,24 +251,8 @@ int compare_flags_parse(args *a, compare_flags *f) {
     if (run_flags_parse(a, &f->run, RUN_FLAG_EVAL_EVERY | RUN_FLAG_POLICY | RUN_FLAG_DATA) != 0 ||
         run_flags_check_choices(&f->run) != 0)
         return -1;
-    f->baselines_text = "paper-grid,cosine,warmup-cosine,onecycle";
-    f->rates_text = "";
-    f->seeds = 5, f->seed_base = 1000, f->tune_seed = 999, f->tune_seeds = 3, f->tune_budget = 12;
-    f->threads_per_run = 1;
     f->shard = 0, f->shards = 1;
-    const char *shard = NULL;
-    if (args_string(a, "controller", &f->controller) || args_string(a, "shard", &shard) ||
-        args_string(a, "baselines", &f->baselines_text) ||
-        args_string(a, "rates", &f->rates_text) ||
-        args_int(a, "seeds", 1, 100000, &f->seeds) ||
-        args_int(a, "seed-base", 0, 0x7fffffffffffL, &f->seed_base) ||
-        args_int(a, "tune-seed", 0, 0x7fffffffffffffffL, &f->tune_seed) ||
-        args_int(a, "tune-seeds", 1, 100, &f->tune_seeds) ||
-        args_int(a, "tune-budget", 1, BASELINE_MAX_POINTS, &f->tune_budget) ||
-        args_int(a, "threads-per-run", 1, 4096, &f->threads_per_run) ||
-        args_int(a, "concurrency", 0, 4096, &f->concurrency) ||
-        args_string(a, "out", &f->run.out))
-        return -1;
+    if (parse_table(a, f) != 0) return -1;
     if (!f->run.out) return alrs_fail("--out DIR is required (the directory of the results)");
     for (int k = 0; k < a->n; k++) {
         if (!strcmp(a->name[k], "lr"))
@@ -178,7 +273,7 @@ int compare_flags_parse(args *a, compare_flags *f) {
         return alrs_fail("--tune-seed %ld: tuning seeds %ld..%ld overlap the evaluation seeds "
                          "%ld..%ld; tuning must not see them", f->tune_seed, lowest, f->tune_seed,
                          f->seed_base, f->seed_base + f->seeds - 1);
-    if (shard && parse_shard(shard, f) != 0) return -1;
+    if (f->shard_text && parse_shard(f->shard_text, f) != 0) return -1;
     if (parse_rates(f) != 0) return -1;
     return parse_schedules(f);
 }
@@ -190,17 +285,10 @@ char *compare_flags_config_text(const compare_flags *f) {
     config_text_begin(&t, "alrs compare");
     run_flags_settings(&t, r);
     config_text_int(&t, "eval_every", "eval-every", r->eval_every);
-    config_text_add(&t, "baselines", "baselines", f->baselines_text);
-    config_text_add(&t, "rates", "rates", f->rates_text);
-    config_text_int(&t, "seeds", "seeds", f->seeds);
-    config_text_int(&t, "seed_base", "seed-base", f->seed_base);
-    config_text_int(&t, "tune_seed", "tune-seed", f->tune_seed);
-    config_text_int(&t, "tune_seeds", "tune-seeds", f->tune_seeds);
-    config_text_int(&t, "tune_budget", "tune-budget", f->tune_budget);
-    config_text_int(&t, "threads_per_run", "threads-per-run", f->threads_per_run);
+    config_table(&t, f, 0);
     controller_act_format(&r->act, buf, sizeof buf);
     config_text_add(&t, "policy", "policy", buf);
-    config_text_add(&t, "controller", "controller", f->controller ? f->controller : "");
+    config_table(&t, f, 1);
     config_text_int(&t, "controller_bytes", NULL, f->controller_bytes);
     snprintf(buf, sizeof buf, "%08lx", f->controller_crc);
     config_text_add(&t, "controller_crc32", NULL, buf);

@@ -2,7 +2,9 @@
 #ifndef ALRS_CLI_COMPARE_FLAGS_H
 #define ALRS_CLI_COMPARE_FLAGS_H
 
-#include "cli/run_flags.h"
+#include <stdio.h>
+
+#include "settings/run_flags.h"
 #include "sched/baselines.h"
 
 #define COMPARE_MAX_SCHEDULES 16
@@ -18,13 +20,16 @@ typedef struct {
     char names[COMPARE_MAX_SCHEDULES][32];
     int n_schedules;
     long seeds, seed_base, tune_seed, tune_seeds, tune_budget, threads_per_run, concurrency;
+    const char *shard_text; /* --shard as given, or NULL */
     long shard, shards; /* --shard I/N: this invocation runs runs j with j mod N == I
                            (0/1: all); not part of the configuration */
     unsigned long controller_crc; /* crc32 of the checkpoint file */
     long controller_bytes;
 } compare_flags;
 
-extern const char compare_flags_help[];
+/* --help's lines of compare's own flags, but those named in `skip` (a NULL-
+ * terminated list of flag names without "--"; NULL: none). */
+void compare_flags_print_help(FILE *out, const char *const *skip);
 /* -1 with a message naming the flag on a bad value. */
 int compare_flags_parse(args *a, compare_flags *f);
 /* Reads --controller's checkpoint (-1 with a message if it cannot be) and

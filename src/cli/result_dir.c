@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/config.h"
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "core/error.h"
 
 static int check_same(const char *dir, const char *path, const char *text, const char *noun,

@@ -17,24 +17,11 @@ const char suite_flags_help[] =
     "                                over the tuning seeds (default " SUITE_DEFAULT_TUNED ");\n"
     "                                none: the self-tuning track alone\n";
 
-/* compare's help without the entries the suite words its own way. */
-static void print_shared_help(FILE *out) {
-    const char *p = compare_flags_help;
-    int skip = 0;
-    while (*p) {
-        const char *end = strchr(p, '\n');
-        size_t len = end ? (size_t)(end - p + 1) : strlen(p);
-        if (!strncmp(p, "  --", 4))
-            skip = !strncmp(p, "  --controller", 14) || !strncmp(p, "  --baselines", 13);
-        if (!skip) fwrite(p, 1, len, out);
-        p += len;
-    }
-}
-
 void suite_flags_print_help(FILE *out) {
     fputs(suite_flags_help, out);
     fputs("Tuning, seeds and runs as alrs compare:\n", out);
-    print_shared_help(out);
+    static const char *const worded_here[] = {"controller", "baselines", NULL};
+    compare_flags_print_help(out, worded_here); /* but those the suite words its own way */
     fputs("Every task starts from these child-run flags; its own keys override them:\n", out);
     run_flags_print_help(out, RUN_FLAG_POLICY);
 }

@@ -7,9 +7,9 @@
 #define ALRS_CLI_SUITE_FLAGS_H
 
 #include "cli/compare_flags.h"
-#include "cli/suite_file.h"
+#include "settings/suite_file.h"
 #include "cli/suite_methods.h"
-#include "cli/suite_tasks.h"
+#include "settings/suite_tasks.h"
 
 /* The tuned track when --baselines is not given: the schedules a practitioner
  * would sweep today, and schedule-free AdamW over its rate. */

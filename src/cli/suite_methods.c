@@ -7,7 +7,7 @@
 #include "core/bytes.h"
 #include "core/error.h"
 #include "optim/optimizer.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "rl/controller.h"
 
 const char *const suite_method_keys[] = {"optimizer", "schedule", "lr", "controller", NULL};
@@ -33,7 +33,7 @@ static int read_rate(const char *text, double *out) {
  * a rerun must run the same controller, not merely one at the same path). */
 static int read_controller(suite_method *m) {
     controller c;
-    if (checkpoint_load(&c, m->controller) != 0) return -2;
+    if (controller_file_load(&c, m->controller) != 0) return -2;
     m->iface = c.iface;
     controller_free(&c);
     return file_crc32(m->controller, &m->controller_crc, &m->controller_bytes) != 0 ? -2 : 0;

@@ -13,8 +13,8 @@
 #ifndef ALRS_CLI_SUITE_METHODS_H
 #define ALRS_CLI_SUITE_METHODS_H
 
-#include "cli/suite_file.h"
-#include "cli/suite_tasks.h"
+#include "settings/suite_file.h"
+#include "settings/suite_tasks.h"
 #include "env/lr_env.h"
 #include "sched/baselines.h"
 

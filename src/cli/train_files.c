@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config_text.h"
+#include "settings/config_text.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fileio.h"

@@ -7,7 +7,7 @@
 
 #include <stdio.h>
 
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
 

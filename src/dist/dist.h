@@ -17,7 +17,7 @@
  * Data travel as bytes: all ranks run the same binary on the same
  * architecture, so doubles and structs keep their layout.
  *
- * Typical use (alrs learn, src/cli/cmd_learn.c):
+ * Typical use (alrs learn, src/run/learn.c):
  *     long first, count;
  *     dist_share(n_items, dist_rank(), dist_size(), &first, &count);
  *     int rc = work_on(first, count);          // may fail on one rank

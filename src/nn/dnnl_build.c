@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "nn/dnnl_layer.h"
 #include "nn/dnnl_plan.h"
-#include "nn/plan_rules.h"
+#include "nn/layer_rules.h"
 
 /* ---- memory descriptors --------------------------------------------------- */
 
@@ -459,7 +459,7 @@ static int build_pool_bwd(dnnl_net *net, net_plan *np, int i) {
 
 /* ---- batchnorm --------------------------------------------------------------- */
 
-/* A host step after each training-mode batchnorm forward (nn/plan_rules.h). */
+/* A host step after each training-mode batchnorm forward (nn/layer_rules.h). */
 static void update_running_stats(dnnl_net *net, int i) {
     const nn_layer *l = &net->spec->layers[i];
     layer_state *ls = &net->train.ls[i];
@@ -581,7 +581,7 @@ static int build_add_bwd(dnnl_net *net, net_plan *np, int i) {
 
 /* ReLU fused into a forward primitive: its backward runs in place on the
  * output gradient, using the (post-ReLU) output: layer i's own, or a
- * max-pool's for a ReLU applied after the pool (nn/plan_rules.h). */
+ * max-pool's for a ReLU applied after the pool (nn/layer_rules.h). */
 static int build_relu_bwd(dnnl_net *net, net_plan *np, int i) {
     layer_state *ls = &np->ls[i];
     dnnl_eltwise_desc_t d;

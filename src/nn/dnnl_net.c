@@ -10,7 +10,7 @@
  * before it runs (inner products take the plain weights as they are when
  * oneDNN has a fast kernel for them); weight gradients are reordered back.
  * The first layer has no backward-data pass: nobody needs the gradient of
- * the images. Batchnorm and the ReLUs follow nn/plan_rules.h, as the native
+ * the images. Batchnorm and the ReLUs follow nn/layer_rules.h, as the native
  * backend does.
  *
  * A tensor read by two layers (a residual block's input) receives two
@@ -30,7 +30,7 @@
 #include "core/error.h"
 #include "kernels/kernels.h"
 #include "nn/dnnl_plan.h"
-#include "nn/plan_rules.h"
+#include "nn/layer_rules.h"
 
 /* ---- ownership lists ---------------------------------------------------- */
 

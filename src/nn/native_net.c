@@ -6,7 +6,7 @@
  * batch. As in the oneDNN backend, the first layer has no backward-data pass,
  * a tensor read by two layers gets its first gradient contribution written
  * and later ones added from a scratch buffer, and batchnorm and the ReLUs
- * follow the same rules (nn/plan_rules.h).
+ * follow the same rules (nn/layer_rules.h).
  *
  * A convolution or fully connected layer can run its training passes
  * through oneDNN primitives on the same plain buffers instead (nn/
@@ -23,7 +23,7 @@
 #include "nn/dnnl_layer.h"
 #include "nn/native_net.h"
 #include "nn/net_impl.h"
-#include "nn/plan_rules.h"
+#include "nn/layer_rules.h"
 
 /* Evaluation runs the whole net over at most this many images at a time,
  * whatever the inference chunk: a LeNet-5 layer's outputs for 1000 images
@@ -37,7 +37,7 @@ typedef struct {
     int32_t *argmax;       /* max-pool */
     float *mean, *var;     /* batchnorm batch statistics */
     int contributions;
-    int relu_bwd_at_output, relu_bwd_at_pool; /* nn/plan_rules.h, looked up at creation */
+    int relu_bwd_at_output, relu_bwd_at_pool; /* nn/layer_rules.h, looked up at creation */
     dnnl_layer *dl;        /* the layer on oneDNN primitives, when prepared */
     int use_dnnl;          /* training passes through dl */
     double ms_native, ms_dnnl; /* what the auto backend measured (negative: not) */

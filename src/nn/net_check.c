@@ -1,6 +1,6 @@
 #include "core/error.h"
 #include "nn/net_impl.h"
-#include "nn/plan_rules.h"
+#include "nn/layer_rules.h"
 
 int nn_net_check(const nn_spec *spec, nn_net_config cfg) {
     if (cfg.train_batch < 1 || cfg.eval_batch < 1)

@@ -36,7 +36,7 @@ nn_net *nn_net_create_auto_as(const nn_spec *spec, nn_net_config cfg, float *par
 /* Puts a line before an auto net's description (where its choice came from). */
 void nn_net_auto_note(nn_net *net, const char *line);
 /* A net as the plan file says, measuring and recording it when the file has
- * no entry yet (nn/backend_plan.c). */
+ * no entry yet (nn/backend_choice.c). */
 nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state);
 /* Per layer, the faster of native and dnnl by measurement (nn/auto_net.c). */

@@ -105,7 +105,7 @@ double controller_decide(controller *c, const double *raw, const controller_act 
     return sum / how->k;
 }
 
-int controller_update(controller *c, const ppo_config *cfg, const rollout *b, rng_stream *r,
+int controller_update(controller *c, const ppo_config *cfg, const rollout_buffer *b, rng_stream *r,
                       ppo_stats *out) {
     if (ppo_update(&c->pol, &c->adam, cfg, b, r, out) != 0) return -1;
     c->updates++;

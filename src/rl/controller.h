@@ -8,12 +8,12 @@
  *   for t in 0..T-1:
  *     controller_observe(c, raw_obs, E, 1, obs)          normalise (and learn the stats)
  *     policy_act(&c->pol, obs, E, env_rngs, a, logp, v)
- *     rollout_record(&buf, t, obs, a, logp, v)
+ *     rollout_buffer_record(&buf, t, obs, a, logp, v)
  *     each env applies its action (env/lr_action.h), trains, returns raw reward, done
  *     for truncated envs: final_v = policy_value(normalised final obs)
  *     reward_scaler_scale(&c->rewards, raw_reward, done, reward)
- *     rollout_outcome(&buf, t, reward, terminated, truncated, final_v)
- *   last_v = policy_value(normalised next obs); rollout_gae(&buf, last_v, gamma, lambda)
+ *     rollout_buffer_outcome(&buf, t, reward, terminated, truncated, final_v)
+ *   last_v = policy_value(normalised next obs); rollout_buffer_gae(&buf, last_v, gamma, lambda)
  *   controller_update(c, &ppo_cfg, &buf, shuffle_rng, &stats)
  * Deployment: controller_observe(c, raw, n, 0, obs) -> policy_mode (or
  * policy_act, for --policy sample and mean:K). */
@@ -30,7 +30,7 @@
  * from an older file): `alrs info --controller`, alrs_controller_learned_on
  * and Python's Controller.info show it. alrs learn fills model .. classes;
  * `tasks` and `default_lr` are for `alrs learn --tasks` to set (it writes
- * them here, checkpoint_save stores them): "" and 0 mean not given. */
+ * them here, controller_file_save stores them): "" and 0 mean not given. */
 #define CONTROLLER_ORIGIN_TEXT 64
 #define CONTROLLER_TASKS_MAX 1024
 typedef struct {
@@ -94,7 +94,7 @@ policy_config controller_policy_config(const lr_env_interface *iface);
  * schedule. -1 with a message when pc does not fit the interface. */
 int controller_init(controller *c, const lr_env_interface *iface, const policy_config *pc,
                     int n_envs, double gamma, rng_stream *r);
-/* The same shapes with zero weights (for checkpoint_load to fill in). */
+/* The same shapes with zero weights (for controller_file_load to fill in). */
 int controller_alloc(controller *c, const lr_env_interface *iface, const policy_config *pc,
                      int n_envs, double gamma);
 void controller_free(controller *c);
@@ -110,7 +110,7 @@ double controller_decide(controller *c, const double *raw, const controller_act 
                          rng_stream *r, double *action);
 
 /* ppo_update on the controller's policy and Adam; counts the update. */
-int controller_update(controller *c, const ppo_config *cfg, const rollout *b, rng_stream *r,
+int controller_update(controller *c, const ppo_config *cfg, const rollout_buffer *b, rng_stream *r,
                       ppo_stats *out);
 
 #endif

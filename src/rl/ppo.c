@@ -113,7 +113,7 @@ static void minibatch_free(minibatch *m) {
     for (size_t k = 0; k < sizeof vecs / sizeof vecs[0]; k++) free(vecs[k]);
 }
 
-static void gather(minibatch *m, const rollout *b, const int *idx, int n) {
+static void gather(minibatch *m, const rollout_buffer *b, const int *idx, int n) {
     int D = b->obs_size;
     for (int k = 0; k < n; k++) {
         size_t i = (size_t)idx[k];
@@ -161,7 +161,7 @@ static double minibatch_step(policy *p, const ppo_config *c, minibatch *m, int n
     return pl + c->vf_coef * vl - c->ent_coef * ent;
 }
 
-int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout *b, rng_stream *r,
+int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout_buffer *b, rng_stream *r,
                ppo_stats *out) {
     memset(out, 0, sizeof *out);
     if (ppo_config_check(c) != 0) return -1;
@@ -204,7 +204,7 @@ int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout *b, r
     int done = evaluated > 0 ? evaluated : 1, stepped = out->minibatches > 0 ? out->minibatches : 1;
     out->policy_loss /= done, out->value_loss /= done, out->entropy /= done;
     out->approx_kl /= done, out->clip_frac /= done, out->grad_norm /= stepped;
-    out->explained_var = rollout_explained_variance(b);
+    out->explained_var = rollout_buffer_explained_variance(b);
     minibatch_free(&m);
     free(idx);
     return rc;

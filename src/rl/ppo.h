@@ -28,14 +28,14 @@
  *     collected the data exceeds 1.5 target_kl, before that minibatch's step
  *     (Stable-Baselines3's rule): more epochs can then be asked for safely.
  *
- * Order: collect into a rollout -> rollout_gae -> ppo_update. */
+ * Order: collect into a rollout -> rollout_buffer_gae -> ppo_update. */
 #ifndef ALRS_RL_PPO_H
 #define ALRS_RL_PPO_H
 
 #include "core/rng.h"
 #include "rl/adam.h"
 #include "rl/policy.h"
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 
 typedef struct {
     int epochs;           /* 4 */
@@ -48,7 +48,7 @@ typedef struct {
     double max_grad_norm; /* 0.5; <= 0 turns the clip off */
     double lr;            /* 3e-4 */
     double target_kl;     /* 0: off */
-    double gamma, lambda; /* 0.99, 0.95: for rollout_gae and the reward scaler */
+    double gamma, lambda; /* 0.99, 0.95: for rollout_buffer_gae and the reward scaler */
 } ppo_config;
 
 /* Diagnostics of one update; losses, entropy, KL and clip fraction are means
@@ -59,7 +59,7 @@ typedef struct {
     double entropy;
     double approx_kl;     /* mean (ratio - 1) - log ratio: >= 0, unbiased (Schulman's k3) */
     double clip_frac;     /* fraction of samples with |ratio - 1| > clip */
-    double explained_var; /* of the rollout's values: rollout_explained_variance */
+    double explained_var; /* of the rollout's values: rollout_buffer_explained_variance */
     double grad_norm;     /* mean global gradient norm before clipping */
     int minibatches;      /* gradient steps taken */
     int stopped_early;    /* target_kl ended the update */
@@ -88,11 +88,11 @@ double ppo_value_loss(const double *v, const double *v_old, const double *ret, i
  * norm before scaling. */
 double clip_grad_norm(double *grads, size_t n, double max_norm);
 
-/* One PPO update of the policy from a rollout whose rollout_gae has run.
+/* One PPO update of the policy from a rollout whose rollout_buffer_gae has run.
  * Randomness: only the minibatch shuffles, drawn from r. -1 with a message for
  * a bad config or a non-finite loss (the parameters are left as they were at
  * the start of the failing minibatch). */
-int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout *b, rng_stream *r,
+int ppo_update(policy *p, rl_adam *opt, const ppo_config *c, const rollout_buffer *b, rng_stream *r,
                ppo_stats *out);
 
 #endif

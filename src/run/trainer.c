@@ -9,7 +9,7 @@
 #include "core/interrupt.h"
 #include "core/memory.h"
 #include "core/timer.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 #include "run/train_checkpoint.h"
 
 int trainer_init(trainer *t, const child_config *cc, long steps, long eval_every,
@@ -164,7 +164,7 @@ static int controller_ready(trainer *t, const char *path) {
     if (!t->have_ctrl || strcmp(t->ctrl_path, path) != 0) {
         if (t->have_ctrl) controller_free(&t->ctrl);
         t->have_ctrl = 0;
-        if (checkpoint_load(&t->ctrl, path) != 0) return -1;
+        if (controller_file_load(&t->ctrl, path) != 0) return -1;
         t->have_ctrl = 1;
         snprintf(t->ctrl_path, sizeof t->ctrl_path, "%s", path);
         if (t->have_env) lr_env_free(&t->env);

@@ -6,10 +6,10 @@
  *
  * NAME is 1..SUITE_NAME_MAX-1 characters of [A-Za-z0-9_.+-] and unique in the
  * file; each key at most once on its line; values hold no spaces. What the
- * keys mean is the caller's (cli/suite_tasks.h, cli/suite_methods.h). Every
+ * keys mean is the caller's (settings/suite_tasks.h, cli/suite_methods.h). Every
  * refusal is one line "FILE:LINE: what is wrong". */
-#ifndef ALRS_CLI_SUITE_FILE_H
-#define ALRS_CLI_SUITE_FILE_H
+#ifndef ALRS_SETTINGS_SUITE_FILE_H
+#define ALRS_SETTINGS_SUITE_FILE_H
 
 #define SUITE_NAME_MAX 32 /* a run record's schedule field (report/run_record.h) */
 #define SUITE_MAX_KEYS 16

@@ -1,11 +1,11 @@
-#include "cli/run_flags.h"
+#include "settings/run_flags.h"
 
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config_text.h"
+#include "settings/config_text.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "optim/optimizer.h"

@@ -1,4 +1,4 @@
-/* The rules both backends follow (nn/plan_rules.h): where each fused ReLU's
+/* The rules both backends follow (nn/layer_rules.h): where each fused ReLU's
  * backward runs, how many gradient contributions a tensor receives, and
  * PyTorch's running-statistics update. A ReLU read by two max-pools has its
  * backward after both pools on either backend, and the two agree on the
@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "nn/net.h"
-#include "nn/plan_rules.h"
+#include "nn/layer_rules.h"
 #include "testutil.h"
 
 /* LeNet-5: each convolution's ReLU runs after its pool; conv3's and fc1's,

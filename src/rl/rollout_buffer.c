@@ -1,4 +1,4 @@
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-int rollout_init(rollout *b, int steps, int envs, int obs_size) {
+int rollout_buffer_init(rollout_buffer *b, int steps, int envs, int obs_size) {
     memset(b, 0, sizeof *b);
     if (steps < 1 || envs < 1 || obs_size < 1)
         return alrs_fail("rollout: %d steps x %d environments x %d observations: all must be positive",
@@ -29,18 +29,18 @@ int rollout_init(rollout *b, int steps, int envs, int obs_size) {
     return 0;
 }
 
-void rollout_free(rollout *b) {
+void rollout_buffer_free(rollout_buffer *b) {
     free(b->obs), free(b->action), free(b->logp), free(b->value), free(b->reward);
     free(b->terminated), free(b->truncated), free(b->final_value), free(b->advantage), free(b->ret);
     memset(b, 0, sizeof *b);
 }
 
-static void check_step(const rollout *b, int t) {
+static void check_step(const rollout_buffer *b, int t) {
     if (t < 0 || t >= b->steps) alrs_panic("rollout: step %d outside 0..%d", t, b->steps - 1);
 }
 
-void rollout_record(rollout *b, int t, const double *obs, const double *action, const double *logp,
-                    const double *value) {
+void rollout_buffer_record(rollout_buffer *b, int t, const double *obs, const double *action,
+                           const double *logp, const double *value) {
     check_step(b, t);
     size_t i = (size_t)t * b->envs, E = (size_t)b->envs;
     memcpy(b->obs + i * b->obs_size, obs, sizeof(double) * E * b->obs_size);
@@ -49,8 +49,9 @@ void rollout_record(rollout *b, int t, const double *obs, const double *action, 
     memcpy(b->value + i, value, sizeof(double) * E);
 }
 
-void rollout_outcome(rollout *b, int t, const double *reward, const unsigned char *terminated,
-                     const unsigned char *truncated, const double *final_value) {
+void rollout_buffer_outcome(rollout_buffer *b, int t, const double *reward,
+                            const unsigned char *terminated, const unsigned char *truncated,
+                            const double *final_value) {
     check_step(b, t);
     size_t i = (size_t)t * b->envs, E = (size_t)b->envs;
     memcpy(b->reward + i, reward, sizeof(double) * E);
@@ -58,12 +59,12 @@ void rollout_outcome(rollout *b, int t, const double *reward, const unsigned cha
         b->terminated[i + e] = terminated ? terminated[e] != 0 : 0;
         b->truncated[i + e] = truncated ? truncated[e] != 0 : 0;
         if (b->truncated[i + e] && !b->terminated[i + e] && !final_value)
-            alrs_panic("rollout_outcome: truncated step without a final value");
+            alrs_panic("rollout_buffer_outcome: truncated step without a final value");
         b->final_value[i + e] = final_value ? final_value[e] : 0;
     }
 }
 
-void rollout_gae(rollout *b, const double *last_value, double gamma, double lambda) {
+void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamma, double lambda) {
     int T = b->steps, E = b->envs;
     for (int e = 0; e < E; e++) {
         double next_adv = 0; /* A_{t+1} of the same episode */
@@ -83,7 +84,7 @@ void rollout_gae(rollout *b, const double *last_value, double gamma, double lamb
     }
 }
 
-double rollout_explained_variance(const rollout *b) {
+double rollout_buffer_explained_variance(const rollout_buffer *b) {
     size_t n = (size_t)b->steps * b->envs;
     double mr = 0, md = 0;
     for (size_t i = 0; i < n; i++) mr += b->ret[i], md += b->ret[i] - b->value[i];

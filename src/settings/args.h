@@ -4,8 +4,8 @@
  * getter checks the value and, on a bad one, records a message naming the
  * flag, e.g. "--steps: expected a positive integer, got 'abc'". Unknown flags
  * are reported by args_check_unused(). */
-#ifndef ALRS_CLI_ARGS_H
-#define ALRS_CLI_ARGS_H
+#ifndef ALRS_SETTINGS_ARGS_H
+#define ALRS_SETTINGS_ARGS_H
 
 #define ARGS_MAX 64
 

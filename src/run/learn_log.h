@@ -4,14 +4,14 @@
  * kept in memory and rewritten atomically after each update with the
  * checkpoint (they are small), so a killed run's files always agree; on
  * --resume the rows of the updates the checkpoint holds are read back. */
-#ifndef ALRS_CLI_LEARN_LOG_H
-#define ALRS_CLI_LEARN_LOG_H
+#ifndef ALRS_RUN_LEARN_LOG_H
+#define ALRS_RUN_LEARN_LOG_H
 
 #include <stdio.h>
 
-#include "cli/learn_flags.h"
+#include "settings/learn_flags.h"
 #include "rl/controller.h"
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 
 typedef struct {
     const learn_flags *f;
@@ -29,7 +29,7 @@ typedef struct {
  * `done` from DIR's CSVs. */
 int learn_log_open(learn_log *log, const learn_flags *f, long done);
 void learn_log_close(learn_log *log);
-/* An episode_fn (run/rollouts.h): a row of episodes.csv, and env 0's trace
+/* An episode_fn (run/rollout_engine.h): a row of episodes.csv, and env 0's trace
  * every --trace-every updates. */
 void learn_log_episode(void *ctx, int env, const lr_env_episode *ep, int complete);
 /* The update's row of updates.csv and a progress line on stderr. */

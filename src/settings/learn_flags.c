@@ -1,11 +1,11 @@
-#include "cli/learn_flags.h"
+#include "settings/learn_flags.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config_text.h"
+#include "settings/config_text.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fileio.h"

@@ -1,4 +1,4 @@
-#include "cli/suite_tasks.h"
+#include "settings/suite_tasks.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +11,7 @@ const char *const suite_task_keys[] = {"model", "hidden", "dataset", "data-dir",
                                        NULL};
 
 /* The suite's flags with the task's keys as flags over them: a key replaces
- * the command line's value, as a flag given twice does (cli/args.h). */
+ * the command line's value, as a flag given twice does (settings/args.h). */
 static int task_args(const suite_file *f, const suite_line *l, const args *base, args *out) {
     *out = *base;
     memset(out->used, 0, sizeof out->used);

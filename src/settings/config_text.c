@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "cli/config_text.h"
+#include "settings/config_text.h"
 
 #include <stdlib.h>
 #include <string.h>

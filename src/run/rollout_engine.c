@@ -1,7 +1,7 @@
 /* The rollout engine: building the environments on their teams and running
- * one batch of episodes in lockstep (run/rollouts.h). What ranks exchange is
- * in rollouts_exchange.c, where they run in rollouts_placement.c. */
-#include "run/rollouts.h"
+ * one batch of episodes in lockstep (run/rollout_engine.h). What ranks exchange is
+ * in rollout_engine_exchange.c, where they run in rollout_engine_placement.c. */
+#include "run/rollout_engine.h"
 
 #include <omp.h>
 #include <stdio.h>
@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "dist/dist.h"
-#include "run/rollouts_ranks.h"
+#include "run/rollout_engine_ranks.h"
 
 /* Episodes one environment may begin in one batch: one per agent step at
  * most, and agent steps are at most --steps (≤ 1e8 < 2^27). */
@@ -210,8 +210,9 @@ static void truncation_values(rollout_engine *r, controller *c) {
     policy_value(&c->pol, r->next_obs, r->envs, r->final_value);
 }
 
-int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
-                           uint64_t seed, long update, episode_fn on_episode, void *ctx) {
+int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo,
+                           rollout_buffer *buf, uint64_t seed, long update, episode_fn on_episode,
+                           void *ctx) {
     double start = alrs_now();
     int root = r->rank == 0;
     memset(r->restarts, 0, sizeof(int) * (size_t)r->envs);
@@ -223,7 +224,7 @@ int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *p
         if (root) {
             controller_observe(c, r->obs_raw, r->envs, 1, r->obs);
             policy_act(&c->pol, r->obs, r->envs, r->act_rng, r->action, r->logp, r->value);
-            rollout_record(buf, t, r->obs, r->action, r->logp, r->value);
+            rollout_buffer_record(buf, t, r->obs, r->action, r->logp, r->value);
         }
         dist_bcast(r->action, sizeof(double) * (size_t)r->envs, 0);
         for_each_env(r, NULL, step_task, NULL);
@@ -231,7 +232,7 @@ int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *p
         if (root) {
             truncation_values(r, c);
             reward_scaler_scale(&c->rewards, r->reward_raw, r->done, r->reward);
-            rollout_outcome(buf, t, r->reward, r->terminated, r->truncated, r->final_value);
+            rollout_buffer_outcome(buf, t, r->reward, r->terminated, r->truncated, r->final_value);
         }
         memcpy(r->obs_raw, r->next_raw, obs_bytes);
         int any_done = 0, restart = 0;
@@ -251,7 +252,7 @@ int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *p
     if (root) {
         controller_observe(c, r->obs_raw, r->envs, 0, r->obs);
         policy_value(&c->pol, r->obs, r->envs, r->value);
-        rollout_gae(buf, r->value, ppo->gamma, ppo->lambda);
+        rollout_buffer_gae(buf, r->value, ppo->gamma, ppo->lambda);
     }
     r->collect_s = alrs_now() - start;
     return 0;

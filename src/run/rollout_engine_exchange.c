@@ -1,4 +1,4 @@
-/* What the ranks of an MPI rollout exchange (run/rollouts_ranks.h): step
+/* What the ranks of an MPI rollout exchange (run/rollout_engine_ranks.h): step
  * outcomes and observations every agent step, and the records of finished
  * episodes, packed with their traces. */
 #include <stdlib.h>
@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "dist/dist.h"
-#include "run/rollouts_ranks.h"
+#include "run/rollout_engine_ranks.h"
 
 size_t rollout_row_len(const rollout_engine *r) { return (size_t)r->obs_size + 3; }
 

@@ -1,14 +1,14 @@
 /* alrs learn --tasks FILE: the controller learns across a task suite
  * (docs/TASKS.md). The file is read and resolved as alrs suite reads it
- * (cli/suite_file.h, cli/suite_tasks.h), on top of the learn command's own
+ * (settings/suite_file.h, settings/suite_tasks.h), on top of the learn command's own
  * child-run flags; each distinct data set (data set, directory, split, label
  * noise, training size) is loaded once and shared read-only by every
  * environment; env/lr_env.h draws a task per episode. */
-#ifndef ALRS_CLI_LEARN_TASKS_H
-#define ALRS_CLI_LEARN_TASKS_H
+#ifndef ALRS_SETTINGS_LEARN_TASKS_H
+#define ALRS_SETTINGS_LEARN_TASKS_H
 
-#include "cli/config_text.h"
-#include "cli/suite_tasks.h"
+#include "settings/config_text.h"
+#include "settings/suite_tasks.h"
 #include "env/lr_env.h"
 
 typedef struct {

@@ -4,8 +4,8 @@
  * The dnnl backend (nn/dnnl_net.c, nn/dnnl_build.c) and the native one
  * (nn/native_net.c) both ask here, so that the two cannot drift apart and
  * the test comparing them keeps comparing the same arithmetic. */
-#ifndef ALRS_NN_PLAN_RULES_H
-#define ALRS_NN_PLAN_RULES_H
+#ifndef ALRS_NN_LAYER_RULES_H
+#define ALRS_NN_LAYER_RULES_H
 
 #include "nn/spec.h"
 

@@ -1,4 +1,4 @@
-#include "cli/learn_tasks.h"
+#include "settings/learn_tasks.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,11 +1,11 @@
 /* The flags shared by every command that trains child networks (train,
  * bench train, and later learn and compare), with their defaults. */
-#ifndef ALRS_CLI_RUN_FLAGS_H
-#define ALRS_CLI_RUN_FLAGS_H
+#ifndef ALRS_SETTINGS_RUN_FLAGS_H
+#define ALRS_SETTINGS_RUN_FLAGS_H
 
 #include <stdio.h>
 
-#include "cli/args.h"
+#include "settings/args.h"
 #include "rl/controller.h"
 #include "child/child.h"
 #include "data/dataset.h"

@@ -1,4 +1,4 @@
-#include "cli/args.h"
+#include "settings/args.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,11 +1,11 @@
-/* The rollout engine across MPI ranks (run/rollouts.h explains the scheme):
+/* The rollout engine across MPI ranks (run/rollout_engine.h explains the scheme):
  * what the ranks exchange each agent step, the finished episodes' records,
  * and where each rank's environments run. Without MPI (one rank) the
- * exchanges are no-ops. Internal to run/rollouts*.c. */
-#ifndef ALRS_RUN_ROLLOUTS_RANKS_H
-#define ALRS_RUN_ROLLOUTS_RANKS_H
+ * exchanges are no-ops. Internal to run/rollout_engine*.c. */
+#ifndef ALRS_RUN_ROLLOUT_ENGINE_RANKS_H
+#define ALRS_RUN_ROLLOUT_ENGINE_RANKS_H
 
-#include "run/rollouts.h"
+#include "run/rollout_engine.h"
 
 /* Doubles per environment in a step outcome: the next observation, the raw
  * reward, terminated, truncated. */

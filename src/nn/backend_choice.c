@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "nn/backend_plan.h"
+#include "nn/backend_choice.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +23,7 @@
 
 /* ---- where, and what for ---- */
 
-void backend_plan_path(const nn_net_config *cfg, char *buf, int size) {
+void backend_choice_path(const nn_net_config *cfg, char *buf, int size) {
     const char *env = getenv("ALRS_PLAN"), *cache = getenv("XDG_CACHE_HOME"),
                *home = getenv("HOME");
     if (cfg->plan_path && cfg->plan_path[0]) snprintf(buf, (size_t)size, "%s", cfg->plan_path);
@@ -32,7 +32,7 @@ void backend_plan_path(const nn_net_config *cfg, char *buf, int size) {
     else snprintf(buf, (size_t)size, "%s/.cache/alrs/plans.txt", home && home[0] ? home : "/tmp");
 }
 
-void backend_plan_key(const nn_spec *spec, const nn_net_config *cfg, char *buf, int size) {
+void backend_choice_key(const nn_spec *spec, const nn_net_config *cfg, char *buf, int size) {
     char cpu[128], sig[32];
     cpu_model_name(cpu, sizeof cpu);
     cpu_signature(sig, sizeof sig);
@@ -193,8 +193,8 @@ static nn_net *measure_and_record(const nn_spec *spec, nn_net_config cfg, float 
 nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                            float *state) {
     char path[ALRS_PATH_MAX], key[KEY_MAX], choice[CHOICE_MAX];
-    backend_plan_path(&cfg, path, sizeof path);
-    backend_plan_key(spec, &cfg, key, sizeof key);
+    backend_choice_path(&cfg, path, sizeof path);
+    backend_choice_key(spec, &cfg, key, sizeof key);
     int fd = lock_plans(path);
     char *text;
     nn_net *net = NULL;
@@ -210,11 +210,11 @@ nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params
     return net;
 }
 
-nn_net *backend_plan_measure(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+nn_net *backend_choice_measure(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                              float *state) {
     char path[ALRS_PATH_MAX], key[KEY_MAX];
-    backend_plan_path(&cfg, path, sizeof path);
-    backend_plan_key(spec, &cfg, key, sizeof key);
+    backend_choice_path(&cfg, path, sizeof path);
+    backend_choice_key(spec, &cfg, key, sizeof key);
     int fd = lock_plans(path);
     char *text;
     nn_net *net = NULL;

@@ -1,5 +1,5 @@
-/* The rules every backend's plan follows (see nn/plan_rules.h). */
-#include "nn/plan_rules.h"
+/* The rules every backend's plan follows (see nn/layer_rules.h). */
+#include "nn/layer_rules.h"
 
 void nn_bn_update_running_stats(const nn_layer *l, int batch, const float *batch_mean,
                                 const float *batch_var, float *state) {

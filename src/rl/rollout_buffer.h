@@ -6,20 +6,23 @@
  *
  * Per step, the caller records what the policy saw and did, then what
  * happened:
- *   rollout_record   obs (normalised, as the policy saw it), action, logp, value
- *   rollout_outcome  reward (scaled), terminated, truncated, and for a
- *                    truncated step the critic's value of the real final
- *                    observation (the environment has already reset, so the
- *                    next stored obs is the new episode's first).
+ *   rollout_buffer_record   obs (normalised, as the policy saw it), action,
+ *                           logp, value
+ *   rollout_buffer_outcome  reward (scaled), terminated, truncated, and for a
+ *                           truncated step the critic's value of the real
+ *                           final observation (the environment has already
+ *                           reset, so the next stored obs is the new
+ *                           episode's first).
  * terminated: the episode ended for good; its next state is worth 0.
  * truncated:  the episode was cut (a time limit); the next state was worth
  *             final_value, so GAE bootstraps from it instead of from 0.
  *
- * Order per update:  collect T steps (rollout_record, rollout_outcome) ->
- *   rollout_gae(last_value = V(obs after step T-1)) -> ppo_update -> reuse the
- *   buffer (no clearing needed: every cell is overwritten). */
-#ifndef ALRS_RL_ROLLOUT_H
-#define ALRS_RL_ROLLOUT_H
+ * Order per update:  collect T steps (rollout_buffer_record,
+ *   rollout_buffer_outcome) -> rollout_buffer_gae(last_value = V(obs after
+ *   step T-1)) -> ppo_update -> reuse the buffer (no clearing needed: every
+ *   cell is overwritten). */
+#ifndef ALRS_RL_ROLLOUT_BUFFER_H
+#define ALRS_RL_ROLLOUT_BUFFER_H
 
 #include <stddef.h>
 
@@ -33,20 +36,21 @@ typedef struct {
     unsigned char *terminated; /* [T][E] */
     unsigned char *truncated;  /* [T][E] */
     double *final_value;       /* [T][E] V(final obs), read only where truncated */
-    double *advantage;         /* [T][E] written by rollout_gae */
+    double *advantage;         /* [T][E] written by rollout_buffer_gae */
     double *ret;               /* [T][E] advantage + value: the critic's target */
-} rollout;
+} rollout_buffer;
 
 /* -1 with a message for non-positive sizes. */
-int rollout_init(rollout *b, int steps, int envs, int obs_size);
-void rollout_free(rollout *b);
+int rollout_buffer_init(rollout_buffer *b, int steps, int envs, int obs_size);
+void rollout_buffer_free(rollout_buffer *b);
 /* Step t, all E environments: obs [E][D], action/logp/value [E]. */
-void rollout_record(rollout *b, int t, const double *obs, const double *action, const double *logp,
-                    const double *value);
+void rollout_buffer_record(rollout_buffer *b, int t, const double *obs, const double *action,
+                           const double *logp, const double *value);
 /* Step t's outcome: reward [E], terminated/truncated [E] (NULL: none),
  * final_value [E] (NULL allowed when nothing is truncated). */
-void rollout_outcome(rollout *b, int t, const double *reward, const unsigned char *terminated,
-                     const unsigned char *truncated, const double *final_value);
+void rollout_buffer_outcome(rollout_buffer *b, int t, const double *reward,
+                            const unsigned char *terminated, const unsigned char *truncated,
+                            const double *final_value);
 
 /* Advantages and returns for all T x E steps. last_value [E]: the critic's
  * value of each environment's observation after the last step.
@@ -55,10 +59,10 @@ void rollout_outcome(rollout *b, int t, const double *reward, const unsigned cha
  *   delta_t  = r_t + gamma next_v_t - value_t
  *   A_t      = delta_t + gamma lambda A_{t+1}, the sum cut where an episode
  *              ended (terminated or truncated) and after the last step. */
-void rollout_gae(rollout *b, const double *last_value, double gamma, double lambda);
+void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamma, double lambda);
 
 /* 1 - Var(ret - value) / Var(ret) over the buffer (how much of the return the
  * critic explained when the data was collected); NaN if Var(ret) is 0. */
-double rollout_explained_variance(const rollout *b);
+double rollout_buffer_explained_variance(const rollout_buffer *b);
 
 #endif

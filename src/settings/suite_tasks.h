@@ -3,12 +3,12 @@
  * train would build from the same flags. A task starts from the suite
  * command's own child-run flags (--data-dir, --backend, --val-split ... given
  * to alrs suite apply to every task) and its keys override them. */
-#ifndef ALRS_CLI_SUITE_TASKS_H
-#define ALRS_CLI_SUITE_TASKS_H
+#ifndef ALRS_SETTINGS_SUITE_TASKS_H
+#define ALRS_SETTINGS_SUITE_TASKS_H
 
-#include "cli/args.h"
-#include "cli/run_flags.h"
-#include "cli/suite_file.h"
+#include "settings/args.h"
+#include "settings/run_flags.h"
+#include "settings/suite_file.h"
 
 typedef struct {
     const char *name;

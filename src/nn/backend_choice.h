@@ -20,21 +20,21 @@
  * $XDG_CACHE_HOME/alrs/plans.txt, else ~/.cache/alrs/plans.txt. Processes
  * measuring at once (the teams of a comparison) take turns through an flock
  * on FILE.lock, and the file is replaced atomically, so no entry is lost. */
-#ifndef ALRS_NN_BACKEND_PLAN_H
-#define ALRS_NN_BACKEND_PLAN_H
+#ifndef ALRS_NN_BACKEND_CHOICE_H
+#define ALRS_NN_BACKEND_CHOICE_H
 
 #include "nn/net.h"
 
 #define BACKEND_PLAN_HEADER "# alrs backend plans, version 1"
 
 /* The plan file a config uses (see above), into buf. */
-void backend_plan_path(const nn_net_config *cfg, char *buf, int size);
+void backend_choice_path(const nn_net_config *cfg, char *buf, int size);
 /* The entry key of a network on this machine and thread team, into buf. */
-void backend_plan_key(const nn_spec *spec, const nn_net_config *cfg, char *buf, int size);
+void backend_choice_key(const nn_spec *spec, const nn_net_config *cfg, char *buf, int size);
 /* Measures the choice for the key (auto) and writes it into the plan file,
  * replacing an entry of the same key (alrs tune); the net it measured is
  * returned, NULL with a message on failure. */
-nn_net *backend_plan_measure(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+nn_net *backend_choice_measure(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                              float *state);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "core/error.h"
 #include "dist/dist.h"
-#include "run/rollouts_ranks.h"
+#include "run/rollout_engine_ranks.h"
 
 /* Every rank's placement to every rank. Ranks on one host whose allowed
  * cores overlap (mpirun without --bind-to core, or binding to a socket that

@@ -1,4 +1,4 @@
-#include "cli/suite_file.h"
+#include "settings/suite_file.h"
 
 #include <ctype.h>
 #include <errno.h>

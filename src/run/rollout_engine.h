@@ -29,15 +29,15 @@
  * process running all E environments. Per agent step: one broadcast of E
  * actions, one allgather of E x 10 doubles, and when episodes end, their
  * records and the new episodes' first observations. */
-#ifndef ALRS_RUN_ROLLOUTS_H
-#define ALRS_RUN_ROLLOUTS_H
+#ifndef ALRS_RUN_ROLLOUT_ENGINE_H
+#define ALRS_RUN_ROLLOUT_ENGINE_H
 
 #include <stdint.h>
 #include <stdio.h>
 
 #include "env/lr_env.h"
 #include "rl/controller.h"
-#include "rl/rollout.h"
+#include "rl/rollout_buffer.h"
 #include "run/teams.h"
 
 /* Called on the engine's thread, in environment order, for every episode
@@ -103,8 +103,9 @@ void rollout_engine_free(rollout_engine *r);
  * (the other ranks may pass NULL); seed and update must agree. -1 on every
  * rank with a message when an environment could not build the child of the
  * task its episode drew (the batch is then lost, the controller unchanged). */
-int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo, rollout *buf,
-                            uint64_t seed, long update, episode_fn on_episode, void *ctx);
+int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *ppo,
+                           rollout_buffer *buf, uint64_t seed, long update, episode_fn on_episode,
+                           void *ctx);
 
 /* Where the environments run: one line per rank (the first 16, then a
  * count), "PREFIXrank R on HOST: environments A-B on N cores (PUs LIST), C

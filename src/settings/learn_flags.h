@@ -1,10 +1,10 @@
 /* The flags of alrs learn (and alrs bench rollout): the child-run flags, the
  * environment's, the rollout engine's and PPO's. */
-#ifndef ALRS_CLI_LEARN_FLAGS_H
-#define ALRS_CLI_LEARN_FLAGS_H
+#ifndef ALRS_SETTINGS_LEARN_FLAGS_H
+#define ALRS_SETTINGS_LEARN_FLAGS_H
 
-#include "cli/learn_tasks.h"
-#include "cli/run_flags.h"
+#include "settings/learn_tasks.h"
+#include "settings/run_flags.h"
 #include "env/lr_env.h"
 #include "rl/ppo.h"
 

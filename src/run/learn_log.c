@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "cli/learn_log.h"
+#include "run/learn_log.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/fileio.h"
 #include "core/timer.h"
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 
 static int write_text(const char *dir, const char *name, const char *text, size_t len) {
     char path[ALRS_FILE_PATH_MAX];
@@ -106,7 +106,7 @@ int learn_log_save(learn_log *log, const controller *c) {
         write_text(log->f->run.out, "updates.csv", log->updates, log->updates_len) != 0)
         return -1;
     snprintf(path, sizeof path, "%s/controller.bin", log->f->run.out);
-    return checkpoint_save(c, path);
+    return controller_file_save(c, path);
 }
 
 void learn_log_update(learn_log *log, const ppo_stats *st, double collect_s, double update_s) {

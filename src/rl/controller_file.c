@@ -1,4 +1,4 @@
-#include "rl/checkpoint.h"
+#include "rl/controller_file.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -88,7 +88,7 @@ static void encode_payload(byte_buf *b, const controller *c) {
     encode_origin(b, &c->origin);
 }
 
-int checkpoint_save(const controller *c, const char *path) {
+int controller_file_save(const controller *c, const char *path) {
     byte_buf payload = {0};
     encode_payload(&payload, c);
     int rc = binfile_write(path, CHECKPOINT_MAGIC, CHECKPOINT_VERSION, &payload);
@@ -120,7 +120,7 @@ static int decode_hidden(const char *path, byte_reader *r, policy_config *pc) {
 }
 
 /* Version 1: the policy config held the action kind and delta; the
- * interface is what that version always meant (see checkpoint.h). */
+ * interface is what that version always meant (see controller_file.h). */
 static int decode_config_v1(const char *path, byte_reader *r, policy_config *pc,
                             lr_env_interface *iface) {
     memset(pc, 0, sizeof *pc);
@@ -293,7 +293,7 @@ static int check_room(const char *path, const byte_reader *r, const policy_confi
                      path, n, need, left);
 }
 
-int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const char *path) {
+int controller_file_parse(controller *c, const unsigned char *data, size_t len, const char *path) {
     memset(c, 0, sizeof *c);
     byte_reader r = {0};
     policy_config pc;
@@ -313,12 +313,12 @@ int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const
     return rc;
 }
 
-int checkpoint_load(controller *c, const char *path) {
+int controller_file_load(controller *c, const char *path) {
     memset(c, 0, sizeof *c);
     unsigned char *data;
     size_t len;
     if (binfile_read(path, CHECKPOINT_MAGIC, NOUN, &data, &len) != 0) return -1;
-    int rc = checkpoint_parse(c, data, len, path);
+    int rc = controller_file_parse(c, data, len, path);
     free(data);
     return rc;
 }

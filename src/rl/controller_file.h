@@ -43,8 +43,8 @@
  * file opens, the header is complete, the magic, the version, the size the
  * header announces, the checksum, then every size inside the payload against
  * the config; each failure is one line naming the path. */
-#ifndef ALRS_RL_CHECKPOINT_H
-#define ALRS_RL_CHECKPOINT_H
+#ifndef ALRS_RL_CONTROLLER_FILE_H
+#define ALRS_RL_CONTROLLER_FILE_H
 
 #include <stddef.h>
 
@@ -56,13 +56,13 @@
 #define CHECKPOINT_OLDEST_VERSION 1u
 #define CHECKPOINT_HEADER_SIZE 32
 
-int checkpoint_save(const controller *c, const char *path);
+int controller_file_save(const controller *c, const char *path);
 /* Fills an uninitialised controller from the file (free it with
  * controller_free); on failure -1 with the message, and nothing to free. */
-int checkpoint_load(controller *c, const char *path);
+int controller_file_load(controller *c, const char *path);
 /* The same from the file's bytes already in memory (`path` names them in
- * messages): checkpoint_load is read_whole_file + this; the fuzzer calls it
+ * messages): controller_file_load is read_whole_file + this; the fuzzer calls it
  * directly. */
-int checkpoint_parse(controller *c, const unsigned char *data, size_t len, const char *path);
+int controller_file_parse(controller *c, const unsigned char *data, size_t len, const char *path);
 
 #endif

@@ -10,8 +10,8 @@
  *
  * Values are written into the command shell-quoted where needed, so the
  * command runs as written; "--out DIR" ends it. */
-#ifndef ALRS_CLI_CONFIG_TEXT_H
-#define ALRS_CLI_CONFIG_TEXT_H
+#ifndef ALRS_SETTINGS_CONFIG_TEXT_H
+#define ALRS_SETTINGS_CONFIG_TEXT_H
 
 #include <stdio.h>
 
