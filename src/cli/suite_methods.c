@@ -12,14 +12,6 @@
 
 const char *const suite_method_keys[] = {"optimizer", "schedule", "lr", "controller", NULL};
 
-/* The optimizer name is one optimizer_init knows (it says which exist). */
-static int check_optimizer(const char *name) {
-    optimizer o;
-    if (optimizer_init(&o, name, 1) != 0) return -1;
-    optimizer_free(&o);
-    return 0;
-}
-
 static int read_rate(const char *text, double *out) {
     char *end;
     double v = strtod(text, &end);
@@ -50,7 +42,7 @@ static int resolve_fields(const suite_line *l, suite_method *m) {
     if (m->schedule && !lr) return alrs_fail("schedule=%s needs lr=X", m->schedule);
     m->lr = SUITE_CONTROLLER_DEFAULT_LR;
     if (lr && read_rate(lr, &m->lr) != 0) return -1;
-    if (m->optimizer && check_optimizer(m->optimizer) != 0) return -1;
+    if (m->optimizer && optimizer_check_name(m->optimizer) != 0) return -1;
     if (m->schedule) {
         if (!strncmp(m->schedule, "controller:", 11) || !strncmp(m->schedule, "replay:", 7))
             return alrs_fail("schedule=%s: a controller is controller=PATH; replay is not a "

@@ -21,10 +21,17 @@ static int kind_of(const char *name, optimizer_kind *kind) {
     return -1;
 }
 
+int optimizer_check_name(const char *name) {
+    optimizer_kind kind;
+    if (kind_of(name, &kind) != 0)
+        return alrs_fail("--optimizer %s: unknown optimizer (expected " OPTIMIZER_NAMES ")", name);
+    return 0;
+}
+
 int optimizer_init(optimizer *o, const char *name, size_t n) {
     memset(o, 0, sizeof *o);
-    if (kind_of(name, &o->kind) != 0)
-        return alrs_fail("--optimizer %s: unknown optimizer (expected " OPTIMIZER_NAMES ")", name);
+    if (optimizer_check_name(name) != 0) return -1;
+    kind_of(name, &o->kind);
     o->n = n;
     o->beta1 = 0.9, o->beta2 = 0.999, o->eps = 1e-8, o->momentum = 0.9;
     /* Prodigy and D-Adapt: d0 1e-6, d_coef 1, unbounded growth, Prodigy's

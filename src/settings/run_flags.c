@@ -136,10 +136,7 @@ int run_flags_check_choices(const run_flags *f) {
     if (!f->data_dir[0] && !dataset_default_dir(f->dataset)[0])
         return alrs_fail("--dataset %s needs --data-dir DIR (only fashion-mnist has a default "
                          "directory)", f->dataset);
-    optimizer o; /* the optimizer's own reader names the flag and the choices */
-    if (optimizer_init(&o, f->optimizer, 1) != 0) return -1;
-    optimizer_free(&o);
-    return 0;
+    return optimizer_check_name(f->optimizer); /* it names the flag and the choices */
 }
 
 child_config run_flags_child(const run_flags *f) {

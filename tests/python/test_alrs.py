@@ -31,16 +31,7 @@ SOURCE_V1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
 CHILD = ("--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 --steps 40 "
          "--backend native --threads 1 --data-dir " + os.path.join(DIR, "data"))
 STEPS, EVERY, SEED = 40, 5, 5
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL: " + what, file=sys.stderr)
+from tally import check, finish  # noqa: E402 (beside this file)
 
 
 def recorded():
@@ -350,5 +341,4 @@ test_learned_on()
 test_env()
 test_bad_input()
 test_torch()
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+finish()
