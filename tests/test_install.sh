@@ -67,7 +67,7 @@ if "$prefix/bin/alrs" info --controller fashion-mnist-lenet5 >"$tmp/info.out" 2>
 else fail "alrs info --controller NAME: $(tail -3 "$tmp/info.out")"; fi
 
 # the installed program says its version
-if "$prefix/bin/alrs" --version | grep -q "^alrs 1\.0\.0 (git "; then ok
+if "$prefix/bin/alrs" --version | grep -q "^alrs 1\.1\.0 (git "; then ok
 else fail "alrs --version: $("$prefix/bin/alrs" --version 2>&1)"; fi
 
 # the installed Python package finds the installed library
