@@ -294,6 +294,29 @@ static void test_rejections(const char *dir) {
 /* The committed LeNet-5 controller was saved as version 1: it loads with the
  * interface that version meant, acts, and saves again as version 3 with the
  * same policy. */
+/* A base schedule with a line break (found by fuzz_checkpoint: the refusal
+ * quoted it and took two lines): refused as text, in one line. */
+static void test_control_bytes(const char *dir) {
+    controller c;
+    make_trained(&c, RICH_DISCRETE);
+    char good[2048], bad[2048];
+    snprintf(good, sizeof good, "%s/rich.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/broken-base.ckpt", dir);
+    CHECK(controller_file_save(&c, good) == 0);
+    controller_free(&c);
+    size_t len, at = 0;
+    unsigned char *d = slurp(good, &len);
+    CHECK(d != NULL && len > 9);
+    while (d && at + 9 <= len && memcmp(d + at, "warmup=30", 9) != 0) at++;
+    CHECK(d && at + 9 <= len);
+    if (d && at + 9 <= len) {
+        d[at + 6] = '\n';
+        fix_crc(d, len);
+        expect_reject(bad, d, len, "bad controller interface");
+    }
+    free(d);
+}
+
 static void test_version1(const char *dir) {
     const char *v1 = ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/controller.bin";
     size_t n;
@@ -331,6 +354,7 @@ int main(void) {
     test_round_trip(RICH_DISCRETE, a);
     test_version1(c);
     test_rejections(c);
+    test_control_bytes(c);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) return 2;
     return test_finish();

@@ -119,6 +119,15 @@ static int decode_hidden(const char *path, byte_reader *r, policy_config *pc) {
     return 0;
 }
 
+/* Whether `len` bytes are printable text: names and specs are one line
+ * (an error message may quote them), the tasks text may hold line breaks. */
+static int is_text(const unsigned char *text, size_t len, int lines) {
+    for (size_t i = 0; i < len; i++)
+        if ((text[i] < 0x20 && !(lines && (text[i] == '\n' || text[i] == '\t'))) || text[i] == 0x7f)
+            return 0;
+    return 1;
+}
+
 /* Version 1: the policy config held the action kind and delta; the
  * interface is what that version always meant (see controller_file.h). */
 static int decode_config_v1(const char *path, byte_reader *r, policy_config *pc,
@@ -166,7 +175,7 @@ static int decode_interface(const char *path, byte_reader *r, lr_env_interface *
     iface->steps = (long)bytes_get_u64(r);
     if (r->overrun)
         return alrs_fail("%s: inconsistent sizes: payload ends inside the interface", path);
-    if (memchr(a->base, '\0', base_len) || iface->features & ~(unsigned)LR_FEAT_ALL ||
+    if (!is_text((const unsigned char *)a->base, base_len, 0) || iface->features & ~(unsigned)LR_FEAT_ALL ||
         iface->action_every < 1 || iface->steps < 0 ||
         !(iface->lr_min > 0 && iface->lr_min <= iface->lr_max && isfinite(iface->lr_max)))
         return alrs_fail("%s: bad controller interface: features, bounds or action interval out "
@@ -201,8 +210,9 @@ static int expect_count(const char *path, const char *what, uint64_t got, uint64
 }
 
 /* A length-prefixed text into out[size] (NUL-terminated); -1 when it is
- * longer than that or holds a NUL. */
-static int get_text(const char *path, byte_reader *r, const char *what, char *out, size_t size) {
+ * longer than that or holds a control byte (a line break only where `lines`). */
+static int get_text(const char *path, byte_reader *r, const char *what, char *out, size_t size,
+                    int lines) {
     uint32_t len = bytes_get_u32(r);
     if (r->overrun) return alrs_fail("%s: inconsistent sizes: payload ends inside the %s", path, what);
     if (len >= size)
@@ -210,16 +220,17 @@ static int get_text(const char *path, byte_reader *r, const char *what, char *ou
                          size - 1);
     const unsigned char *text = bytes_take(r, len);
     if (!text) return alrs_fail("%s: inconsistent sizes: payload ends inside the %s", path, what);
-    if (memchr(text, '\0', len)) return alrs_fail("%s: bad %s: it holds a NUL byte", path, what);
+    if (!is_text(text, len, lines))
+        return alrs_fail("%s: bad %s: it holds a control byte", path, what);
     memcpy(out, text, len);
     out[len] = '\0';
     return 0;
 }
 
 static int decode_origin(const char *path, byte_reader *r, controller_origin *o) {
-    if (get_text(path, r, "model name", o->model, sizeof o->model) ||
-        get_text(path, r, "optimizer name", o->optimizer, sizeof o->optimizer) ||
-        get_text(path, r, "data set name", o->dataset, sizeof o->dataset))
+    if (get_text(path, r, "model name", o->model, sizeof o->model, 0) ||
+        get_text(path, r, "optimizer name", o->optimizer, sizeof o->optimizer, 0) ||
+        get_text(path, r, "data set name", o->dataset, sizeof o->dataset, 0))
         return -1;
     uint32_t n_rates = bytes_get_u32(r);
     if (n_rates > LR_ENV_MAX_INITIAL)
@@ -229,7 +240,7 @@ static int decode_origin(const char *path, byte_reader *r, controller_origin *o)
     bytes_get_f64s(r, o->rates, n_rates);
     o->val_size = (long)bytes_get_u64(r);
     o->classes = (int)bytes_get_u32(r);
-    if (get_text(path, r, "tasks text", o->tasks, sizeof o->tasks)) return -1;
+    if (get_text(path, r, "tasks text", o->tasks, sizeof o->tasks, 1)) return -1;
     o->default_lr = bytes_get_f64(r);
     if (r->overrun) return alrs_fail("%s: inconsistent sizes: payload ends inside what it learned on", path);
     if (o->val_size < 0 || o->classes < 0 || !(o->default_lr >= 0) || !isfinite(o->default_lr))
