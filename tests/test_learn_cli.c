@@ -787,6 +787,23 @@ static void test_tasks(void) {
     /* drawn, not a list: the rates differ from episode to episode */
     CHECK(episodes.n_rows > 2 &&
           csv_num(&episodes, 0, "initial_lr") != csv_num(&episodes, 1, "initial_lr"));
+    /* its default rate is the range's centre on a log scale, and train
+     * without --lr starts there */
+    char info[PATH_LEN];
+    snprintf(info, sizeof info, "%s", test_dir(base, "tasks-info.txt"));
+    CHECK(test_alrs(err, info, "info --controller '%s'", test_path(a, "controller.bin")) == 0);
+    char *said = test_read_text(info);
+    CHECK(said && strstr(said, "default_lr: 0.01\n"));
+    free(said);
+    const char *dflt = test_dir(base, "tasks-default-lr");
+    rc = test_alrs(err, NULL, "train --model mlp --hidden 16 --steps 10 --batch 16 --val-size 50 "
+                              "--eval-every 5 --val-split 100 --data-dir '%s' --schedule "
+                              "'controller:%s' --out '%s'", idx, test_path(a, "controller.bin"), dflt);
+    if (rc != 0) fprintf(stderr, "  train with the controller's default rate said: %s", err);
+    char *dconfig = test_read_text(test_path(dflt, "config.txt"));
+    CHECK(rc == 0 && dconfig && strstr(dconfig, "\nlr=0.01\n"));
+    if (dconfig && !strstr(dconfig, "\nlr=0.01\n")) fprintf(stderr, "%s", dconfig);
+    free(dconfig);
     char *config = test_read_text(test_path(a, "config.txt"));
     CHECK(config && strstr(config, "--tasks ") && strstr(config, "\ntask.small-b=model=mlp hidden=16 ") &&
           strstr(config, "label-noise=0.2 train-size=200 steps=10 batch=16 ") &&

@@ -172,11 +172,13 @@ done:
 
 /* A controller's checkpoint is read before any work, so a bad file fails at
  * once (-1); a --lr outside its bounds is a command-line error (-2), as the
- * library refuses such an initial rate. */
-static int check_controller(const schedule *s, const run_flags *f) {
+ * library refuses such an initial rate. Without --lr the run starts from the
+ * controller's default rate, where its file has one. */
+static int check_controller(schedule *s, run_flags *f) {
     if (s->kind != SCHED_CONTROLLER) return 0;
     controller c;
     if (controller_file_load(&c, s->controller_path) != 0) return -1;
+    if (!f->lr_given && c.origin.default_lr > 0) f->lr = s->base_lr = c.origin.default_lr;
     int rc = 0;
     if (f->lr < c.iface.lr_min || f->lr > c.iface.lr_max) {
         alrs_fail("--lr %g is outside the controller's bounds [%g, %g] (%s)", f->lr,

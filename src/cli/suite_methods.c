@@ -22,10 +22,12 @@ static int read_rate(const char *text, double *out) {
 }
 
 /* The checkpoint's interface and fingerprint (the suite's config.txt holds it:
- * a rerun must run the same controller, not merely one at the same path). */
-static int read_controller(suite_method *m) {
+ * a rerun must run the same controller, not merely one at the same path);
+ * without lr=, its default rate where the file has one. */
+static int read_controller(suite_method *m, int lr_given) {
     controller c;
     if (controller_file_load(&c, m->controller) != 0) return -2;
+    if (!lr_given && c.origin.default_lr > 0) m->lr = c.origin.default_lr;
     m->iface = c.iface;
     controller_free(&c);
     return file_crc32(m->controller, &m->controller_crc, &m->controller_bytes) != 0 ? -2 : 0;
@@ -52,7 +54,7 @@ static int resolve_fields(const suite_line *l, suite_method *m) {
         schedule_free(&s);
         return 0;
     }
-    return read_controller(m);
+    return read_controller(m, lr != NULL);
 }
 
 int suite_methods_resolve(const suite_file *f, suite_method *out) {

@@ -31,7 +31,8 @@ typedef struct {
 } suite_method;
 
 extern const char *const suite_method_keys[];
-/* The rate of a controller line without lr= (the --lr default). */
+/* The rate of a controller line without lr= whose file has no default rate
+ * (the --lr default). */
 #define SUITE_CONTROLLER_DEFAULT_LR 1e-3
 
 /* Checks and reads every line of `f` (read with noun "method"): keys, rate,

@@ -132,6 +132,20 @@ static void origin_tasks(char *out, size_t size, const learn_tasks *t) {
         used += (size_t)snprintf(out + used, size - used, " %s", t->tasks[k].name);
 }
 
+/* The initial rate a user gets without --lr: the fixed one, or the centre
+ * of what the episodes drew from on a log scale (the geometric mean of a
+ * list, of LO and HI for a range), where the controller saw rates on both
+ * sides, to three significant digits. */
+static double default_rate(const lr_env_config *e) {
+    if (e->lr_fixed > 0) return e->lr_fixed;
+    double sum = 0;
+    for (int k = 0; k < e->n_initial; k++) sum += log(e->initial_rates[k]);
+    if (e->n_initial == 0) return 0;
+    char text[32]; /* three digits: a suggestion, read back as written */
+    snprintf(text, sizeof text, "%.3g", exp(sum / e->n_initial));
+    return strtod(text, NULL);
+}
+
 /* What the controller learns on, into its checkpoint: the flags' model and
  * data set, or (with --tasks) the first task's data set and every task's
  * name. */
@@ -155,6 +169,7 @@ static void fill_origin(controller_origin *o, const learn_flags *f, const datase
     o->val_size = t->path ? t->env_tasks[0].child.val_size : r->val_size;
     o->classes = d->classes;
     if (t->path) origin_tasks(o->tasks, sizeof o->tasks, t);
+    o->default_lr = default_rate(&f->env);
 }
 
 /* The data and the environment's child: the flags' one data set, or every
