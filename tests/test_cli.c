@@ -353,6 +353,54 @@ static void test_data_variants(void) {
         CHECK_NEAR(csv_num(&trace, r, "lr"), want[r], 1e-12);
 }
 
+/* A mid-run change (--change-at N --change-label-noise P): in alrs train's help
+ * only; in config.txt (keys always, flags when set); the run is the plain one
+ * row for row up to step N and trains on other labels after it; it repeats. */
+static void test_mid_run_change(void) {
+    static csv changed; /* big: kept out of the stack */
+    char plain[PATH_LEN], out[PATH_LEN], again[PATH_LEN], err[ERR_LEN], help[PATH_LEN];
+    snprintf(help, sizeof help, "%s/change-help.txt", base);
+    const char *commands[] = {"train", "learn", "compare"};
+    for (int k = 0; k < 3; k++) {
+        CHECK(test_alrs(err, help, "%s --help", commands[k]) == 0);
+        char *text = test_read_text(help);
+        int listed = text && strstr(text, "--change-at N") &&
+                     strstr(text, "--change-label-noise P");
+        CHECK(k == 0 ? listed : text && !strstr(text, "--change-at"));
+        free(text);
+    }
+    const char *flags = "train --model mlp --hidden 16 --data-dir '%s' --val-split 100 --batch 32 "
+                        "--threads 1 --eval-every 1 --steps 20 --lr 0.01 %s --out '%s'";
+    const char *change = "--change-at 10 --change-label-noise 1";
+    snprintf(plain, sizeof plain, "%s/change-plain", base);
+    snprintf(out, sizeof out, "%s/change", base);
+    snprintf(again, sizeof again, "%s/change-again", base);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, "", plain) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, change, out) == 0);
+    CHECK(test_alrs(err, NULL, flags, idx_raw, change, again) == 0);
+    char *config = test_read_text(test_path(out, "config.txt"));
+    CHECK(config && strstr(config, "\nchange_at=10\n") &&
+          strstr(config, "\nchange_label_noise=1\n"));
+    CHECK(config && strstr(config, " --change-at 10 --change-label-noise 1 "));
+    free(config);
+    config = test_read_text(test_path(plain, "config.txt"));
+    CHECK(config && strstr(config, "\nchange_at=0\n") && !strstr(config, "--change-at"));
+    free(config);
+    char *a = trace_without_wall(out), *b = trace_without_wall(again);
+    CHECK(a && b && !strcmp(a, b));
+    free(a), free(b);
+    CHECK(csv_read(&trace, test_path(plain, "trace.csv")) == 0 && trace.n_rows == 20);
+    CHECK(csv_read(&changed, test_path(out, "trace.csv")) == 0 && changed.n_rows == 20);
+    const char *cols[] = {"step", "lr", "train_loss", "val_loss", "val_acc"};
+    int same = 1;
+    for (int r = 0; r < 10 && r < trace.n_rows && r < changed.n_rows; r++)
+        for (int k = 0; k < 5; k++)
+            same &= !strcmp(csv_str(&trace, r, cols[k]), csv_str(&changed, r, cols[k]));
+    CHECK(same);
+    CHECK(csv_num(&changed, 10, "step") == 11 &&
+          csv_num(&changed, 10, "train_loss") != csv_num(&trace, 10, "train_loss"));
+}
+
 /* ---- 5. bad inputs -------------------------------------------------------- */
 
 /* A fresh copy of the raw IDX set to break. */
@@ -644,6 +692,7 @@ int main(void) {
     test_divergence();
     test_schedules();
     test_data_variants();
+    test_mid_run_change();
     test_determinism();
     test_bad_inputs();
     test_resnet18();

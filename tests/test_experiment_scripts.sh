@@ -13,8 +13,13 @@
 #   4. scripts/check-summary agrees with a comparison's summary and a tiny
 #      suite's, and catches a summary altered by hand; scripts/adaptation
 #      gives each method's rate at 10/50/90 % of the run; scripts/plot suite
-#      draws the suite's performance profile.
-# About 30 s on 2 cores.
+#      draws the suite's performance profile;
+#   5. scripts/intervention: a controller and a fixed schedule on one seed,
+#      each with and without a mid-run change of the labels: intervention.csv
+#      holds every run's trace, each run equals its plain twin up to the
+#      change and trains on other labels after it, the fixed schedule's rates
+#      stay its twin's; the PNG is drawn; a rerun keeps the finished runs.
+# About 35 s on 2 cores.
 #   bash tests/test_experiment_scripts.sh ALRS SOURCE_DIR
 set -u
 alrs=$1 src=$2
@@ -142,4 +147,30 @@ then ok; else fail "scripts/adaptation: $(cat "$tmp/adapt.csv")"; fi
 if "$src/scripts/plot" suite "$tmp/profile.png" "$tmp/suite" >/dev/null 2>&1 &&
    [ -s "$tmp/profile.png" ] && [ "$(wc -l <"$tmp/profile.csv")" = 4 ]; then ok
 else fail "scripts/plot suite"; fi
+
+# ---- 5. scripts/intervention ----------------------------------------------------------
+iv=$tmp/iv
+ivflags=(--controller "$tmp/elsewhere/controller.bin" --fixed cosine --lr 1e-2)
+if "$src/scripts/intervention" "$iv" "${ivflags[@]}" -- $child --eval-every 5 --threads 1 \
+       >"$tmp/iv.out" 2>"$tmp/iv.err" && [ -s "$iv/intervention.png" ] &&
+   [ "$(wc -l <"$iv/COMMANDS")" = 4 ] && "$py" - "$iv/intervention.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+runs = {}
+for r in rows:
+    runs.setdefault(r["run"], []).append(r)
+assert sorted(runs) == ["controller", "controller-plain", "fixed", "fixed-plain"], sorted(runs)
+for name in ("controller", "fixed"):
+    a, b = runs[name], runs[name + "-plain"]
+    assert [r["step"] for r in a] == ["5", "10", "15", "20"] == [r["step"] for r in b], a
+    assert a[0]["change_at"] == "10" and b[0]["change_at"] == "0", (a[0], b[0])
+    for x, y in zip(a[:2], b[:2]):  # up to the change (half of 20 steps): the plain run
+        assert (x["lr"], x["train_loss"], x["val_loss"]) == (y["lr"], y["train_loss"], y["val_loss"])
+    assert all(x["train_loss"] != y["train_loss"] for x, y in zip(a[2:], b[2:])), (a, b)
+assert [r["lr"] for r in runs["fixed"]] == [r["lr"] for r in runs["fixed-plain"]]
+PY
+then ok; else fail "scripts/intervention: $(tail -3 "$tmp/iv.err")"; fi
+if "$src/scripts/intervention" "$iv" "${ivflags[@]}" -- $child --eval-every 5 --threads 1 \
+       >/dev/null 2>"$tmp/iv2.err" && [ "$(grep -c 'finished before, kept' "$tmp/iv2.err")" = 4 ]
+then ok; else fail "scripts/intervention again: $(tail -3 "$tmp/iv2.err")"; fi
 finish

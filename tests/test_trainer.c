@@ -19,7 +19,12 @@
  *   7. a run-queue job that brings its own optimizer (alrs compare's
  *      schedulefree row) trains with it: the same run bit for bit as a
  *      trainer built for that optimizer, and the jobs after it with the
- *      queue's own again. */
+ *      queue's own again;
+ *   8. a mid-run change of the task (alrs train --change-at N
+ *      --change-label-noise P): a schedule run and a controller run are the
+ *      runs without it, row for row, up to step N, and from there train on
+ *      the changed labels (the training loss jumps); the changed labels
+ *      depend only on the split seed. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -294,6 +299,79 @@ static void test_controller_runs(const char *dir) {
     trainer_free(&t);
 }
 
+/* The rows of a and b (same steps) agree exactly up to row `upto` (excluded). */
+static int same_rows(const train_outcome *a, const train_outcome *b, int upto) {
+    if (a->n_trace < upto || b->n_trace < upto) return 0;
+    for (int i = 0; i < upto; i++) {
+        const trace_point *x = &a->trace[i], *y = &b->trace[i];
+        if (x->step != y->step || x->lr != y->lr || x->train_loss != y->train_loss ||
+            x->val_loss != y->val_loss || x->val_acc != y->val_acc)
+            return 0;
+    }
+    return 1;
+}
+
+/* Mean training loss of rows [from, to). */
+static double mean_train_loss(const train_outcome *o, int from, int to) {
+    double sum = 0;
+    for (int i = from; i < to; i++) sum += o->trace[i].train_loss;
+    return sum / (to - from);
+}
+
+static void test_change(const char *dir) {
+    int n = data.train.n;
+    uint8_t *noisy = dataset_changed_labels(&data, 1.0, 1), *again = dataset_changed_labels(&data, 1.0, 1);
+    uint8_t *other = dataset_changed_labels(&data, 1.0, 2), *none = dataset_changed_labels(&data, 0.0, 1);
+    int differ = 0;
+    for (int i = 0; i < n; i++) differ += noisy[i] != data.train.labels[i];
+    /* every label drawn again uniformly over 10 classes: about 9 in 10 differ */
+    CHECK(differ > n * 8 / 10 && differ < n);
+    CHECK(!memcmp(noisy, again, (size_t)n) && memcmp(noisy, other, (size_t)n) != 0);
+    CHECK(!memcmp(none, data.train.labels, (size_t)n));
+    free(again), free(other), free(none);
+
+    /* a schedule, validated at every step: rows 0..29 are steps 1..30 */
+    child_config plain = small_child("adam"), changed = plain;
+    changed.change_step = 30, changed.change_labels = noisy;
+    trainer a, b;
+    CHECK(trainer_init(&a, &plain, 60, 1, &data) == 0);
+    CHECK(trainer_init(&b, &changed, 60, 1, &data) == 0);
+    train_outcome o, p;
+    CHECK(run(&a, "cosine", 1e-2, 3, &o) == 0);
+    CHECK(run(&b, "cosine", 1e-2, 3, &p) == 0);
+    CHECK(o.n_trace == 60 && p.n_trace == 60);
+    CHECK(same_rows(&o, &p, 30));
+    CHECK(p.trace[30].step == 31 && p.trace[30].train_loss != o.trace[30].train_loss);
+    double before = mean_train_loss(&p, 20, 30), after = mean_train_loss(&p, 30, 60),
+           kept = mean_train_loss(&o, 30, 60);
+    printf("  change at step 30: train loss %.4f over steps 21-30, %.4f over 31-60 "
+           "(%.4f without the change)\n", before, after, kept);
+    CHECK(after > before + 0.5 && after > kept + 0.5);
+    train_outcome_free(&o), train_outcome_free(&p);
+    /* a change run again on the same trainer (reset), and a plain one after it */
+    CHECK(run(&b, "cosine", 1e-2, 3, &o) == 0);
+    CHECK(run(&b, "cosine", 1e-2, 3, &p) == 0);
+    CHECK(same_outcome(&o, &p));
+    train_outcome_free(&o), train_outcome_free(&p);
+    trainer_free(&a), trainer_free(&b);
+
+    /* a controller acting every 5 steps: rows 0..5 are steps 5..30 */
+    char path[700], spec[720];
+    snprintf(path, sizeof path, "%s/change.bin", dir);
+    snprintf(spec, sizeof spec, "controller:%s", path);
+    write_controller(path);
+    CHECK(trainer_init(&a, &plain, 60, 5, &data) == 0);
+    CHECK(trainer_init(&b, &changed, 60, 5, &data) == 0);
+    CHECK(run(&a, spec, 1e-2, 3, &o) == 0);
+    CHECK(run(&b, spec, 1e-2, 3, &p) == 0);
+    CHECK(o.n_trace == 12 && p.n_trace == 12 && p.trace[6].step == 35);
+    CHECK(same_rows(&o, &p, 6));
+    CHECK(p.trace[6].train_loss > o.trace[6].train_loss + 0.5);
+    train_outcome_free(&o), train_outcome_free(&p);
+    trainer_free(&a), trainer_free(&b);
+    free(noisy);
+}
+
 int main(void) {
     char dir[600];
     snprintf(dir, sizeof dir, "%s", test_tmpdir("trainer"));
@@ -308,6 +386,7 @@ int main(void) {
     test_residual_is_base(dir);
     test_policy_modes(dir);
     test_own_optimizer();
+    test_change(dir);
     dataset_free(&data);
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -72,6 +72,8 @@ int child_run_create(child_run *r, const child_config *cfg, const dataset *data)
         return -1;
     }
     batcher_init(&r->batches, t, cfg->batch, rng_make(cfg->seed, 1));
+    r->changed = *t;
+    if (cfg->change_labels) r->changed.labels = cfg->change_labels;
     r->batch_images = alrs_alloc_aligned(sizeof(float) * (size_t)cfg->batch * data_image_size(t));
     r->batch_labels = alrs_malloc((size_t)cfg->batch);
     r->best_val_loss = INFINITY;
@@ -97,6 +99,9 @@ void child_run_free(child_run *r) {
 }
 
 double child_run_step(child_run *r, double lr) {
+    /* the same order either way: only the labels the batch takes change */
+    if (r->cfg.change_labels)
+        r->batches.split = r->step < r->cfg.change_step ? &r->data->train : &r->changed;
     batcher_next(&r->batches, r->batch_images, r->batch_labels);
     double loss = nn_net_train_step(r->net, r->batch_images, r->batch_labels);
     optimizer_step(&r->opt, r->params, r->grads, lr);

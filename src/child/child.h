@@ -31,6 +31,12 @@ typedef struct {
     int batch, eval_batch, val_size;
     int test_size; /* test images evaluated (the first N of the test split); 0: all */
     uint64_t seed; /* initial weights and batch order */
+    /* a change of the task mid-run (alrs train --change-at): every step after
+     * the first change_step takes its batch's labels from change_labels (one
+     * per training image, the caller's, read only); NULL: no change. The
+     * batch order and the images stay those of the run without it. */
+    long change_step;
+    uint8_t *change_labels;
 } child_config;
 
 /* Called as the test evaluation goes (images done of n): a progress line. */
@@ -51,6 +57,7 @@ typedef struct {
     batcher batches;
     float *batch_images;
     uint8_t *batch_labels;
+    data_split changed; /* the training split with cfg.change_labels */
     long step;
     double best_val_loss;
     long best_step;
@@ -63,7 +70,9 @@ typedef struct {
 int child_run_create(child_run *r, const child_config *cfg, const dataset *data);
 void child_run_free(child_run *r);
 
-/* One training step at learning rate lr; returns the batch's mean loss. */
+/* One training step at learning rate lr; returns the batch's mean loss. From
+ * step cfg.change_step on (the steps done so far), with cfg.change_labels set,
+ * the batch has those labels. */
 double child_run_step(child_run *r, double lr);
 /* Validation loss and accuracy; remembers the parameters if the loss is the
  * best so far. Validation, test and the best snapshot use the optimizer's

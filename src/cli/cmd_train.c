@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/controller_names.h"
+#include "settings/run_change.h"
 #include "settings/run_flags.h"
 #include "cli/train_files.h"
 #include "core/error.h"
@@ -124,6 +125,8 @@ static int run_training(run_flags *f, schedule *s, const train_options *opt) {
     if (!f->data_dir[0]) f->data_dir = dataset_default_dir(f->dataset);
     if (!f->val_size) f->val_size = data.val.n;
     child_config cc = run_flags_child(f);
+    /* --change-at: the changed labels (NULL: none) */
+    uint8_t *changed = run_change_child(&f->change, &data, (uint64_t)f->split_seed, &cc);
     char *config = train_config_text(f, s), checkpoint[ALRS_FILE_PATH_MAX];
     snprintf(checkpoint, sizeof checkpoint, "%s/checkpoint.bin", f->out);
     trainer tr;
@@ -166,6 +169,7 @@ done:
     free(config);
     train_outcome_free(&t);
     trainer_free(&tr);
+    free(changed);
     dataset_free(&data);
     return rc;
 }

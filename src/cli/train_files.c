@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "settings/config_text.h"
+#include "settings/run_change.h"
 #include "core/config.h"
 #include "core/error.h"
 #include "core/fileio.h"
@@ -21,6 +22,7 @@ char *train_config_text(const run_flags *f, const schedule *s) {
     config_text t;
     config_text_begin(&t, "alrs train");
     run_flags_settings(&t, f);
+    run_change_settings(&t, &f->change);
     config_text_num(&t, "lr", "lr", f->lr);
     config_text_add(&t, "schedule", "schedule", spec);
     if (s->kind == SCHED_CONTROLLER) {

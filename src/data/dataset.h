@@ -54,6 +54,22 @@ int data_variant_check(const data_variant *v);
  * a train_size above the training images. */
 int dataset_vary(dataset *d, const data_variant *v, uint64_t split_seed, long *replaced);
 
+/* A change of the task in the middle of a run (alrs train --change-at N
+ * --change-label-noise P): the first `at` steps train on the training labels
+ * as they are, every later step on labels of which round(label_noise * n)
+ * are replaced (at 0: no change). */
+typedef struct {
+    long at;
+    double label_noise;
+} data_change;
+
+/* A copy of the training split's labels (as its variant left them) with
+ * round(noise * n) of them, chosen without repeats, replaced by uniform draws
+ * over the classes, from split_seed's change stream (not --label-noise's):
+ * the same seed gives the same labels, whatever the run's --seed, so runs of
+ * every schedule pair. Validation and test are untouched. The caller frees it. */
+uint8_t *dataset_changed_labels(const dataset *d, double noise, uint64_t split_seed);
+
 /* Floats per image. */
 static inline int data_image_size(const data_split *s) { return s->c * s->h * s->w; }
 

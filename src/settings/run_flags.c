@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "settings/config_text.h"
+#include "settings/run_change.h"
 #include "core/error.h"
 #include "data/dataset.h"
 #include "optim/optimizer.h"
@@ -36,7 +37,8 @@ const char run_flags_help[] =
     "  --eval-batch N                images per inference chunk (default 1000, resnet18 100)\n"
     "  --test-size N                 test images evaluated at the end (default: all)\n";
 
-const char *const run_flags_added_keys[] = {"train_size=0", "label_noise=0", NULL};
+const char *const run_flags_added_keys[] = {"train_size=0", "label_noise=0", "change_at=0",
+                                            "change_label_noise=0", NULL};
 
 /* The run-level flags, one help entry each, in this order. */
 static const struct {
@@ -53,6 +55,12 @@ static const struct {
      "  --label-noise F               replace a fraction F (0 to 1) of the training labels\n"
      "                                with uniform random labels, drawn from --split-seed\n"
      "                                (default 0; validation and test stay clean)\n"},
+    {RUN_FLAG_CHANGE,
+     "  --change-at N                 the task changes after N training steps (below --steps;\n"
+     "                                default: never), the same for every schedule\n"
+     "  --change-label-noise P        what changes: from then on a fraction P (0 to 1) of the\n"
+     "                                training labels is replaced by uniform random labels,\n"
+     "                                drawn from --split-seed (validation and test stay clean)\n"},
     {RUN_FLAG_POLICY,
      "  --policy mode|sample|mean:K   how a controller schedule picks its actions: its\n"
      "                                policy's most likely action, one sampled action, or the\n"
@@ -112,7 +120,8 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
         args_int(a, "val-split", 1, 10000000, &f->val_split) ||
         args_int(a, "eval-batch", 1, 1000000, &f->eval_batch) ||
         args_int(a, "test-size", 1, 10000000, &f->test_size) ||
-        args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed))
+        args_int(a, "split-seed", 0, 0x7fffffffffffffffL, &f->split_seed) ||
+        (flags & RUN_FLAG_CHANGE && run_change_parse(a, f->steps, &f->change)))
         return -1;
     for (int k = 0; k < a->n; k++) f->lr_given |= !strcmp(a->name[k], "lr");
     if (hidden && strcmp(f->model, "mlp") != 0)

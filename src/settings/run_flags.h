@@ -16,6 +16,7 @@ typedef struct {
     long seed, split_seed;
     double lr;
     data_variant variant; /* --label-noise, --train-size (RUN_FLAG_DATA) */
+    data_change change;   /* --change-at, --change-label-noise (RUN_FLAG_CHANGE) */
     int lr_given; /* --lr was on the command line */
     int hidden[NN_MAX_HIDDEN], n_hidden;
     controller_act act; /* --policy: how a controller schedule acts (mode) */
@@ -33,9 +34,10 @@ enum {
     RUN_FLAG_THREADS = 4,
     RUN_FLAG_SEED = 8,
     RUN_FLAG_POLICY = 16,
-    RUN_FLAG_DATA = 32 /* the training split's variant: --label-noise, --train-size */
+    RUN_FLAG_DATA = 32, /* the training split's variant: --label-noise, --train-size */
+    RUN_FLAG_CHANGE = 64 /* a mid-run change: --change-at, --change-label-noise (alrs train) */
 };
-#define RUN_FLAGS_ALL 63
+#define RUN_FLAGS_ALL 127
 
 /* Fills defaults, then reads the child's flags and the run-level ones in
  * `flags`; -1 with a message naming the flag on a bad value. */
