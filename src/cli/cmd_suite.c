@@ -59,61 +59,28 @@ typedef struct {
     double start;
 } suite_state;
 
-static int tuning_points(const suite_flags *f, const suite_task *t, int k, grid_point *g) {
-    return baseline_grid(f->cmp.schedules[k], t->run.steps, (int)f->cmp.tune_budget, NULL,
-                         f->cmp.rates, f->cmp.n_rates, g);
-}
-
-static void tuning_jobs(task_run *r, const suite_flags *f) {
-    grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g);
-    for (int k = 0; k < f->cmp.n_schedules; k++) {
-        int n = tuning_points(f, r->task, k, g);
-        for (int i = 0; i < n; i++)
-            for (long s = 0; s < f->cmp.tune_seeds; s++) {
-                char name[96];
-                snprintf(name, sizeof name, "tune-%s-%02d-seed%ld", f->cmp.schedules[k], i,
-                         f->cmp.tune_seed - s);
-                phase_add(&r->tune, f->cmp.schedules[k], &g[i], i, f->cmp.tune_seed - s, name);
-            }
-    }
-    free(g);
-}
-
-static void add_eval_runs(task_run *r, const suite_flags *f, const char *name,
-                          const grid_point *g) {
-    for (long s = 0; s < f->cmp.seeds; s++) {
-        char file[96];
-        snprintf(file, sizeof file, "eval-%s-seed%ld", name, f->cmp.seed_base + s);
-        phase_add(&r->eval, name, g, 0, f->cmp.seed_base + s, file);
-    }
+/* The task's tuning and evaluation: compare's, on runs of the task's length
+ * (no controller schedule: a suite's controllers are methods). */
+static phase_plan task_plan(const suite_flags *f, const suite_task *t) {
+    phase_plan pl = compare_flags_plan(&f->cmp, t->run.steps);
+    pl.controller = NULL;
+    return pl;
 }
 
 /* The tuned winners, then every method, on the evaluation seeds. */
-static void eval_jobs(task_run *r, const suite_flags *f, int task_index) {
-    for (int k = 0; k < f->cmp.n_schedules; k++) {
-        int best = phase_best(&r->tune, f->cmp.schedules[k]);
-        if (best < 0) {
-            if (dist_rank() == 0)
-                fprintf(stderr, "suite: warning: task %s: every tuning run of %s diverged before "
-                                "its first validation; it is left out\n", r->task->name,
-                        f->cmp.schedules[k]);
-            continue;
-        }
-        grid_point g;
-        snprintf(g.spec, sizeof g.spec, "%s", r->tune.runs[best].spec);
-        g.lr = r->tune.jobs[best].lr;
-        snprintf(g.optimizer, sizeof g.optimizer, "%s", r->tune.runs[best].optimizer);
-        add_eval_runs(r, f, f->cmp.schedules[k], &g);
-    }
+static void eval_jobs(task_run *r, const phase_plan *pl, const suite_flags *f, int task_index) {
+    phase_add_winners(&r->eval, &r->tune, pl, r->task->name, 0);
     for (int m = 0; m < f->n_methods; m++)
-        add_eval_runs(r, f, f->methods[m].name, &f->points[task_index * f->n_methods + m]);
+        phase_add_evaluation(&r->eval, pl, f->methods[m].name,
+                             &f->points[task_index * f->n_methods + m]);
 }
 
 /* Runs a task's evaluation count, for the progress line. */
 static long task_runs(const suite_flags *f, const suite_task *t) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g);
     long n = 0;
-    for (int k = 0; k < f->cmp.n_schedules; k++) n += tuning_points(f, t, k, g) * f->cmp.tune_seeds;
+    phase_plan pl = task_plan(f, t);
+    for (int k = 0; k < f->cmp.n_schedules; k++) n += phase_plan_points(&pl, k, g) * f->cmp.tune_seeds;
     free(g);
     return n + (f->cmp.n_schedules + f->n_methods) * f->cmp.seeds;
 }
@@ -190,13 +157,14 @@ static int run_task(suite_state *s, int t) {
     task_run r;
     progress_line(s, t);
     int rc = task_open(&r, s->f, &s->f->tasks[t]);
+    phase_plan pl = task_plan(s->f, &s->f->tasks[t]);
     if (rc == 0) {
-        tuning_jobs(&r, s->f);
+        phase_add_tuning(&r.tune, &pl);
         rc = phase_run(&r.tune, &r.data);
     }
     if (rc == 0 && !phase_complete(&r.tune)) rc = 2;
     if (rc == 0) {
-        eval_jobs(&r, s->f, t);
+        eval_jobs(&r, &pl, s->f, t);
         rc = phase_run(&r.eval, &r.data);
         if (rc == 0 && !phase_complete(&r.eval)) rc = 2;
     }
