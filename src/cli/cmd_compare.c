@@ -40,48 +40,6 @@ static const char compare_help[] =
     "(not --lr, --seed, --threads: see below).\n";
 
 
-static void tuning_jobs(phase_runs *p, const compare_flags *f) {
-    grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g); /* 4 KiB a point */
-    for (int k = 0; k < f->n_schedules; k++) {
-        int n = baseline_grid(f->schedules[k], f->run.steps, (int)f->tune_budget, f->controller,
-                              f->rates, f->n_rates, g);
-        for (int i = 0; i < n; i++)
-            for (long s = 0; s < f->tune_seeds; s++) {
-                char name[96];
-                snprintf(name, sizeof name, "tune-%s-%02d-seed%ld", f->schedules[k], i,
-                         f->tune_seed - s);
-                phase_add(p, f->schedules[k], &g[i], i, f->tune_seed - s, name);
-            }
-    }
-    free(g);
-}
-
-/* Each schedule's winning grid point on the evaluation seeds. */
-static void eval_jobs(phase_runs *p, const phase_runs *tune, const compare_flags *f) {
-    for (int k = 0; k < f->n_schedules; k++) {
-        int best = phase_best(tune, f->schedules[k]);
-        if (best < 0) {
-            if (dist_rank() == 0)
-                fprintf(stderr, "compare: warning: every tuning run of %s diverged before its first "
-                            "validation; it is left out\n", f->schedules[k]);
-            continue;
-        }
-        grid_point g;
-        snprintf(g.spec, sizeof g.spec, "%s", tune->runs[best].spec);
-        g.lr = tune->jobs[best].lr;
-        snprintf(g.optimizer, sizeof g.optimizer, "%s", tune->runs[best].optimizer);
-        if (dist_rank() == 0)
-            fprintf(stderr, "compare: %s tuned: %s at lr %g (mean best val loss %.4f over %ld "
-                            "tuning seeds)\n", f->schedules[k], g.spec, g.lr,
-                    phase_point_mean(tune, best), f->tune_seeds);
-        for (long s = 0; s < f->seeds; s++) {
-            char name[96];
-            snprintf(name, sizeof name, "eval-%s-seed%ld", f->schedules[k], f->seed_base + s);
-            phase_add(p, f->schedules[k], &g, 0, f->seed_base + s, name);
-        }
-    }
-}
-
 static int write_reports(const phase_runs *eval, const compare_flags *f) {
     compare_summary s[COMPARE_MAX_SCHEDULES];
     run_record *recs = alrs_calloc((size_t)eval->n + 1, sizeof *recs);
@@ -126,16 +84,17 @@ static int compare(compare_flags *f) {
     phase_config pc = {{run_flags_child(&f->run), f->run.steps, f->run.eval_every,
                         (int)f->concurrency, (int)f->threads_per_run, f->run.act},
                        f->shard, f->shards, "compare"};
+    phase_plan plan = compare_flags_plan(f, f->run.steps);
     phase_alloc(&tune, &pc, f->run.out, "tune",
                 f->n_schedules * BASELINE_MAX_POINTS * (int)f->tune_seeds);
     phase_alloc(&eval, &pc, f->run.out, "eval", f->n_schedules * (int)f->seeds);
     if (dist_agree(root ? open_dir(f, &out, &fresh, &made) : 0) != 0) goto done;
-    tuning_jobs(&tune, f);
+    phase_add_tuning(&tune, &plan);
     rc = phase_run(&tune, &data);
     /* a shard stops where its phase still misses other shards' runs */
     int stop = rc == 0 && !phase_complete(&tune);
     if (rc == 0 && !stop) {
-        eval_jobs(&eval, &tune, f);
+        phase_add_winners(&eval, &tune, &plan, NULL, 1);
         rc = phase_run(&eval, &data);
         stop = rc == 0 && !phase_complete(&eval);
     }

@@ -39,81 +39,99 @@ static const char suite_help[] =
     "method), config.txt and tasks/NAME/ (each task's runs and CSVs). Rerun the same\n"
     "command to continue; scripts/plot suite draws the performance profile.\n";
 
+/* The data set the tasks train on, read once for all the tasks that share
+ * it (the same data set, directory, validation split and split seed; the
+ * suites in suites/ have one): each task's variant of the training split
+ * (label noise, training size) is made on it and undone after the task. */
+typedef struct {
+    const run_flags *base; /* the flags it was read by; NULL: none held */
+    dataset d;
+    uint8_t *labels;       /* the training labels as read */
+    int train_n;           /* and their count */
+} suite_data;
+
+static int same_text(const char *a, const char *b) { return !strcmp(a ? a : "", b ? b : ""); }
+
+static int same_base(const run_flags *a, const run_flags *b) {
+    return same_text(a->dataset, b->dataset) && same_text(a->data_dir, b->data_dir) &&
+           a->val_split == b->val_split && a->split_seed == b->split_seed;
+}
+
+static void data_free(suite_data *sd) {
+    if (sd->base) dataset_free(&sd->d);
+    free(sd->labels);
+    memset(sd, 0, sizeof *sd);
+}
+
+/* Undoes the variant data_take made. */
+static void data_give_back(suite_data *sd) {
+    sd->d.train.n = sd->train_n;
+    memcpy(sd->d.train.labels, sd->labels, (size_t)sd->train_n);
+}
+
+/* The data of the task with flags rf, as run_flags_load_data gives it (and
+ * with its messages), in sd->d until data_give_back; a data set already held
+ * is read again only for another base. -1 with a message. */
+static int data_take(suite_data *sd, const run_flags *rf) {
+    if (data_variant_check(&rf->variant) != 0) return -1;
+    if (!sd->base || !same_base(sd->base, rf)) {
+        data_free(sd);
+        if (dataset_load(&sd->d, rf->dataset, rf->data_dir, (int)rf->val_split,
+                         (uint64_t)rf->split_seed) != 0)
+            return -1;
+        sd->base = rf;
+        sd->train_n = sd->d.train.n;
+        sd->labels = alrs_malloc((size_t)sd->train_n + 1);
+        memcpy(sd->labels, sd->d.train.labels, (size_t)sd->train_n);
+    }
+    if (dataset_vary(&sd->d, &rf->variant, (uint64_t)rf->split_seed, NULL) == 0) return 0;
+    data_give_back(sd);
+    return -1;
+}
+
 /* One task's comparison: its data, directory and phases. */
 typedef struct {
     const suite_task *task;
-    dataset data;
+    suite_data *sd;
+    const dataset *data; /* &sd->d while the task holds it, else NULL */
     char dir[ALRS_FILE_PATH_MAX];
     phase_config pc;
     phase_runs tune, eval;
-    int loaded;
 } task_run;
 
 /* The whole suite as it goes: the flags, every task's evaluation records,
  * and what the progress line needs. */
 typedef struct {
     suite_flags *f;
+    suite_data *sd;
     suite_row *rows;
     int n_rows, cap_rows;
     long runs_total, runs_done_before, runs_done_now;
     double start;
 } suite_state;
 
-static int tuning_points(const suite_flags *f, const suite_task *t, int k, grid_point *g) {
-    return baseline_grid(f->cmp.schedules[k], t->run.steps, (int)f->cmp.tune_budget, NULL,
-                         f->cmp.rates, f->cmp.n_rates, g);
-}
-
-static void tuning_jobs(task_run *r, const suite_flags *f) {
-    grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g);
-    for (int k = 0; k < f->cmp.n_schedules; k++) {
-        int n = tuning_points(f, r->task, k, g);
-        for (int i = 0; i < n; i++)
-            for (long s = 0; s < f->cmp.tune_seeds; s++) {
-                char name[96];
-                snprintf(name, sizeof name, "tune-%s-%02d-seed%ld", f->cmp.schedules[k], i,
-                         f->cmp.tune_seed - s);
-                phase_add(&r->tune, f->cmp.schedules[k], &g[i], i, f->cmp.tune_seed - s, name);
-            }
-    }
-    free(g);
-}
-
-static void add_eval_runs(task_run *r, const suite_flags *f, const char *name,
-                          const grid_point *g) {
-    for (long s = 0; s < f->cmp.seeds; s++) {
-        char file[96];
-        snprintf(file, sizeof file, "eval-%s-seed%ld", name, f->cmp.seed_base + s);
-        phase_add(&r->eval, name, g, 0, f->cmp.seed_base + s, file);
-    }
+/* The task's tuning and evaluation: compare's, on runs of the task's length
+ * (no controller schedule: a suite's controllers are methods). */
+static phase_plan task_plan(const suite_flags *f, const suite_task *t) {
+    phase_plan pl = compare_flags_plan(&f->cmp, t->run.steps);
+    pl.controller = NULL;
+    return pl;
 }
 
 /* The tuned winners, then every method, on the evaluation seeds. */
-static void eval_jobs(task_run *r, const suite_flags *f, int task_index) {
-    for (int k = 0; k < f->cmp.n_schedules; k++) {
-        int best = phase_best(&r->tune, f->cmp.schedules[k]);
-        if (best < 0) {
-            if (dist_rank() == 0)
-                fprintf(stderr, "suite: warning: task %s: every tuning run of %s diverged before "
-                                "its first validation; it is left out\n", r->task->name,
-                        f->cmp.schedules[k]);
-            continue;
-        }
-        grid_point g;
-        snprintf(g.spec, sizeof g.spec, "%s", r->tune.runs[best].spec);
-        g.lr = r->tune.jobs[best].lr;
-        snprintf(g.optimizer, sizeof g.optimizer, "%s", r->tune.runs[best].optimizer);
-        add_eval_runs(r, f, f->cmp.schedules[k], &g);
-    }
+static void eval_jobs(task_run *r, const phase_plan *pl, const suite_flags *f, int task_index) {
+    phase_add_winners(&r->eval, &r->tune, pl, r->task->name, 0);
     for (int m = 0; m < f->n_methods; m++)
-        add_eval_runs(r, f, f->methods[m].name, &f->points[task_index * f->n_methods + m]);
+        phase_add_evaluation(&r->eval, pl, f->methods[m].name,
+                             &f->points[task_index * f->n_methods + m]);
 }
 
 /* Runs a task's evaluation count, for the progress line. */
 static long task_runs(const suite_flags *f, const suite_task *t) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g);
     long n = 0;
-    for (int k = 0; k < f->cmp.n_schedules; k++) n += tuning_points(f, t, k, g) * f->cmp.tune_seeds;
+    phase_plan pl = task_plan(f, t);
+    for (int k = 0; k < f->cmp.n_schedules; k++) n += phase_plan_points(&pl, k, g) * f->cmp.tune_seeds;
     free(g);
     return n + (f->cmp.n_schedules + f->n_methods) * f->cmp.seeds;
 }
@@ -133,16 +151,17 @@ static void progress_line(const suite_state *s, int t) {
 
 /* The task's data (label noise and training size are the task's) and the
  * run queue's settings; rank 0 makes its directory. */
-static int task_open(task_run *r, const suite_flags *f, const suite_task *t) {
+static int task_open(task_run *r, const suite_flags *f, const suite_task *t, suite_data *sd) {
     memset(r, 0, sizeof *r);
     r->task = t;
+    r->sd = sd;
     const run_flags *rf = &t->run;
-    int ok = run_flags_load_data(rf, &r->data) == 0;
+    int ok = data_take(sd, rf) == 0;
+    if (ok) r->data = &sd->d;
     if (dist_agree(ok ? 0 : -1) != 0)
         return ok ? -1 : alrs_fail_context("%s:%d: task %s", f->tasks_path, t->line, t->name);
-    r->loaded = 1;
     r->pc.queue.child = run_flags_child(rf);
-    if (!r->pc.queue.child.val_size) r->pc.queue.child.val_size = r->data.val.n;
+    if (!r->pc.queue.child.val_size) r->pc.queue.child.val_size = r->data->val.n;
     r->pc.queue.steps = rf->steps, r->pc.queue.eval_every = rf->eval_every;
     r->pc.queue.concurrency = (int)f->cmp.concurrency;
     r->pc.queue.threads_per_run = (int)f->cmp.threads_per_run;
@@ -167,7 +186,7 @@ static int task_open(task_run *r, const suite_flags *f, const suite_task *t) {
 static void task_close(task_run *r) {
     phase_free(&r->tune);
     phase_free(&r->eval);
-    if (r->loaded) dataset_free(&r->data);
+    if (r->data) data_give_back(r->sd);
 }
 
 static void keep_rows(suite_state *s, const task_run *r, int t) {
@@ -189,15 +208,16 @@ static void keep_rows(suite_state *s, const task_run *r, int t) {
 static int run_task(suite_state *s, int t) {
     task_run r;
     progress_line(s, t);
-    int rc = task_open(&r, s->f, &s->f->tasks[t]);
+    int rc = task_open(&r, s->f, &s->f->tasks[t], s->sd);
+    phase_plan pl = task_plan(s->f, &s->f->tasks[t]);
     if (rc == 0) {
-        tuning_jobs(&r, s->f);
-        rc = phase_run(&r.tune, &r.data);
+        phase_add_tuning(&r.tune, &pl);
+        rc = phase_run(&r.tune, r.data);
     }
     if (rc == 0 && !phase_complete(&r.tune)) rc = 2;
     if (rc == 0) {
-        eval_jobs(&r, s->f, t);
-        rc = phase_run(&r.eval, &r.data);
+        eval_jobs(&r, &pl, s->f, t);
+        rc = phase_run(&r.eval, r.data);
         if (rc == 0 && !phase_complete(&r.eval)) rc = 2;
     }
     if (rc == 0) rc = dist_agree(dist_rank() == 0 ? phase_write_traces(&r.eval) : 0);
@@ -237,22 +257,21 @@ static int write_reports(const suite_state *s) {
     return rc;
 }
 
-/* Every task's data files load (then freed: one task's data is held at a
- * time), so that a bad file stops the suite before it writes anything. */
-static int check_data(const suite_flags *f) {
+/* Every task's data loads, so that a bad file stops the suite before it
+ * writes anything. One data set is held at a time: the last one read stays
+ * in sd for the tasks to run on. */
+static int check_data(const suite_flags *f, suite_data *sd) {
     for (int t = 0; t < f->n_tasks; t++) {
-        const run_flags *rf = &f->tasks[t].run;
-        dataset d;
-        if (run_flags_load_data(rf, &d) != 0)
+        if (data_take(sd, &f->tasks[t].run) != 0)
             return alrs_fail_context("%s:%d: task %s", f->tasks_path, f->tasks[t].line,
                                      f->tasks[t].name);
-        dataset_free(&d);
+        data_give_back(sd);
     }
     return 0;
 }
 
-static int run_suite(suite_flags *f) {
-    suite_state s = {f, NULL, 0, 0, 0, 0, 0, alrs_now()};
+static int run_suite(suite_flags *f, suite_data *sd) {
+    suite_state s = {f, sd, NULL, 0, 0, 0, 0, 0, alrs_now()};
     for (int t = 0; t < f->n_tasks; t++) s.runs_total += task_runs(f, &f->tasks[t]);
     int fresh = 0, made = 0, rc = 0, waiting = 0;
     output_dir out;
@@ -285,6 +304,7 @@ int cmd_suite(int argc, char **argv) {
         return 0;
     }
     suite_flags f;
+    suite_data sd = {0};
     int rc = suite_flags_parse(argc, argv, &f);
     if (rc == -2) {
         rc = dist_rank() == 0 ? cli_report_error() : 1;
@@ -293,7 +313,7 @@ int cmd_suite(int argc, char **argv) {
     } else if (f.cmp.shards > 1 && dist_size() > 1) {
         alrs_fail("--shard: not with MPI (ranks already share the runs)");
         rc = dist_rank() == 0 ? cli_usage_error() : 2;
-    } else if (check_data(&f) != 0) {
+    } else if (check_data(&f, &sd) != 0) {
         rc = dist_rank() == 0 ? cli_report_error() : 1;
     } else if (args_switch(&f.cmdline, "check") == 1) {
         printf("alrs suite: %d tasks, %d methods, %d tuned schedules: the flags and files are "
@@ -302,8 +322,9 @@ int cmd_suite(int argc, char **argv) {
         rc = 0;
     } else {
         interrupt_install(dist_rank() == 0);
-        rc = run_suite(&f) == 0 ? 0 : dist_rank() == 0 ? cli_report_error() : 1;
+        rc = run_suite(&f, &sd) == 0 ? 0 : dist_rank() == 0 ? cli_report_error() : 1;
     }
+    data_free(&sd);
     suite_flags_free(&f);
     return rc;
 }

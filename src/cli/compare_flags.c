@@ -295,3 +295,9 @@ char *compare_flags_config_text(const compare_flags *f) {
     return config_text_finish(&t, "alrs compare configuration: every value resolved; rerunning "
                                   "the command continues the comparison in DIR.");
 }
+
+phase_plan compare_flags_plan(const compare_flags *f, long steps) {
+    phase_plan pl = {f->schedules, f->n_schedules, steps, (int)f->tune_budget, f->controller,
+                     f->rates, f->n_rates, f->tune_seeds, f->tune_seed, f->seeds, f->seed_base};
+    return pl;
+}

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 
+#include "compare/phase.h"
 #include "settings/run_flags.h"
 #include "sched/baselines.h"
 
@@ -36,6 +37,9 @@ int compare_flags_parse(args *a, compare_flags *f);
  * fingerprints it: a restarted comparison must run the same controller, not
  * merely one at the same path. */
 int compare_flags_read_controller(compare_flags *f);
+/* The tuning and evaluation these flags ask for, of runs of `steps` steps
+ * (alrs suite: a task's). */
+phase_plan compare_flags_plan(const compare_flags *f, long steps);
 /* The resolved configuration as config.txt's text (key=value lines and the
  * command that repeats the comparison); free it. */
 char *compare_flags_config_text(const compare_flags *f);

@@ -33,35 +33,104 @@ static int write_runs(const suite_report *r) {
     return atomic_commit(&a);
 }
 
-/* The test losses (or accuracies) of method `method` on task t, in row order. */
-static int values_of(const suite_report *r, int t, const char *method, int acc, double *x) {
-    int m = 0;
+/* A row's place in the sorted lists the cells are read from: every cell
+ * (task, method) is one stretch of rows, so that the report takes
+ * O(rows log rows) however many tasks, methods and seeds there are. */
+typedef struct {
+    int task;
+    const char *method;
+    long seed;
+    int row;
+} row_key;
+
+/* The rows sorted twice: by_cell by task, method and row (a cell's rows in
+ * row order), by_seed by task, method, seed and row (a seed's rows of a cell). */
+typedef struct {
+    row_key *by_cell, *by_seed;
+    int n;
+} row_index;
+
+/* Negative, zero or positive as k comes before, within or after the stretch
+ * of (task, method[, *seed]). */
+static int key_vs(const row_key *k, int task, const char *method, const long *seed) {
+    if (k->task != task) return k->task < task ? -1 : 1;
+    int c = strcmp(k->method, method);
+    if (c || !seed) return c;
+    return k->seed < *seed ? -1 : k->seed > *seed;
+}
+
+static int by_cell_order(const void *pa, const void *pb) {
+    const row_key *a = pa, *b = pb;
+    int c = key_vs(a, b->task, b->method, NULL);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+static int by_seed_order(const void *pa, const void *pb) {
+    const row_key *a = pa, *b = pb;
+    int c = key_vs(a, b->task, b->method, &b->seed);
+    return c ? c : (a->row > b->row) - (a->row < b->row);
+}
+
+static void index_rows(const suite_report *r, row_index *ix) {
+    ix->n = r->n_rows;
+    ix->by_cell = alrs_calloc((size_t)r->n_rows + 1, sizeof *ix->by_cell);
+    ix->by_seed = alrs_calloc((size_t)r->n_rows + 1, sizeof *ix->by_seed);
     for (int i = 0; i < r->n_rows; i++) {
         const suite_row *w = &r->rows[i];
-        if (w->task == t && !strcmp(w->rec.schedule, method))
-            x[m++] = acc ? w->rec.test_acc : w->rec.test_loss;
+        row_key k = {w->task, w->rec.schedule, w->rec.seed, i};
+        ix->by_cell[i] = ix->by_seed[i] = k;
     }
-    return m;
+    qsort(ix->by_cell, (size_t)ix->n, sizeof *ix->by_cell, by_cell_order);
+    qsort(ix->by_seed, (size_t)ix->n, sizeof *ix->by_seed, by_seed_order);
+}
+
+static void index_free(row_index *ix) {
+    free(ix->by_cell);
+    free(ix->by_seed);
+}
+
+/* The stretch [*lo, *hi) of the sorted keys that is (task, method[, *seed]). */
+static void stretch(const row_key *keys, int n, int task, const char *method, const long *seed,
+                    int *lo, int *hi) {
+    int a = 0, b = n;
+    while (a < b) { /* the first key not before the stretch */
+        int mid = a + (b - a) / 2;
+        if (key_vs(&keys[mid], task, method, seed) < 0) a = mid + 1;
+        else b = mid;
+    }
+    *lo = a;
+    b = n;
+    while (a < b) { /* the first key after it */
+        int mid = a + (b - a) / 2;
+        if (key_vs(&keys[mid], task, method, seed) <= 0) a = mid + 1;
+        else b = mid;
+    }
+    *hi = a;
 }
 
 /* The paired figures of method m against the reference on task t: the runs
- * of both on the same seed, finite in both. */
-static void pair_with_reference(const suite_report *r, int t, const char *method, cell *c) {
+ * of both on the same seed, finite in both. The method's rows [lo, hi) of
+ * by_cell. */
+static void pair_with_reference(const suite_report *r, const row_index *ix, int t,
+                                const char *method, int lo, int hi, cell *c) {
     c->diff_mean = c->p_paired = NAN;
     const char *ref = r->method_names[0];
     if (!strcmp(method, ref)) return;
-    double *x = alrs_calloc((size_t)r->n_rows + 1, sizeof *x);
-    double *y = alrs_calloc((size_t)r->n_rows + 1, sizeof *y);
+    int pairs = 0;
+    for (int i = lo; i < hi; i++) {
+        int blo, bhi;
+        stretch(ix->by_seed, ix->n, t, ref, &ix->by_cell[i].seed, &blo, &bhi);
+        pairs += bhi - blo;
+    }
+    double *x = alrs_calloc((size_t)pairs + 1, sizeof *x);
+    double *y = alrs_calloc((size_t)pairs + 1, sizeof *y);
     int n = 0;
-    for (int i = 0; i < r->n_rows; i++) {
-        const suite_row *a = &r->rows[i];
-        if (a->task != t || strcmp(a->rec.schedule, method)) continue;
-        for (int j = 0; j < r->n_rows; j++) {
-            const suite_row *b = &r->rows[j];
-            if (b->task != t || strcmp(b->rec.schedule, ref) || b->rec.seed != a->rec.seed)
-                continue;
-            x[n] = a->rec.test_loss, y[n++] = b->rec.test_loss;
-        }
+    for (int i = lo; i < hi; i++) {
+        const suite_row *a = &r->rows[ix->by_cell[i].row];
+        int blo, bhi;
+        stretch(ix->by_seed, ix->n, t, ref, &a->rec.seed, &blo, &bhi);
+        for (int j = blo; j < bhi; j++)
+            x[n] = a->rec.test_loss, y[n++] = r->rows[ix->by_seed[j].row].rec.test_loss;
     }
     paired_result p = stats_paired_t(x, y, n);
     c->diff_mean = p.mean, c->p_paired = p.p;
@@ -69,19 +138,25 @@ static void pair_with_reference(const suite_report *r, int t, const char *method
     free(y);
 }
 
-static cell summarize_cell(const suite_report *r, int t, const char *method) {
+static cell summarize_cell(const suite_report *r, const row_index *ix, int t,
+                           const char *method) {
     cell c;
     memset(&c, 0, sizeof c);
-    double *x = alrs_calloc((size_t)r->n_rows + 1, sizeof *x);
-    c.runs = values_of(r, t, method, 0, x);
-    c.loss = stats_summarize(x, c.runs);
-    values_of(r, t, method, 1, x);
-    c.acc = stats_summarize(x, c.runs);
-    free(x);
-    for (int i = 0; i < r->n_rows; i++)
-        if (r->rows[i].task == t && !strcmp(r->rows[i].rec.schedule, method))
-            c.diverged += r->rows[i].rec.diverged, c.tuned = r->rows[i].tuned;
-    pair_with_reference(r, t, method, &c);
+    int lo, hi;
+    stretch(ix->by_cell, ix->n, t, method, NULL, &lo, &hi);
+    c.runs = hi - lo;
+    double *loss = alrs_calloc((size_t)c.runs + 1, sizeof *loss);
+    double *acc = alrs_calloc((size_t)c.runs + 1, sizeof *acc);
+    for (int i = lo; i < hi; i++) {
+        const suite_row *w = &r->rows[ix->by_cell[i].row];
+        loss[i - lo] = w->rec.test_loss, acc[i - lo] = w->rec.test_acc;
+        c.diverged += w->rec.diverged, c.tuned = w->tuned;
+    }
+    c.loss = stats_summarize(loss, c.runs);
+    c.acc = stats_summarize(acc, c.runs);
+    free(loss);
+    free(acc);
+    pair_with_reference(r, ix, t, method, lo, hi, &c);
     return c;
 }
 
@@ -98,10 +173,10 @@ static double reference_loss(const cell *cells, int n) {
 }
 
 /* Every cell of task t: figures, regret, and Holm over the task's rows. */
-static void summarize_task(const suite_report *r, int t, cell *cells) {
+static void summarize_task(const suite_report *r, const row_index *ix, int t, cell *cells) {
     double *p = alrs_calloc((size_t)r->n_methods, sizeof *p);
     for (int m = 0; m < r->n_methods; m++) {
-        cells[m] = summarize_cell(r, t, r->method_names[m]);
+        cells[m] = summarize_cell(r, ix, t, r->method_names[m]);
         p[m] = cells[m].p_paired;
     }
     stats_holm(p, r->n_methods, p);
@@ -165,7 +240,10 @@ static void print_table(const suite_report *r, const cell *cells, FILE *out) {
 
 int suite_report_write(const suite_report *r, FILE *out) {
     cell *cells = alrs_calloc((size_t)(r->n_tasks * r->n_methods) + 1, sizeof *cells);
-    for (int t = 0; t < r->n_tasks; t++) summarize_task(r, t, &cells[t * r->n_methods]);
+    row_index ix;
+    index_rows(r, &ix);
+    for (int t = 0; t < r->n_tasks; t++) summarize_task(r, &ix, t, &cells[t * r->n_methods]);
+    index_free(&ix);
     int rc = write_runs(r) == 0 && write_summary(r, cells) == 0 ? 0 : -1;
     if (rc == 0) print_table(r, cells, out);
     free(cells);
