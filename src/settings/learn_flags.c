@@ -252,7 +252,7 @@ static char *config_text_of(const learn_flags *f) {
     config_text_begin(&t, "alrs learn");
     run_flags_settings(&t, r);
     if (f->tasks.path) learn_tasks_settings(&t, &f->tasks);
-    config_text_int(&t, "seed", "seed", r->seed);
+    run_flags_setting(&t, r, RUN_FLAG_SEED);
     task_settings(&t, f);
     rate_settings(&t, f);
     config_text_num(&t, "lr_noise", "lr-noise", f->env.lr_noise);
