@@ -111,21 +111,10 @@ static const run_flag_def FLAGS[] = {
 
 const char *const run_flags_added_keys[] = {"train_size=0", "label_noise=0", NULL};
 
-enum { HELP_COLUMN = 32 };
-
-/* "  --name VALUE", padded to the help's column (or a space, or the line
- * break the help starts with), then the help with the default in it. */
 static void print_flag_help(FILE *out, const run_flag_def *d) {
-    int len = fprintf(out, "  --%s %s", d->name, d->value);
-    const char *p = d->help;
-    if (*p == '\n') fprintf(out, "\n%*s", HELP_COLUMN, ""), p++;
-    else fprintf(out, "%*s", len < HELP_COLUMN ? HELP_COLUMN - len : 1, "");
-    for (; *p; p++) {
-        if (p[0] == '{' && p[1] == '}') fputs(d->def, out), p++;
-        else if (*p == '\n') fprintf(out, "\n%*s", HELP_COLUMN, "");
-        else fputc(*p, out);
-    }
-    fputc('\n', out);
+    char head[64];
+    snprintf(head, sizeof head, "  --%s %s", d->name, d->value);
+    args_print_help(out, head, d->help, d->def);
 }
 
 void run_flags_print_help(FILE *out, unsigned flags) {
