@@ -28,16 +28,12 @@ static const char layers_help[] =
     "forward pass validation runs, at the evaluation batch. Then whole training steps\n"
     "and whole evaluations of the native net, the oneDNN net (blocked layouts) and the\n"
     "plan (the default backend). CSV: one row each, the median of R repeats, with the\n"
-    "share of the native step (or evaluation) each native layer pass takes.\n"
-    "  --model mlp|lenet5|resnet18   (default lenet5)\n"
+    "share of the native step (or evaluation) each native layer pass takes.\n";
+/* Its own flags, after the child-run flags' lines (settings/run_flags.c) it lists. */
+static const char layers_help_own[] =
     "  --dataset D                   the image shape: fashion-mnist, mnist (1x28x28) or\n"
     "                                cifar10 (3x32x32); default cifar10 for resnet18\n"
-    "  --batch N                     training batch (default 128)\n"
-    "  --eval-batch N                inference chunk (default 1000, resnet18 100)\n"
-    "  --hidden A,B,...              mlp hidden widths\n"
-    "  --threads N                   OpenMP threads (default: all cores)\n"
-    "  --repeats R                   timed repeats per row (default 7)\n"
-    "  --plan FILE                   the plan file for the plan rows\n";
+    "  --repeats R                   timed repeats per row (default 7)\n";
 
 /* One line of the table, kept until the end: the peak its fraction is of
  * is measured again after the timings. */
@@ -253,6 +249,8 @@ static int bench_layers_run(layer_bench *b) {
 int bench_layers(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         fputs(layers_help, stdout);
+        run_flags_print_short_help(stdout, RUN_HELP_LAYERS);
+        fputs(layers_help_own, stdout);
         return 0;
     }
     args a;

@@ -104,7 +104,8 @@ int bench_rollout(int argc, char **argv) {
     int root = dist_rank() == 0, ranks = dist_size();
     if (args_wants_help(argc, argv)) {
         if (root) {
-            printf("%s%s", bench_rollout_help, learn_flags_help);
+            fputs(bench_rollout_help, stdout);
+            learn_flags_print_help(stdout);
             run_flags_print_help(stdout, RUN_FLAG_SEED);
         }
         return 0;

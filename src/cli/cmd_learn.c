@@ -46,7 +46,8 @@ static int check_only(learn_flags *f) {
 int cmd_learn(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         if (dist_rank() == 0) {
-            printf("%s%s", learn_help, learn_flags_help);
+            fputs(learn_help, stdout);
+            learn_flags_print_help(stdout);
             run_flags_print_help(stdout, RUN_FLAG_SEED | RUN_FLAG_DATA);
         }
         return 0;

@@ -22,15 +22,11 @@ static const char tune_help[] =
     "records it in the plan file that --backend plan (the default of every run) reads,\n"
     "replacing an entry of the same machine, network, batch, threads and alrs version.\n"
     "Runs measure a missing entry themselves; tune measures again (on a quiet machine,\n"
-    "after an upgrade) or fills the file before a batch of jobs. Prints the entry.\n"
-    "  --model mlp|lenet5|resnet18   (default lenet5)\n"
+    "after an upgrade) or fills the file before a batch of jobs. Prints the entry.\n";
+/* Its own flags, after the child-run flags' lines (settings/run_flags.c) it lists. */
+static const char tune_help_own[] =
     "  --dataset D                   the image shape: fashion-mnist, mnist (1x28x28) or\n"
-    "                                cifar10 (3x32x32); default cifar10 for resnet18\n"
-    "  --batch N                     images per step (default 128)\n"
-    "  --hidden A,B,...              mlp hidden widths (default 1000,200)\n"
-    "  --threads N                   OpenMP threads of the runs it is for (default: all cores)\n"
-    "  --plan FILE                   the plan file (default $ALRS_PLAN, else\n"
-    "                                ~/.cache/alrs/plans.txt)\n";
+    "                                cifar10 (3x32x32); default cifar10 for resnet18\n";
 
 /* Measures and records one entry; the net is freed at once. */
 static int tune(const run_flags *f, int channels, int side) {
@@ -59,6 +55,8 @@ static int tune(const run_flags *f, int channels, int side) {
 int cmd_tune(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         fputs(tune_help, stdout);
+        run_flags_print_short_help(stdout, RUN_HELP_TUNE);
+        fputs(tune_help_own, stdout);
         return 0;
     }
     args a;

@@ -17,22 +17,21 @@
 #include "report/machine.h"
 
 char *train_config_text(const run_flags *f, const schedule *s) {
-    char spec[SCHEDULE_SPEC_MAX], policy[32];
+    char spec[SCHEDULE_SPEC_MAX];
     schedule_format(s, spec, sizeof spec);
     config_text t;
     config_text_begin(&t, "alrs train");
     run_flags_settings(&t, f);
     run_change_settings(&t, &f->change);
-    config_text_num(&t, "lr", "lr", f->lr);
+    run_flags_setting(&t, f, RUN_FLAG_LR);
     config_text_add(&t, "schedule", "schedule", spec);
-    if (s->kind == SCHED_CONTROLLER) {
-        controller_act_format(&f->act, policy, sizeof policy);
-        config_text_add(&t, "policy", "policy", policy);
-    }
-    config_text_int(&t, "eval_every", "eval-every", f->eval_every);
+    if (s->kind == SCHED_CONTROLLER) run_flags_setting(&t, f, RUN_FLAG_POLICY);
+    run_flags_setting(&t, f, RUN_FLAG_EVAL_EVERY);
     /* the threads the run had, so that the command repeats it bit for bit */
-    config_text_int(&t, "threads", "threads", f->threads ? f->threads : omp_get_max_threads());
-    config_text_int(&t, "seed", "seed", f->seed);
+    run_flags with_threads = *f;
+    if (!with_threads.threads) with_threads.threads = omp_get_max_threads();
+    run_flags_setting(&t, &with_threads, RUN_FLAG_THREADS);
+    run_flags_setting(&t, f, RUN_FLAG_SEED);
     return config_text_finish(&t, "alrs train configuration: every value resolved; the command "
                                   "repeats the run.");
 }

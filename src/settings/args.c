@@ -165,3 +165,17 @@ int args_check_unused(const args *a) {
     }
     return 0;
 }
+
+void args_print_help(FILE *out, const char *head, const char *help, const char *def) {
+    enum { COLUMN = 32 };
+    int len = fprintf(out, "%s", head);
+    const char *p = help;
+    if (*p == '\n') fprintf(out, "\n%*s", COLUMN, ""), p++;
+    else fprintf(out, "%*s", len < COLUMN ? COLUMN - len : 1, "");
+    for (; *p; p++) {
+        if (p[0] == '{' && p[1] == '}') fputs(def, out), p++;
+        else if (*p == '\n') fprintf(out, "\n%*s", COLUMN, "");
+        else fputc(*p, out);
+    }
+    fputc('\n', out);
+}

@@ -7,6 +7,8 @@
 #ifndef ALRS_SETTINGS_ARGS_H
 #define ALRS_SETTINGS_ARGS_H
 
+#include <stdio.h>
+
 #define ARGS_MAX 64
 
 #define ARGS_KNOWN_MAX 160
@@ -36,6 +38,11 @@ int args_doubles(args *a, const char *name, double min, double max, double *out,
                  int *n_out);
 /* 1 if the bare switch is present, 0 if absent, -1 if given a value. */
 int args_switch(args *a, const char *name);
+/* One flag's lines of --help: `head` ("  --name VALUE", or several such),
+ * padded to column 32 (one space after a longer one), then `help`, whose
+ * lines ('\n' between them) start at that column; a '\n' first puts it all
+ * below the head. "{}" in help stands for `def`. */
+void args_print_help(FILE *out, const char *head, const char *help, const char *def);
 /* -1 naming the first flag no getter asked for, with "did you mean --X?"
  * when a flag the getters asked for is a small edit away. */
 int args_check_unused(const args *a);

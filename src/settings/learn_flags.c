@@ -1,6 +1,7 @@
 #include "settings/learn_flags.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,70 +12,170 @@
 #include "core/fileio.h"
 #include "core/numfmt.h"
 
-const char learn_flags_help[] =
-    "The controller's task (recorded in controller.bin, used wherever it runs):\n"
-    "  --features LIST               observation groups after the paper's seven: progress\n"
-    "                                (t/T, log steps left), offset (how far the actions moved\n"
-    "                                the rate), slope (val-loss trend); 'paper' alone: none,\n"
-    "                                'all': every group (default paper)\n"
-    "  --action discrete|continuous|absolute\n"
-    "                                discrete: one of --factors per action; continuous: a\n"
-    "                                Gaussian squashed to a factor in [1/(1+delta), 1+delta];\n"
-    "                                absolute: the rate (or residual offset) itself, anywhere\n"
-    "                                in its range (default discrete)\n"
-    "  --factors LIST                discrete factors (default 1+delta,1/(1+delta),1)\n"
-    "  --delta X                     (default 0.05)\n"
-    "  --base SPEC                   residual mode: rate = SPEC's rate x exp(c), the actions\n"
-    "                                move c; an untrained controller is its base schedule\n"
-    "  --residual-range R            residual: exp(c) stays in [1/R, R] (default 4)\n"
-    "  --lr-bounds LO,HI             the rate always stays within (default 1e-6,1; over\n"
-    "                                prodigy and dadapt-adam, whose step is d x rate: 1e-3,10)\n"
-    "  --action-every K              child steps per agent step (default 10)\n"
-    "Episodes and rewards:\n"
-    "  --episodes N                  child runs in all (default 8); rounded up to whole\n"
-    "                                batches of --envs (with --tasks, a batch runs the longest\n"
-    "                                task's agent steps and may hold more episodes)\n"
-    "  --envs E                      environments per PPO update, run at once (default 2);\n"
-    "                                under MPI, of all ranks together (at least one each)\n"
-    "  --seed-group K                environments in groups of K train the same child (same\n"
-    "                                seed, weights, batches, initial rate) with their own\n"
-    "                                actions (default 1: all differ)\n"
-    "  --threads-per-env T           OpenMP threads of each environment's team (default 1)\n"
-    "  --concurrency N               environments running at once (default: as many\n"
-    "                                teams as the cores hold; the rest wait their turn);\n"
-    "                                under MPI, per rank, within the rank's cores\n"
-    "  --tasks FILE                  learn across a task suite (docs/TASKS.md): each episode\n"
-    "                                draws a task; the child-run flags are the tasks' defaults,\n"
-    "                                every task validates every --action-every steps\n"
-    "  --lr X                        fixes the initial (or base) rate\n"
-    "  --initial-lrs LIST|LO:HI      the rates an episode draws its initial rate from, or a\n"
-    "                                range it draws from log-uniformly (default\n"
-    "                                1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)\n"
-    "  --lr-noise S                  relative noise on the rate (default 0)\n"
-    "  --reward val-loss|log-delta|final   (default val-loss: -validation loss each step)\n"
-    "PPO:\n"
-    "  --gamma X --gae-lambda X      discount and GAE lambda (default 0.99, 0.95)\n"
-    "  --ppo-epochs N --ppo-minibatches N --ppo-lr X --ent-coef X --clip X\n"
-    "                                (default 4, 4, 3e-4, 0, 0.2)\n"
-    "  --target-kl X                 stop an update's epochs once the policy has moved this\n"
-    "                                far (approximate KL; default 0: off)\n"
-    "Output:\n"
-    "  --trace-every N               write the trace of env 0's episode every N updates (1)\n"
-    "  --resume                      continue the run in --out from its controller.bin\n"
-    "  --check                       check the flags and data files, run nothing, write nothing\n";
+/* alrs learn's own flags, each once, in --help's order: name, value, how
+ * it is read, field, bounds, default (where alrs learn sets it; the rest are
+ * the environment's and PPO's, lr_env_config_default and ppo_config_default),
+ * config.txt key and help. --help is printed from here; the plain ones (a
+ * number into a field) are read from here first, in this order, then the
+ * others by parse_env (which takes their names, defaults and keys from here);
+ * config.txt's keys follow the table's order, the `late` ones after PPO's
+ * (its order predates the table and stays: --resume compares old files).
+ * The child-run flags are settings/run_flags.c's. */
+typedef enum {
+    LF_LONG, LF_INT, LF_DOUBLE, /* plain: a number into the field */
+    LF_EPISODES,                /* a long; config.txt's command gives the episodes run */
+    LF_FEATURES, LF_ACTION, LF_FACTORS, LF_BASE, LF_LR_BOUNDS, LF_TASKS, LF_LR, LF_INITIAL,
+    LF_REWARD, LF_RESUME, LF_SWITCH
+} lf_kind;
 
-/* --base, --residual-range, --factors, --delta and --action together. */
+typedef struct {
+    const char *section; /* a --help heading before it (NULL: none) */
+    const char *name, *value;
+    lf_kind kind;
+    size_t offset;       /* the field (LF_LONG, LF_INT, LF_DOUBLE, LF_EPISODES) */
+    long min, max;
+    double dmin, dmax;
+    const char *def;     /* alrs learn's default (NULL: the environment's or PPO's) */
+    const char *key;     /* config.txt key (NULL: none) */
+    int late;            /* config.txt has it after PPO's */
+    const char *help;    /* as args_print_help takes it; NULL: the next flag's
+                            help is this one's too, on one line */
+} learn_flag_def;
+
+#define L(m) offsetof(learn_flags, m)
+static const learn_flag_def LEARN_FLAGS[] = {
+    {"The controller's task (recorded in controller.bin, used wherever it runs):", "features",
+     "LIST", LF_FEATURES, 0, 0, 0, 0, 0, "paper", "features", 0,
+     "observation groups after the paper's seven: progress\n"
+     "(t/T, log steps left), offset (how far the actions moved\n"
+     "the rate), slope (val-loss trend); 'paper' alone: none,\n"
+     "'all': every group (default {})"},
+    {NULL, "action", "discrete|continuous|absolute", LF_ACTION, 0, 0, 0, 0, 0, "discrete",
+     "action", 0,
+     "\ndiscrete: one of --factors per action; continuous: a\n"
+     "Gaussian squashed to a factor in [1/(1+delta), 1+delta];\n"
+     "absolute: the rate (or residual offset) itself, anywhere\n"
+     "in its range (default {})"},
+    {NULL, "factors", "LIST", LF_FACTORS, 0, 0, 0, 0, 0, NULL, "factors", 0,
+     "discrete factors (default 1+delta,1/(1+delta),1)"},
+    {NULL, "delta", "X", LF_DOUBLE, L(env.action.delta), 0, 0, 1e-6, 10, NULL, "delta", 0,
+     "(default 0.05)"},
+    {NULL, "base", "SPEC", LF_BASE, 0, 0, 0, 0, 0, NULL, "base", 0,
+     "residual mode: rate = SPEC's rate x exp(c), the actions\n"
+     "move c; an untrained controller is its base schedule"},
+    {NULL, "residual-range", "R", LF_DOUBLE, L(env.action.residual_range), 0, 0, 1.0 + 1e-9, 1e6,
+     NULL, "residual_range", 0, "residual: exp(c) stays in [1/R, R] (default 4)"},
+    {NULL, "lr-bounds", "LO,HI", LF_LR_BOUNDS, 0, 0, 0, 0, 0, NULL, "lr_bounds", 0,
+     "the rate always stays within (default 1e-6,1; over\n"
+     "prodigy and dadapt-adam, whose step is d x rate: 1e-3,10)"},
+    {NULL, "action-every", "K", LF_LONG, L(action_every), 1, 100000000, 0, 0, "10", "action_every",
+     0, "child steps per agent step (default {})"},
+    {"Episodes and rewards:", "episodes", "N", LF_EPISODES, L(episodes), 1, 100000000, 0, 0, "8",
+     NULL, 1,
+     "child runs in all (default {}); rounded up to whole\n"
+     "batches of --envs (with --tasks, a batch runs the longest\n"
+     "task's agent steps and may hold more episodes)"},
+    {NULL, "envs", "E", LF_LONG, L(envs), 1, 4096, 0, 0, "2", "envs", 1,
+     "environments per PPO update, run at once (default {});\n"
+     "under MPI, of all ranks together (at least one each)"},
+    {NULL, "seed-group", "K", LF_LONG, L(seed_group), 1, 4096, 0, 0, "1", "seed_group", 1,
+     "environments in groups of K train the same child (same\n"
+     "seed, weights, batches, initial rate) with their own\n"
+     "actions (default {}: all differ)"},
+    {NULL, "threads-per-env", "T", LF_LONG, L(threads_per_env), 1, 4096, 0, 0, "1",
+     "threads_per_env", 1, "OpenMP threads of each environment's team (default {})"},
+    {NULL, "concurrency", "N", LF_LONG, L(concurrency), 0, 4096, 0, 0, NULL, NULL, 0,
+     "environments running at once (default: as many\n"
+     "teams as the cores hold; the rest wait their turn);\n"
+     "under MPI, per rank, within the rank's cores"},
+    {NULL, "tasks", "FILE", LF_TASKS, 0, 0, 0, 0, 0, NULL, NULL, 0,
+     "learn across a task suite (docs/TASKS.md): each episode\n"
+     "draws a task; the child-run flags are the tasks' defaults,\n"
+     "every task validates every --action-every steps"},
+    /* the child-run flag --lr, as alrs learn takes it */
+    {NULL, "lr", "X", LF_LR, 0, 0, 0, 0, 0, NULL, "initial_lr", 0,
+     "fixes the initial (or base) rate"},
+    {NULL, "initial-lrs", "LIST|LO:HI", LF_INITIAL, 0, 0, 0, 0, 0, NULL, "initial_lrs", 0,
+     "the rates an episode draws its initial rate from, or a\n"
+     "range it draws from log-uniformly (default\n"
+     "1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)"},
+    {NULL, "lr-noise", "S", LF_DOUBLE, L(env.lr_noise), 0, 0, 0, 10, NULL, "lr_noise", 0,
+     "relative noise on the rate (default 0)"},
+    {NULL, "reward", "val-loss|log-delta|final", LF_REWARD, 0, 0, 0, 0, 0, "val-loss", "reward", 0,
+     "  (default {}: -validation loss each step)"},
+    {"PPO:", "gamma", "X", LF_DOUBLE, L(ppo.gamma), 0, 0, 0, 1, NULL, "gamma", 0, NULL},
+    {NULL, "gae-lambda", "X", LF_DOUBLE, L(ppo.lambda), 0, 0, 0, 1, NULL, "lambda", 0,
+     "discount and GAE lambda (default 0.99, 0.95)"},
+    {NULL, "ppo-epochs", "N", LF_INT, L(ppo.epochs), 1, 1000, 0, 0, NULL, "ppo_epochs", 0, NULL},
+    {NULL, "ppo-minibatches", "N", LF_INT, L(ppo.minibatches), 1, 100000, 0, 0, NULL,
+     "ppo_minibatches", 0, NULL},
+    {NULL, "ppo-lr", "X", LF_DOUBLE, L(ppo.lr), 0, 0, 1e-9, 1, NULL, "ppo_lr", 0, NULL},
+    {NULL, "ent-coef", "X", LF_DOUBLE, L(ppo.ent_coef), 0, 0, 0, 10, NULL, "ent_coef", 0, NULL},
+    {NULL, "clip", "X", LF_DOUBLE, L(ppo.clip), 0, 0, 1e-6, 1 - 1e-9, NULL, "clip", 0,
+     "\n(default 4, 4, 3e-4, 0, 0.2)"},
+    {NULL, "target-kl", "X", LF_DOUBLE, L(ppo.target_kl), 0, 0, 0, 100, NULL, "target_kl", 0,
+     "stop an update's epochs once the policy has moved this\n"
+     "far (approximate KL; default 0: off)"},
+    {"Output:", "trace-every", "N", LF_LONG, L(trace_every), 0, 100000000, 0, 0, "1", NULL, 0,
+     "write the trace of env 0's episode every N updates ({})"},
+    {NULL, "resume", "", LF_RESUME, 0, 0, 0, 0, 0, NULL, NULL, 0,
+     "continue the run in --out from its controller.bin"},
+    /* read by the command (alrs learn), not here */
+    {NULL, "check", "", LF_SWITCH, 0, 0, 0, 0, 0, NULL, NULL, 0,
+     "check the flags and data files, run nothing, write nothing"},
+};
+#define N_LEARN_FLAGS (int)(sizeof LEARN_FLAGS / sizeof LEARN_FLAGS[0])
+
+void learn_flags_print_help(FILE *out) {
+    char head[256];
+    int used = 0;
+    for (int k = 0; k < N_LEARN_FLAGS; k++) {
+        const learn_flag_def *d = &LEARN_FLAGS[k];
+        if (d->section) fprintf(out, "%s\n", d->section);
+        used += snprintf(head + used, sizeof head - (size_t)used, "%s--%s%s%s",
+                         used ? " " : "  ", d->name, d->value[0] ? " " : "", d->value);
+        if (!d->help) continue;
+        args_print_help(out, head, d->help, d->def);
+        used = 0;
+    }
+}
+
+/* The table's entry of a flag read by its own function. */
+static const learn_flag_def *entry(lf_kind kind) {
+    int k = 0;
+    while (LEARN_FLAGS[k].kind != kind) k++;
+    return &LEARN_FLAGS[k];
+}
+
+/* alrs learn's defaults, then every plain flag given. */
+static int parse_plain(args *a, learn_flags *f) {
+    for (int k = 0; k < N_LEARN_FLAGS; k++) {
+        const learn_flag_def *d = &LEARN_FLAGS[k];
+        void *field = (char *)f + d->offset;
+        if (d->kind == LF_LONG || d->kind == LF_EPISODES) {
+            if (d->def) *(long *)field = strtol(d->def, NULL, 10);
+            if (args_int(a, d->name, d->min, d->max, (long *)field) != 0) return -1;
+        } else if (d->kind == LF_INT) {
+            long v = *(int *)field;
+            if (args_int(a, d->name, d->min, d->max, &v) != 0) return -1;
+            *(int *)field = (int)v;
+        } else if (d->kind == LF_DOUBLE) {
+            if (args_double(a, d->name, d->dmin, d->dmax, (double *)field) != 0) return -1;
+        }
+    }
+    return 0;
+}
+
+/* --base, --factors and --action together (--delta and --residual-range
+ * read already). */
 static int parse_action(args *a, lr_action_config *act) {
-    const char *kind = "discrete", *factors = NULL, *base = NULL;
-    *act = lr_action_default();
-    double delta = act->delta;
-    if (args_string(a, "action", &kind) || args_string(a, "factors", &factors) ||
-        args_string(a, "base", &base) || args_double(a, "delta", 1e-6, 10, &delta) ||
-        args_double(a, "residual-range", 1.0 + 1e-9, 1e6, &act->residual_range) ||
-        lr_action_kind_parse(kind, &act->kind) != 0)
+    const learn_flag_def *kind_flag = entry(LF_ACTION);
+    const char *kind = kind_flag->def, *factors = NULL, *base = NULL;
+    if (args_string(a, kind_flag->name, &kind) ||
+        args_string(a, entry(LF_FACTORS)->name, &factors) ||
+        args_string(a, entry(LF_BASE)->name, &base) || lr_action_kind_parse(kind, &act->kind) != 0)
         return -1;
-    act->delta = delta;
-    act->factors[0] = 1.0 + delta, act->factors[1] = 1.0 / (1.0 + delta);
+    act->factors[0] = 1.0 + act->delta, act->factors[1] = 1.0 / (1.0 + act->delta);
     if (factors && act->kind != LR_ACTION_DISCRETE)
         return alrs_fail("--factors applies to --action discrete (got --action %s)", kind);
     if (factors && lr_action_parse_factors(factors, act) != 0) return -1;
@@ -88,10 +189,10 @@ static int parse_action(args *a, lr_action_config *act) {
 
 /* --initial-lrs: a list (drawn uniformly) or LO:HI (log-uniformly). */
 static int parse_initial(args *a, lr_env_config *e) {
-    const char *text = NULL;
-    if (args_string(a, "initial-lrs", &text) != 0) return -1;
+    const char *name = entry(LF_INITIAL)->name, *text = NULL;
+    if (args_string(a, name, &text) != 0) return -1;
     if (!text || !strchr(text, ':'))
-        return args_doubles(a, "initial-lrs", 1e-12, 1e3, e->initial_rates, LR_ENV_MAX_INITIAL,
+        return args_doubles(a, name, 1e-12, 1e3, e->initial_rates, LR_ENV_MAX_INITIAL,
                             &e->n_initial);
     char *end;
     double lo = strtod(text, &end), hi = *end == ':' ? strtod(end + 1, &end) : NAN;
@@ -115,16 +216,16 @@ static void d_scaled_defaults(const run_flags *r, lr_env_config *e) {
     e->n_initial = 1, e->initial_rates[0] = 1.0;
 }
 
+/* The environment's flags besides the plain ones. */
 static int parse_env(args *a, learn_flags *f) {
-    const char *reward = "val-loss", *features = "paper";
+    const learn_flag_def *reward_flag = entry(LF_REWARD), *features_flag = entry(LF_FEATURES);
+    const char *reward = reward_flag->def, *features = features_flag->def;
     lr_env_config *e = &f->env;
-    d_scaled_defaults(&f->run, e);
     double bounds[2] = {e->lr_min, e->lr_max};
     int n_bounds = 2;
-    if (parse_action(a, &e->action) || args_string(a, "reward", &reward) ||
-        args_string(a, "features", &features) ||
-        args_double(a, "lr-noise", 0, 10, &e->lr_noise) || parse_initial(a, e) ||
-        args_doubles(a, "lr-bounds", 1e-12, 1e6, bounds, 2, &n_bounds))
+    if (parse_action(a, &e->action) || args_string(a, reward_flag->name, &reward) ||
+        args_string(a, features_flag->name, &features) || parse_initial(a, e) ||
+        args_doubles(a, entry(LF_LR_BOUNDS)->name, 1e-12, 1e6, bounds, 2, &n_bounds))
         return -1;
     if (n_bounds != 2 || bounds[0] > bounds[1])
         return alrs_fail("--lr-bounds: expected LO,HI with LO <= HI");
@@ -136,25 +237,9 @@ static int parse_env(args *a, learn_flags *f) {
     e->action_every = (int)f->action_every;
     e->lr_fixed = f->run.lr_given ? f->run.lr : 0.0;
     for (int k = 0; k < a->n; k++)
-        if (f->run.lr_given && !strcmp(a->name[k], "initial-lrs"))
+        if (f->run.lr_given && !strcmp(a->name[k], entry(LF_INITIAL)->name))
             return alrs_fail("--initial-lrs: not with --lr (which fixes the initial rate)");
     return 0;
-}
-
-static int parse_ppo(args *a, learn_flags *f) {
-    long epochs = f->ppo.epochs, minibatches = f->ppo.minibatches;
-    if (args_int(a, "ppo-epochs", 1, 1000, &epochs) ||
-        args_int(a, "ppo-minibatches", 1, 100000, &minibatches) ||
-        args_double(a, "ppo-lr", 1e-9, 1, &f->ppo.lr) ||
-        args_double(a, "ent-coef", 0, 10, &f->ppo.ent_coef) ||
-        args_double(a, "clip", 1e-6, 1 - 1e-9, &f->ppo.clip) ||
-        args_double(a, "target-kl", 0, 100, &f->ppo.target_kl) ||
-        args_double(a, "gamma", 0, 1, &f->ppo.gamma) ||
-        args_double(a, "gae-lambda", 0, 1, &f->ppo.lambda))
-        return -1;
-    f->ppo.epochs = (int)epochs;
-    f->ppo.minibatches = (int)minibatches;
-    return ppo_config_check(&f->ppo);
 }
 
 int learn_flags_parse(args *a, learn_flags *f) {
@@ -164,64 +249,31 @@ int learn_flags_parse(args *a, learn_flags *f) {
         return -1;
     f->env = lr_env_config_default(NULL);
     f->ppo = ppo_config_default();
-    f->episodes = 8, f->envs = 2, f->threads_per_env = 1, f->action_every = 10;
-    f->trace_every = 1, f->seed_group = 1;
-    int resume = args_switch(a, "resume");
-    if (resume < 0 || args_string(a, "out", &f->run.out) ||
-        args_int(a, "episodes", 1, 100000000, &f->episodes) ||
-        args_int(a, "envs", 1, 4096, &f->envs) ||
-        args_int(a, "seed-group", 1, 4096, &f->seed_group) ||
-        args_int(a, "threads-per-env", 1, 4096, &f->threads_per_env) ||
-        args_int(a, "concurrency", 0, 4096, &f->concurrency) ||
-        args_int(a, "action-every", 1, 100000000, &f->action_every) ||
-        args_int(a, "trace-every", 0, 100000000, &f->trace_every) || parse_env(a, f) ||
-        parse_ppo(a, f))
+    d_scaled_defaults(&f->run, &f->env);
+    int resume = args_switch(a, entry(LF_RESUME)->name);
+    if (resume < 0 || args_string(a, "out", &f->run.out) || parse_plain(a, f) ||
+        parse_env(a, f) || ppo_config_check(&f->ppo) != 0)
         return -1;
     f->resume = resume;
     if (f->envs % f->seed_group != 0)
         return alrs_fail("--seed-group %ld: must divide --envs %ld", f->seed_group, f->envs);
     f->updates = (f->episodes + f->envs - 1) / f->envs;
     const char *tasks = NULL;
-    if (args_string(a, "tasks", &tasks) != 0) return -1;
+    if (args_string(a, entry(LF_TASKS)->name, &tasks) != 0) return -1;
     return tasks ? learn_tasks_read(&f->tasks, tasks, a, f->action_every) : 0;
 }
 
 void learn_flags_free(learn_flags *f) { learn_tasks_free(&f->tasks); }
 
-/* The settings of the controller's task (what controller.bin records). */
-static void task_settings(config_text *t, const learn_flags *f) {
-    const lr_env_config *e = &f->env;
-    char buf[512];
-    lr_env_features_format(e->features, buf, sizeof buf);
-    config_text_add(t, "features", "features", buf);
-    config_text_add(t, "action", "action", lr_action_kind_name(e->action.kind));
-    if (e->action.kind == LR_ACTION_DISCRETE) {
-        lr_action_format_factors(&e->action, buf, sizeof buf);
-        config_text_add(t, "factors", "factors", buf);
-    }
-    config_text_num(t, "delta", "delta", e->action.delta);
-    config_text_add(t, "base", "base", e->action.base);
-    config_text_num(t, "residual_range", "residual-range", e->action.residual_range);
-    char lo[32], hi[32];
-    snprintf(buf, sizeof buf, "%s,%s", num_format(lo, e->lr_min), num_format(hi, e->lr_max));
-    config_text_add(t, "lr_bounds", "lr-bounds", buf);
-    config_text_int(t, "action_every", "action-every", f->action_every);
-}
-
-/* Initial rates: a fixed --lr, or the set episodes draw from. */
-static void rate_settings(config_text *t, const learn_flags *f) {
-    const lr_env_config *e = &f->env;
-    if (f->run.lr_given) {
-        config_text_num(t, "initial_lr", "lr", f->run.lr);
-        return;
-    }
+/* Initial rates: the set episodes draw from (a fixed --lr is LF_LR's). */
+static void initial_setting(config_text *t, const learn_flag_def *d, const lr_env_config *e) {
     char buf[512] = "";
     int used = 0;
     if (e->initial_log_uniform) {
         char lo[NUM_TEXT], hi[NUM_TEXT];
         snprintf(buf, sizeof buf, "%s:%s", num_format(lo, e->initial_rates[0]),
                  num_format(hi, e->initial_rates[1]));
-        config_text_add(t, "initial_lrs", "initial-lrs", buf);
+        config_text_add(t, d->key, d->name, buf);
         return;
     }
     for (int i = 0; i < e->n_initial; i++) {
@@ -229,19 +281,39 @@ static void rate_settings(config_text *t, const learn_flags *f) {
         used += snprintf(buf + used, sizeof buf - (size_t)used, "%s%s", i ? "," : "",
                          num_format(num, e->initial_rates[i]));
     }
-    config_text_add(t, "initial_lrs", "initial-lrs", buf);
+    config_text_add(t, d->key, d->name, buf);
 }
 
-static void ppo_settings(config_text *t, const learn_flags *f) {
-    const ppo_config *p = &f->ppo;
-    config_text_num(t, "gamma", "gamma", p->gamma);
-    config_text_num(t, "lambda", "gae-lambda", p->lambda);
-    config_text_int(t, "ppo_epochs", "ppo-epochs", p->epochs);
-    config_text_int(t, "ppo_minibatches", "ppo-minibatches", p->minibatches);
-    config_text_num(t, "ppo_lr", "ppo-lr", p->lr);
-    config_text_num(t, "ent_coef", "ent-coef", p->ent_coef);
-    config_text_num(t, "clip", "clip", p->clip);
-    config_text_num(t, "target_kl", "target-kl", p->target_kl);
+/* One flag's key and flag in config.txt. */
+static void put_setting(config_text *t, const learn_flag_def *d, const learn_flags *f) {
+    const lr_env_config *e = &f->env;
+    const void *field = (const char *)f + d->offset;
+    char buf[512], lo[NUM_TEXT], hi[NUM_TEXT];
+    switch (d->kind) {
+    case LF_LONG: if (d->key) config_text_int(t, d->key, d->name, *(const long *)field); break;
+    case LF_INT: if (d->key) config_text_int(t, d->key, d->name, *(const int *)field); break;
+    case LF_DOUBLE: if (d->key) config_text_num(t, d->key, d->name, *(const double *)field); break;
+    case LF_EPISODES: config_text_int(t, NULL, d->name, f->updates * f->envs); break;
+    case LF_FEATURES:
+        lr_env_features_format(e->features, buf, sizeof buf);
+        config_text_add(t, d->key, d->name, buf);
+        break;
+    case LF_ACTION: config_text_add(t, d->key, d->name, lr_action_kind_name(e->action.kind)); break;
+    case LF_FACTORS:
+        if (e->action.kind != LR_ACTION_DISCRETE) break;
+        lr_action_format_factors(&e->action, buf, sizeof buf);
+        config_text_add(t, d->key, d->name, buf);
+        break;
+    case LF_BASE: config_text_add(t, d->key, d->name, e->action.base); break;
+    case LF_LR_BOUNDS:
+        snprintf(buf, sizeof buf, "%s,%s", num_format(lo, e->lr_min), num_format(hi, e->lr_max));
+        config_text_add(t, d->key, d->name, buf);
+        break;
+    case LF_LR: if (f->run.lr_given) config_text_num(t, d->key, d->name, f->run.lr); break;
+    case LF_INITIAL: if (!f->run.lr_given) initial_setting(t, d, e); break;
+    case LF_REWARD: config_text_add(t, d->key, d->name, lr_reward_name(e->reward)); break;
+    case LF_TASKS: case LF_RESUME: case LF_SWITCH: break; /* --tasks: learn_tasks_settings */
+    }
 }
 
 /* config.txt's text: the command that repeats the run, then every setting as
@@ -252,16 +324,10 @@ static char *config_text_of(const learn_flags *f) {
     config_text_begin(&t, "alrs learn");
     run_flags_settings(&t, r);
     if (f->tasks.path) learn_tasks_settings(&t, &f->tasks);
-    config_text_int(&t, "seed", "seed", r->seed);
-    task_settings(&t, f);
-    rate_settings(&t, f);
-    config_text_num(&t, "lr_noise", "lr-noise", f->env.lr_noise);
-    config_text_add(&t, "reward", "reward", lr_reward_name(f->env.reward));
-    ppo_settings(&t, f);
-    config_text_int(&t, NULL, "episodes", f->updates * f->envs);
-    config_text_int(&t, "envs", "envs", f->envs);
-    config_text_int(&t, "seed_group", "seed-group", f->seed_group);
-    config_text_int(&t, "threads_per_env", "threads-per-env", f->threads_per_env);
+    run_flags_setting(&t, r, RUN_FLAG_SEED);
+    for (int late = 0; late <= 1; late++)
+        for (int k = 0; k < N_LEARN_FLAGS; k++)
+            if (LEARN_FLAGS[k].late == late) put_setting(&t, &LEARN_FLAGS[k], f);
     config_text_int(&t, "updates", NULL, f->updates);
     long agent_steps = f->tasks.path ? learn_tasks_max_agent_steps(&f->tasks, f->action_every)
                                      : (r->steps + f->action_every - 1) / f->action_every;

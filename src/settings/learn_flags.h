@@ -18,7 +18,9 @@ typedef struct {
     learn_tasks tasks; /* --tasks FILE (tasks.path NULL: the one child of the flags) */
 } learn_flags;
 
-extern const char learn_flags_help[];
+/* The --help lines of alrs learn's own flags (the child-run flags' are
+ * run_flags_print_help's). */
+void learn_flags_print_help(FILE *out);
 /* -1 with a message naming the flag (or FILE:LINE of --tasks) on a bad
  * value, -2 when the --tasks file cannot be read. --out is read, not
  * required (alrs learn requires it; bench rollout and the library's

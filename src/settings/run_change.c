@@ -1,24 +1,22 @@
 #include "settings/run_change.h"
 
+#include <string.h>
+
 #include "core/error.h"
 #include "settings/config_text.h"
 
-int run_change_parse(args *a, long steps, data_change *c) {
-    double noise = -1; /* -1: not given */
-    c->at = 0, c->label_noise = 0;
-    if (args_int(a, "change-at", 1, 100000000, &c->at) ||
-        args_double(a, "change-label-noise", 0, 1, &noise))
-        return -1;
-    if (c->at && noise < 0)
+int run_change_check(const args *a, long steps, const data_change *c) {
+    int noise_given = 0;
+    for (int k = 0; k < a->n; k++) noise_given |= !strcmp(a->name[k], "change-label-noise");
+    if (c->at && !noise_given)
         return alrs_fail("--change-at %ld: needs what changes there: --change-label-noise P",
                          c->at);
-    if (!c->at && noise >= 0)
+    if (!c->at && noise_given)
         return alrs_fail("--change-label-noise %g: needs --change-at N, the step it changes at",
-                         noise);
+                         c->label_noise);
     if (c->at >= steps)
         return alrs_fail("--change-at %ld: must be below --steps %ld (the first N steps train "
                          "on the labels as they were)", c->at, steps);
-    if (noise >= 0) c->label_noise = noise;
     return 0;
 }
 

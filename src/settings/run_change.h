@@ -15,10 +15,10 @@
 
 struct config_text;
 
-/* Reads --change-at and --change-label-noise into *c, for a run of `steps`:
- * -1 with a message naming the flag when one comes without the other or N is
- * not below --steps. */
-int run_change_parse(args *a, long steps, data_change *c);
+/* The two flags together (the run-flag table reads them into *c): -1 with a
+ * message naming the flag when one comes without the other or N is not below
+ * --steps. */
+int run_change_check(const args *a, long steps, const data_change *c);
 /* change_at and change_label_noise as config.txt keys (0 and 0: none), on the
  * command line only when set. */
 void run_change_settings(struct config_text *t, const data_change *c);

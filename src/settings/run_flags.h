@@ -53,9 +53,13 @@ void run_flags_print_hidden(const run_flags *f, FILE *out);
 /* The child-run settings (model, hidden sizes, data, split, its variant,
  * steps, batch, evaluation chunk and size, optimizer, backend) into a
  * config.txt; each
- * command adds its own (seed, rate, schedule, ...). */
+ * command adds its own (schedule, ...) and the run-level flags it takes
+ * (run_flags_setting), where it writes them. */
 struct config_text;
 void run_flags_settings(struct config_text *t, const run_flags *f);
+/* The config.txt key (and flag) of the run-level flag `flag` (one RUN_FLAG_:
+ * lr, eval_every, threads, seed or policy), where the command writes it. */
+void run_flags_setting(struct config_text *t, const run_flags *f, unsigned flag);
 /* A controller learned to act every K child steps; a run that makes it act
  * every `eval_every` steps (K differs) gets a warning line on stderr. */
 void run_flags_warn_interval(const controller *c, const char *path, long eval_every);
@@ -68,10 +72,14 @@ int run_flags_check_data(const run_flags *f, const char *command);
 /* More threads than the cores this process may use: a warning line (they
  * would only take turns, many times slower). */
 void run_flags_warn_threads(const run_flags *f);
-/* Usage text for the child's flags, then prints it with the run-level flags
- * in `flags` and --help, each flag once. */
-extern const char run_flags_help[];
+/* The help of the child's flags and the run-level flags in `flags`, then
+ * --help's, each flag once. */
 void run_flags_print_help(FILE *out, unsigned flags);
+/* The short helps of commands that take the child's flags for a network's
+ * shape alone (alrs tune, alrs bench layers): the flags each lists. */
+enum { RUN_HELP_TUNE = 1, RUN_HELP_LAYERS = 2 };
+/* The help lines of the flags in the short help `shown` (RUN_HELP_...). */
+void run_flags_print_short_help(FILE *out, unsigned shown);
 
 /* The data set whose image shape the synthetic data of bench and tune take:
  * `dataset` as given (NULL: cifar10 for resnet18, else fashion-mnist), into
