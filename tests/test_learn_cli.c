@@ -867,6 +867,23 @@ static void test_d_scaled(void) {
     config = test_read_text(test_path(q, "config.txt"));
     CHECK(config && strstr(config, "\nlr_bounds=0.01,100\n") && strstr(config, "\ninitial_lrs=0.1:10\n"));
     free(config);
+
+    /* train runs the controller over the optimizer it learned over, from its
+     * default rate (1 here), unless the flags say otherwise */
+    const char *own = test_dir(base, "prodigy-train"), *told = test_dir(base, "prodigy-train-adam");
+    char err[ERR_LEN];
+    const char *train = "train --model mlp --hidden 32,16 --val-split 100 --steps 20 --eval-every 5 "
+                        "--batch 32 --val-size 50 --threads 1 --data-dir '%s' "
+                        "--schedule 'controller:%s' %s --out '%s'";
+    CHECK(test_alrs(err, NULL, train, idx, test_path(p, "controller.bin"), "", own) == 0);
+    config = test_read_text(test_path(own, "config.txt"));
+    CHECK(config && strstr(config, "\noptimizer=prodigy\n") && strstr(config, "\nlr=1\n"));
+    free(config);
+    CHECK(test_alrs(err, NULL, train, idx, test_path(p, "controller.bin"),
+                    "--optimizer adam --lr 0.01", told) == 0);
+    config = test_read_text(test_path(told, "config.txt"));
+    CHECK(config && strstr(config, "\noptimizer=adam\n") && strstr(config, "\nlr=0.01\n"));
+    free(config);
 }
 
 int main(void) {

@@ -14,6 +14,7 @@
 #include "settings/run_flags.h"
 #include "cli/train_files.h"
 #include "core/error.h"
+#include "optim/optimizer.h"
 #include "core/fileio.h"
 #include "core/interrupt.h"
 #include "core/timer.h"
@@ -178,12 +179,21 @@ done:
 /* A controller's checkpoint is read before any work, so a bad file fails at
  * once (-1); a --lr outside its bounds is a command-line error (-2), as the
  * library refuses such an initial rate. Without --lr the run starts from the
- * controller's default rate, where its file has one. */
+ * controller's default rate, and without --optimizer it runs the optimizer the
+ * controller learned over, where its file says. */
 static int check_controller(schedule *s, run_flags *f) {
     if (s->kind != SCHED_CONTROLLER) return 0;
     controller c;
     if (controller_file_load(&c, s->controller_path) != 0) return -1;
     if (!f->lr_given && c.origin.default_lr > 0) f->lr = s->base_lr = c.origin.default_lr;
+    /* the optimizer it learned over, unless --optimizer says otherwise (kept
+     * for the run: the checkpoint is freed below) */
+    static char learned_optimizer[sizeof c.origin.optimizer];
+    if (!f->optimizer_given && c.origin.optimizer[0] &&
+        optimizer_check_name(c.origin.optimizer) == 0) {
+        snprintf(learned_optimizer, sizeof learned_optimizer, "%s", c.origin.optimizer);
+        f->optimizer = learned_optimizer;
+    }
     int rc = 0;
     if (f->lr < c.iface.lr_min || f->lr > c.iface.lr_max) {
         alrs_fail("--lr %g is outside the controller's bounds [%g, %g] (%s)", f->lr,

@@ -17,7 +17,8 @@ typedef struct {
     double lr;
     data_variant variant; /* --label-noise, --train-size (RUN_FLAG_DATA) */
     data_change change;   /* --change-at, --change-label-noise (RUN_FLAG_CHANGE) */
-    int lr_given; /* --lr was on the command line */
+    int lr_given;        /* --lr was on the command line */
+    int optimizer_given; /* --optimizer was */
     int hidden[NN_MAX_HIDDEN], n_hidden;
     controller_act act; /* --policy: how a controller schedule acts (mode) */
 } run_flags;
