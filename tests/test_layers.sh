@@ -31,4 +31,10 @@ echo '#include "rl/ppo.h"' >>"$tmp/src/rl/policy.c"
 if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "a circle between files was not caught"
 elif echo "$out" | grep -q "circle between files of one folder: rl/: policy <-> ppo"; then ok
 else fail "the circle between files was reported as: $out"; fi
+# no circle passes as known: child/ had child <-> eval_point once; plant it back
+rm -rf "$tmp/src" && mkdir -p "$tmp/src" && cp -r "$src/src/core" "$src/src/child" "$tmp/src/"
+echo '#include "child/child.h"' >>"$tmp/src/child/eval_point.c"
+if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "child <-> eval_point was not caught"
+elif echo "$out" | grep -q "circle between files of one folder: child/: child <-> eval_point"; then ok
+else fail "child <-> eval_point was reported as: $out"; fi
 finish

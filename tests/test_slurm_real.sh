@@ -86,26 +86,74 @@ CONF
     return 1
 }
 
-# Waits until job $1 (and its array tasks) has left the queue; a requeued job
-# that Slurm holds back (it delays requeued jobs by two minutes) is let go at
-# once. Fails after $2 seconds.
+# Follows job $1 (and its array tasks) through its states until every one of
+# them has ended (COMPLETED, FAILED, CANCELLED, TIMEOUT, ...) or is stuck
+# where no waiting helps (held, or pending on a dependency that can never be
+# met). No fixed clock: a slow machine (a Debug ASan build, a loaded CI
+# runner) only makes the job take longer. Sets job_end (the states it ended
+# in: COMPLETED for a job that went well) and job_seen (every change of its
+# states, with the seconds since the wait began). Fails, printing them, when
+# the job has not ended after $2 seconds (default 1200: a bound on a job that
+# hangs, not a schedule).
+#
+# Slurm holds a requeued job back for two minutes; this lets it go as soon as
+# its last run's batch step is gone from this node, not before: that step
+# reports the end of its script to slurmctld (late under load: it retries),
+# and without slurmdbd a late report lands on whatever run of the job is
+# current, so a new run started before it comes ends FAILED at once
+# (NonZeroExitCode: the old script was killed by its own requeue; seen here
+# under load, as "requeueing job" and then FAILED).
 wait_job() {
-    local id=$1 limit=$2 t=0
-    while [ "$t" -lt "$limit" ]; do
-        local left
-        left=$(squeue -h -j "$id" -o '%i %r' 2>/dev/null)
-        [ -z "$left" ] && return 0
-        echo "$left" | awk '$2 == "BeginTime" {print $1}' | while read -r held; do
-            scontrol update jobid="$held" StartTime=now 2>/dev/null
-        done
+    local id=$1 limit=${2:-1200} start=$SECONDS out now before="" status
+    job_end="" job_seen=""
+    while :; do
+        # every state (the default leaves out REQUEUED and the ended ones);
+        # an ended job stays listed for MinJobAge (300 s) and we look every second
+        out=$(squeue -h --states=all -j "$id" -o '%i %T %r %A' 2>&1)
+        status=$?
+        if [ "$status" -ne 0 ] || [ -z "$out" ]; then
+            if echo "$out" | grep -qi "invalid job id" || [ -z "$out" ]; then
+                now="gone from the queue"
+                [ "$now" != "$before" ] && job_seen+="${job_seen:+; }$((SECONDS - start))s $now"
+                job_end=gone
+                return 0
+            fi
+            now="squeue failed: $(echo "$out" | tail -1)"  # a busy controller: ask again
+        else
+            # one record: STATE or STATE (Reason); several (an array): ID STATE ...
+            now=$(echo "$out" | sort | awk -v id="$id" '
+                { s = ($1 == id ? "" : $1 " ") $2 ($3 == "None" ? "" : " (" $3 ")")
+                  printf "%s%s", (NR > 1 ? ", " : ""), s }')
+            while read -r held; do
+                if pgrep -f "\\[$held\\.batch\\]" >/dev/null; then
+                    now+=" [the last run's batch step still ending]"
+                else
+                    scontrol update jobid="$held" StartTime=now 2>/dev/null
+                fi
+            done < <(echo "$out" | awk '$3 == "BeginTime" {print $4}')
+            if echo "$out" | awk '
+                $2 ~ /^(BOOT_FAIL|CANCELLED|COMPLETED|DEADLINE|FAILED|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|REVOKED|TIMEOUT|REQUEUE_HOLD|RESV_DEL_HOLD|SPECIAL_EXIT)$/ ||
+                $3 ~ /^(DependencyNeverSatisfied|JobHeldAdmin|JobHeldUser)$/ {n++}
+                END {exit !(n == NR)}'; then
+                [ "$now" != "$before" ] && job_seen+="${job_seen:+; }$((SECONDS - start))s $now"
+                job_end=$(echo "$out" | awk '{print $2}' | sort -u | paste -sd, -)
+                return 0
+            fi
+        fi
+        if [ "$now" != "$before" ]; then
+            job_seen+="${job_seen:+; }$((SECONDS - start))s $now"
+            before=$now
+        fi
+        if [ $((SECONDS - start)) -ge "$limit" ]; then
+            fail "job $id has not ended after ${limit}s; its states: $job_seen"
+            return 1
+        fi
         sleep 1
-        t=$((t + 1))
     done
-    fail "job $id still queued after ${limit}s: $(squeue 2>&1 | tail -3)"
-    return 1
 }
 
-job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+# slurmctld's last log lines about job $1, for a failure's message
+ctld_log() { grep -E "JobId=$1([^0-9_]|\$)" "$state/slurmctld.log" 2>/dev/null | tail -8; }
 
 test_learn_requeue() {
     local out=$tmp/learn-slurm flags
@@ -122,12 +170,13 @@ test_learn_requeue() {
           --output=$tmp/learn-%x.log" "$src/scripts/slurm/learn" "$out" -- "${flags[@]}" \
           2>"$tmp/submit.err")
     if ! [[ $id =~ ^[0-9]+$ ]]; then fail "scripts/slurm/learn: $id $(cat "$tmp/submit.err")"; return; fi
-    wait_job "$id" 300 || return
+    wait_job "$id" || return
     local log=$tmp/learn-alrs-learn-test.log
     if grep -q "requeueing job" "$log" && grep -q "restart 1" "$log"; then ok
-    else fail "the learn job was not signalled and requeued: $(tail -5 "$log")"; fi
-    if [ "$(job_state "$id")" = COMPLETED ]; then ok
-    else fail "the learn job ended $(job_state "$id"): $(tail -5 "$log")"; fi
+    else fail "the learn job was not signalled and requeued (its states: $job_seen): $(tail -5 "$log")"; fi
+    if [ "$job_end" = COMPLETED ]; then ok
+    else fail "the learn job ended $job_end (its states: $job_seen): $(tail -5 "$log")
+slurmctld: $(ctld_log "$id")"; fi
     if cmp -s "$tmp/learn-direct/controller.bin" "$out/controller.bin"; then ok
     else fail "the requeued job's controller.bin differs from an uninterrupted run's"; fi
 }
@@ -146,7 +195,9 @@ test_compare_chain() {
     report=${report%%;*}
     report=${report%% *}
     if ! [[ $report =~ ^[0-9]+$ ]]; then fail "scripts/slurm/compare: $out"; return; fi
-    wait_job "$report" 300 || return
+    wait_job "$report" || return
+    if [ "$job_end" = COMPLETED ]; then ok
+    else fail "the report job ended $job_end (its states: $job_seen): $(squeue -h --states=all 2>&1 | tail -8)"; fi
     for f in compare.csv tuning.csv traces.csv; do
         if cmp -s <(sed 's/,[^,]*$//' "$tmp/direct/$f") <(sed 's/,[^,]*$//' "$tmp/base/all/$f"); then ok
         else fail "$f of the real-Slurm chain differs from one alrs compare (wall_s aside)"; fi

@@ -6,7 +6,6 @@
 
 #include "core/error.h"
 #include "core/memory.h"
-#include "child/eval_point.h"
 
 int child_default_eval_batch(const char *model) {
     return !strcmp(model, "resnet18") ? 100 : 1000;
@@ -38,6 +37,22 @@ static int check_sizes(const child_config *cfg, const dataset *data) {
     return 0;
 }
 
+/* The run the evaluation point moves (child/eval_point.h). */
+static eval_point_run eval_run(child_run *r) {
+    return (eval_point_run){&r->opt, r->params, r->state, r->spec.n_state, r->net,
+                            &r->data->train, r->cfg.batch};
+}
+
+static void eval_enter(child_run *r) {
+    eval_point_run at = eval_run(r);
+    eval_point_enter(&r->eval, &at);
+}
+
+static void eval_leave(child_run *r) {
+    eval_point_run at = eval_run(r);
+    eval_point_leave(&r->eval, &at);
+}
+
 int child_run_create(child_run *r, const child_config *cfg, const dataset *data) {
     memset(r, 0, sizeof *r);
     r->cfg = *cfg;
@@ -55,11 +70,7 @@ int child_run_create(child_run *r, const child_config *cfg, const dataset *data)
     r->best_params = alrs_alloc_aligned(sizeof(float) * np);
     r->state = alrs_alloc_aligned(sizeof(float) * ns);
     r->best_state = alrs_alloc_aligned(sizeof(float) * ns);
-    if (r->opt.kind == OPT_SCHEDULEFREE) {
-        r->train_state = alrs_alloc_aligned(sizeof(float) * ns);
-        r->bn_prev = alrs_alloc_aligned(sizeof(float) * ns);
-        r->bn_sum = alrs_malloc(sizeof(double) * ns);
-    }
+    eval_point_init(&r->eval, &r->opt, r->spec.n_state);
     /* stream 0 of the seed initialises weights, stream 1 orders batches */
     rng_stream init = rng_make(cfg->seed, 0);
     nn_init_params(&r->spec, r->params, r->state, &init);
@@ -90,9 +101,7 @@ void child_run_free(child_run *r) {
     alrs_free_aligned(r->best_params);
     alrs_free_aligned(r->state);
     alrs_free_aligned(r->best_state);
-    alrs_free_aligned(r->train_state);
-    alrs_free_aligned(r->bn_prev);
-    free(r->bn_sum);
+    eval_point_free(&r->eval);
     alrs_free_aligned(r->batch_images);
     free(r->batch_labels);
     memset(r, 0, sizeof *r);
@@ -116,7 +125,7 @@ void child_run_validate(child_run *r, double *loss, double *acc) {
 /* probs may be NULL (child_run_validate). */
 void child_run_validate_probs(child_run *r, double *loss, double *acc, float *probs) {
     const data_split *v = &r->data->val;
-    eval_point_enter(r);
+    eval_enter(r);
     nn_net_evaluate(r->net, v->images, v->labels, r->cfg.val_size, loss, acc, probs);
     if (*loss < r->best_val_loss) {
         r->best_val_loss = *loss;
@@ -124,7 +133,7 @@ void child_run_validate_probs(child_run *r, double *loss, double *acc, float *pr
         memcpy(r->best_params, r->params, sizeof(float) * r->spec.n_params);
         memcpy(r->best_state, r->state, sizeof(float) * (r->spec.n_state + 1));
     }
-    eval_point_leave(r);
+    eval_leave(r);
 }
 
 const float *child_run_eval_params(const child_run *r) {
@@ -184,10 +193,10 @@ void child_run_test(child_run *r, int at_best, double *loss, double *acc) {
     int use_best = at_best && r->best_step >= 0;
     /* the best snapshot was taken at the evaluation point already */
     if (use_best) swap_best(r);
-    else eval_point_enter(r);
+    else eval_enter(r);
     evaluate_test(r, loss, acc);
     if (use_best) swap_best(r);
-    else eval_point_leave(r);
+    else eval_leave(r);
 }
 
 void child_run_save(const child_run *r, byte_buf *out) {

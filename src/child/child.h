@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "child/eval_point.h"
 #include "core/bytes.h"
 #include "data/dataset.h"
 #include "nn/net.h"
@@ -51,8 +52,7 @@ typedef struct {
     optimizer opt;
     /* schedule-free: the training run's batchnorm statistics while the net
      * is evaluated at x, and scratch to recompute them (child/eval_point.h) */
-    float *train_state, *bn_prev;
-    double *bn_sum;
+    eval_point eval;
     nn_net *net;
     batcher batches;
     float *batch_images;

@@ -49,9 +49,9 @@ static void get_schedule(byte_reader *r, schedule *s) {
     s->plateau_bad = (long)bytes_get_u64(r), s->plateau_cooldown_left = (long)bytes_get_u64(r);
 }
 
-int train_checkpoint_save(const char *path, const trainer *t, const schedule *s,
-                          const train_outcome *o, const train_progress *p, uint64_t seed,
-                          double lr, const rng_stream *pick) {
+int train_checkpoint_save(const char *path, const child_run *run, const lr_env *env,
+                          const schedule *s, const train_outcome *o, const train_progress *p,
+                          uint64_t seed, double lr, const rng_stream *pick) {
     byte_buf b = {0};
     bytes_put_u32(&b, pick ? KIND_CONTROLLER : KIND_SCHEDULE);
     bytes_put_u64(&b, seed);
@@ -64,18 +64,18 @@ int train_checkpoint_save(const char *path, const trainer *t, const schedule *s,
     put_schedule(&b, s);
     if (pick) {
         bytes_put_u64(&b, pick->key), bytes_put_u64(&b, pick->counter);
-        lr_env_save(&t->env, &b);
+        lr_env_save(env, &b);
     } else {
-        child_run_save(&t->run, &b);
+        child_run_save(run, &b);
     }
     int rc = binfile_write(path, TRAIN_CHECKPOINT_MAGIC, TRAIN_CHECKPOINT_VERSION, &b);
     bytes_free(&b);
     return rc;
 }
 
-static int load_payload(byte_reader *r, const char *path, uint32_t version, trainer *t,
-                        schedule *s, train_outcome *o, train_progress *p, uint64_t seed,
-                        double lr, rng_stream *pick) {
+static int load_payload(byte_reader *r, const char *path, uint32_t version, child_run *run,
+                        lr_env *env, long steps, schedule *s, train_outcome *o,
+                        train_progress *p, uint64_t seed, double lr, rng_stream *pick) {
     uint32_t kind = bytes_get_u32(r);
     uint64_t got_seed = bytes_get_u64(r);
     double got_lr = bytes_get_f64(r);
@@ -89,15 +89,15 @@ static int load_payload(byte_reader *r, const char *path, uint32_t version, trai
     p->loss_sum = bytes_get_f64(r);
     p->loss_count = (long)bytes_get_u64(r);
     p->elapsed_s = bytes_get_f64(r);
-    if (p->step < 0 || p->step > t->steps || p->loss_count < 0)
+    if (p->step < 0 || p->step > steps || p->loss_count < 0)
         return alrs_fail("%s: step %ld is not within this run's %ld steps", path, p->step,
-                         t->steps);
+                         steps);
     if (get_outcome(r, o, path, version) != 0) return -1;
     get_schedule(r, s);
     if (pick) {
         pick->key = bytes_get_u64(r), pick->counter = bytes_get_u64(r);
-        if (lr_env_load(&t->env, r, path) != 0) return -1;
-    } else if (child_run_load(&t->run, r, path) != 0) {
+        if (lr_env_load(env, r, path) != 0) return -1;
+    } else if (child_run_load(run, r, path) != 0) {
         return -1;
     }
     if (r->overrun || bytes_left(r) != 0)
@@ -106,8 +106,9 @@ static int load_payload(byte_reader *r, const char *path, uint32_t version, trai
     return 0;
 }
 
-int train_checkpoint_load(const char *path, trainer *t, schedule *s, train_outcome *o,
-                          train_progress *p, uint64_t seed, double lr, rng_stream *pick) {
+int train_checkpoint_load(const char *path, child_run *run, lr_env *env, long steps,
+                          schedule *s, train_outcome *o, train_progress *p, uint64_t seed,
+                          double lr, rng_stream *pick) {
     unsigned char *data;
     size_t len;
     if (binfile_read(path, TRAIN_CHECKPOINT_MAGIC, NOUN, &data, &len) != 0) return -1;
@@ -115,7 +116,7 @@ int train_checkpoint_load(const char *path, trainer *t, schedule *s, train_outco
     uint32_t version;
     int rc = binfile_check(path, TRAIN_CHECKPOINT_MAGIC, NOUN, 1, TRAIN_CHECKPOINT_VERSION, data,
                            len, &r, &version);
-    if (rc == 0) rc = load_payload(&r, path, version, t, s, o, p, seed, lr, pick);
+    if (rc == 0) rc = load_payload(&r, path, version, run, env, steps, s, o, p, seed, lr, pick);
     free(data);
     return rc;
 }

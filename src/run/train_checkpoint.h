@@ -16,11 +16,20 @@
  * best-validation snapshot, the optimizer's state, the batch order's
  * position, the schedule's and the controller's state, the trace), so a
  * resumed run ends with the figures an uninterrupted one has, bit for bit
- * (with the same threads and backend; alrs train checks its config.txt). */
+ * (with the same threads and backend; alrs train checks its config.txt).
+ *
+ * It knows nothing of the trainer (run/trainer.h, which calls it): it is
+ * given the parts of a run it saves and loads. */
 #ifndef ALRS_RUN_TRAIN_CHECKPOINT_H
 #define ALRS_RUN_TRAIN_CHECKPOINT_H
 
-#include "run/trainer.h"
+#include <stdint.h>
+
+#include "child/child.h"
+#include "core/rng.h"
+#include "env/lr_env.h"
+#include "run/train_outcome.h"
+#include "sched/schedule.h"
 
 #define TRAIN_CHECKPOINT_MAGIC "ALRSTRAN"
 #define TRAIN_CHECKPOINT_VERSION 2u
@@ -34,16 +43,19 @@ typedef struct {
     long saved_at;      /* the step of the last checkpoint (not saved in it) */
 } train_progress;
 
-/* Writes the run (trainer t after `p.step` steps of schedule s, with its
+/* Writes the run (after `p.step` of its steps under schedule s, with its
  * outcome so far) to `path` atomically; -1 with a message. `pick` is the
- * controller's sampling stream (NULL for a schedule run). */
-int train_checkpoint_save(const char *path, const trainer *t, const schedule *s,
-                          const train_outcome *o, const train_progress *p, uint64_t seed,
-                          double lr, const rng_stream *pick);
-/* Reads it into a trainer whose run was just started on the same seed
- * (child_run_reset / lr_env_start), the schedule, the outcome and the
- * progress; -1 with a message naming the file. */
-int train_checkpoint_load(const char *path, trainer *t, schedule *s, train_outcome *o,
-                          train_progress *p, uint64_t seed, double lr, rng_stream *pick);
+ * controller's sampling stream, and env the run's environment; for a
+ * schedule run pick is NULL and `run` the child (the other is not read). */
+int train_checkpoint_save(const char *path, const child_run *run, const lr_env *env,
+                          const schedule *s, const train_outcome *o, const train_progress *p,
+                          uint64_t seed, double lr, const rng_stream *pick);
+/* Reads it into a run of `steps` steps just started on the same seed (the
+ * child `run` after child_run_reset, or with pick, the environment `env`
+ * after lr_env_start), the schedule, the outcome and the progress; -1 with a
+ * message naming the file. */
+int train_checkpoint_load(const char *path, child_run *run, lr_env *env, long steps,
+                          schedule *s, train_outcome *o, train_progress *p, uint64_t seed,
+                          double lr, rng_stream *pick);
 
 #endif

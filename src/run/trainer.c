@@ -33,23 +33,8 @@ void trainer_free(trainer *t) {
     memset(t, 0, sizeof *t);
 }
 
-void train_outcome_free(train_outcome *o) {
-    free(o->trace);
-    memset(o, 0, sizeof *o);
-}
-
 const child_run *trainer_child(const trainer *t) {
     return t->last;
-}
-
-void trainer_add_point(train_outcome *o, const trace_point *p) {
-    if (o->n_trace == 0) o->rss_first_kib = memory_rss_kib();
-    if (o->n_trace == o->cap_trace) {
-        o->cap_trace = o->cap_trace ? 2 * o->cap_trace : 64;
-        o->trace = realloc(o->trace, sizeof *o->trace * (size_t)o->cap_trace);
-        if (!o->trace) alrs_panic("out of memory for a run's trace");
-    }
-    o->trace[o->n_trace++] = *p;
 }
 
 static void outcome_start(train_outcome *o) {
@@ -86,7 +71,8 @@ static int maybe_save(trainer *t, const schedule *s, const train_outcome *o, tra
     int due = every > 0 && p->step / every > p->saved_at / every;
     if (!now && !due) return 0;
     p->saved_at = p->step;
-    return train_checkpoint_save(t->checkpoint_path, t, s, o, p, seed, lr, pick);
+    return train_checkpoint_save(t->checkpoint_path, &t->run, &t->env, s, o, p, seed, lr,
+                                 pick);
 }
 
 /* Starts the run from the checkpoint when asked to: p and o as they were. */
@@ -94,7 +80,8 @@ static int maybe_resume(trainer *t, schedule *s, train_outcome *o, train_progres
                         uint64_t seed, double lr, rng_stream *pick) {
     memset(p, 0, sizeof *p);
     if (!t->resume) return 0;
-    int rc = train_checkpoint_load(t->checkpoint_path, t, s, o, p, seed, lr, pick);
+    int rc = train_checkpoint_load(t->checkpoint_path, &t->run, &t->env, t->steps, s, o, p,
+                                    seed, lr, pick);
     p->saved_at = p->step;
     return rc;
 }
