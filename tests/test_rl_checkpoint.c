@@ -297,22 +297,21 @@ static void test_rejections(const char *dir) {
 /* A base schedule with a line break (found by fuzz_checkpoint: the refusal
  * quoted it and took two lines): refused as text, in one line. */
 static void test_control_bytes(const char *dir) {
+    char path[2048];
+    snprintf(path, sizeof path, "%s/broken-base.ckpt", dir);
     controller c;
     make_trained(&c, RICH_DISCRETE);
-    char good[2048], bad[2048];
-    snprintf(good, sizeof good, "%s/rich.ckpt", dir);
-    snprintf(bad, sizeof bad, "%s/broken-base.ckpt", dir);
-    CHECK(controller_file_save(&c, good) == 0);
+    CHECK(controller_file_save(&c, path) == 0);
     controller_free(&c);
     size_t len, at = 0;
-    unsigned char *d = slurp(good, &len);
-    CHECK(d != NULL && len > 9);
+    unsigned char *d = slurp(path, &len);
+    /* the base spec "warmup-cosine:warmup=30": its '=' becomes a line break */
     while (d && at + 9 <= len && memcmp(d + at, "warmup=30", 9) != 0) at++;
     CHECK(d && at + 9 <= len);
     if (d && at + 9 <= len) {
         d[at + 6] = '\n';
         fix_crc(d, len);
-        expect_reject(bad, d, len, "bad controller interface");
+        expect_reject(path, d, len, "bad controller interface");
     }
     free(d);
 }
