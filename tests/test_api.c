@@ -193,7 +193,8 @@ static void test_describe(void) {
     CHECK(!strcmp(o.model, "mlp --hidden 32,16") && !strcmp(o.optimizer, "adam") &&
           !strcmp(o.dataset, "fashion-mnist") && o.classes == CLASSES && o.val_size == VAL);
     CHECK(o.n_rates == 3 && o.rates[0] == 1e-2 && o.rates[2] == 1e-4);
-    CHECK(!strcmp(o.tasks, "") && o.default_lr == 0);
+    /* the default rate: the geometric centre of the three */
+    CHECK(!strcmp(o.tasks, "") && o.default_lr == 1e-3);
     alrs_controller_close(c);
     /* the committed paper-design LeNet-5 controller: version 1 */
     CHECK(alrs_controller_open(ALRS_SOURCE_DIR "/results/paper-design-lenet5-controller/"

@@ -102,9 +102,13 @@ CONF
 # and without slurmdbd a late report lands on whatever run of the job is
 # current, so a new run started before it comes ends FAILED at once
 # (NonZeroExitCode: the old script was killed by its own requeue; seen here
-# under load, as "requeueing job" and then FAILED).
+# under load, as "requeueing job" and then FAILED). And not within the second
+# of the requeue: slurmd refuses a credential made in the second its job's
+# last one was revoked ("Killing non-startable batch job: Job credential
+# revoked", seen in CI), so a held job goes 3 s after its step is gone.
 wait_job() {
     local id=$1 limit=${2:-1200} start=$SECONDS out now before="" status
+    local -A held_since=()
     job_end="" job_seen=""
     while :; do
         # every state (the default leaves out REQUEUED and the ended ones);
@@ -127,8 +131,11 @@ wait_job() {
             while read -r held; do
                 if pgrep -f "\\[$held\\.batch\\]" >/dev/null; then
                     now+=" [the last run's batch step still ending]"
-                else
+                elif [ -z "${held_since[$held]:-}" ]; then
+                    held_since[$held]=$SECONDS
+                elif [ $((SECONDS - held_since[$held])) -ge 3 ]; then
                     scontrol update jobid="$held" StartTime=now 2>/dev/null
+                    unset "held_since[$held]"
                 fi
             done < <(echo "$out" | awk '$3 == "BeginTime" {print $4}')
             if echo "$out" | awk '

@@ -196,14 +196,16 @@ def test_learned_on():
     check(c.info["format_version"] == 3 and o["model"] == "mlp --hidden 32,16" and
           o["optimizer"] == "adam" and o["dataset"] == "fashion-mnist" and o["classes"] == 10 and
           o["val_size"] == 60 and o["rates"] == [1e-2, 1e-3, 1e-4] and o["tasks"] == "" and
-          o["default_lr"] == 0, "Controller.info's learned_on: %s" % o)
+          o["default_lr"] == 1e-3, "Controller.info's learned_on: %s" % o)
     text = c.describe()
     check("learned on: mlp --hidden 32,16, adam, fashion-mnist (10 classes), 60 validation images, "
-          "40 steps, initial rates 0.01, 0.001, 0.0001" in text, "describe(): " + text)
+          "40 steps, initial rates 0.01, 0.001, 0.0001" in text and
+          "default initial rate: 0.001" in text, "describe(): " + text)
     shown = subprocess.run([ALRS, "info", "--controller", CONTROLLER], capture_output=True,
                            text=True)
     check(shown.returncode == 0 and "model: mlp --hidden 32,16\n" in shown.stdout and
-          "val_size: 60\n" in shown.stdout and "rates: 0.01,0.001,0.0001\n" in shown.stdout,
+          "val_size: 60\n" in shown.stdout and "rates: 0.01,0.001,0.0001\n" in shown.stdout and
+          "default_lr: 0.001\n" in shown.stdout,
           "alrs info --controller: " + shown.stdout + shown.stderr)
     old = alrs.Controller(SOURCE_V1)
     check(old.info["learned_on"]["model"] == "" and "not recorded (a format 1 file)" in old.describe(),
