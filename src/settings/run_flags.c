@@ -197,7 +197,6 @@ static int parse_flag(args *a, const run_flag_def *d, run_flags *f, const char *
 int run_flags_parse(args *a, run_flags *f, unsigned flags) {
     memset(f, 0, sizeof *f);
     set_defaults(f);
-    f->schedule = "constant", f->out = NULL;
     const char *hidden = NULL;
     /* the run-level flags a command does not take stay unread: args_check_unused
      * then names them */
