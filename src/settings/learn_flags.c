@@ -362,7 +362,7 @@ int learn_flags_check_resume(const learn_flags *f) {
     /* more episodes (updates) is what --resume is for; the command line and
      * the derived constants follow from the rest */
     static const char *const ignore[] = {"command", "updates", NULL};
-    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys) : NULL;
+    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys()) : NULL;
     if (key) {
         const char *v = config_get(&have, key);
         rc = alrs_fail("--resume: %s holds a run with %s=%s, this one has %s=%s (only "
