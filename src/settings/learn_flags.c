@@ -126,11 +126,12 @@ static const learn_flag_def LEARN_FLAGS[] = {
 };
 #define N_LEARN_FLAGS (int)(sizeof LEARN_FLAGS / sizeof LEARN_FLAGS[0])
 
-void learn_flags_print_help(FILE *out) {
+void learn_flags_print_help(FILE *out, int command_switches) {
     char head[256];
     int used = 0;
     for (int k = 0; k < N_LEARN_FLAGS; k++) {
         const learn_flag_def *d = &LEARN_FLAGS[k];
+        if (d->kind == LF_SWITCH && !command_switches) continue;
         if (d->section) fprintf(out, "%s\n", d->section);
         used += snprintf(head + used, sizeof head - (size_t)used, "%s--%s%s%s",
                          used ? " " : "  ", d->name, d->value[0] ? " " : "", d->value);
