@@ -897,7 +897,15 @@ int main(void) {
     CHECK(test_alrs(err, help, "learn --help") == 0);
     char *text = test_read_text(help);
     CHECK(text && strstr(text, "--resume") && strstr(text, "--envs") && strstr(text, "--out"));
+    CHECK(text && strstr(text, "\n  --check "));
     free(text);
+    /* bench rollout shares learn's flags but not --check, which it refuses */
+    CHECK(test_alrs(err, help, "bench rollout --help") == 0);
+    text = test_read_text(help);
+    CHECK(text && strstr(text, "--envs") && !strstr(text, "--check"));
+    free(text);
+    CHECK(test_alrs(err, NULL, "bench rollout --check") == 2);
+    CHECK(strstr(err, "--check: unknown flag for this command") != NULL);
 
     test_learn_files();
     test_resume();

@@ -105,7 +105,7 @@ int bench_rollout(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         if (root) {
             fputs(bench_rollout_help, stdout);
-            learn_flags_print_help(stdout);
+            learn_flags_print_help(stdout, 0);
             run_flags_print_help(stdout, RUN_FLAG_SEED);
         }
         return 0;

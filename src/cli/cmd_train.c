@@ -2,6 +2,7 @@
  * (cli/train_files.h), saved as it goes when asked to and taken up again with
  * --resume (run/train_checkpoint.h). */
 #include <math.h>
+#include <stddef.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,19 +29,89 @@ static const char train_help[] =
     "Trains one child network and writes DIR/config.txt, trace.csv (a row per\n"
     "validation, as the run goes), summary.csv and metadata.txt. Test figures are taken\n"
     "at the best-validation point and at the end. SIGINT or SIGTERM finish the step in\n"
-    "progress, save the run to DIR/checkpoint.bin and stop; --resume goes on from there.\n"
-    "  --schedule SPEC               learning-rate schedule (default constant), e.g.\n"
-    "                                step:every=300,gamma=0.1  cosine  onecycle:max=0.01\n"
-    "                                controller:PATH runs a learned controller (alrs learn's\n"
-    "                                controller.bin), acting every --eval-every steps, from\n"
-    "                                its default rate unless --lr is given;\n"
-    "                                replay:TRACE.csv replays a trace's rates\n"
-    "  --checkpoint-every N          also save the run every N steps (default: only when\n"
-    "                                stopped by a signal)\n"
-    "  --resume                      go on with the run in --out from its checkpoint.bin,\n"
-    "                                to the figures an uninterrupted run ends with\n"
-    "  --out DIR                     run directory (must not exist or be empty, unless --resume)\n"
-    "  --check                       check the flags and data files, run nothing, write nothing\n";
+    "progress, save the run to DIR/checkpoint.bin and stop; --resume goes on from there.\n";
+
+typedef struct {
+    long checkpoint_every;
+    int resume, check;
+} train_options;
+
+/* alrs train's own flags, each once: its name, the value --help shows, type,
+ * field (in run_flags or train_options), bounds, default, the words when it
+ * is missing and its help. --help lists them in this order, before the
+ * child-run flags; they are read strings first, then the others, each in
+ * this order (of two bad values, the first read is the one reported). */
+typedef enum { TF_STRING, TF_INT, TF_SWITCH } tf_type;
+
+typedef struct {
+    const char *name, *value;
+    tf_type type;
+    int in_run;           /* the field is run_flags' (else train_options') */
+    size_t offset;
+    long min, max;        /* TF_INT's bounds */
+    const char *def;      /* TF_STRING's default (NULL: none) */
+    const char *required; /* why it is needed, when it is missing (NULL: optional) */
+    const char *help;     /* as args_print_help takes it; "{}": the default */
+} train_flag_def;
+
+#define RUN(m) 1, offsetof(run_flags, m)
+#define OPT(m) 0, offsetof(train_options, m)
+
+static const train_flag_def TRAIN_FLAGS[] = {
+    {"schedule", "SPEC", TF_STRING, RUN(schedule), 0, 0, "constant", NULL,
+     "learning-rate schedule (default {}), e.g.\n"
+     "step:every=300,gamma=0.1  cosine  onecycle:max=0.01\n"
+     "controller:PATH runs a learned controller (alrs learn's\n"
+     "controller.bin), acting every --eval-every steps, from\n"
+     "its default rate unless --lr is given;\n"
+     "replay:TRACE.csv replays a trace's rates"},
+    {"checkpoint-every", "N", TF_INT, OPT(checkpoint_every), 1, 1000000000, NULL, NULL,
+     "also save the run every N steps (default: only when\nstopped by a signal)"},
+    {"resume", "", TF_SWITCH, OPT(resume), 0, 0, NULL, NULL,
+     "go on with the run in --out from its checkpoint.bin,\n"
+     "to the figures an uninterrupted run ends with"},
+    {"out", "DIR", TF_STRING, RUN(out), 0, 0, NULL, "the run directory to write",
+     "run directory (must not exist or be empty, unless --resume)"},
+    {"check", "", TF_SWITCH, OPT(check), 0, 0, NULL, NULL,
+     "check the flags and data files, run nothing, write nothing"},
+};
+#define N_TRAIN_FLAGS (int)(sizeof TRAIN_FLAGS / sizeof TRAIN_FLAGS[0])
+
+static void print_help(FILE *out) {
+    fputs(train_help, out);
+    for (int k = 0; k < N_TRAIN_FLAGS; k++) {
+        const train_flag_def *d = &TRAIN_FLAGS[k];
+        char head[64];
+        snprintf(head, sizeof head, "  --%s%s%s", d->name, d->value[0] ? " " : "", d->value);
+        args_print_help(out, head, d->help, d->def);
+    }
+    run_flags_print_help(out, RUN_FLAGS_ALL);
+}
+
+/* The table's flags into f and o (after run_flags_parse, which clears f). */
+static int parse_own(args *a, run_flags *f, train_options *o) {
+    for (int pass = 0; pass < 2; pass++)
+        for (int k = 0; k < N_TRAIN_FLAGS; k++) {
+            const train_flag_def *d = &TRAIN_FLAGS[k];
+            if ((d->type == TF_STRING) != !pass) continue;
+            void *field = (d->in_run ? (char *)f : (char *)o) + d->offset;
+            if (d->type == TF_STRING) {
+                if (d->def) *(const char **)field = d->def;
+                if (args_string(a, d->name, (const char **)field) != 0) return -1;
+            } else if (d->type == TF_INT) {
+                if (args_int(a, d->name, d->min, d->max, (long *)field) != 0) return -1;
+            } else if ((*(int *)field = args_switch(a, d->name)) < 0) {
+                return -1;
+            }
+        }
+    if (args_check_unused(a) != 0) return -1;
+    for (int k = 0; k < N_TRAIN_FLAGS; k++) {
+        const train_flag_def *d = &TRAIN_FLAGS[k];
+        if (d->required && !*(const char **)((d->in_run ? (char *)f : (char *)o) + d->offset))
+            return alrs_fail("--%s %s is required (%s)", d->name, d->value, d->required);
+    }
+    return 0;
+}
 
 /* What a run writes as it goes: the progress line and trace.csv's rows. */
 typedef struct {
@@ -115,11 +186,6 @@ static int finish_run(const run_flags *f, const schedule *s, const trainer *tr,
            t->final_test_acc, t->diverged ? " (diverged)" : "", t->wall_s);
     return 0;
 }
-
-typedef struct {
-    long checkpoint_every;
-    int resume, check;
-} train_options;
 
 static int run_training(run_flags *f, schedule *s, const train_options *opt) {
     dataset data;
@@ -212,21 +278,12 @@ int cmd_train(int argc, char **argv) {
     schedule s;
     train_options opt = {0, 0, 0};
     if (args_wants_help(argc, argv)) {
-        fputs(train_help, stdout);
-        run_flags_print_help(stdout, RUN_FLAGS_ALL);
+        print_help(stdout);
         return 0;
     }
     if (args_parse(&a, argc, argv) != 0 || run_flags_parse(&a, &f, RUN_FLAGS_ALL) != 0 ||
-        run_flags_check_choices(&f) != 0 ||
-        args_string(&a, "schedule", &f.schedule) != 0 || args_string(&a, "out", &f.out) != 0 ||
-        args_int(&a, "checkpoint-every", 1, 1000000000, &opt.checkpoint_every) != 0 ||
-        (opt.resume = args_switch(&a, "resume")) < 0 ||
-        (opt.check = args_switch(&a, "check")) < 0 || args_check_unused(&a) != 0)
+        run_flags_check_choices(&f) != 0 || parse_own(&a, &f, &opt) != 0)
         return cli_usage_error();
-    if (!f.out) {
-        alrs_fail("--out DIR is required (the run directory to write)");
-        return cli_usage_error();
-    }
     if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_usage_error();
     int checked = s.kind == SCHED_CONTROLLER &&
                   controller_resolve_name(s.controller_path, sizeof s.controller_path) != 0

@@ -12,7 +12,7 @@ static int check_same(const char *dir, const char *path, const char *text, const
     config_file have, want;
     if (config_read(&have, path) != 0) return -1;
     int rc = config_parse(&want, text, strlen(text), "this configuration");
-    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys) : NULL;
+    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys()) : NULL;
     if (key) {
         const char *v = config_get(&have, key);
         rc = alrs_fail("--out %s: holds a %s with %s=%s, this one has %s=%s (use another "

@@ -1,5 +1,7 @@
 #include "cli/suite_flags.h"
 
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,20 +9,53 @@
 #include "core/numfmt.h"
 #include "core/version.h"
 
-const char suite_flags_help[] =
-    "  --tasks FILE                  the task suite: one task a line, NAME key=value ...\n"
-    "                                (docs/TASKS.md; suites/heldout.txt)\n"
-    "  --methods FILE                the self-tuning track: one method a line, NAME\n"
-    "                                optimizer=X schedule=SPEC lr=X, or NAME controller=PATH\n"
-    "                                [lr=X] (suites/self-tuning.txt)\n"
-    "  --baselines LIST              the tuned track: schedules tuned per task on their grids\n"
-    "                                over the tuning seeds (default " SUITE_DEFAULT_TUNED ");\n"
-    "                                none: the self-tuning track alone\n";
+/* alrs suite's own flags, each once: its name, value, the path it fills, the
+ * words when it is missing and its help; and the two of alrs compare's that
+ * the suite words its own way (--baselines: the tuned track) or refuses
+ * (--controller). Parsing, the required-flag messages and --help are read
+ * from here; compare's --help lines of these are left out of the suite's.
+ * Every other flag is compare's (cli/compare_flags.c) or a child-run flag. */
+typedef struct {
+    const char *name, *value;
+    size_t offset;         /* the path in suite_flags (NO_PATH: compare reads it) */
+    const char *required;  /* why it is needed, when it is missing (NULL: optional) */
+    const char *refused;   /* why the suite does not take it (NULL: it does) */
+    const char *help;      /* as args_print_help takes it, "{}": SUITE_DEFAULT_TUNED */
+} suite_flag_def;
+
+#define NO_PATH ((size_t)-1)
+enum { TASKS, METHODS, BASELINES, CONTROLLER, N_SUITE_FLAGS };
+
+static const suite_flag_def SUITE_FLAGS[N_SUITE_FLAGS] = {
+    [TASKS] = {"tasks", "FILE", offsetof(suite_flags, tasks_path), "a task suite: docs/TASKS.md",
+               NULL,
+               "the task suite: one task a line, NAME key=value ...\n"
+               "(docs/TASKS.md; suites/heldout.txt)"},
+    [METHODS] = {"methods", "FILE", offsetof(suite_flags, methods_path),
+                 "the self-tuning track: docs/TASKS.md", NULL,
+                 "the self-tuning track: one method a line, NAME\n"
+                 "optimizer=X schedule=SPEC lr=X, or NAME controller=PATH\n"
+                 "[lr=X] (suites/self-tuning.txt)"},
+    [BASELINES] = {"baselines", "LIST", NO_PATH, NULL, NULL,
+                   "the tuned track: schedules tuned per task on their grids\n"
+                   "over the tuning seeds (default {});\n"
+                   "none: the self-tuning track alone"},
+    [CONTROLLER] = {"controller", "PATH", NO_PATH, NULL,
+                    "a suite's controllers are methods (NAME controller=PATH in --methods)",
+                    NULL},
+};
 
 void suite_flags_print_help(FILE *out) {
-    fputs(suite_flags_help, out);
+    const char *worded_here[N_SUITE_FLAGS + 1] = {NULL};
+    for (int k = 0; k < N_SUITE_FLAGS; k++) {
+        const suite_flag_def *d = &SUITE_FLAGS[k];
+        worded_here[k] = d->name;
+        if (!d->help) continue;
+        char head[64];
+        snprintf(head, sizeof head, "  --%s %s", d->name, d->value);
+        args_print_help(out, head, d->help, SUITE_DEFAULT_TUNED);
+    }
     fputs("Tuning, seeds and runs as alrs compare:\n", out);
-    static const char *const worded_here[] = {"controller", "baselines", NULL};
     compare_flags_print_help(out, worded_here); /* but those the suite words its own way */
     fputs("Every task starts from these child-run flags; its own keys override them:\n", out);
     run_flags_print_help(out, RUN_FLAG_POLICY);
@@ -30,29 +65,35 @@ void suite_flags_print_help(FILE *out) {
 static int parse_command_line(int argc, char **argv, suite_flags *f) {
     if (args_parse(&f->cmdline, argc, argv) != 0) return -1;
     args a = f->cmdline;
+    const char *baselines = SUITE_FLAGS[BASELINES].name;
     int given = 0, none = 0;
     for (int k = 0; k < a.n; k++) {
-        if (!strcmp(a.name[k], "baselines") && a.value[k] && !strcmp(a.value[k], "none")) {
+        if (!strcmp(a.name[k], baselines) && a.value[k] && !strcmp(a.value[k], "none")) {
             a.value[k] = SUITE_DEFAULT_TUNED; /* compare's "none" means its controller alone */
             none = 1;
         }
-        given |= !strcmp(a.name[k], "baselines");
-        if (!strcmp(a.name[k], "controller"))
-            return alrs_fail("--controller: a suite's controllers are methods (NAME "
-                             "controller=PATH in --methods)");
+        given |= !strcmp(a.name[k], baselines);
+        for (int i = 0; i < N_SUITE_FLAGS; i++)
+            if (SUITE_FLAGS[i].refused && !strcmp(a.name[k], SUITE_FLAGS[i].name))
+                return alrs_fail("--%s: %s", a.name[k], SUITE_FLAGS[i].refused);
     }
     if (!given) {
         if (a.n == ARGS_MAX) return alrs_fail("too many flags");
-        a.name[a.n] = "baselines", a.value[a.n++] = SUITE_DEFAULT_TUNED;
+        a.name[a.n] = baselines, a.value[a.n++] = SUITE_DEFAULT_TUNED;
     }
-    if (compare_flags_parse(&a, &f->cmp) != 0 || args_string(&a, "tasks", &f->tasks_path) ||
-        args_string(&a, "methods", &f->methods_path))
-        return -1;
+    if (compare_flags_parse(&a, &f->cmp) != 0) return -1;
+    for (int k = 0; k < N_SUITE_FLAGS; k++)
+        if (SUITE_FLAGS[k].offset != NO_PATH &&
+            args_string(&a, SUITE_FLAGS[k].name,
+                        (const char **)(void *)((char *)f + SUITE_FLAGS[k].offset)) != 0)
+            return -1;
     if (none) f->cmp.n_schedules = 0, f->cmp.baselines_text = "none"; /* self-tuning alone */
     if (args_switch(&a, "check") < 0 || args_check_unused(&a) != 0) return -1;
-    if (!f->tasks_path) return alrs_fail("--tasks FILE is required (a task suite: docs/TASKS.md)");
-    if (!f->methods_path)
-        return alrs_fail("--methods FILE is required (the self-tuning track: docs/TASKS.md)");
+    for (int k = 0; k < N_SUITE_FLAGS; k++) {
+        const suite_flag_def *d = &SUITE_FLAGS[k];
+        if (d->required && !*(const char *const *)(const void *)((const char *)f + d->offset))
+            return alrs_fail("--%s %s is required (%s)", d->name, d->value, d->required);
+    }
     return 0;
 }
 

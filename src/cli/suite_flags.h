@@ -26,7 +26,6 @@ typedef struct {
     grid_point *points;    /* [n_tasks][n_methods]: each method's run on each task */
 } suite_flags;
 
-extern const char suite_flags_help[];
 /* Parses the flags and reads both files; every method is checked against
  * every task. With a message naming the flag, or FILE:LINE: -1 for a command
  * line (or a line of its files) that cannot run, -2 for a file that cannot

@@ -52,7 +52,7 @@ int train_check_config(const char *dir, const char *text) {
     if (config_read(&have, path) != 0) return -1;
     int rc = config_parse(&want, text, strlen(text), "this run");
     static const char *const ignore[] = {"command", NULL};
-    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys) : NULL;
+    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys()) : NULL;
     if (key) {
         const char *v = config_get(&have, key);
         rc = alrs_fail("--resume: %s holds a run with %s=%s, this one has %s=%s (resume with the "

@@ -126,11 +126,12 @@ static const learn_flag_def LEARN_FLAGS[] = {
 };
 #define N_LEARN_FLAGS (int)(sizeof LEARN_FLAGS / sizeof LEARN_FLAGS[0])
 
-void learn_flags_print_help(FILE *out) {
+void learn_flags_print_help(FILE *out, int command_switches) {
     char head[256];
     int used = 0;
     for (int k = 0; k < N_LEARN_FLAGS; k++) {
         const learn_flag_def *d = &LEARN_FLAGS[k];
+        if (d->kind == LF_SWITCH && !command_switches) continue;
         if (d->section) fprintf(out, "%s\n", d->section);
         used += snprintf(head + used, sizeof head - (size_t)used, "%s--%s%s%s",
                          used ? " " : "  ", d->name, d->value[0] ? " " : "", d->value);
@@ -362,7 +363,7 @@ int learn_flags_check_resume(const learn_flags *f) {
     /* more episodes (updates) is what --resume is for; the command line and
      * the derived constants follow from the rest */
     static const char *const ignore[] = {"command", "updates", NULL};
-    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys) : NULL;
+    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys()) : NULL;
     if (key) {
         const char *v = config_get(&have, key);
         rc = alrs_fail("--resume: %s holds a run with %s=%s, this one has %s=%s (only "

@@ -19,8 +19,9 @@ typedef struct {
 } learn_flags;
 
 /* The --help lines of alrs learn's own flags (the child-run flags' are
- * run_flags_print_help's). */
-void learn_flags_print_help(FILE *out);
+ * run_flags_print_help's); the switches the command reads itself (--check)
+ * only with command_switches (alrs learn has them, bench rollout not). */
+void learn_flags_print_help(FILE *out, int command_switches);
 /* -1 with a message naming the flag (or FILE:LINE of --tasks) on a bad
  * value, -2 when the --tasks file cannot be read. --out is read, not
  * required (alrs learn requires it; bench rollout and the library's

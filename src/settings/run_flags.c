@@ -21,9 +21,12 @@
  * values, the first is the one reported). */
 typedef enum { RF_STRING, RF_INT, RF_DOUBLE, RF_HIDDEN, RF_POLICY } rf_type;
 /* How a key goes into config.txt: key and flag always (an empty value has
- * no flag), the key always and the flag only when set (non-zero), or both
- * only when set. */
-typedef enum { RF_ALWAYS, RF_FLAG_IF_SET, RF_IF_SET } rf_when;
+ * no flag), the key always and the flag only when set (non-zero), both only
+ * when set, or as run_change_settings writes it (the key always, the flag
+ * when --change-at is set). A key whose flag is written only when set
+ * (RF_FLAG_IF_SET, RF_CHANGE) came after the first directories: one that
+ * lacks it means 0 (run_flags_added_keys). */
+typedef enum { RF_ALWAYS, RF_FLAG_IF_SET, RF_IF_SET, RF_CHANGE } rf_when;
 
 typedef struct {
     const char *name;  /* --name */
@@ -102,13 +105,13 @@ static const run_flag_def FLAGS[] = {
      "replace a fraction F (0 to 1) of the training labels\n"
      "with uniform random labels, drawn from --split-seed\n"
      "(default {}; validation and test stay clean)"},
-    /* config.txt's change_at and change_label_noise: run_change_settings */
-    {"change-at", "N", RF_INT, F(change.at), 1, 100000000, 0, 0, NULL, RUN_FLAG_CHANGE, 0, NULL,
-     0, RF_ALWAYS,
+    /* config.txt's change_at and change_label_noise: written by run_change_settings */
+    {"change-at", "N", RF_INT, F(change.at), 1, 100000000, 0, 0, NULL, RUN_FLAG_CHANGE, 0,
+     "change_at", 0, RF_CHANGE,
      "the task changes after N training steps (below --steps;\n"
      "default: never), the same for every schedule"},
     {"change-label-noise", "P", RF_DOUBLE, F(change.label_noise), 0, 0, 0, 1, NULL,
-     RUN_FLAG_CHANGE, 0, NULL, 0, RF_ALWAYS,
+     RUN_FLAG_CHANGE, 0, "change_label_noise", 0, RF_CHANGE,
      "what changes: from then on a fraction P (0 to 1) of the\n"
      "training labels is replaced by uniform random labels,\n"
      "drawn from --split-seed (validation and test stay clean)"},
@@ -120,8 +123,18 @@ static const run_flag_def FLAGS[] = {
 };
 #define N_FLAGS (int)(sizeof FLAGS / sizeof FLAGS[0])
 
-const char *const run_flags_added_keys[] = {"train_size=0", "label_noise=0", "change_at=0",
-                                            "change_label_noise=0", NULL};
+const char *const *run_flags_added_keys(void) {
+    static char text[N_FLAGS][48];
+    static const char *keys[N_FLAGS + 1];
+    int n = 0;
+    for (int k = 0; k < N_FLAGS; k++)
+        if (FLAGS[k].key && (FLAGS[k].when == RF_FLAG_IF_SET || FLAGS[k].when == RF_CHANGE)) {
+            snprintf(text[n], sizeof text[n], "%s=0", FLAGS[k].key);
+            keys[n] = text[n], n++;
+        }
+    keys[n] = NULL;
+    return keys;
+}
 
 static void print_flag_help(FILE *out, const run_flag_def *d) {
     char head[64];
@@ -197,7 +210,6 @@ static int parse_flag(args *a, const run_flag_def *d, run_flags *f, const char *
 int run_flags_parse(args *a, run_flags *f, unsigned flags) {
     memset(f, 0, sizeof *f);
     set_defaults(f);
-    f->schedule = "constant", f->out = NULL;
     const char *hidden = NULL;
     /* the run-level flags a command does not take stay unread: args_check_unused
      * then names them */
@@ -296,7 +308,8 @@ void run_flags_settings(config_text *t, const run_flags *f) {
 
 void run_flags_setting(config_text *t, const run_flags *f, unsigned flag) {
     for (int k = 0; k < N_FLAGS; k++)
-        if (FLAGS[k].group == flag && FLAGS[k].key && !FLAGS[k].at) put_setting(t, &FLAGS[k], f);
+        if (FLAGS[k].group == flag && FLAGS[k].key && !FLAGS[k].at && FLAGS[k].when != RF_CHANGE)
+            put_setting(t, &FLAGS[k], f);
 }
 
 void run_flags_warn_interval(const controller *c, const char *path, long eval_every) {

@@ -25,8 +25,9 @@ typedef struct {
 
 /* The keys config.txt gained after directories were first written, with the
  * value a directory written before means ("train_size=0": the whole split),
- * so that such a directory continues (config_first_difference's `absent`). */
-extern const char *const run_flags_added_keys[];
+ * so that such a directory continues (config_first_difference's `absent`);
+ * NULL-terminated, read from the flag table. */
+const char *const *run_flags_added_keys(void);
 
 /* The run-level flags a command may take besides the child's. */
 enum {
