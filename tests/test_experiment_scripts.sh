@@ -117,6 +117,27 @@ else fail "scripts/untuned rerun did not keep the finished runs"; fi
 # ---- 3. scripts/plot ----------------------------------------------------------------
 if "$src/scripts/plot" learn "$tmp/learn.png" "$abl/A/learn" >/dev/null 2>&1 &&
    [ -s "$tmp/learn.png" ]; then ok; else fail "scripts/plot learn"; fi
+# a multi-task run's curves per family, on a made-up episodes.csv: task a-1 halves its loss
+# from update 10 on, b-1 keeps it; one diverged episode is counted, not averaged
+mkdir -p "$tmp/tasks-learn"
+/usr/bin/python3 - "$tmp/tasks-learn/episodes.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("episode,env,initial_lr,return,final_val_loss,best_val_loss,diverged,wall_s,update,"
+            "agent_steps,complete,task\n")
+    k = 0
+    for u in range(20):
+        for task, loss in (("a-1", 2.0 if u < 10 else 1.0), ("b-1", 3.0)):
+            f.write("%d,0,0.001,0,%g,%g,0,1,%d,4,1,%s\n" % (k, loss, loss, u, task))
+            k += 1
+    f.write("%d,0,0.001,0,nan,nan,1,1,19,4,1,a-1\n" % k)
+PY
+if "$src/scripts/plot" learn "$tmp/tasks-learn.png" "$tmp/tasks-learn" >/dev/null 2>&1 &&
+   [ -s "$tmp/tasks-learn.png" ] &&
+   grep -qx "19,a,10,1,0.500000" "$tmp/tasks-learn-families.csv" &&
+   grep -qx "19,b,10,0,1.000000" "$tmp/tasks-learn-families.csv" &&
+   grep -qx "14,a,10,0,0.750000" "$tmp/tasks-learn-families.csv"
+then ok; else fail "scripts/plot learn per family: $(cat "$tmp/tasks-learn-families.csv" 2>&1)"; fi
 if "$src/scripts/plot" compare "$tmp/compare.png" "$abl/baselines" >/dev/null 2>&1 &&
    [ -s "$tmp/compare.png" ]; then ok; else fail "scripts/plot compare"; fi
 
