@@ -258,6 +258,36 @@ static void test_rates(void) {
     free(config);
 }
 
+/* A controller learned over SGD: its rows (tuned, and controller-default at
+ * the rate its file records) run SGD while cosine runs --optimizer's Adam,
+ * --optimizer given or not (config.txt's command spells it out). */
+static void test_controller_rows(void) {
+    char err[ERR_LEN], sgd[PATH_LEN];
+    const char *learned = test_dir(base, "learned-sgd");
+    CHECK(test_alrs(err, NULL, "learn " NET " --action-every 5 --data-dir '%s' --episodes 2 "
+                    "--envs 2 --optimizer sgd --initial-lrs 1e-3:1e-1 --out '%s'", idx,
+                    learned) == 0);
+    snprintf(sgd, sizeof sgd, "%s/controller.bin", learned);
+    const char *out = test_dir(base, "rows-sgd");
+    int rc = test_alrs(err, NULL,
+                       "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
+                       "--batch 32 --val-size 50 --data-dir '%s' --controller '%s' --baselines "
+                       "controller-default,cosine --rates 1e-2 --seeds 1 --tune-seeds 1 "
+                       "--optimizer adam --out '%s'", idx, sgd, out);
+    CHECK(rc == 0);
+    static csv c;
+    CHECK(csv_read(&c, test_path(out, "compare.csv")) == 0 && c.n_rows == 3);
+    int rows = 0;
+    for (int r = 0; r < c.n_rows; r++) {
+        const char *sched = csv_str(&c, r, "schedule");
+        int cosine = !strcmp(sched, "cosine");
+        rows += !strcmp(csv_str(&c, r, "optimizer"), cosine ? "adam" : "sgd");
+        /* the geometric centre of 1e-3:1e-1 */
+        if (!strcmp(sched, "controller-default")) rows += csv_num(&c, r, "lr") == 1e-2;
+    }
+    CHECK(rows == 4);
+}
+
 /* A refused command: exit non-zero, one "alrs: " line holding `needle`, and
  * the --out directory never made. */
 static void expect_fail(int line, const char *needle, const char *extra) {
@@ -283,6 +313,8 @@ static void test_bad_inputs(void) {
     expect_fail(__LINE__, "--rates 1e-2,: ends with a comma", "--rates 1e-2,");
     expect_fail(__LINE__, "--rates -1e-2", "--rates -1e-2");
     expect_fail(__LINE__, "from --controller", "--baselines controller");
+    expect_fail(__LINE__, "controller-default needs --controller",
+                "--baselines controller-default");
     expect_fail(__LINE__, "--lr", "--baselines cosine --lr 0.1");
     expect_fail(__LINE__, "--seed-base", "--baselines cosine --seed 5");
     expect_fail(__LINE__, "--threads-per-run", "--baselines cosine --threads 2");
@@ -361,6 +393,7 @@ int main(void) {
     test_changed_command(full);
     test_transfer();
     test_rates();
+    test_controller_rows();
     test_bad_inputs();
     test_help();
 

@@ -44,7 +44,11 @@ static const flag_def FLAGS[] = {
      "comma-separated, from paper-grid, constant, exponential,\n"
      "cosine, warmup-cosine, warmup, linear, wsd, onecycle,\n"
      "plateau, schedulefree (its own optimizer:\n"
-     "adamw-schedulefree); none: the controller alone"},
+     "adamw-schedulefree), controller-default (--controller\n"
+     "untuned at the default rate its file records); none: the\n"
+     "controller alone. The controller's rows run with the\n"
+     "optimizer it learned on (files before alrs 1.1 record\n"
+     "none: --optimizer)"},
     {"rates", "LIST", FLAG_STRING, FIELD(rates_text), 0, 0, 0, "", NULL, "rates", 0,
      "the rate grid of the controller, constant, cosine,\n"
      "warm-up + cosine, warmup, linear, wsd and schedulefree,\n"
@@ -155,7 +159,16 @@ int compare_flags_read_controller(compare_flags *f) {
     controller c;
     if (controller_file_load(&c, f->controller) != 0) return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
+    /* always its own, so that config.txt's command (which spells --optimizer
+     * out) repeats the same runs */
+    snprintf(f->controller_optimizer, sizeof f->controller_optimizer, "%s", c.origin.optimizer);
+    f->controller_default_lr = c.origin.default_lr;
     controller_free(&c);
+    for (int k = 0; k < f->n_schedules; k++)
+        if (!strcmp(f->schedules[k], "controller-default") && !(f->controller_default_lr > 0))
+            return alrs_fail("--baselines %s: %s records no default rate (a controller file of "
+                             "alrs learn before 1.1): tune it with the row controller",
+                             f->baselines_text, f->controller);
     if (file_crc32(f->controller, &f->controller_crc, &f->controller_bytes) != 0)
         return alrs_fail_context("--controller");
     return 0;
@@ -186,11 +199,16 @@ static int add_schedule(compare_flags *f, const char *name, size_t len) {
     if (!strcmp(slot, "controller"))
         return alrs_fail("--baselines %s: the controller comes from --controller, not the list",
                          f->baselines_text);
-    if (!baseline_known(slot)) return baseline_grid(slot, 1, 1, NULL, NULL, 0, NULL);
+    int controller_default = !strcmp(slot, "controller-default");
+    if (controller_default && !f->controller)
+        return alrs_fail("--baselines %s: controller-default needs --controller",
+                         f->baselines_text);
+    if (!controller_default && !baseline_known(slot))
+        return baseline_grid(slot, 1, 1, NULL, NULL, 0, NULL);
     for (int k = 0; k < f->n_schedules; k++)
         if (!strcmp(f->schedules[k], slot))
             return alrs_fail("--baselines %s: '%s' given twice", f->baselines_text, slot);
-    if (check_row_optimizer(f, slot) != 0) return -1;
+    if (!controller_default && check_row_optimizer(f, slot) != 0) return -1;
     f->schedules[f->n_schedules++] = slot;
     return 0;
 }
@@ -292,12 +310,15 @@ char *compare_flags_config_text(const compare_flags *f) {
     config_text_int(&t, "controller_bytes", NULL, f->controller_bytes);
     snprintf(buf, sizeof buf, "%08lx", f->controller_crc);
     config_text_add(&t, "controller_crc32", NULL, buf);
+    if (f->controller_optimizer[0]) /* absent before controllers recorded theirs */
+        config_text_add(&t, "controller_optimizer", NULL, f->controller_optimizer);
     return config_text_finish(&t, "alrs compare configuration: every value resolved; rerunning "
                                   "the command continues the comparison in DIR.");
 }
 
 phase_plan compare_flags_plan(const compare_flags *f, long steps) {
     phase_plan pl = {f->schedules, f->n_schedules, steps, (int)f->tune_budget, f->controller,
-                     f->rates, f->n_rates, f->tune_seeds, f->tune_seed, f->seeds, f->seed_base};
+                     f->controller_optimizer, f->controller_default_lr, f->rates, f->n_rates,
+                     f->tune_seeds, f->tune_seed, f->seeds, f->seed_base};
     return pl;
 }

@@ -26,6 +26,8 @@ typedef struct {
                            (0/1: all); not part of the configuration */
     unsigned long controller_crc; /* crc32 of the checkpoint file */
     long controller_bytes;
+    char controller_optimizer[64]; /* the optimizer it learned on ("": --optimizer's) */
+    double controller_default_lr;  /* its recorded default rate (0: none) */
 } compare_flags;
 
 /* --help's lines of compare's own flags, but those named in `skip` (a NULL-
@@ -35,7 +37,9 @@ void compare_flags_print_help(FILE *out, const char *const *skip);
 int compare_flags_parse(args *a, compare_flags *f);
 /* Reads --controller's checkpoint (-1 with a message if it cannot be) and
  * fingerprints it: a restarted comparison must run the same controller, not
- * merely one at the same path. */
+ * merely one at the same path. Keeps the optimizer it learned on (its rows
+ * run with it; --optimizer is the other rows') and its default rate, which
+ * the row controller-default needs (-1 with a message when it has none). */
 int compare_flags_read_controller(compare_flags *f);
 /* The tuning and evaluation these flags ask for, of runs of `steps` steps
  * (alrs suite: a task's). */

@@ -12,6 +12,8 @@
  * T = the run's steps):
  *   controller     r7: its initial rate, or its base schedule's rate in
  *                  residual mode (the same grid as cosine and warm-up + cosine)
+ *                  (alrs compare's controller-default, the controller at its
+ *                  file's default rate, is one point: compare/phase.c)
  *   paper-grid     step decay, initial rate {1e-1, 1e-2, 1e-3, 1e-4} x
  *                  interval {10, 20, 50, 100} steps x factor {0.99, 0.9, 0.88}
  *                  (the paper's grid; 48 points)
