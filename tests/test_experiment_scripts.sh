@@ -90,26 +90,31 @@ else fail "a bad plan: $out"; fi
 # ---- 2. scripts/untuned -------------------------------------------------------------
 unt=$tmp/untuned
 if "$src/scripts/untuned" --tuned "$abl/baselines/compare-summary.csv" --out "$unt" \
-       --schedules controller,cosine --controller "$abl/A/learn/controller.bin" \
+       --schedules controller,cosine,schedulefree --controller "$abl/A/learn/controller.bin" \
        --rates 1e-3,1e-2 --seeds 2 --jobs 2 -- $child >"$tmp/unt.out" 2>"$tmp/unt.err"; then ok
 else fail "scripts/untuned: $(tail -3 "$tmp/unt.err")"; fi
 if "$py" - "$unt/untuned.csv" <<'PY'
 import csv, math, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 assert [(r["schedule"], float(r["lr"])) for r in rows] == [
-    ("controller", 1e-3), ("controller", 1e-2), ("cosine", 1e-3), ("cosine", 1e-2)], rows
+    ("controller", 1e-3), ("controller", 1e-2), ("cosine", 1e-3), ("cosine", 1e-2),
+    ("schedulefree", 1e-3), ("schedulefree", 1e-2)], rows
 for r in rows:
     assert r["seeds"] == "2" and r["best_tuned"] == "cosine", r
     assert abs(float(r["regret"]) - (float(r["test_loss_mean"]) -
                                      float(r["best_tuned_test_loss"]))) < 1e-5, r
 PY
 then ok; else fail "untuned.csv: $(cat "$unt/untuned.csv" 2>&1)"; fi
-if [ "$(ls "$unt/untuned-runs" | wc -l)" = 8 ] && grep -q "scripts/untuned" "$unt/UNTUNED-COMMAND"
+if [ "$(ls "$unt/untuned-runs" | wc -l)" = 12 ] && grep -q "scripts/untuned" "$unt/UNTUNED-COMMAND"
 then ok; else fail "untuned-runs/ or UNTUNED-COMMAND"; fi
+# schedulefree's runs train with their own optimizer, the others with the child's
+if grep -q "^optimizer=adamw-schedulefree" "$unt/untuned-runs/schedulefree-0.01-seed1000/config.txt" &&
+   grep -q "^optimizer=adam$" "$unt/untuned-runs/cosine-0.01-seed1000/config.txt"
+then ok; else fail "schedulefree's optimizer in untuned-runs"; fi
 stamp=$(stat -c %Y "$unt/untuned-runs/cosine-0.01-seed1000/summary.csv" 2>/dev/null)
 sleep 1
 if "$src/scripts/untuned" --tuned "$abl/baselines/compare-summary.csv" --out "$unt" \
-       --schedules controller,cosine --controller "$abl/A/learn/controller.bin" \
+       --schedules controller,cosine,schedulefree --controller "$abl/A/learn/controller.bin" \
        --rates 1e-3,1e-2 --seeds 2 --jobs 2 -- $child >/dev/null 2>&1 &&
    [ "$(stat -c %Y "$unt/untuned-runs/cosine-0.01-seed1000/summary.csv")" = "$stamp" ]; then ok
 else fail "scripts/untuned rerun did not keep the finished runs"; fi
