@@ -287,6 +287,11 @@ static void check_unknown_name(void) {
     CHECK(optimizer_init(&o, "lion", 10) == -1);
     CHECK(strcmp(alrs_error(), "--optimizer lion: unknown optimizer (expected adam, sgd, "
                                "adamw-schedulefree, prodigy or dadapt-adam)") == 0);
+    /* the library's own copy of a name outlives the text it was asked with */
+    char copy[32] = "prodigy";
+    const char *kept = optimizer_name(copy);
+    copy[0] = 'x';
+    CHECK(kept && kept != copy && !strcmp(kept, "prodigy") && !optimizer_name("lion"));
 }
 
 int main(void) {

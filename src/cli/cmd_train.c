@@ -252,14 +252,10 @@ static int check_controller(schedule *s, run_flags *f) {
     controller c;
     if (controller_file_load(&c, s->controller_path) != 0) return -1;
     if (!f->lr_given && c.origin.default_lr > 0) f->lr = s->base_lr = c.origin.default_lr;
-    /* the optimizer it learned over, unless --optimizer says otherwise (kept
-     * for the run: the checkpoint is freed below) */
-    static char learned_optimizer[sizeof c.origin.optimizer];
-    if (!f->optimizer_given && c.origin.optimizer[0] &&
-        optimizer_check_name(c.origin.optimizer) == 0) {
-        snprintf(learned_optimizer, sizeof learned_optimizer, "%s", c.origin.optimizer);
-        f->optimizer = learned_optimizer;
-    }
+    /* the optimizer it learned over, unless --optimizer says otherwise (the
+     * optimizers' own copy of the name: the checkpoint is freed below) */
+    const char *learned = optimizer_name(c.origin.optimizer);
+    if (!f->optimizer_given && learned) f->optimizer = learned;
     int rc = 0;
     if (f->lr < c.iface.lr_min || f->lr > c.iface.lr_max) {
         alrs_fail("--lr %g is outside the controller's bounds [%g, %g] (%s)", f->lr,

@@ -12,13 +12,22 @@ static float *zeros(size_t n) {
     return p;
 }
 
+static const struct {
+    const char *name;
+    optimizer_kind kind;
+} names[] = {{"adam", OPT_ADAM}, {"sgd", OPT_SGD}, {"adamw-schedulefree", OPT_SCHEDULEFREE},
+             {"prodigy", OPT_PRODIGY}, {"dadapt-adam", OPT_DADAPT}};
+
 static int kind_of(const char *name, optimizer_kind *kind) {
-    static const struct { const char *name; optimizer_kind kind; } names[] = {
-        {"adam", OPT_ADAM}, {"sgd", OPT_SGD}, {"adamw-schedulefree", OPT_SCHEDULEFREE},
-        {"prodigy", OPT_PRODIGY}, {"dadapt-adam", OPT_DADAPT}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (!strcmp(name, names[i].name)) return *kind = names[i].kind, 0;
     return -1;
+}
+
+const char *optimizer_name(const char *name) {
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!strcmp(name, names[i].name)) return names[i].name;
+    return NULL;
 }
 
 int optimizer_check_name(const char *name) {

@@ -43,6 +43,10 @@ int optimizer_init(optimizer *o, const char *name, size_t n);
 /* 0 when `name` is one of the optimizers, else -1 with optimizer_init's message:
  * a flag or a file line is checked before anything is built. */
 int optimizer_check_name(const char *name);
+/* The optimizers' own copy of `name` (a string that lives as long as the
+ * program: a setting may point to it after the text it came from is freed),
+ * or NULL for an unknown name. */
+const char *optimizer_name(const char *name);
 void optimizer_free(optimizer *o);
 /* Buffers of n floats the named optimizer keeps beyond Adam's two moments
  * (schedule-free z and x, Prodigy s and p0, D-Adapt s; 0 for an unknown name),

@@ -55,6 +55,12 @@ static int find(args *a, const char *name) {
     return -1;
 }
 
+int args_given(const args *a, const char *name) {
+    for (int k = 0; k < a->n; k++)
+        if (!strcmp(a->name[k], name)) return 1;
+    return 0;
+}
+
 int args_string(args *a, const char *name, const char **out) {
     int k = find(a, name);
     if (k < 0) return 0;

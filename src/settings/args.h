@@ -38,6 +38,9 @@ int args_doubles(args *a, const char *name, double min, double max, double *out,
                  int *n_out);
 /* 1 if the bare switch is present, 0 if absent, -1 if given a value. */
 int args_switch(args *a, const char *name);
+/* 1 if --name is on the command line (with a value or not), else 0; it
+ * neither reads nor marks it (its getter does). */
+int args_given(const args *a, const char *name);
 /* One flag's lines of --help: `head` ("  --name VALUE", or several such),
  * padded to column 32 (one space after a longer one), then `help`, whose
  * lines ('\n' between them) start at that column; a '\n' first puts it all

@@ -6,8 +6,7 @@
 #include "settings/config_text.h"
 
 int run_change_check(const args *a, long steps, const data_change *c) {
-    int noise_given = 0;
-    for (int k = 0; k < a->n; k++) noise_given |= !strcmp(a->name[k], "change-label-noise");
+    int noise_given = args_given(a, "change-label-noise");
     if (c->at && !noise_given)
         return alrs_fail("--change-at %ld: needs what changes there: --change-label-noise P",
                          c->at);

@@ -217,11 +217,8 @@ int run_flags_parse(args *a, run_flags *f, unsigned flags) {
         if ((!FLAGS[k].group || (flags & FLAGS[k].group)) &&
             parse_flag(a, &FLAGS[k], f, &hidden) != 0)
             return -1;
-    const char *lr = run_level(RUN_FLAG_LR)->name;
-    for (int k = 0; k < a->n; k++) {
-        f->lr_given |= !strcmp(a->name[k], lr);
-        f->optimizer_given |= !strcmp(a->name[k], "optimizer");
-    }
+    f->lr_given = args_given(a, run_level(RUN_FLAG_LR)->name);
+    f->optimizer_given = args_given(a, "optimizer");
     if (flags & RUN_FLAG_CHANGE && run_change_check(a, f->steps, &f->change) != 0) return -1;
     if (hidden && strcmp(f->model, "mlp") != 0)
         return alrs_fail("--hidden applies to --model mlp only (got --model %s)", f->model);
