@@ -8,7 +8,9 @@
  *   2. determinism: --concurrency 1 gives the same CSVs (timings aside);
  *   3. restarts: the same command runs nothing again; records removed (a
  *      kill) are run again and give the same CSVs;
- *   4. a changed methods file on the same --out is refused, naming it;
+ *   4. a changed methods file on the same --out is refused, naming it; one
+ *      with a method added runs only the new method's runs, reports it and
+ *      keeps it in config.txt;
  *   5. --baselines none runs the self-tuning track alone. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
@@ -138,6 +140,40 @@ static void test_changed(const char *full) {
     snprintf(methods, sizeof methods, "%s", saved);
 }
 
+/* A method added to a finished suite: 2 tasks x 3 seeds new runs, nothing
+ * else run again, its rows in suite.csv, its line in config.txt. */
+static void test_added_method(const char *full) {
+    char err[ERR_LEN], cmd[3 * PATH_LEN], task_runs[PATH_LEN];
+    const char *grown = test_dir(base, "grown");
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", full, grown);
+    CHECK(test_run(cmd, NULL, 0) == 0);
+    const char *more = test_dir(base, "methods-more.txt");
+    test_write_text(more, "ctrl controller=ctrl.bin lr=1e-3\n"
+                          "adam-constant optimizer=adam schedule=constant lr=1e-3\n"
+                          "adam-cosine optimizer=adam schedule=cosine lr=1e-3\n"
+                          "sgd-constant optimizer=sgd schedule=constant lr=1e-2\n");
+    char saved[PATH_LEN];
+    snprintf(saved, sizeof saved, "%s", methods);
+    snprintf(methods, sizeof methods, "%s", more);
+    snprintf(task_runs, sizeof task_runs, "%s/tasks/small/runs", grown);
+    int before = test_count_entries(task_runs, "eval-");
+    CHECK(suite(grown, "", err) == 0);
+    /* a record and a trace for each of its 3 seeds on this task */
+    CHECK(test_count_entries(task_runs, "eval-") == before + 6);
+    CHECK(test_count_entries(task_runs, "eval-sgd-constant") == 6);
+    static csv runs;
+    CHECK(csv_read(&runs, test_path(grown, "suite.csv")) == 0);
+    int rows = 0;
+    for (int r = 0; r < runs.n_rows; r++) rows += !strcmp(csv_str(&runs, r, "method"), "sgd-constant");
+    CHECK(rows == 6);
+    char *config = test_read_text(test_path(grown, "config.txt"));
+    CHECK(config && strstr(config, "method.sgd-constant=optimizer=sgd"));
+    free(config);
+    CHECK(suite(grown, "", err) == 0); /* and it continues as any suite */
+    CHECK(test_count_entries(task_runs, "eval-") == before + 6);
+    snprintf(methods, sizeof methods, "%s", saved);
+}
+
 /* --baselines none: the self-tuning track alone, nothing tuned. */
 static void test_self_tuning_only(void) {
     char err[ERR_LEN];
@@ -187,6 +223,7 @@ int main(void) {
     CHECK(same_results(full, serial));
     test_restarts(full);
     test_changed(full);
+    test_added_method(full);
     test_self_tuning_only();
     return test_finish();
 }

@@ -62,7 +62,8 @@ static int write_reports(const phase_runs *eval, const compare_flags *f) {
 static int open_dir(const compare_flags *f, output_dir *out, int *fresh, int *made) {
     static const char *const ignore[] = {"command", "controller", NULL};
     char *text = compare_flags_config_text(f);
-    int rc = result_dir_open(f->run.out, "runs", text, "comparison", ignore, out, fresh, made);
+    int rc = result_dir_open(f->run.out, "runs", text, "comparison", ignore, NULL, out, fresh,
+                             made);
     free(text);
     return rc;
 }

@@ -230,12 +230,14 @@ static int run_task(suite_state *s, int t) {
 
 /* A fresh DIR gets config.txt; an existing one must hold the same suite (the
  * command line and the files' paths may be spelled differently; the tasks and
- * methods they resolve to may not). */
+ * methods they resolve to may not), or the same with methods added: each
+ * method is its own runs, so a new one runs alone beside the others. */
 static int open_dir(const suite_flags *f, output_dir *out, int *fresh, int *made) {
     static const char *const ignore[] = {"command", "tasks_file", "methods_file", "controller",
                                          NULL};
     char *text = suite_flags_config_text(f);
-    int rc = result_dir_open(f->cmp.run.out, "tasks", text, "suite", ignore, out, fresh, made);
+    int rc = result_dir_open(f->cmp.run.out, "tasks", text, "suite", ignore, "method.", out,
+                             fresh, made);
     free(text);
     return rc;
 }

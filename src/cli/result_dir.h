@@ -9,9 +9,13 @@
 /* A fresh `dir` gets the folder `subdir` (runs, tasks) and config.txt (`text`); an existing one must hold
  * a config.txt equal to `text` but for the keys in `ignore` (NULL-terminated:
  * a command line or a path may be spelled differently), else -1 with
- * "--out DIR: holds a NOUN with KEY=A, this one has KEY=B". *fresh says which;
- * *made is set once the directory was created (remove_output_dir undoes it). */
+ * "--out DIR: holds a NOUN with KEY=A, this one has KEY=B". Keys of `text`
+ * that start with `addable` (NULL: none) and that config.txt lacks are
+ * additions, not differences (a suite's new methods): config.txt is then
+ * rewritten as `text`. *fresh says which; *made is set once the directory
+ * was created (remove_output_dir undoes it). */
 int result_dir_open(const char *dir, const char *subdir, const char *text, const char *noun,
-                    const char *const *ignore, output_dir *out, int *fresh, int *made);
+                    const char *const *ignore, const char *addable, output_dir *out, int *fresh,
+                    int *made);
 
 #endif
