@@ -13,7 +13,8 @@
 #   4. scripts/check-summary agrees with a comparison's summary and a tiny
 #      suite's, and catches a summary altered by hand; scripts/adaptation
 #      gives each method's rate at 10/50/90 % of the run; scripts/plot suite
-#      draws the suite's performance profile;
+#      draws the suite's performance profile; scripts/rate-choice ranks the
+#      tuned grid's rates over the tasks by hand-checked regrets;
 #   5. scripts/intervention: a controller and a fixed schedule on one seed,
 #      each with and without a mid-run change of the labels: intervention.csv
 #      holds every run's trace, each run equals its plain twin up to the
@@ -173,6 +174,26 @@ then ok; else fail "scripts/adaptation: $(cat "$tmp/adapt.csv")"; fi
 if "$src/scripts/plot" suite "$tmp/profile.png" "$tmp/suite" >/dev/null 2>&1 &&
    [ -s "$tmp/profile.png" ] && [ "$(wc -l <"$tmp/profile.csv")" = 4 ]; then ok
 else fail "scripts/plot suite"; fi
+
+# scripts/rate-choice: the tuned cosine's two rates on the one task; the best has
+# regret 0, the other its mean validation loss over the best's, less 1
+if "$src/scripts/rate-choice" "$tmp/suite" cosine >"$tmp/rates.csv" 2>&1 &&
+   "$py" - "$tmp/rates.csv" "$tmp/suite/tasks/a/tuning.csv" <<'PY'
+import csv, sys
+lines = open(sys.argv[1]).read().splitlines()
+rows = list(csv.DictReader(lines[:-1]))
+tune = [r for r in csv.DictReader(open(sys.argv[2])) if r["schedule"] == "cosine"]
+mean = {float(r["lr"]): float(r["best_val_loss"]) for r in tune}   # one tuning seed
+best = min(mean, key=mean.get)
+assert len(rows) == 2 and all(r["tasks"] == "1" for r in rows), rows
+for r in rows:
+    want = mean[float(r["lr"])] / mean[best] - 1
+    assert abs(float(r["mean_val_regret"]) - want) < 1e-4, (r, want)
+assert lines[-1].startswith("# best: %g " % best), lines[-1]
+PY
+then ok; else fail "scripts/rate-choice: $(cat "$tmp/rates.csv")"; fi
+if ! "$src/scripts/rate-choice" "$tmp/suite" wsd >/dev/null 2>&1; then ok
+else fail "scripts/rate-choice took a schedule the suite did not tune"; fi
 
 # ---- 5. scripts/intervention ----------------------------------------------------------
 iv=$tmp/iv
