@@ -48,8 +48,13 @@ static const learn_flag_def LEARN_FLAGS[] = {
      "LIST", LF_FEATURES, 0, 0, 0, 0, 0, "paper", "features", 0,
      "observation groups after the paper's seven: progress\n"
      "(t/T, log steps left), offset (how far the actions moved\n"
-     "the rate), slope (val-loss trend); 'paper' alone: none,\n"
-     "'all': every group (default {})"},
+     "the rate), slope (val-loss trend), relative (the seven\n"
+     "scale-free: losses over the first, the rate over the\n"
+     "start's; and the run's fraction), update-ratio (update\n"
+     "over weight norm), grad-norm (and its trend), loss-spread\n"
+     "(of the batch losses since the last action), gap (train\n"
+     "against validation loss); 'paper' alone: none, 'all':\n"
+     "every group (default {})"},
     {NULL, "action", "discrete|continuous|absolute", LF_ACTION, 0, 0, 0, 0, 0, "discrete",
      "action", 0,
      "\ndiscrete: one of --factors per action; continuous: a\n"
