@@ -157,7 +157,9 @@ static void config_table(config_text *t, const compare_flags *f, int last) {
 
 int compare_flags_read_controller(compare_flags *f) {
     controller c;
-    if (controller_file_load(&c, f->controller) != 0) return -1;
+    if (controller_file_load_fingerprint(&c, f->controller, &f->controller_crc,
+                                         &f->controller_bytes) != 0)
+        return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
     /* always its own, so that config.txt's command (which spells --optimizer
      * out) repeats the same runs */
@@ -169,8 +171,6 @@ int compare_flags_read_controller(compare_flags *f) {
             return alrs_fail("--baselines %s: %s records no default rate (a controller file of "
                              "alrs learn before 1.1): tune it with the row controller",
                              f->baselines_text, f->controller);
-    if (file_crc32(f->controller, &f->controller_crc, &f->controller_bytes) != 0)
-        return alrs_fail_context("--controller");
     return 0;
 }
 

@@ -26,11 +26,13 @@ static int read_rate(const char *text, double *out) {
  * without lr=, its default rate where the file has one. */
 static int read_controller(suite_method *m, int lr_given) {
     controller c;
-    if (controller_file_load(&c, m->controller) != 0) return -2;
+    if (controller_file_load_fingerprint(&c, m->controller, &m->controller_crc,
+                                         &m->controller_bytes) != 0)
+        return -2;
     if (!lr_given && c.origin.default_lr > 0) m->lr = c.origin.default_lr;
     m->iface = c.iface;
     controller_free(&c);
-    return file_crc32(m->controller, &m->controller_crc, &m->controller_bytes) != 0 ? -2 : 0;
+    return 0;
 }
 
 /* The line's settings, each checked on its own. */

@@ -116,24 +116,6 @@ void bytes_get_f32s(byte_reader *r, float *x, size_t n) {
 
 size_t bytes_left(const byte_reader *r) { return r->overrun ? 0 : r->len - r->pos; }
 
-int file_crc32(const char *path, unsigned long *crc, long *bytes) {
-    FILE *in = fopen(path, "rb");
-    if (!in) return alrs_fail("%s: cannot open (%s)", path, strerror(errno));
-    unsigned char buf[65536];
-    uLong c = crc32(0L, Z_NULL, 0);
-    size_t got;
-    *bytes = 0;
-    while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
-        c = crc32(c, buf, (uInt)got);
-        *bytes += (long)got;
-    }
-    int bad = ferror(in);
-    fclose(in);
-    if (bad) return alrs_fail("%s: read error", path);
-    *crc = c;
-    return 0;
-}
-
 uint32_t bytes_crc32(const unsigned char *p, size_t n) {
     uLong crc = crc32(0L, Z_NULL, 0);
     while (n > 0) {

@@ -52,10 +52,6 @@ void bytes_get_f32s(byte_reader *r, float *x, size_t n);
 size_t bytes_left(const byte_reader *r);
 
 uint32_t bytes_crc32(const unsigned char *p, size_t n);
-/* The crc32 and size of a whole file, read in chunks: a fingerprint that
- * tells a rerun whether it was given the same file, not merely the same
- * path. -1 with "PATH: cannot open ..." when it cannot be read. */
-int file_crc32(const char *path, unsigned long *crc, long *bytes);
 
 /* Writes header and payload to `path` atomically; -1 with a message. */
 int binfile_write(const char *path, const char *magic, uint32_t version, const byte_buf *payload);

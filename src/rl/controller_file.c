@@ -324,12 +324,19 @@ int controller_file_parse(controller *c, const unsigned char *data, size_t len, 
     return rc;
 }
 
-int controller_file_load(controller *c, const char *path) {
+int controller_file_load_fingerprint(controller *c, const char *path, unsigned long *crc,
+                                     long *bytes) {
     memset(c, 0, sizeof *c);
     unsigned char *data;
     size_t len;
     if (binfile_read(path, CHECKPOINT_MAGIC, NOUN, &data, &len) != 0) return -1;
     int rc = controller_file_parse(c, data, len, path);
+    if (crc) *crc = bytes_crc32(data, len);
+    if (bytes) *bytes = (long)len;
     free(data);
     return rc;
+}
+
+int controller_file_load(controller *c, const char *path) {
+    return controller_file_load_fingerprint(c, path, NULL, NULL);
 }

@@ -60,6 +60,11 @@ int controller_file_save(const controller *c, const char *path);
 /* Fills an uninitialised controller from the file (free it with
  * controller_free); on failure -1 with the message, and nothing to free. */
 int controller_file_load(controller *c, const char *path);
+/* The same, and the file's CRC-32 and size from the very bytes it was read
+ * from (a comparison or suite records them: a rerun must find the same
+ * controller, and the file must not change between reading and hashing). */
+int controller_file_load_fingerprint(controller *c, const char *path, unsigned long *crc,
+                                     long *bytes);
 /* The same from the file's bytes already in memory (`path` names them in
  * messages): controller_file_load is read_whole_file + this; the fuzzer calls it
  * directly. */
