@@ -230,17 +230,22 @@ static void test_transfer(void) {
     CHECK(csv_read(&c, test_path(test_dir(base, "to-cifar"), "compare.csv")) == 0 && c.n_rows == 4);
 }
 
+/* A one-seed comparison of a 16-wide MLP for 10 steps with `controller`,
+ * the plan in `plan`, into `out`: alrs's exit status. */
+static int small_compare(const char *controller, const char *plan, const char *out) {
+    char err[ERR_LEN];
+    return test_alrs(err, NULL,
+                     "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
+                     "--batch 32 --val-size 50 --data-dir '%s' --controller '%s' --seeds 1 "
+                     "--tune-seeds 1 %s --out '%s'", idx, controller, plan, out);
+}
+
 /* --rates: the controller and cosine tuned on the given rates, and the
  * setting kept in config.txt and its command. */
 static void test_rates(void) {
-    char err[ERR_LEN];
     const char *out = test_dir(base, "rates");
-    int rc = test_alrs(err, NULL,
-                       "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
-                       "--batch 32 --val-size 50 --data-dir '%s' --controller '%s' --baselines "
-                       "cosine,onecycle --rates 2e-2,7e-3 --seeds 1 --tune-seeds 1 --tune-budget 64 "
-                       "--out '%s'", idx, ctrl, out);
-    CHECK(rc == 0);
+    CHECK(small_compare(ctrl, "--baselines cosine,onecycle --rates 2e-2,7e-3 --tune-budget 64",
+                        out) == 0);
     static csv t;
     CHECK(csv_read(&t, test_path(out, "tuning.csv")) == 0);
     int controller = 0, cosine = 0, onecycle = 0;
@@ -269,12 +274,8 @@ static void test_controller_rows(void) {
                     learned) == 0);
     snprintf(sgd, sizeof sgd, "%s/controller.bin", learned);
     const char *out = test_dir(base, "rows-sgd");
-    int rc = test_alrs(err, NULL,
-                       "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
-                       "--batch 32 --val-size 50 --data-dir '%s' --controller '%s' --baselines "
-                       "controller-default,cosine --rates 1e-2 --seeds 1 --tune-seeds 1 "
-                       "--optimizer adam --out '%s'", idx, sgd, out);
-    CHECK(rc == 0);
+    CHECK(small_compare(sgd, "--baselines controller-default,cosine --rates 1e-2 --optimizer adam",
+                        out) == 0);
     static csv c;
     CHECK(csv_read(&c, test_path(out, "compare.csv")) == 0 && c.n_rows == 3);
     int rows = 0;
