@@ -266,6 +266,55 @@ static void test_initial_rate(void) {
     lr_env_free(&e);
 }
 
+/* A hidden scale: each episode's child trains at the controller's rate times
+ * s from [1/R, R] (stream 5), which the rate the environment reports and
+ * observes leaves out; the same episode without it at a starting rate of
+ * rate x s trains the same child. Off (1), every scale is 1. */
+static void test_hidden_scale(void) {
+    lr_env_config cfg = small_env("sgd");
+    cfg.steps = 10;
+    cfg.lr_fixed = 1e-2;
+    cfg.lr_hidden_scale = 4;
+    lr_env e;
+    CHECK(lr_env_create(&e, &cfg, &data) == 0);
+    double obs[MAX_T * LR_ENV_OBS], rew[MAX_T], val[MAX_T];
+    int below = 0, above = 0, inside = 1;
+    for (long k = 0; k < 20; k++) {
+        lr_env_reset(&e, 5, k, obs);
+        double s = e.ep.lr_scale;
+        inside &= s >= 0.25 && s <= 4;
+        below += s < 1, above += s > 1;
+    }
+    CHECK(inside && below > 0 && above > 0);
+    lr_env_reset(&e, 5, 3, obs);
+    double s = e.ep.lr_scale;
+    int keep = 2, n = e.n_agent; /* factor 1: the rate stays where it started */
+    for (int t = 0; t < n; t++) {
+        int term, trunc;
+        lr_env_step(&e, keep, obs, &rew[t], &term, &trunc);
+        val[t] = e.ep.val_loss[t];
+    }
+    CHECK(fabs(e.ep.lr[n - 1] / 1e-2 - 1) < 1e-12); /* the controller's rate, not the child's */
+    lr_env_free(&e);
+
+    cfg.lr_hidden_scale = 1;
+    cfg.lr_fixed = 1e-2 * s;
+    CHECK(lr_env_create(&e, &cfg, &data) == 0);
+    lr_env_reset(&e, 5, 3, obs);
+    CHECK(e.ep.lr_scale == 1);
+    int same = 1;
+    for (int t = 0; t < n; t++) {
+        int term, trunc;
+        double r;
+        lr_env_step(&e, keep, obs, &r, &term, &trunc);
+        same &= fabs(e.ep.val_loss[t] - val[t]) <= 1e-6 * fabs(val[t]);
+    }
+    CHECK(same);
+    lr_env_free(&e);
+    cfg.lr_hidden_scale = 0.5;
+    CHECK(lr_env_config_check(&cfg) != 0 && strstr(alrs_error(), "hidden rate scale"));
+}
+
 static void test_bounds(void) {
     lr_env_config cfg = small_env("adam");
     set_delta(&cfg, 1.0); /* x2 per step */
@@ -722,6 +771,7 @@ int main(void) {
     test_features();
     test_determinism();
     test_initial_rate();
+    test_hidden_scale();
     test_bounds();
     test_rewards();
     test_divergence();

@@ -12,7 +12,7 @@
 #include "core/timer.h"
 
 /* Streams of the episode seed; 0 and 1 belong to the child run. */
-enum { STREAM_INITIAL_LR = 2, STREAM_NOISE = 3, STREAM_TASK = 4 };
+enum { STREAM_INITIAL_LR = 2, STREAM_NOISE = 3, STREAM_TASK = 4, STREAM_HIDDEN_SCALE = 5 };
 
 lr_env_config lr_env_config_default(const child_config *child) {
     lr_env_config c;
@@ -28,6 +28,7 @@ lr_env_config lr_env_config_default(const child_config *child) {
     c.lr_min = 1e-6;
     c.lr_max = 1.0;
     c.lr_noise = 0.0;
+    c.lr_hidden_scale = 1.0;
     c.reward = LR_REWARD_VAL_LOSS;
     c.diverge_loss = CHILD_DIVERGENCE_LOSS;
     c.penalty_loss = 5.0;
@@ -99,6 +100,8 @@ int lr_env_config_check(const lr_env_config *c) {
     if (check_initial(c) != 0) return -1;
     if (!(c->lr_noise >= 0) || !isfinite(c->lr_noise))
         return alrs_fail("learning-rate noise %g: must be 0 (off) or positive", c->lr_noise);
+    if (!(c->lr_hidden_scale >= 1) || !isfinite(c->lr_hidden_scale))
+        return alrs_fail("hidden rate scale %g: must be 1 (off) or more", c->lr_hidden_scale);
     if (c->reward != LR_REWARD_VAL_LOSS && c->reward != LR_REWARD_LOG_DELTA &&
         c->reward != LR_REWARD_FINAL)
         return alrs_fail("reward kind %d: unknown", (int)c->reward);
@@ -304,6 +307,13 @@ static void start_rate(lr_env *env, uint64_t ep_seed) {
         alrs_panic("residual base %s: %s", c->action.base, alrs_error());
     env->ep.initial_lr = env->control.initial_lr;
     env->lr = lr_control_rate(&env->control, 0);
+    env->lr_scale = 1.0;
+    if (c->lr_hidden_scale > 1) {
+        rng_stream r = rng_make(ep_seed, STREAM_HIDDEN_SCALE);
+        double span = log(c->lr_hidden_scale);
+        env->lr_scale = exp(span * (2 * rng_uniform_double(&r) - 1));
+    }
+    env->ep.lr_scale = env->lr_scale;
 }
 
 /* A multi-task episode's task (stream 4 of its seed), and the child built
@@ -380,7 +390,7 @@ static double train_chunk(lr_env *env, int n) {
     env->grad_norm_sum = 0.0;
     for (int k = 0; k < n; k++) {
         env->lr = lr_control_rate(&env->control, env->child.step);
-        double loss = child_run_step(&env->child, env->lr);
+        double loss = child_run_step(&env->child, env->lr * env->lr_scale);
         if (!(loss <= env->cfg.diverge_loss)) return -1.0; /* NaN fails this too */
         sum += loss;
         env->chunk_losses[env->chunk_n++] = loss;

@@ -13,6 +13,7 @@
  *     stream 0 of s: initial weights        stream 1 of s: batch order
  *     stream 2 of s: initial rate           stream 3 of s: rate noise
  *     stream 4 of s: the task (a multi-task run, lr_env_config.tasks)
+ *     stream 5 of s: the hidden rate scale (lr_env_config.lr_hidden_scale)
  * so an episode is the same whatever thread runs it and whatever ran before;
  * a fixed initial rate or zero noise leaves the other streams unchanged. The
  * child_config's own seed is not used.
@@ -147,6 +148,12 @@ typedef struct {
                               rate): 1e-6, 1.0 */
     double lr_noise;       /* relative noise: each agent step x += lr_noise
                               N(0,1) (stream 3); 0 = off (default) */
+    double lr_hidden_scale;/* R > 1: the child trains at the controller's rate
+                              times s, drawn per episode log-uniformly from
+                              [1/R, R] (stream 5) and never observed, so that
+                              the same rate is too high in one episode and too
+                              low in another and only the run itself tells
+                              which (learning only); 1 = off (default) */
     lr_reward_kind reward; /* LR_REWARD_VAL_LOSS */
     double diverge_loss;   /* loss bound of a diverged child: CHILD_DIVERGENCE_LOSS */
     double penalty_loss;   /* validation loss the penalty assumes: 5 */
@@ -167,6 +174,7 @@ typedef struct {
     uint64_t seed;         /* the episode's seed (see above) */
     long episode;          /* the episode index passed to lr_env_reset */
     double initial_lr;     /* after the bounds */
+    double lr_scale;       /* the hidden scale the child's rate was multiplied by (1: off) */
     int task;              /* index into lr_env_config.tasks; -1 without tasks */
     int agent_steps;       /* agent steps taken */
     int obs_size;          /* values per observation in `obs` */
@@ -201,7 +209,8 @@ typedef struct {
     double *trace_lr, *trace_val, *trace_acc, *trace_train, *trace_action, *trace_reward;
     double *trace_obs;     /* [n_agent + 1][obs_size] */
     lr_control control;    /* the rate the actions set (env/lr_control.h) */
-    double lr;             /* the rate of the last child step */
+    double lr;             /* the rate of the last child step (before lr_scale) */
+    double lr_scale;       /* the episode's hidden scale (1 without lr_hidden_scale) */
     double prev_val_loss;
     double obs[LR_ENV_MAX_OBS]; /* the last observation */
     /* what only the environment sees (LR_FEAT_ENV_ONLY), gathered per chunk */

@@ -106,6 +106,12 @@ static const learn_flag_def LEARN_FLAGS[] = {
      "1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)"},
     {NULL, "lr-noise", "S", LF_DOUBLE, L(env.lr_noise), 0, 0, 0, 10, NULL, "lr_noise", 0,
      "relative noise on the rate (default 0)"},
+    {NULL, "lr-hidden-scale", "R", LF_DOUBLE, L(env.lr_hidden_scale), 0, 0, 1, 1e3, NULL,
+     "lr_hidden_scale", 0,
+     "the child trains at the controller's rate x s, s drawn\n"
+     "per episode log-uniformly from [1/R, R] and never\n"
+     "observed: the controller must read the run to tell a\n"
+     "rate too high from one too low (default 1: off)"},
     {NULL, "reward", "val-loss|log-delta|final", LF_REWARD, 0, 0, 0, 0, 0, "val-loss", "reward", 0,
      "  (default {}: -validation loss each step)"},
     {"PPO:", "gamma", "X", LF_DOUBLE, L(ppo.gamma), 0, 0, 0, 1, NULL, "gamma", 0, NULL},
@@ -357,6 +363,18 @@ int learn_flags_write_config(const learn_flags *f) {
     return atomic_commit(&a);
 }
 
+/* Keys that came after the first learning directories, with the value an
+ * older config.txt without them means: the run flags' and learn's own. */
+static const char *const *learn_added_keys(void) {
+    static const char *keys[64];
+    const char *const *run = run_flags_added_keys();
+    int n = 0;
+    while (run[n] && n < 62) keys[n] = run[n], n++;
+    keys[n++] = "lr_hidden_scale=1";
+    keys[n] = NULL;
+    return keys;
+}
+
 int learn_flags_check_resume(const learn_flags *f) {
     char path[ALRS_FILE_PATH_MAX];
     snprintf(path, sizeof path, "%s/config.txt", f->run.out);
@@ -368,7 +386,8 @@ int learn_flags_check_resume(const learn_flags *f) {
     /* more episodes (updates) is what --resume is for; the command line and
      * the derived constants follow from the rest */
     static const char *const ignore[] = {"command", "updates", NULL};
-    const char *key = rc == 0 ? config_first_difference(&have, &want, ignore, run_flags_added_keys()) : NULL;
+    const char *key =
+        rc == 0 ? config_first_difference(&have, &want, ignore, learn_added_keys()) : NULL;
     if (key) {
         const char *v = config_get(&have, key);
         rc = alrs_fail("--resume: %s holds a run with %s=%s, this one has %s=%s (only "
