@@ -216,15 +216,17 @@ static void test_thin_and_select(void) {
 }
 
 static void test_grids(void) {
+    const baseline_controller ctl = {"/tmp/c.bin", 1e-2, NULL};
+    const baseline_controller at = {"ctl.bin", 0, NULL};
     grid_point g[BASELINE_MAX_POINTS];
     const struct {
         const char *name;
         int size;
-    } sizes[] = {{"controller", 7}, {"paper-grid", 48}, {"constant", 7}, {"exponential", 6},
+    } sizes[] = {{"controller", 7}, {"controller-default", 1}, {"paper-grid", 48}, {"constant", 7}, {"exponential", 6},
                  {"cosine", 7},     {"warmup-cosine", 7}, {"onecycle", 8}, {"plateau", 12},
                  {"warmup", 7},     {"linear", 7},        {"wsd", 7},      {"schedulefree", 7}};
     for (int k = 0; k < (int)(sizeof sizes / sizeof sizes[0]); k++) {
-        int n = baseline_grid(sizes[k].name, 1000, BASELINE_MAX_POINTS, "/tmp/c.bin", NULL, 0, g);
+        int n = baseline_grid(sizes[k].name, 1000, BASELINE_MAX_POINTS, &ctl, NULL, 0, g);
         CHECK(n == sizes[k].size);
         for (int i = 0; i < n; i++) {
             schedule s;
@@ -250,15 +252,24 @@ static void test_grids(void) {
     schedule s;
     CHECK(schedule_parse(&s, g[1].spec, g[1].lr, 1000) == 0);
     CHECK_NEAR(schedule_lr(&s, 1000) / g[1].lr, 0.01, 1e-12);
-    CHECK(baseline_grid("controller", 1000, 2, "ctl.bin", NULL, 0, g) == 2);
+    CHECK(baseline_grid("controller", 1000, 2, &at, NULL, 0, g) == 2);
     /* the controller on cosine's rates: thinned to 2, points 1 and 5 (3e-2 and 3e-4) */
     CHECK(!strcmp(g[0].spec, "controller:ctl.bin") && g[0].lr == 3e-2 && g[1].lr == 3e-4);
+    CHECK(!g[0].optimizer[0]); /* a controller file naming no optimizer: the run's */
+    /* controller-default: one point at the file's default rate; both rows with
+     * the optimizer the controller learned on */
+    const baseline_controller own = {"sf.bin", 9.5e-3, "adamw-schedulefree"};
+    CHECK(baseline_grid("controller-default", 1000, 64, &own, NULL, 0, g) == 1);
+    CHECK(!strcmp(g[0].spec, "controller:sf.bin") && g[0].lr == 9.5e-3 &&
+          !strcmp(g[0].optimizer, "adamw-schedulefree"));
+    CHECK(baseline_grid("controller", 1000, 64, &own, NULL, 0, g) == 7);
+    CHECK(!strcmp(g[6].optimizer, "adamw-schedulefree") && g[6].lr == 1e-4);
     /* a given rate list replaces r7 in the four grids built on it, and only there */
     const double fine[] = {3e-2, 2e-2, 1.4e-2, 1e-2};
     static const char *const on_r7[] = {"controller", "constant", "cosine", "warmup-cosine",
                                         "warmup",     "linear",   "wsd",    "schedulefree"};
     for (int k = 0; k < 8; k++) {
-        CHECK(baseline_grid(on_r7[k], 1000, 64, "ctl.bin", fine, 4, g) == 4);
+        CHECK(baseline_grid(on_r7[k], 1000, 64, &at, fine, 4, g) == 4);
         CHECK(g[0].lr == 3e-2 && g[2].lr == 1.4e-2 && g[3].lr == 1e-2);
     }
     CHECK(baseline_grid("onecycle", 1000, 64, NULL, fine, 4, g) == 8);

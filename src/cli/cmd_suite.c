@@ -114,7 +114,7 @@ typedef struct {
  * (no controller schedule: a suite's controllers are methods). */
 static phase_plan task_plan(const suite_flags *f, const suite_task *t) {
     phase_plan pl = compare_flags_plan(&f->cmp, t->run.steps);
-    pl.controller = NULL;
+    pl.controller.path = NULL;
     return pl;
 }
 

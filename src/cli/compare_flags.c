@@ -178,7 +178,7 @@ int compare_flags_read_controller(compare_flags *f) {
  * refused here, before a run, rather than after the other rows' tuning. */
 static int check_row_optimizer(const compare_flags *f, const char *name) {
     grid_point g;
-    if (baseline_grid(name, 1000, 1, "", NULL, 0, &g) != 1 || !g.optimizer[0]) return 0;
+    if (baseline_grid(name, 1000, 1, NULL, NULL, 0, &g) != 1 || !g.optimizer[0]) return 0;
     optimizer o;
     if (optimizer_init(&o, g.optimizer, 1) == 0) {
         optimizer_free(&o);
@@ -199,16 +199,14 @@ static int add_schedule(compare_flags *f, const char *name, size_t len) {
     if (!strcmp(slot, "controller"))
         return alrs_fail("--baselines %s: the controller comes from --controller, not the list",
                          f->baselines_text);
-    int controller_default = !strcmp(slot, "controller-default");
-    if (controller_default && !f->controller)
+    if (!strcmp(slot, "controller-default") && !f->controller)
         return alrs_fail("--baselines %s: controller-default needs --controller",
                          f->baselines_text);
-    if (!controller_default && !baseline_known(slot))
-        return baseline_grid(slot, 1, 1, NULL, NULL, 0, NULL);
+    if (!baseline_known(slot)) return baseline_grid(slot, 1, 1, NULL, NULL, 0, NULL);
     for (int k = 0; k < f->n_schedules; k++)
         if (!strcmp(f->schedules[k], slot))
             return alrs_fail("--baselines %s: '%s' given twice", f->baselines_text, slot);
-    if (!controller_default && check_row_optimizer(f, slot) != 0) return -1;
+    if (check_row_optimizer(f, slot) != 0) return -1;
     f->schedules[f->n_schedules++] = slot;
     return 0;
 }
@@ -317,8 +315,10 @@ char *compare_flags_config_text(const compare_flags *f) {
 }
 
 phase_plan compare_flags_plan(const compare_flags *f, long steps) {
-    phase_plan pl = {f->schedules, f->n_schedules, steps, (int)f->tune_budget, f->controller,
-                     f->controller_optimizer, f->controller_default_lr, f->rates, f->n_rates,
-                     f->tune_seeds, f->tune_seed, f->seeds, f->seed_base};
+    /* older controller files name no optimizer: the run's */
+    const char *own = f->controller_optimizer[0] ? f->controller_optimizer : NULL;
+    baseline_controller ctl = {f->controller, f->controller_default_lr, own};
+    phase_plan pl = {f->schedules, f->n_schedules, steps, (int)f->tune_budget, ctl,
+                     f->rates, f->n_rates, f->tune_seeds, f->tune_seed, f->seeds, f->seed_base};
     return pl;
 }

@@ -282,20 +282,8 @@ int phase_write_traces(const phase_runs *p) {
 }
 
 int phase_plan_points(const phase_plan *pl, int k, grid_point *g) {
-    const char *name = pl->schedules[k];
-    int controller_default = !strcmp(name, "controller-default");
-    int n = controller_default ? 1
-                               : baseline_grid(name, pl->steps, pl->budget, pl->controller,
-                                               pl->rates, pl->n_rates, g);
-    if (controller_default) {
-        snprintf(g[0].spec, sizeof g[0].spec, "controller:%s", pl->controller);
-        g[0].lr = pl->controller_default_lr;
-        g[0].optimizer[0] = '\0';
-    }
-    if ((controller_default || !strcmp(name, "controller")) && pl->controller_optimizer)
-        for (int i = 0; i < n; i++)
-            snprintf(g[i].optimizer, sizeof g[i].optimizer, "%s", pl->controller_optimizer);
-    return n;
+    return baseline_grid(pl->schedules[k], pl->steps, pl->budget, &pl->controller, pl->rates,
+                         pl->n_rates, g);
 }
 
 void phase_add_tuning(phase_runs *p, const phase_plan *pl) {

@@ -80,18 +80,15 @@ typedef struct {
     int n_schedules;
     long steps;             /* the runs' length, which the grids depend on */
     int budget;             /* --tune-budget: grid points a schedule gets */
-    const char *controller; /* the checkpoint of the controller schedule, or NULL */
-    const char *controller_optimizer; /* the optimizer it learned on ("", NULL: --optimizer's) */
-    double controller_default_lr;     /* its recorded default rate (controller-default) */
+    baseline_controller controller; /* what the controller rows run (path NULL: none) */
     const double *rates;
     int n_rates;
     long tune_seeds, tune_seed, seeds, seed_base;
 } phase_plan;
 
-/* Schedule k's grid points into g (BASELINE_MAX_POINTS of them); their count.
- * The controller's rows run with the optimizer it learned on when the plan
- * names one; controller-default is the controller at its default rate, one
- * point, so its "tuning" only repeats that point on the tuning seeds. */
+/* Schedule k's grid points into g (BASELINE_MAX_POINTS of them); their count
+ * (sched/baselines.h: controller-default is one point, so its "tuning" only
+ * repeats that point on the tuning seeds). */
 int phase_plan_points(const phase_plan *pl, int k, grid_point *g);
 /* Tuning runs: every point of every schedule on every tuning seed, named
  * tune-SCHEDULE-PP-seedS. */

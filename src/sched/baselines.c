@@ -9,9 +9,11 @@
 #include "core/error.h"
 #include "core/numfmt.h"
 
-const char *const baseline_names[] = {"controller", "paper-grid", "constant", "exponential",
-                                      "cosine",     "warmup-cosine", "warmup", "linear",
-                                      "wsd",        "onecycle",   "plateau",  "schedulefree"};
+const char *const baseline_names[] = {"controller", "controller-default", "paper-grid",
+                                      "constant",   "exponential",        "cosine",
+                                      "warmup-cosine", "warmup",          "linear",
+                                      "wsd",        "onecycle",           "plateau",
+                                      "schedulefree"};
 const int n_baseline_names = (int)(sizeof baseline_names / sizeof baseline_names[0]);
 
 static const double rates7[] = {1e-1, 3e-2, 1e-2, 3e-3, 1e-3, 3e-4, 1e-4};
@@ -47,14 +49,31 @@ static int add(grid_point *g, int n, double lr, const char *fmt, ...) {
     return n + 1;
 }
 
+/* The controller rows' points: on the rates r (nr of them), with the
+ * controller's own optimizer when its file names one. */
+static int controller_grid(const baseline_controller *ctl, const double *r, int nr,
+                           grid_point *g) {
+    const char *path = ctl && ctl->path ? ctl->path : "";
+    int n = 0;
+    for (int i = 0; i < nr; i++) {
+        n = add(g, n, r[i], "controller:%s", path);
+        if (ctl && ctl->optimizer)
+            snprintf(g[i].optimizer, sizeof g[i].optimizer, "%s", ctl->optimizer);
+    }
+    return n;
+}
+
 /* The whole grid of one baseline, in the documented order; `r` (nr of
  * them) replaces r7. */
-static int full_grid(const char *name, long steps, const char *ctrl, const double *r, int nr,
-                     grid_point *g) {
+static int full_grid(const char *name, long steps, const baseline_controller *ctl,
+                     const double *r, int nr, grid_point *g) {
     int n = 0;
     long warm = steps / 20 > 0 ? steps / 20 : 1; /* the 5 % warm-up of the rows that warm up */
     if (!strcmp(name, "controller")) {
-        for (int i = 0; i < nr; i++) n = add(g, n, r[i], "controller:%s", ctrl);
+        n = controller_grid(ctl, r, nr, g);
+    } else if (!strcmp(name, "controller-default")) {
+        double lr = ctl ? ctl->default_lr : 0;
+        n = controller_grid(ctl, &lr, 1, g);
     } else if (!strcmp(name, "paper-grid")) {
         const double init[] = {1e-1, 1e-2, 1e-3, 1e-4}, gammas[] = {0.99, 0.9, 0.88};
         const int every[] = {10, 20, 50, 100};
@@ -104,17 +123,17 @@ static int full_grid(const char *name, long steps, const char *ctrl, const doubl
     return n;
 }
 
-int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
+int baseline_grid(const char *name, long steps, int budget, const baseline_controller *ctl,
                   const double *rates, int n_rates, grid_point *out) {
     if (!baseline_known(name))
-        return alrs_fail("--baselines: unknown schedule '%s' (expected paper-grid, constant, "
-                         "exponential, cosine, warmup-cosine, warmup, linear, wsd, onecycle, "
-                         "plateau or schedulefree)", name);
+        return alrs_fail("--baselines: unknown schedule '%s' (expected controller-default, "
+                         "paper-grid, constant, exponential, cosine, warmup-cosine, warmup, "
+                         "linear, wsd, onecycle, plateau or schedulefree)", name);
     if (budget < 1) return alrs_fail("--tune-budget %d: must be at least 1", budget);
     /* on the heap: a point holds room for a controller's path (4 KiB) */
     grid_point *full = alrs_calloc(BASELINE_MAX_POINTS, sizeof *full);
     if (n_rates == 0) rates = rates7, n_rates = 7;
-    int n = full_grid(name, steps, controller_path ? controller_path : "", rates, n_rates, full);
+    int n = full_grid(name, steps, ctl, rates, n_rates, full);
     int keep[BASELINE_MAX_POINTS];
     int k = baseline_thin(n, budget, keep);
     for (int i = 0; i < k; i++) out[i] = full[keep[i]];

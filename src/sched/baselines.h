@@ -12,8 +12,8 @@
  * T = the run's steps):
  *   controller     r7: its initial rate, or its base schedule's rate in
  *                  residual mode (the same grid as cosine and warm-up + cosine)
- *                  (alrs compare's controller-default, the controller at its
- *                  file's default rate, is one point: compare/phase.c)
+ *   controller-default  one point: the controller untuned, at its file's
+ *                  default rate
  *   paper-grid     step decay, initial rate {1e-1, 1e-2, 1e-3, 1e-4} x
  *                  interval {10, 20, 50, 100} steps x factor {0.99, 0.9, 0.88}
  *                  (the paper's grid; 48 points)
@@ -37,8 +37,9 @@
  * cosine, warmup, linear, wsd, schedulefree): a finer grid, the same for
  * each of them.
  *
- * A row may bring its own optimizer (schedulefree): its points name it, and
- * its runs use it in place of the run's --optimizer. */
+ * A row may bring its own optimizer (schedulefree; the controller's rows
+ * that of the controller file): its points name it, and its runs use it in
+ * place of the run's --optimizer. */
 #ifndef ALRS_SCHED_BASELINES_H
 #define ALRS_SCHED_BASELINES_H
 
@@ -53,18 +54,26 @@ typedef struct {
     char optimizer[64]; /* the row's own optimizer; "": the run's --optimizer */
 } grid_point;
 
-/* The names above, "controller" first. */
+/* The controller the two controller rows run (baseline_grid). */
+typedef struct {
+    const char *path;      /* its file */
+    double default_lr;     /* the default rate its file records (0: none) */
+    const char *optimizer; /* the optimizer it learned on (NULL, "": the run's) */
+} baseline_controller;
+
+/* The names above, "controller" and "controller-default" first. */
 extern const char *const baseline_names[];
 extern const int n_baseline_names;
 
 /* 1 if name is one of baseline_names. */
 int baseline_known(const char *name);
 /* The grid of `name` for runs of `steps` steps, thinned to at most `budget`
- * points; the controller's spec is "controller:" followed by
- * controller_path; `rates` (n_rates of them; 0: r7) the rates of the
- * grids built on r7. Returns the number of points, or -1 with a message for
- * an unknown name or a budget below 1. */
-int baseline_grid(const char *name, long steps, int budget, const char *controller_path,
+ * points; the controller rows' spec is "controller:" followed by ctl's path
+ * (ctl NULL: an empty path, for a look at the grid's shape); `rates`
+ * (n_rates of them; 0: r7) the rates of the grids built on r7. Returns the
+ * number of points, or -1 with a message for an unknown name or a budget
+ * below 1. */
+int baseline_grid(const char *name, long steps, int budget, const baseline_controller *ctl,
                   const double *rates, int n_rates, grid_point *out);
 /* Which `k` of `n` grid points a budget keeps: writes their indices,
  * increasing, to keep; returns k = min(n, budget). */
