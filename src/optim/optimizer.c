@@ -12,22 +12,27 @@ static float *zeros(size_t n) {
     return p;
 }
 
-static const struct {
+static const struct optimizer_entry {
     const char *name;
     optimizer_kind kind;
 } names[] = {{"adam", OPT_ADAM}, {"sgd", OPT_SGD}, {"adamw-schedulefree", OPT_SCHEDULEFREE},
              {"prodigy", OPT_PRODIGY}, {"dadapt-adam", OPT_DADAPT}};
 
-static int kind_of(const char *name, optimizer_kind *kind) {
+/* The table's entry for `name`, or NULL. */
+static const struct optimizer_entry *entry_of(const char *name) {
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(name, names[i].name)) return *kind = names[i].kind, 0;
-    return -1;
+        if (!strcmp(name, names[i].name)) return &names[i];
+    return NULL;
+}
+
+static int kind_of(const char *name, optimizer_kind *kind) {
+    const struct optimizer_entry *e = entry_of(name);
+    return e ? (*kind = e->kind, 0) : -1;
 }
 
 const char *optimizer_name(const char *name) {
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (!strcmp(name, names[i].name)) return names[i].name;
-    return NULL;
+    const struct optimizer_entry *e = entry_of(name);
+    return e ? e->name : NULL;
 }
 
 int optimizer_check_name(const char *name) {
