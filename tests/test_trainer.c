@@ -268,6 +268,35 @@ static void test_policy_modes(const char *dir) {
     trainer_free(&t);
 }
 
+/* A controller handed over (trainer_adopt_controller) runs as the same one
+ * read from its path, and the file is not read again: replaced by another
+ * controller afterwards, the run is unchanged. */
+static void test_adopted_controller(const char *dir) {
+    char path[700], spec[720];
+    snprintf(path, sizeof path, "%s/adopt.bin", dir);
+    snprintf(spec, sizeof spec, "controller:%s", path);
+    write_controller(path);
+    child_config cc = small_child("adam");
+    trainer t;
+    train_outcome read, adopted;
+    CHECK(trainer_init(&t, &cc, 40, 5, &data) == 0);
+    CHECK(run(&t, spec, 1e-2, 3, &read) == 0);
+    trainer_free(&t);
+    controller c;
+    CHECK(controller_file_load(&c, path) == 0);
+    lr_env_config ec = lr_env_config_default(NULL);
+    lr_env_interface other = lr_env_interface_of(&ec);
+    other.lr_min = 0.5, other.lr_max = 0.6; /* a run under it clamps every rate to 0.5..0.6 */
+    write_controller_for(path, &other);
+    CHECK(trainer_init(&t, &cc, 40, 5, &data) == 0);
+    trainer_adopt_controller(&t, path, &c);
+    CHECK(run(&t, spec, 1e-2, 3, &adopted) == 0);
+    CHECK(same_outcome(&read, &adopted));
+    train_outcome_free(&read);
+    train_outcome_free(&adopted);
+    trainer_free(&t);
+}
+
 static void test_controller_runs(const char *dir) {
     char path[700], spec[720];
     snprintf(path, sizeof path, "%s/ctrl.bin", dir);
@@ -383,6 +412,7 @@ int main(void) {
     test_independence();
     test_divergence();
     test_controller_runs(dir);
+    test_adopted_controller(dir);
     test_residual_is_base(dir);
     test_policy_modes(dir);
     test_own_optimizer();

@@ -187,9 +187,13 @@ static int finish_run(const run_flags *f, const schedule *s, const trainer *tr,
     return 0;
 }
 
-static int run_training(run_flags *f, schedule *s, const train_options *opt) {
+/* ctrl: the controller check_controller read (NULL: none), freed here. */
+static int run_training(run_flags *f, schedule *s, const train_options *opt, controller *ctrl) {
     dataset data;
-    if (run_flags_load_data(f, &data) != 0) return -1;
+    if (run_flags_load_data(f, &data) != 0) {
+        if (ctrl) controller_free(ctrl);
+        return -1;
+    }
     if (!f->data_dir[0]) f->data_dir = dataset_default_dir(f->dataset);
     if (!f->val_size) f->val_size = data.val.n;
     child_config cc = run_flags_child(f);
@@ -204,7 +208,11 @@ static int run_training(run_flags *f, schedule *s, const train_options *opt) {
     progress_init(&out.line, stderr, 30.0);
     int rc = -1, dir_made = 0;
     output_dir dir;
-    if (trainer_init(&tr, &cc, f->steps, f->eval_every, &data) != 0) goto done;
+    if (trainer_init(&tr, &cc, f->steps, f->eval_every, &data) != 0) {
+        if (ctrl) controller_free(ctrl);
+        goto done;
+    }
+    if (ctrl) trainer_adopt_controller(&tr, s->controller_path, ctrl);
     tr.act = f->act;
     tr.checkpoint_path = checkpoint;
     tr.checkpoint_every = opt->checkpoint_every;
@@ -247,7 +255,7 @@ done:
  * library refuses such an initial rate. Without --lr the run starts from the
  * controller's default rate, and without --optimizer it runs the optimizer the
  * controller learned over, where its file says. */
-static int check_controller(schedule *s, run_flags *f) {
+static int check_controller(schedule *s, run_flags *f, controller *out) {
     if (s->kind != SCHED_CONTROLLER) return 0;
     controller c;
     if (controller_file_load(&c, s->controller_path) != 0) return -1;
@@ -264,7 +272,8 @@ static int check_controller(schedule *s, run_flags *f) {
     } else {
         run_flags_warn_interval(&c, s->controller_path, f->eval_every);
     }
-    controller_free(&c);
+    if (rc == 0) *out = c; /* the run uses the bytes checked here */
+    else controller_free(&c);
     return rc;
 }
 
@@ -281,21 +290,24 @@ int cmd_train(int argc, char **argv) {
         run_flags_check_choices(&f) != 0 || parse_own(&a, &f, &opt) != 0)
         return cli_usage_error();
     if (schedule_parse(&s, f.schedule, f.lr, f.steps) != 0) return cli_usage_error();
+    controller ctrl;
     int checked = s.kind == SCHED_CONTROLLER &&
                   controller_resolve_name(s.controller_path, sizeof s.controller_path) != 0
-                      ? -1 : check_controller(&s, &f);
+                      ? -1 : check_controller(&s, &f, &ctrl);
     if (checked != 0) {
         schedule_free(&s);
         return checked == -2 ? cli_usage_error() : cli_report_error();
     }
+    int has_ctrl = s.kind == SCHED_CONTROLLER;
     if (opt.check) {
+        if (has_ctrl) controller_free(&ctrl);
         schedule_free(&s);
         return run_flags_check_data(&f, "train") == 0 ? 0 : cli_report_error();
     }
     run_flags_warn_threads(&f);
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
     interrupt_install(1);
-    int rc = run_training(&f, &s, &opt);
+    int rc = run_training(&f, &s, &opt, has_ctrl ? &ctrl : NULL);
     schedule_free(&s);
     return rc != 0 ? cli_report_error() : 0;
 }

@@ -146,6 +146,15 @@ static int schedule_run(trainer *t, schedule *s, double lr, uint64_t seed, int c
     return 0;
 }
 
+void trainer_adopt_controller(trainer *t, const char *path, controller *c) {
+    if (t->have_ctrl) controller_free(&t->ctrl);
+    if (t->have_env) lr_env_free(&t->env);
+    t->have_env = 0;
+    t->ctrl = *c;
+    t->have_ctrl = 1;
+    snprintf(t->ctrl_path, sizeof t->ctrl_path, "%s", path);
+}
+
 /* Loads the controller (once per path) and builds the environment for it. */
 static int controller_ready(trainer *t, const char *path) {
     if (!t->have_ctrl || strcmp(t->ctrl_path, path) != 0) {

@@ -63,6 +63,10 @@ typedef struct {
 int trainer_init(trainer *t, const child_config *cc, long steps, long eval_every,
                  const dataset *data);
 void trainer_free(trainer *t);
+/* Hands the trainer a controller already read from `path` (it frees it), so
+ * that a caller that checked the file runs the bytes it checked instead of
+ * reading the file again. */
+void trainer_adopt_controller(trainer *t, const char *path, controller *c);
 
 /* Runs schedule s from learning rate lr (the schedule was parsed with it as
  * base) on seed `seed`, into out (whose trace it fills; free with
