@@ -3,7 +3,8 @@
 # and has no cycle, and no folder's files include each other in a circle
 # (scripts/check-layers); and the check itself catches, planted in a copy of
 # the tree, an upward include, the public library including the program's
-# commands (api -> cli) and a circle between the files of one folder.
+# commands (api -> cli), a circle between the files of one folder, and nn/'s
+# two backends including each other (or a oneDNN header in the native one).
 #   bash tests/test_layers.sh ALRS SOURCE_DIR
 set -u
 src=$2
@@ -37,4 +38,17 @@ echo '#include "child/child.h"' >>"$tmp/src/child/eval_point.c"
 if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "child <-> eval_point was not caught"
 elif echo "$out" | grep -q "circle between files of one folder: child/: child <-> eval_point"; then ok
 else fail "child <-> eval_point was reported as: $out"; fi
+# the two backends apart: nn/native must not include nn/dnnl (the auto backend's per-layer mix goes
+# through nn/layer_standin.h), nor a oneDNN header; nn/dnnl must not include nn/native
+rm -rf "$tmp/src" && mkdir -p "$tmp/src" && cp -r "$src/src/core" "$src/src/nn" "$tmp/src/"
+echo '#include "nn/dnnl/dnnl_layer.h"' >>"$tmp/src/nn/native/native_net.c"
+echo '#include "nn/native/native_net.h"' >>"$tmp/src/nn/dnnl/dnnl_layer.c"
+echo '#include <oneapi/dnnl/dnnl.h>' >>"$tmp/src/nn/native/native_net.c"
+echo '#include "nn/choice/auto_net.h"' >>"$tmp/src/nn/net.c"
+if out=$("$py" "$src/scripts/check-layers" "$tmp" 2>&1); then fail "nn/native <-> nn/dnnl was not caught"
+elif echo "$out" | grep -q "native_net.c includes nn/dnnl/: sideways" &&
+     echo "$out" | grep -q "dnnl_layer.c includes nn/native/: sideways" &&
+     echo "$out" | grep -q "native_net.c includes <oneapi/dnnl/dnnl.h>" &&
+     echo "$out" | grep -q "net.c includes nn/choice/: upward"; then ok
+else fail "nn/native <-> nn/dnnl was reported as: $out"; fi
 finish

@@ -27,7 +27,8 @@ typedef struct {
     const char *model;     /* mlp, lenet5, resnet18 */
     const char *optimizer; /* adam, sgd, adamw-schedulefree, prodigy, dadapt-adam */
     const char *backend;   /* plan, dnnl, native, auto (nn/net.h) */
-    const char *plan_path; /* backend plan: its file (NULL: the default, nn/backend_choice.h) */
+    const char *plan_path; /* backend plan: its file (NULL: the default,
+                              nn/choice/backend_choice.h) */
     int hidden[NN_MAX_HIDDEN], n_hidden;
     int batch, eval_batch, val_size;
     int test_size; /* test images evaluated (the first N of the test split); 0: all */

@@ -14,7 +14,8 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "kernels/peak.h"
-#include "nn/native_net.h"
+#include "nn/choice/auto_net.h"
+#include "nn/native/native_net.h"
 #include "nn/net.h"
 #include "report/machine.h"
 
@@ -226,12 +227,14 @@ static int bench_layers_run(layer_bench *b) {
     double peak_before = fma_peak_gflops((int)f->threads);
     nn_net *native = make_net(b, "native");
     if (!native) return -1;
-    for (int i = 0; i < b->spec.n_layers; i++) {
-        char why[128];
-        if (native_net_layer_switchable(native, i) &&
-            native_net_prepare_dnnl(native, i, why, sizeof why) != 0)
-            printf("# layer %d: no dnnl rows: %s\n", i, why);
-    }
+    int L = b->spec.n_layers, *has_dnnl = alrs_calloc((size_t)L, sizeof(int));
+    char(*why)[AUTO_WHY_SIZE] = alrs_calloc((size_t)L, sizeof *why);
+    auto_net_attach_dnnl(native, L, has_dnnl, why);
+    for (int i = 0; i < L; i++)
+        if (native_net_layer_switchable(native, i) && !has_dnnl[i])
+            printf("# layer %d: no dnnl rows: %s\n", i, why[i]);
+    free(has_dnnl);
+    free(why);
     double step_s = 0, eval_s = 0;
     int rc = whole_rows(b, native, &step_s, &eval_s);
     if (rc == 0) {

@@ -12,7 +12,7 @@
 #include "cli/commands.h"
 #include "settings/run_flags.h"
 #include "core/error.h"
-#include "nn/backend_choice.h"
+#include "nn/choice/backend_choice.h"
 #include "nn/net.h"
 
 static const char tune_help[] =

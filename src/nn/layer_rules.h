@@ -1,9 +1,10 @@
 /* What every backend's plan does the same way, whatever runs it: batchnorm's
  * constants and its running statistics (PyTorch's), how many gradient
  * contributions a tensor receives, and where a fused ReLU's backward runs.
- * The dnnl backend (nn/dnnl_net.c, nn/dnnl_build.c) and the native one
- * (nn/native_net.c) both ask here, so that the two cannot drift apart and
- * the test comparing them keeps comparing the same arithmetic. */
+ * The dnnl backend (nn/dnnl/dnnl_net.c, nn/dnnl/dnnl_build.c) and the
+ * native one (nn/native/native_net.c) both ask here, so that the two cannot
+ * drift apart and the test comparing them keeps comparing the same
+ * arithmetic. */
 #ifndef ALRS_NN_LAYER_RULES_H
 #define ALRS_NN_LAYER_RULES_H
 

@@ -1,18 +1,7 @@
-/* The backend-neutral face of nn/net.h: creation by name and dispatch. */
-#include <string.h>
-
-#include "core/error.h"
+/* The backend-neutral face of nn/net.h: dispatch through a net's
+ * operations (nn/net_impl.h). Creation by name is nn/choice/factory.c's, the
+ * one place that knows every backend. */
 #include "nn/net_impl.h"
-
-nn_net *nn_net_create(const nn_spec *spec, const char *backend, nn_net_config cfg, float *params,
-                      float *grads, float *state) {
-    if (!strcmp(backend, "dnnl")) return nn_net_create_dnnl(spec, cfg, params, grads, state);
-    if (!strcmp(backend, "native")) return nn_net_create_native(spec, cfg, params, grads, state);
-    if (!strcmp(backend, "auto")) return nn_net_create_auto(spec, cfg, params, grads, state);
-    if (!strcmp(backend, "plan")) return nn_net_create_plan(spec, cfg, params, grads, state);
-    alrs_fail("--backend %s: unknown backend (expected plan, native, dnnl or auto)", backend);
-    return NULL;
-}
 
 void nn_net_free(nn_net *net) {
     if (net) net->ops->free(net);

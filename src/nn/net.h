@@ -19,16 +19,17 @@ typedef struct {
     int train_batch; /* images per training step */
     int eval_batch;  /* images per inference chunk */
     const char *plan_path; /* backend "plan": the plan file (NULL: the default,
-                              nn/backend_choice.h) */
+                              nn/choice/backend_choice.h) */
 } nn_net_config;
 
-/* A net on the named backend: "dnnl" (oneDNN primitives), "native" (the
- * handwritten kernels of kernels/), "auto" (nn/auto_net.c: each conv and fc
- * layer, its three passes together, on whichever measured faster on this
- * machine; or the whole dnnl net when that is faster still), or "plan" (the
+/* A net on the named backend (nn/choice/factory.c): "dnnl" (oneDNN
+ * primitives, nn/dnnl/), "native" (the handwritten kernels of kernels/,
+ * nn/native/), "auto" (nn/choice/auto_net.c: each conv and fc layer, its
+ * three passes together, on whichever measured faster on this machine; or
+ * the whole dnnl net when that is faster still), or "plan" (the
  * choice auto made once for this machine, network, batch and threads, kept
  * in a plan file and reused, so that runs repeat bit for bit:
- * nn/backend_choice.h). NULL with a message on failure. */
+ * nn/choice/backend_choice.h). NULL with a message on failure. */
 nn_net *nn_net_create(const nn_spec *spec, const char *backend, nn_net_config cfg, float *params,
                       float *grads, float *state);
 void nn_net_free(nn_net *net);

@@ -1,6 +1,6 @@
 /* A network as a description: a list of layers with their shapes and their
  * places in the flat parameter buffer. Backends compile a spec into something
- * that runs (nn/dnnl_net.c); the spec itself does no arithmetic.
+ * that runs (nn/dnnl/dnnl_net.c); the spec itself does no arithmetic.
  *
  * Layer i produces tensor i; `src` (and `src2` for a residual add) name the
  * producing layers, -1 being the input images. Shapes are per image (c×h×w);

@@ -2,7 +2,8 @@
  * directly on plain buffers: activations NCHW (a fully connected layer sees
  * its source as an N×(C·H·W) matrix, the same bytes), weights OIHW or O×I as
  * in the flat parameter buffer, gradients likewise. The native backend
- * (nn/native_net.c) runs a layer through one of these when the auto backend
+ * (nn/native/native_net.c) runs a layer through one of these, behind a
+ * backend-neutral stand-in (nn/dnnl/dnnl_standin.h), when the auto backend
  * measured it faster than the handwritten kernels; no reorders, no layout
  * bridges: the primitives read and write the native net's own buffers.
  *
@@ -10,8 +11,8 @@
  * post-op when the layer has one), backward-weights (with the bias), and,
  * when asked for, backward-data. Buffers are bound per call (the source of
  * the first layer is the caller's images). */
-#ifndef ALRS_NN_DNNL_LAYER_H
-#define ALRS_NN_DNNL_LAYER_H
+#ifndef ALRS_NN_DNNL_DNNL_LAYER_H
+#define ALRS_NN_DNNL_DNNL_LAYER_H
 
 #include <oneapi/dnnl/dnnl.h>
 

@@ -3,9 +3,11 @@
  * team.
  *
  * 1. Build the native net and, for every convolution and fully connected
- *    layer, its oneDNN version on the same plain buffers (nn/dnnl_layer.h;
- *    a layer without an optimized oneDNN kernel on plain layouts stays
- *    native).
+ *    layer, its oneDNN version on the same plain buffers (nn/dnnl/
+ *    dnnl_standin.h), attached to the native net as the layer's stand-in
+ *    (nn/layer_standin.h: this file is where the two backends meet, so
+ *    that neither includes the other; a layer without an optimized oneDNN
+ *    kernel on plain layouts stays native).
  * 2. Run one training step, then time each such layer's training work
  *    (forward, backward-weights, backward-data) both ways on the buffers that
  *    step left: a warm-up of the oneDNN side, then rounds over all layers, the two ways
@@ -13,7 +15,7 @@
  *    (a layer where one way is 1.5x slower in the first round is settled
  *    there); the median per layer and way. Each layer takes the faster.
  * 3. Check the choice on whole training steps, interleaved: the per-layer
- *    mix, the all-native net, and the whole oneDNN net (nn/dnnl_net.c, whose
+ *    mix, the all-native net, and the whole oneDNN net (nn/dnnl/, whose
  *    blocked layouts and fused batchnorm no per-layer choice on plain buffers
  *    can have) — and keep the fastest.
  *
@@ -32,7 +34,10 @@
 
 #include "core/error.h"
 #include "core/timer.h"
-#include "nn/native_net.h"
+#include "nn/choice/auto_net.h"
+#include "nn/dnnl/dnnl_net.h"
+#include "nn/dnnl/dnnl_standin.h"
+#include "nn/native/native_net.h"
 #include "nn/net_impl.h"
 
 /* Per-layer rounds: at least 3 measured (after one warm-up of the oneDNN
@@ -227,7 +232,7 @@ typedef struct {
 
 static void apply_choice(nn_net *native, const nn_spec *s, const int *choice) {
     for (int i = 0; i < s->n_layers; i++)
-        if (native_net_layer_switchable(native, i)) native_net_use_dnnl(native, i, choice[i]);
+        if (native_net_layer_switchable(native, i)) native_net_use_standin(native, i, choice[i]);
 }
 
 /* Step 3: interleaved whole training steps of each candidate; the median in ms. */
@@ -254,6 +259,26 @@ static void time_steps(candidate *c, int nc, nn_net *native, const nn_spec *s, c
         n++;
     }
     for (int k = 0; k < nc; k++) c[k].ms = 1e3 * median(c[k].times, n);
+}
+
+/* ---- the oneDNN stand-ins ------------------------------------------------------ */
+
+/* nn_layer_standin_maker on a dnnl_standin_kit. */
+static int make_dnnl(void *kit, const nn_spec *s, int i, int batch, int backward_data,
+                     float *params, float *grads, nn_layer_standin *out, char *why, int why_size) {
+    return dnnl_standin_create(kit, s, i, batch, backward_data, params, grads, out, why, why_size);
+}
+
+void auto_net_attach_dnnl(nn_net *native, int n_layers, int *has, char (*why)[AUTO_WHY_SIZE]) {
+    dnnl_standin_kit *kit = NULL; /* created with the first switchable layer */
+    for (int i = 0; i < n_layers; i++) {
+        has[i] = 0;
+        why[i][0] = '\0';
+        if (!native_net_layer_switchable(native, i)) continue;
+        if (!kit && !(kit = dnnl_standin_kit_create(why[i], AUTO_WHY_SIZE))) continue;
+        has[i] = native_net_attach_standin(native, i, make_dnnl, kit, why[i], AUTO_WHY_SIZE) == 0;
+    }
+    dnnl_standin_kit_release(kit); /* the stand-ins keep it */
 }
 
 /* ---- creation --------------------------------------------------------------- */
@@ -303,14 +328,17 @@ nn_net *nn_net_create_auto_as(const nn_spec *spec, nn_net_config cfg, float *par
     }
     int L = spec->n_layers, switchable = 0;
     int *choice = alrs_calloc((size_t)L, sizeof(int));
+    int *has_dnnl = alrs_calloc((size_t)L, sizeof(int));
+    char(*why)[AUTO_WHY_SIZE] = alrs_calloc((size_t)L, sizeof *why);
+    auto_net_attach_dnnl(native, L, has_dnnl, why);
     for (int i = 0; i < L; i++) {
         if (!native_net_layer_switchable(native, i)) continue;
-        char why[128] = "";
-        int has_dnnl = native_net_prepare_dnnl(native, i, why, sizeof why) == 0;
-        native_net_note(native, i, -1, -1, has_dnnl ? "(forced)" : why);
-        choice[i] = has_dnnl && forced_dnnl(mode, switchable);
+        native_net_note(native, i, -1, -1, has_dnnl[i] ? "(forced)" : why[i]);
+        choice[i] = has_dnnl[i] && forced_dnnl(mode, switchable);
         switchable++;
     }
+    free(has_dnnl);
+    free(why);
     apply_choice(native, spec, choice);
     char letters[NN_MAX_LAYERS + 1];
     choice_letters(native, spec, choice, letters, sizeof letters);
@@ -342,14 +370,12 @@ nn_net *nn_net_create_auto(const nn_spec *spec, nn_net_config cfg, float *params
     double *ms_native = alrs_calloc((size_t)L, sizeof(double));
     double *ms_dnnl = alrs_calloc((size_t)L, sizeof(double));
     char *report = alrs_calloc(REPORT_SIZE, 1);
-    int switchable = 0;
-    for (int i = 0; i < L; i++) {
-        if (!native_net_layer_switchable(native, i)) continue;
-        char why[128] = "";
-        has_dnnl[i] = native_net_prepare_dnnl(native, i, why, sizeof why) == 0;
-        if (!has_dnnl[i]) native_net_note(native, i, -1, -1, why);
-        switchable++;
-    }
+    char(*why)[AUTO_WHY_SIZE] = alrs_calloc((size_t)L, sizeof *why);
+    auto_net_attach_dnnl(native, L, has_dnnl, why);
+    for (int i = 0; i < L; i++)
+        if (native_net_layer_switchable(native, i) && !has_dnnl[i])
+            native_net_note(native, i, -1, -1, why[i]);
+    free(why);
 
     /* step 2: per layer */
     trial_data t;

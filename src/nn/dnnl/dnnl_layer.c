@@ -1,6 +1,6 @@
 /* A convolution or fully connected layer on oneDNN primitives over plain
- * buffers (see nn/dnnl_layer.h). */
-#include "nn/dnnl_layer.h"
+ * buffers (see nn/dnnl/dnnl_layer.h). */
+#include "nn/dnnl/dnnl_layer.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,8 +20,8 @@
  * $XDG_CACHE_HOME/alrs/plans.txt, else ~/.cache/alrs/plans.txt. Processes
  * measuring at once (the teams of a comparison) take turns through an flock
  * on FILE.lock, and the file is replaced atomically, so no entry is lost. */
-#ifndef ALRS_NN_BACKEND_CHOICE_H
-#define ALRS_NN_BACKEND_CHOICE_H
+#ifndef ALRS_NN_CHOICE_BACKEND_CHOICE_H
+#define ALRS_NN_CHOICE_BACKEND_CHOICE_H
 
 #include "nn/net.h"
 
@@ -36,5 +36,10 @@ void backend_choice_key(const nn_spec *spec, const nn_net_config *cfg, char *buf
  * returned, NULL with a message on failure. */
 nn_net *backend_choice_measure(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
                              float *state);
+/* A net as the plan file says, measuring and recording it when the file has
+ * no entry yet (nn_net_create calls it for "plan"); NULL with a message on
+ * failure. */
+nn_net *nn_net_create_plan(const nn_spec *spec, nn_net_config cfg, float *params, float *grads,
+                           float *state);
 
 #endif

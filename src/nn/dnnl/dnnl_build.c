@@ -1,13 +1,13 @@
 /* The oneDNN backend's primitives, per kind of layer, forward and backward
  * side by side: convolutions and inner products (with their layout choices),
  * pools, batchnorm, the residual add, and the fused ReLU's backward. Each
- * builder appends its steps to a plan of nn/dnnl_plan.h; the net, its plans
- * and their assembly are in nn/dnnl_net.c. */
+ * builder appends its steps to a plan of nn/dnnl/dnnl_plan.h; the net, its plans
+ * and their assembly are in nn/dnnl/dnnl_net.c. */
 #include <oneapi/dnnl/dnnl.h>
 
 #include "core/error.h"
-#include "nn/dnnl_layer.h"
-#include "nn/dnnl_plan.h"
+#include "nn/dnnl/dnnl_layer.h"
+#include "nn/dnnl/dnnl_plan.h"
 #include "nn/layer_rules.h"
 
 /* ---- memory descriptors --------------------------------------------------- */

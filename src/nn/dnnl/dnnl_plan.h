@@ -1,13 +1,13 @@
 /* Inside the oneDNN backend: the net, its plans and the objects it owns
- * (nn/dnnl_net.c), shared with the per-layer primitive builders
- * (nn/dnnl_build.c). Nothing outside these two files includes this.
+ * (nn/dnnl/dnnl_net.c), shared with the per-layer primitive builders
+ * (nn/dnnl/dnnl_build.c). Nothing outside these two files includes this.
  *
  * A plan is a list of steps executed in order every time it runs: a
  * primitive with its bound arguments, or a host function. Every memory,
  * primitive and primitive descriptor a builder creates goes through the
  * net's ownership lists and is freed with the net. */
-#ifndef ALRS_NN_DNNL_PLAN_H
-#define ALRS_NN_DNNL_PLAN_H
+#ifndef ALRS_NN_DNNL_DNNL_PLAN_H
+#define ALRS_NN_DNNL_DNNL_PLAN_H
 
 #include <oneapi/dnnl/dnnl.h>
 #include <string.h>
@@ -73,7 +73,7 @@ typedef struct dnnl_net {
     char impl[8192];
 } dnnl_net;
 
-/* ---- objects owned by the net (nn/dnnl_net.c) ---------------------------- */
+/* ---- objects owned by the net (nn/dnnl/dnnl_net.c) ---------------------------- */
 
 /* A memory object on `handle` (NULL: oneDNN allocates it). */
 dnnl_memory_t net_memory(dnnl_net *net, const dnnl_memory_desc_t *md, void *handle);
@@ -87,7 +87,7 @@ dnnl_primitive_desc_t net_fast_pd(dnnl_net *net, const void *op_desc,
                                   const_dnnl_primitive_attr_t attr,
                                   const_dnnl_primitive_desc_t hint);
 
-/* ---- plans (nn/dnnl_net.c) ----------------------------------------------- */
+/* ---- plans (nn/dnnl/dnnl_net.c) ----------------------------------------------- */
 
 /* Appends a primitive created from pd, with its arguments. */
 void plan_prim(dnnl_net *net, plan *p, dnnl_primitive_desc_t pd, int nargs,
@@ -113,7 +113,7 @@ dnnl_memory_t plan_diff_target(net_plan *np, int t, int *accumulate);
 /* After a contribution to the scratch buffer: appends diff[t] += scratch[t]. */
 int plan_finish_contribution(dnnl_net *net, net_plan *np, int t, int accumulate);
 
-/* ---- per-layer builders (nn/dnnl_build.c) -------------------------------- */
+/* ---- per-layer builders (nn/dnnl/dnnl_build.c) -------------------------------- */
 
 /* The images as oneDNN is given them: NCHW, or an N×(C·H·W) matrix when only
  * fully connected layers read them. */

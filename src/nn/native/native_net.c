@@ -9,9 +9,11 @@
  * follow the same rules (nn/layer_rules.h).
  *
  * A convolution or fully connected layer can run its training passes
- * through oneDNN primitives on the same plain buffers instead (nn/
- * dnnl_layer.h): the auto backend measures each layer both ways and picks
- * (nn/native_net.h). Evaluation always runs the native kernels. */
+ * through a stand-in on the same plain buffers instead (nn/layer_standin.h;
+ * in practice the layer's oneDNN primitives, which the auto backend builds
+ * and attaches): the auto backend measures each layer both ways and picks
+ * (nn/native/native_net.h). This file creates no oneDNN object. Evaluation
+ * always runs the native kernels. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,10 +22,10 @@
 #include "core/error.h"
 #include "core/timer.h"
 #include "kernels/kernels.h"
-#include "nn/dnnl_layer.h"
-#include "nn/native_net.h"
-#include "nn/net_impl.h"
 #include "nn/layer_rules.h"
+#include "nn/layer_standin.h"
+#include "nn/native/native_net.h"
+#include "nn/net_impl.h"
 
 /* Evaluation runs the whole net over at most this many images at a time,
  * whatever the inference chunk: a LeNet-5 layer's outputs for 1000 images
@@ -38,9 +40,9 @@ typedef struct {
     float *mean, *var;     /* batchnorm batch statistics */
     int contributions;
     int relu_bwd_at_output, relu_bwd_at_pool; /* nn/layer_rules.h, looked up at creation */
-    dnnl_layer *dl;        /* the layer on oneDNN primitives, when prepared */
-    int use_dnnl;          /* training passes through dl */
-    double ms_native, ms_dnnl; /* what the auto backend measured (negative: not) */
+    nn_layer_standin standin; /* another implementation, when attached (impl not NULL) */
+    int use_standin;       /* training passes through the stand-in */
+    double ms_native, ms_standin; /* what the auto backend measured (negative: not) */
     char note[112];
 } native_layer;
 
@@ -54,8 +56,6 @@ typedef struct {
     float *scratch;      /* convolution scratch, shared by all layers */
     float *diff_scratch; /* for second gradient contributions */
     int capacity;        /* images the activation buffers hold */
-    dnnl_engine_t engine; /* for the layers on oneDNN, created with the first */
-    dnnl_stream_t stream;
 } native_net;
 
 static conv_shape conv_shape_of(const nn_spec *s, const nn_layer *l, int n) {
@@ -86,8 +86,8 @@ static void forward_layer(native_net *net, int i, const float *images, int n, in
     const kernel_table *k = net->k;
     const float *src = input_of(net, l->src, images);
     const float *w = net->params + l->w_off, *b = l->b_len ? net->params + l->b_off : NULL;
-    if (training && ls->use_dnnl && (l->op == NN_CONV || l->op == NN_FC)) {
-        dnnl_layer_forward(ls->dl, net->stream, src, ls->dst); /* n is the training batch */
+    if (training && ls->use_standin && (l->op == NN_CONV || l->op == NN_FC)) {
+        ls->standin.forward(ls->standin.impl, src, ls->dst); /* n is the training batch */
         return;
     }
     switch (l->op) {
@@ -154,14 +154,15 @@ static void finish_contribution(native_net *net, int t, int accumulate, int n) {
 
 /* Weight and bias gradients of a convolution or fully connected layer, from
  * its (ReLU-masked) output gradient. */
-static void weighted_bwd_weights(native_net *net, int i, const float *images, int n, int use_dnnl) {
+static void weighted_bwd_weights(native_net *net, int i, const float *images, int n,
+                                 int use_standin) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
     const float *src = input_of(net, l->src, images);
     float *gw = net->grads + l->w_off, *gb = l->b_len ? net->grads + l->b_off : NULL;
-    if (use_dnnl) {
-        dnnl_layer_backward_weights(ls->dl, net->stream, src, ls->diff);
+    if (use_standin) {
+        ls->standin.backward_weights(ls->standin.impl, src, ls->diff);
     } else if (l->op == NN_CONV) {
         conv_shape sh = conv_shape_of(s, l, n);
         net->k->conv_bwd_w(&sh, src, ls->diff, gw, gb, net->scratch);
@@ -174,13 +175,13 @@ static void weighted_bwd_weights(native_net *net, int i, const float *images, in
 }
 
 /* The gradient of a convolution's or fully connected layer's source, into target. */
-static void weighted_bwd_data(native_net *net, int i, int n, float *target, int use_dnnl) {
+static void weighted_bwd_data(native_net *net, int i, int n, float *target, int use_standin) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
     const float *w = net->params + l->w_off;
-    if (use_dnnl) {
-        dnnl_layer_backward_data(ls->dl, net->stream, ls->diff, target);
+    if (use_standin) {
+        ls->standin.backward_data(ls->standin.impl, ls->diff, target);
     } else if (l->op == NN_CONV) {
         conv_shape sh = conv_shape_of(s, l, n);
         net->k->conv_bwd_d(&sh, ls->diff, w, target, net->scratch);
@@ -193,11 +194,11 @@ static void weighted_bwd_data(native_net *net, int i, int n, float *target, int 
 
 static void backward_weighted(native_net *net, int i, const float *images, int n) {
     const nn_layer *l = &net->spec.layers[i];
-    int use_dnnl = net->ls[i].use_dnnl, acc = 0;
-    weighted_bwd_weights(net, i, images, n, use_dnnl);
+    int use_standin = net->ls[i].use_standin, acc = 0;
+    weighted_bwd_weights(net, i, images, n, use_standin);
     float *target = diff_target(net, l->src, &acc);
     if (!target) return;
-    weighted_bwd_data(net, i, n, target, use_dnnl);
+    weighted_bwd_data(net, i, n, target, use_standin);
     finish_contribution(net, l->src, acc, n);
 }
 
@@ -297,11 +298,9 @@ static void native_free(nn_net *base) {
         free(ls->argmax);
         free(ls->mean);
         free(ls->var);
-        dnnl_layer_free(ls->dl);
+        if (ls->standin.impl) ls->standin.free(ls->standin.impl);
     }
     free(net->ls);
-    if (net->stream) dnnl_stream_destroy(net->stream);
-    if (net->engine) dnnl_engine_destroy(net->engine);
     alrs_free_aligned(net->scratch);
     alrs_free_aligned(net->diff_scratch);
     free(net);
@@ -316,21 +315,23 @@ static void native_describe(const nn_net *base, char *buf, int size) {
         const nn_layer *l = &s->layers[i];
         const native_layer *ls = &net->ls[i];
         if (l->op != NN_CONV && l->op != NN_FC) continue;
-        if (!ls->dl && ls->ms_native < 0 && !ls->note[0]) continue; /* auto never looked */
+        /* auto never looked */
+        if (!ls->standin.impl && ls->ms_native < 0 && !ls->note[0]) continue;
         int c, h, w;
         nn_tensor_shape(s, l->src, &c, &h, &w);
         used += snprintf(buf + used, (size_t)(size - used), "layer %d %s %dx%dx%d->%dx%dx%d: %s",
                          i, nn_op_name(l->op), c, h, w, l->c, l->h, l->w,
-                         ls->use_dnnl ? "dnnl" : "native");
+                         ls->use_standin ? ls->standin.name : "native");
         if (used < size && ls->ms_native >= 0)
             used += snprintf(buf + used, (size_t)(size - used), " (native %.3f ms", ls->ms_native);
-        if (used < size && ls->ms_native >= 0 && ls->ms_dnnl >= 0)
-            used += snprintf(buf + used, (size_t)(size - used), ", dnnl %.3f ms", ls->ms_dnnl);
+        if (used < size && ls->ms_native >= 0 && ls->ms_standin >= 0 && ls->standin.impl)
+            used += snprintf(buf + used, (size_t)(size - used), ", %s %.3f ms", ls->standin.name,
+                             ls->ms_standin);
         if (used < size && ls->ms_native >= 0)
             used += snprintf(buf + used, (size_t)(size - used), ")");
-        if (used < size && ls->dl)
-            used += snprintf(buf + used, (size_t)(size - used), " [oneDNN %s]",
-                             dnnl_layer_impl(ls->dl));
+        if (used < size && ls->standin.impl)
+            used += snprintf(buf + used, (size_t)(size - used), " [%s]",
+                             ls->standin.describe(ls->standin.impl));
         if (used < size && ls->note[0])
             used += snprintf(buf + used, (size_t)(size - used), " %s", ls->note);
         if (used < size) used += snprintf(buf + used, (size_t)(size - used), "\n");
@@ -379,12 +380,12 @@ nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *para
     net->params = params, net->grads = grads, net->state = state;
     net->capacity = cfg.train_batch > cfg.eval_batch ? cfg.train_batch : cfg.eval_batch;
     net->ls = alrs_calloc((size_t)spec->n_layers, sizeof *net->ls);
-    for (int i = 0; i < spec->n_layers; i++) net->ls[i].ms_native = net->ls[i].ms_dnnl = -1;
+    for (int i = 0; i < spec->n_layers; i++) net->ls[i].ms_native = net->ls[i].ms_standin = -1;
     allocate_layers(net);
     return &net->base;
 }
 
-/* ---- per-layer choice (nn/native_net.h) --------------------------------- */
+/* ---- per-layer choice (nn/native/native_net.h) -------------------------- */
 
 int native_net_layer_switchable(const nn_net *base, int i) {
     const native_net *net = (const native_net *)base;
@@ -392,56 +393,45 @@ int native_net_layer_switchable(const nn_net *base, int i) {
     return op == NN_CONV || op == NN_FC;
 }
 
-int native_net_prepare_dnnl(nn_net *base, int i, char *why, int why_size) {
+int native_net_attach_standin(nn_net *base, int i, nn_layer_standin_maker make, void *ctx,
+                              char *why, int why_size) {
     native_net *net = (native_net *)base;
     native_layer *ls = &net->ls[i];
-    if (ls->dl) return 0;
+    if (ls->standin.impl) return 0;
     if (!native_net_layer_switchable(base, i)) {
         snprintf(why, (size_t)why_size, "not a convolution or fully connected layer");
         return -1;
     }
-    if (!net->engine) {
-        if (dnnl_engine_create(&net->engine, dnnl_cpu, 0) != dnnl_success) {
-            net->engine = NULL;
-            snprintf(why, (size_t)why_size, "cannot create a oneDNN engine");
-            return -1;
-        }
-        if (dnnl_stream_create(&net->stream, net->engine, dnnl_stream_default_flags) !=
-            dnnl_success) {
-            net->stream = NULL;
-            snprintf(why, (size_t)why_size, "cannot create a oneDNN stream");
-            return -1;
-        }
-    }
     const nn_layer *l = &net->spec.layers[i];
-    ls->dl = dnnl_layer_create(net->engine, &net->spec, i, net->cfg.train_batch, l->src >= 0,
-                               net->params, net->grads, why, why_size);
-    return ls->dl ? 0 : -1;
+    nn_layer_standin standin = {0};
+    if (make(ctx, &net->spec, i, net->cfg.train_batch, l->src >= 0, net->params, net->grads,
+             &standin, why, why_size) != 0)
+        return -1;
+    ls->standin = standin;
+    return 0;
 }
 
-void native_net_use_dnnl(nn_net *base, int i, int use_dnnl) {
+void native_net_use_standin(nn_net *base, int i, int use_standin) {
     native_net *net = (native_net *)base;
-    if (use_dnnl && !net->ls[i].dl) alrs_panic("native net: layer %d has no oneDNN version", i);
-    net->ls[i].use_dnnl = use_dnnl != 0;
+    if (use_standin && !net->ls[i].standin.impl)
+        alrs_panic("native net: layer %d has no stand-in", i);
+    net->ls[i].use_standin = use_standin != 0;
 }
 
-int native_net_uses_dnnl(const nn_net *base, int i) {
-    return ((const native_net *)base)->ls[i].use_dnnl;
-}
-
-double native_net_time_layer(nn_net *base, int i, int use_dnnl, const float *images) {
+double native_net_time_layer(nn_net *base, int i, int use_standin, const float *images) {
     native_net *net = (native_net *)base;
     const nn_layer *l = &net->spec.layers[i];
-    int n = net->cfg.train_batch, saved = net->ls[i].use_dnnl;
-    if (use_dnnl && !net->ls[i].dl) alrs_panic("native net: layer %d has no oneDNN version", i);
-    net->ls[i].use_dnnl = use_dnnl;
+    int n = net->cfg.train_batch, saved = net->ls[i].use_standin;
+    if (use_standin && !net->ls[i].standin.impl)
+        alrs_panic("native net: layer %d has no stand-in", i);
+    net->ls[i].use_standin = use_standin;
     double t0 = alrs_now();
     forward_layer(net, i, images, n, 1);
-    weighted_bwd_weights(net, i, images, n, use_dnnl);
+    weighted_bwd_weights(net, i, images, n, use_standin);
     /* the scratch buffer stands in for the source's gradient: free between steps */
-    if (l->src >= 0) weighted_bwd_data(net, i, n, net->diff_scratch, use_dnnl);
+    if (l->src >= 0) weighted_bwd_data(net, i, n, net->diff_scratch, use_standin);
     double t = alrs_now() - t0;
-    net->ls[i].use_dnnl = saved;
+    net->ls[i].use_standin = saved;
     return t;
 }
 
@@ -452,32 +442,33 @@ static void bwd_data_alone(native_net *net, int i, const float *images) {
     backward_layer(net, i, images, net->cfg.train_batch);
 }
 
-double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_dnnl, const float *images) {
+double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_standin,
+                            const float *images) {
     native_net *net = (native_net *)base;
     const nn_layer *l = &net->spec.layers[i];
     int n = net->cfg.train_batch, weighted = native_net_layer_switchable(base, i);
-    if (use_dnnl && (!net->ls[i].dl || pass == NN_PASS_INFER)) return -1;
+    if (use_standin && (!net->ls[i].standin.impl || pass == NN_PASS_INFER)) return -1;
     if ((pass == NN_PASS_BWD_WEIGHTS && !weighted) || (pass == NN_PASS_BWD_DATA && l->src < 0))
         return -1;
-    int saved = net->ls[i].use_dnnl;
-    net->ls[i].use_dnnl = use_dnnl;
+    int saved = net->ls[i].use_standin;
+    net->ls[i].use_standin = use_standin;
     double t0 = alrs_now();
     switch (pass) {
     case NN_PASS_FORWARD: forward_layer(net, i, images, n, 1); break;
-    case NN_PASS_BWD_WEIGHTS: weighted_bwd_weights(net, i, images, n, use_dnnl); break;
+    case NN_PASS_BWD_WEIGHTS: weighted_bwd_weights(net, i, images, n, use_standin); break;
     case NN_PASS_BWD_DATA:
-        if (weighted) weighted_bwd_data(net, i, n, net->diff_scratch, use_dnnl);
+        if (weighted) weighted_bwd_data(net, i, n, net->diff_scratch, use_standin);
         else bwd_data_alone(net, i, images);
         break;
     case NN_PASS_INFER: forward_layer(net, i, images, net->cfg.eval_batch, 0); break;
     }
     double t = alrs_now() - t0;
-    net->ls[i].use_dnnl = saved;
+    net->ls[i].use_standin = saved;
     return t;
 }
 
-void native_net_note(nn_net *base, int i, double ms_native, double ms_dnnl, const char *note) {
+void native_net_note(nn_net *base, int i, double ms_native, double ms_standin, const char *note) {
     native_layer *ls = &((native_net *)base)->ls[i];
-    ls->ms_native = ms_native, ls->ms_dnnl = ms_dnnl;
+    ls->ms_native = ms_native, ls->ms_standin = ms_standin;
     snprintf(ls->note, sizeof ls->note, "%s", note ? note : "");
 }

@@ -1,5 +1,5 @@
 #define _POSIX_C_SOURCE 200809L
-#include "nn/backend_choice.h"
+#include "nn/choice/backend_choice.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include "core/fileio.h"
 #include "core/version.h"
 #include "kernels/cpu.h"
+#include "nn/choice/auto_net.h"
 #include "nn/net_impl.h"
 
 #define KEY_MAX 512

@@ -20,7 +20,7 @@
  *
  * This file holds the net: what it owns, its plans, reorders and gradient
  * accumulation, plan assembly and execution. The primitives of each kind of
- * layer, forward and backward, are built in nn/dnnl_build.c. */
+ * layer, forward and backward, are built in nn/dnnl/dnnl_build.c. */
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
 #include <stdio.h>
@@ -29,7 +29,8 @@
 
 #include "core/error.h"
 #include "kernels/kernels.h"
-#include "nn/dnnl_plan.h"
+#include "nn/dnnl/dnnl_net.h"
+#include "nn/dnnl/dnnl_plan.h"
 #include "nn/layer_rules.h"
 
 /* ---- ownership lists ---------------------------------------------------- */
