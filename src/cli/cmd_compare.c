@@ -85,17 +85,17 @@ static int compare(compare_flags *f) {
     phase_config pc = {{run_flags_child(&f->run), f->run.steps, f->run.eval_every,
                         (int)f->concurrency, (int)f->threads_per_run, f->run.act},
                        f->shard, f->shards, "compare"};
-    phase_plan plan = compare_flags_plan(f, f->run.steps);
+    phase_setup setup = compare_flags_setup(f, f->run.steps);
     phase_alloc(&tune, &pc, f->run.out, "tune",
                 f->n_schedules * BASELINE_MAX_POINTS * (int)f->tune_seeds);
     phase_alloc(&eval, &pc, f->run.out, "eval", f->n_schedules * (int)f->seeds);
     if (dist_agree(root ? open_dir(f, &out, &fresh, &made) : 0) != 0) goto done;
-    phase_add_tuning(&tune, &plan);
+    phase_add_tuning(&tune, &setup);
     rc = phase_run(&tune, &data);
     /* a shard stops where its phase still misses other shards' runs */
     int stop = rc == 0 && !phase_complete(&tune);
     if (rc == 0 && !stop) {
-        phase_add_winners(&eval, &tune, &plan, NULL, 1);
+        phase_add_winners(&eval, &tune, &setup, NULL, 1);
         rc = phase_run(&eval, &data);
         stop = rc == 0 && !phase_complete(&eval);
     }

@@ -112,17 +112,17 @@ typedef struct {
 
 /* The task's tuning and evaluation: compare's, on runs of the task's length
  * (no controller schedule: a suite's controllers are methods). */
-static phase_plan task_plan(const suite_flags *f, const suite_task *t) {
-    phase_plan pl = compare_flags_plan(&f->cmp, t->run.steps);
-    pl.controller.path = NULL;
-    return pl;
+static phase_setup task_setup(const suite_flags *f, const suite_task *t) {
+    phase_setup ps = compare_flags_setup(&f->cmp, t->run.steps);
+    ps.controller.path = NULL;
+    return ps;
 }
 
 /* The tuned winners, then every method, on the evaluation seeds. */
-static void eval_jobs(task_run *r, const phase_plan *pl, const suite_flags *f, int task_index) {
-    phase_add_winners(&r->eval, &r->tune, pl, r->task->name, 0);
+static void eval_jobs(task_run *r, const phase_setup *ps, const suite_flags *f, int task_index) {
+    phase_add_winners(&r->eval, &r->tune, ps, r->task->name, 0);
     for (int m = 0; m < f->n_methods; m++)
-        phase_add_evaluation(&r->eval, pl, f->methods[m].name,
+        phase_add_evaluation(&r->eval, ps, f->methods[m].name,
                              &f->points[task_index * f->n_methods + m]);
 }
 
@@ -130,8 +130,9 @@ static void eval_jobs(task_run *r, const phase_plan *pl, const suite_flags *f, i
 static long task_runs(const suite_flags *f, const suite_task *t) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g);
     long n = 0;
-    phase_plan pl = task_plan(f, t);
-    for (int k = 0; k < f->cmp.n_schedules; k++) n += phase_plan_points(&pl, k, g) * f->cmp.tune_seeds;
+    phase_setup ps = task_setup(f, t);
+    for (int k = 0; k < f->cmp.n_schedules; k++)
+        n += phase_setup_points(&ps, k, g) * f->cmp.tune_seeds;
     free(g);
     return n + (f->cmp.n_schedules + f->n_methods) * f->cmp.seeds;
 }
@@ -209,14 +210,14 @@ static int run_task(suite_state *s, int t) {
     task_run r;
     progress_line(s, t);
     int rc = task_open(&r, s->f, &s->f->tasks[t], s->sd);
-    phase_plan pl = task_plan(s->f, &s->f->tasks[t]);
+    phase_setup ps = task_setup(s->f, &s->f->tasks[t]);
     if (rc == 0) {
-        phase_add_tuning(&r.tune, &pl);
+        phase_add_tuning(&r.tune, &ps);
         rc = phase_run(&r.tune, r.data);
     }
     if (rc == 0 && !phase_complete(&r.tune)) rc = 2;
     if (rc == 0) {
-        eval_jobs(&r, &pl, s->f, t);
+        eval_jobs(&r, &ps, s->f, t);
         rc = phase_run(&r.eval, r.data);
         if (rc == 0 && !phase_complete(&r.eval)) rc = 2;
     }

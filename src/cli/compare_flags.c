@@ -314,11 +314,11 @@ char *compare_flags_config_text(const compare_flags *f) {
                                   "the command continues the comparison in DIR.");
 }
 
-phase_plan compare_flags_plan(const compare_flags *f, long steps) {
+phase_setup compare_flags_setup(const compare_flags *f, long steps) {
     /* older controller files name no optimizer: the run's */
     const char *own = f->controller_optimizer[0] ? f->controller_optimizer : NULL;
     baseline_controller ctl = {f->controller, f->controller_default_lr, own};
-    phase_plan pl = {f->schedules, f->n_schedules, steps, (int)f->tune_budget, ctl,
+    phase_setup ps = {f->schedules, f->n_schedules, steps, (int)f->tune_budget, ctl,
                      f->rates, f->n_rates, f->tune_seeds, f->tune_seed, f->seeds, f->seed_base};
-    return pl;
+    return ps;
 }

@@ -43,7 +43,7 @@ int compare_flags_parse(args *a, compare_flags *f);
 int compare_flags_read_controller(compare_flags *f);
 /* The tuning and evaluation these flags ask for, of runs of `steps` steps
  * (alrs suite: a task's). */
-phase_plan compare_flags_plan(const compare_flags *f, long steps);
+phase_setup compare_flags_setup(const compare_flags *f, long steps);
 /* The resolved configuration as config.txt's text (key=value lines and the
  * command that repeats the comparison); free it. */
 char *compare_flags_config_text(const compare_flags *f);

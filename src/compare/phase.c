@@ -281,45 +281,45 @@ int phase_write_traces(const phase_runs *p) {
     return atomic_commit(&a);
 }
 
-int phase_plan_points(const phase_plan *pl, int k, grid_point *g) {
-    return baseline_grid(pl->schedules[k], pl->steps, pl->budget, &pl->controller, pl->rates,
-                         pl->n_rates, g);
+int phase_setup_points(const phase_setup *ps, int k, grid_point *g) {
+    return baseline_grid(ps->schedules[k], ps->steps, ps->budget, &ps->controller, ps->rates,
+                         ps->n_rates, g);
 }
 
-void phase_add_tuning(phase_runs *p, const phase_plan *pl) {
+void phase_add_tuning(phase_runs *p, const phase_setup *ps) {
     grid_point *g = alrs_calloc(BASELINE_MAX_POINTS, sizeof *g); /* 4 KiB a point */
-    for (int k = 0; k < pl->n_schedules; k++) {
-        int n = phase_plan_points(pl, k, g);
+    for (int k = 0; k < ps->n_schedules; k++) {
+        int n = phase_setup_points(ps, k, g);
         for (int i = 0; i < n; i++)
-            for (long s = 0; s < pl->tune_seeds; s++) {
+            for (long s = 0; s < ps->tune_seeds; s++) {
                 char name[96];
-                snprintf(name, sizeof name, "tune-%s-%02d-seed%ld", pl->schedules[k], i,
-                         pl->tune_seed - s);
-                phase_add(p, pl->schedules[k], &g[i], i, pl->tune_seed - s, name);
+                snprintf(name, sizeof name, "tune-%s-%02d-seed%ld", ps->schedules[k], i,
+                         ps->tune_seed - s);
+                phase_add(p, ps->schedules[k], &g[i], i, ps->tune_seed - s, name);
             }
     }
     free(g);
 }
 
-void phase_add_evaluation(phase_runs *p, const phase_plan *pl, const char *name,
+void phase_add_evaluation(phase_runs *p, const phase_setup *ps, const char *name,
                           const grid_point *g) {
-    for (long s = 0; s < pl->seeds; s++) {
+    for (long s = 0; s < ps->seeds; s++) {
         char file[96];
-        snprintf(file, sizeof file, "eval-%s-seed%ld", name, pl->seed_base + s);
-        phase_add(p, name, g, 0, pl->seed_base + s, file);
+        snprintf(file, sizeof file, "eval-%s-seed%ld", name, ps->seed_base + s);
+        phase_add(p, name, g, 0, ps->seed_base + s, file);
     }
 }
 
-void phase_add_winners(phase_runs *eval, const phase_runs *tune, const phase_plan *pl,
+void phase_add_winners(phase_runs *eval, const phase_runs *tune, const phase_setup *ps,
                        const char *task, int announce) {
     const char *who = eval->cfg->who ? eval->cfg->who : "compare";
-    for (int k = 0; k < pl->n_schedules; k++) {
-        int best = phase_best(tune, pl->schedules[k]);
+    for (int k = 0; k < ps->n_schedules; k++) {
+        int best = phase_best(tune, ps->schedules[k]);
         if (best < 0) {
             if (dist_rank() == 0)
                 fprintf(stderr, "%s: warning: %s%s%severy tuning run of %s diverged before its "
                                 "first validation; it is left out\n", who, task ? "task " : "",
-                        task ? task : "", task ? ": " : "", pl->schedules[k]);
+                        task ? task : "", task ? ": " : "", ps->schedules[k]);
             continue;
         }
         grid_point g;
@@ -328,8 +328,8 @@ void phase_add_winners(phase_runs *eval, const phase_runs *tune, const phase_pla
         snprintf(g.optimizer, sizeof g.optimizer, "%s", tune->runs[best].optimizer);
         if (announce && dist_rank() == 0)
             fprintf(stderr, "%s: %s tuned: %s at lr %g (mean best val loss %.4f over %ld "
-                            "tuning seeds)\n", who, pl->schedules[k], g.spec, g.lr,
-                    phase_point_mean(tune, best), pl->tune_seeds);
-        phase_add_evaluation(eval, pl, pl->schedules[k], &g);
+                            "tuning seeds)\n", who, ps->schedules[k], g.spec, g.lr,
+                    phase_point_mean(tune, best), ps->tune_seeds);
+        phase_add_evaluation(eval, ps, ps->schedules[k], &g);
     }
 }

@@ -74,7 +74,7 @@ int phase_write_traces(const phase_runs *p);
 /* What a comparison tunes and evaluates: each schedule's grid (sched/
  * baselines.h) on the tuning seeds tune_seed, tune_seed - 1, ..., then each
  * winner on the evaluation seeds seed_base, seed_base + 1, .... alrs compare
- * plans its one task so, alrs suite each of its tasks. */
+ * sets up its one task so, alrs suite each of its tasks. */
 typedef struct {
     const char *const *schedules;
     int n_schedules;
@@ -84,25 +84,25 @@ typedef struct {
     const double *rates;
     int n_rates;
     long tune_seeds, tune_seed, seeds, seed_base;
-} phase_plan;
+} phase_setup;
 
 /* Schedule k's grid points into g (BASELINE_MAX_POINTS of them); their count
  * (sched/baselines.h: controller-default is one point, so its "tuning" only
  * repeats that point on the tuning seeds). */
-int phase_plan_points(const phase_plan *pl, int k, grid_point *g);
+int phase_setup_points(const phase_setup *ps, int k, grid_point *g);
 /* Tuning runs: every point of every schedule on every tuning seed, named
  * tune-SCHEDULE-PP-seedS. */
-void phase_add_tuning(phase_runs *p, const phase_plan *pl);
+void phase_add_tuning(phase_runs *p, const phase_setup *ps);
 /* Evaluation runs of grid point g on the evaluation seeds, recorded as
  * schedule `name` in files eval-NAME-seedS. */
-void phase_add_evaluation(phase_runs *p, const phase_plan *pl, const char *name,
+void phase_add_evaluation(phase_runs *p, const phase_setup *ps, const char *name,
                           const grid_point *g);
 /* The evaluation runs of each schedule's tuning winner (phase_best over
  * `tune`). A schedule whose every tuning run diverged before its first
  * validation is left out with a warning (naming `task` when not NULL); with
  * `announce`, each winner is named with its mean best validation loss. Rank 0
  * prints, on stderr, as the phases' command (phase_config's who). */
-void phase_add_winners(phase_runs *eval, const phase_runs *tune, const phase_plan *pl,
+void phase_add_winners(phase_runs *eval, const phase_runs *tune, const phase_setup *ps,
                        const char *task, int announce);
 
 #endif

@@ -54,7 +54,7 @@ static int create_envs(rollout_engine *r, const lr_env_config *cfg, const datase
 }
 
 /* This rank's share and teams (the first part of rollout_engine_create). */
-static int engine_plan(rollout_engine *r, int envs, int threads_per_env, int concurrency) {
+static int engine_layout(rollout_engine *r, int envs, int threads_per_env, int concurrency) {
     if (envs < 1) return alrs_fail("--envs %d: must be at least 1", envs);
     if (threads_per_env < 1)
         return alrs_fail("--threads-per-env %d: must be at least 1", threads_per_env);
@@ -108,7 +108,7 @@ int rollout_engine_create(rollout_engine *r, const lr_env_config *cfg, const dat
     r->ranks = dist_size();
     r->seed_group = 1;
     /* collective: each step fails on every rank if it failed on any */
-    if (dist_agree(engine_plan(r, envs, threads_per_env, concurrency)) != 0) {
+    if (dist_agree(engine_layout(r, envs, threads_per_env, concurrency)) != 0) {
         rollout_engine_free(r);
         return -1;
     }

@@ -1,13 +1,13 @@
 /* The oneDNN backend's primitives, per kind of layer, forward and backward
  * side by side: convolutions and inner products (with their layout choices),
  * pools, batchnorm, the residual add, and the fused ReLU's backward. Each
- * builder appends its steps to a plan of nn/dnnl/dnnl_plan.h; the net, its plans
- * and their assembly are in nn/dnnl/dnnl_net.c. */
+ * builder appends its steps to a program (nn/dnnl/dnnl_program.h); the net,
+ * its programs and their assembly are in nn/dnnl/dnnl_net.c. */
 #include <oneapi/dnnl/dnnl.h>
 
 #include "core/error.h"
 #include "nn/dnnl/dnnl_layer.h"
-#include "nn/dnnl/dnnl_plan.h"
+#include "nn/dnnl/dnnl_program.h"
 #include "nn/layer_rules.h"
 
 /* ---- memory descriptors --------------------------------------------------- */
@@ -40,9 +40,9 @@ static dnnl_memory_desc_t dst_md_tag(const nn_layer *l, int batch, dnnl_format_t
 }
 
 /* 1 if tensor idx (a layer's output, not the images) is stored as plain nhwc. */
-static int producer_is_nhwc(const net_plan *np, int idx) {
+static int producer_is_nhwc(const program *pg, int idx) {
     if (idx < 0) return 0;
-    const dnnl_memory_desc_t *have = &np->ls[idx].md;
+    const dnnl_memory_desc_t *have = &pg->ls[idx].md;
     if (have->ndims != 4) return 0;
     dnnl_memory_desc_t nhwc;
     if (dnnl_memory_desc_init_by_tag(&nhwc, 4, have->dims, dnnl_f32, dnnl_nhwc) != dnnl_success)
@@ -160,9 +160,9 @@ static void conv_layouts(dnnl_net *net, const nn_layer *l, int batch, int traini
 
 /* ---- convolution and inner product ---------------------------------------- */
 
-static void bind_user_weights(dnnl_net *net, net_plan *np, int i) {
+static void bind_user_weights(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_oihw);
     ls->w_user = net_memory(net, &wmd, net->params + l->w_off);
     ls->gw_user = net_memory(net, &wmd, net->grads + l->w_off);
@@ -176,26 +176,26 @@ static void bind_user_weights(dnnl_net *net, net_plan *np, int i) {
 /* The source memory for a weighted layer: the producing tensor, or a copy of
  * it in the layout the primitive chose when that differs (the images for the
  * first layer; a convolution may prefer another layout than its producer). */
-static dnnl_memory_t weighted_src(dnnl_net *net, net_plan *np, int i, int *err) {
+static dnnl_memory_t weighted_src(dnnl_net *net, program *pg, int i, int *err) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
-    dnnl_memory_t producer = plan_tensor_mem(np, l->src);
-    ls->src_reordered = plan_in_layout(net, &np->forward, producer,
+    layer_state *ls = &pg->ls[i];
+    dnnl_memory_t producer = prog_tensor_mem(pg, l->src);
+    ls->src_reordered = step_in_layout(net, &pg->forward, producer,
                                        pd_md(ls->fwd_pd, dnnl_query_src_md), 1, i, err);
     return ls->src_reordered;
 }
 
-static dnnl_primitive_desc_t conv_fwd_pd(dnnl_net *net, net_plan *np, int i,
+static dnnl_primitive_desc_t conv_fwd_pd(dnnl_net *net, program *pg, int i,
                                          dnnl_format_tag_t src_tag, dnnl_format_tag_t dst_tag,
                                          const_dnnl_primitive_attr_t attr) {
     const nn_layer *l = &net->spec->layers[i];
-    dnnl_memory_desc_t src_md = src_md_tag(net->spec, l, np->batch, src_tag);
-    dnnl_memory_desc_t dmd = dst_md_tag(l, np->batch, dst_tag);
+    dnnl_memory_desc_t src_md = src_md_tag(net->spec, l, pg->batch, src_tag);
+    dnnl_memory_desc_t dmd = dst_md_tag(l, pg->batch, dst_tag);
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any);
     dnnl_memory_desc_t bmd = vector_md(l->out_c);
     dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
     dnnl_convolution_desc_t d;
-    dnnl_convolution_forward_desc_init(&d, np->training ? dnnl_forward_training
+    dnnl_convolution_forward_desc_init(&d, pg->training ? dnnl_forward_training
                                                          : dnnl_forward_inference,
                                        dnnl_convolution_direct, &src_md, &wmd,
                                        l->has_bias ? &bmd : NULL, &dmd, strides, pad, pad);
@@ -207,19 +207,19 @@ static dnnl_primitive_desc_t conv_fwd_pd(dnnl_net *net, net_plan *np, int i,
  * faster at these sizes). The source is read in its producer's layout (the
  * images as a matrix when they are given so); the last layer's output is
  * plain, for the loss. */
-static dnnl_primitive_desc_t ip_fwd_pd(dnnl_net *net, net_plan *np, int i,
+static dnnl_primitive_desc_t ip_fwd_pd(dnnl_net *net, program *pg, int i,
                                        const_dnnl_primitive_attr_t attr) {
     const nn_spec *s = net->spec;
     const nn_layer *l = &s->layers[i];
     int plain_src = l->src >= 0 || images_as_matrix(s);
-    dnnl_memory_desc_t src_md = plain_src ? *plan_tensor_md(np, l->src)
-                                          : src_md_tag(s, l, np->batch, dnnl_format_tag_any);
+    dnnl_memory_desc_t src_md = plain_src ? *prog_tensor_md(pg, l->src)
+                                          : src_md_tag(s, l, pg->batch, dnnl_format_tag_any);
     dnnl_memory_desc_t wmd = weights_md(s, l, dnnl_format_tag_any);
     dnnl_memory_desc_t wplain = weights_md(s, l, dnnl_oihw);
     dnnl_memory_desc_t bmd = vector_md(l->out_c);
-    dnnl_dims_t dd = {np->batch, l->out_c};
+    dnnl_dims_t dd = {pg->batch, l->out_c};
     dnnl_memory_desc_t dmd = md_tag(2, dd, i == s->n_layers - 1 ? dnnl_nc : dnnl_format_tag_any);
-    dnnl_prop_kind_t prop = np->training ? dnnl_forward_training : dnnl_forward_inference;
+    dnnl_prop_kind_t prop = pg->training ? dnnl_forward_training : dnnl_forward_inference;
     dnnl_inner_product_desc_t d;
     dnnl_inner_product_forward_desc_init(&d, prop, &src_md, &wplain, &bmd, &dmd);
     dnnl_primitive_desc_t pd = net_fast_pd(net, &d, attr, NULL);
@@ -230,35 +230,35 @@ static dnnl_primitive_desc_t ip_fwd_pd(dnnl_net *net, net_plan *np, int i,
 
 /* A convolution picks its layouts (conv_layouts); an inner product reads its
  * producer's. ReLU is a post-op. */
-static dnnl_primitive_desc_t weighted_fwd_pd(dnnl_net *net, net_plan *np, int i) {
+static dnnl_primitive_desc_t weighted_fwd_pd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
     dnnl_format_tag_t src_tag = dnnl_format_tag_any, dst_tag = dnnl_format_tag_any;
     if (l->op == NN_CONV)
-        conv_layouts(net, l, np->batch, np->training, producer_is_nhwc(np, l->src), &src_tag,
+        conv_layouts(net, l, pg->batch, pg->training, producer_is_nhwc(pg, l->src), &src_tag,
                      &dst_tag);
-    np->ls[i].src_tag = src_tag;
+    pg->ls[i].src_tag = src_tag;
     dnnl_primitive_attr_t attr = dnnl_attr_relu(l->relu);
-    dnnl_primitive_desc_t pd = l->op == NN_CONV ? conv_fwd_pd(net, np, i, src_tag, dst_tag, attr)
-                                                : ip_fwd_pd(net, np, i, attr);
+    dnnl_primitive_desc_t pd = l->op == NN_CONV ? conv_fwd_pd(net, pg, i, src_tag, dst_tag, attr)
+                                                : ip_fwd_pd(net, pg, i, attr);
     if (attr) dnnl_primitive_attr_destroy(attr);
     return pd;
 }
 
-static int build_weighted_fwd(dnnl_net *net, net_plan *np, int i) {
+static int build_weighted_fwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     int err = 0;
-    if (!(ls->fwd_pd = weighted_fwd_pd(net, np, i))) return -1;
+    if (!(ls->fwd_pd = weighted_fwd_pd(net, pg, i))) return -1;
     ls->md = *pd_md(ls->fwd_pd, dnnl_query_dst_md);
     ls->dst = net_memory(net, &ls->md, NULL);
-    bind_user_weights(net, np, i);
-    ls->w_fwd = plan_in_layout(net, &np->forward, ls->w_user,
+    bind_user_weights(net, pg, i);
+    ls->w_fwd = step_in_layout(net, &pg->forward, ls->w_user,
                                pd_md(ls->fwd_pd, dnnl_query_weights_md), 1, i, &err);
-    dnnl_memory_t src = weighted_src(net, np, i, &err);
+    dnnl_memory_t src = weighted_src(net, pg, i, &err);
     if (err) return -1;
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, ls->w_fwd},
                                {DNNL_ARG_DST, ls->dst}, {DNNL_ARG_BIAS, ls->b_user}};
-    plan_prim(net, &np->forward, ls->fwd_pd, l->has_bias ? 4 : 3, args);
+    step_prim(net, &pg->forward, ls->fwd_pd, l->has_bias ? 4 : 3, args);
     return 0;
 }
 
@@ -271,12 +271,12 @@ typedef struct {
     dnnl_dims_t strides, pad;
 } weighted_descs;
 
-static weighted_descs weighted_bwd_descs(const dnnl_net *net, const net_plan *np, int i) {
+static weighted_descs weighted_bwd_descs(const dnnl_net *net, const program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    const layer_state *ls = &np->ls[i];
+    const layer_state *ls = &pg->ls[i];
     weighted_descs d;
     d.src = l->op == NN_FC ? *pd_md(ls->fwd_pd, dnnl_query_src_md)
-                           : src_md_tag(net->spec, l, np->batch, ls->src_tag);
+                           : src_md_tag(net->spec, l, pg->batch, ls->src_tag);
     d.w_any = weights_md(net->spec, l, dnnl_format_tag_any);
     d.w_plain = weights_md(net->spec, l, dnnl_oihw);
     d.bias = vector_md(l->out_c);
@@ -285,10 +285,10 @@ static weighted_descs weighted_bwd_descs(const dnnl_net *net, const net_plan *np
     return d;
 }
 
-static dnnl_primitive_desc_t weighted_bwd_weights_pd(dnnl_net *net, net_plan *np, int i,
+static dnnl_primitive_desc_t weighted_bwd_weights_pd(dnnl_net *net, program *pg, int i,
                                                      const weighted_descs *w) {
     const nn_layer *l = &net->spec->layers[i];
-    const layer_state *ls = &np->ls[i];
+    const layer_state *ls = &pg->ls[i];
     if (l->op == NN_CONV) {
         dnnl_convolution_desc_t d;
         dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &w->src,
@@ -307,24 +307,24 @@ static dnnl_primitive_desc_t weighted_bwd_weights_pd(dnnl_net *net, net_plan *np
 /* Weight and bias gradients: the forward's source is reused when the layouts
  * agree, else reordered; gradients in another layout than the flat buffer's
  * are reordered back into it. */
-static int build_weighted_bwd_weights(dnnl_net *net, net_plan *np, int i,
+static int build_weighted_bwd_weights(dnnl_net *net, program *pg, int i,
                                       const weighted_descs *w) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     int err = 0;
-    dnnl_primitive_desc_t wpd = weighted_bwd_weights_pd(net, np, i, w);
+    dnnl_primitive_desc_t wpd = weighted_bwd_weights_pd(net, pg, i, w);
     if (!wpd) return -1;
     const dnnl_memory_desc_t *want_src = pd_md(wpd, dnnl_query_src_md);
     dnnl_memory_t src = ls->src_reordered;
     if (!mem_has_md(src, want_src))
-        src = plan_in_layout(net, &np->backward, plan_tensor_mem(np, l->src), want_src, 1, i, &err);
-    ls->gw_prim = plan_in_layout(net, NULL, ls->gw_user, pd_md(wpd, dnnl_query_diff_weights_md),
+        src = step_in_layout(net, &pg->backward, prog_tensor_mem(pg, l->src), want_src, 1, i, &err);
+    ls->gw_prim = step_in_layout(net, NULL, ls->gw_user, pd_md(wpd, dnnl_query_diff_weights_md),
                                  0, i, &err);
     dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, ls->diff},
                                {DNNL_ARG_DIFF_WEIGHTS, ls->gw_prim},
                                {DNNL_ARG_DIFF_BIAS, ls->gb_user}};
-    plan_prim(net, &np->backward, wpd, l->has_bias ? 4 : 3, args);
-    if (ls->gw_prim != ls->gw_user && plan_reorder(net, &np->backward, ls->gw_prim, ls->gw_user, i))
+    step_prim(net, &pg->backward, wpd, l->has_bias ? 4 : 3, args);
+    if (ls->gw_prim != ls->gw_user && step_reorder(net, &pg->backward, ls->gw_prim, ls->gw_user, i))
         return -1;
     return err ? -1 : 0;
 }
@@ -335,36 +335,36 @@ static int build_weighted_bwd_weights(dnnl_net *net, net_plan *np, int i,
  * conv2, 6 input channels: 1.13 against 1.40 ms at batch 128). NULL when
  * that does not apply or only a reference kernel exists; the caller then
  * takes the layouts the forward pass chose. Reorders bridge the layouts. */
-static dnnl_primitive_desc_t conv_bwd_data_8c(dnnl_net *net, net_plan *np, int i) {
+static dnnl_primitive_desc_t conv_bwd_data_8c(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
     int c, h, w;
     nn_tensor_shape(net->spec, l->src, &c, &h, &w);
     if (c > 8 || c % 16 == 0) return NULL;
-    dnnl_memory_desc_t src = src_md_tag(net->spec, l, np->batch, dnnl_nChw8c);
-    dnnl_memory_desc_t dst = dst_md_tag(l, np->batch, dnnl_nChw8c);
+    dnnl_memory_desc_t src = src_md_tag(net->spec, l, pg->batch, dnnl_nChw8c);
+    dnnl_memory_desc_t dst = dst_md_tag(l, pg->batch, dnnl_nChw8c);
     dnnl_memory_desc_t wmd = weights_md(net->spec, l, dnnl_format_tag_any);
     dnnl_dims_t strides = {l->stride, l->stride}, pad = {l->pad, l->pad};
     dnnl_convolution_desc_t d;
     if (dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src, &wmd, &dst,
                                                  strides, pad, pad) != dnnl_success)
         return NULL;
-    return net_fast_pd(net, &d, NULL, np->ls[i].fwd_pd);
+    return net_fast_pd(net, &d, NULL, pg->ls[i].fwd_pd);
 }
 
 /* The backward-data primitive descriptor, and in *diff_dst the output
  * gradient in the layout it reads (the 8-blocked convolution wants its own,
  * reordered into it). */
-static dnnl_primitive_desc_t weighted_bwd_data_pd(dnnl_net *net, net_plan *np, int i,
+static dnnl_primitive_desc_t weighted_bwd_data_pd(dnnl_net *net, program *pg, int i,
                                                   const weighted_descs *w,
                                                   dnnl_memory_t *diff_dst, int *err) {
     const nn_layer *l = &net->spec->layers[i];
-    const layer_state *ls = &np->ls[i];
+    const layer_state *ls = &pg->ls[i];
     *diff_dst = ls->diff;
     if (l->op == NN_CONV) {
-        dnnl_primitive_desc_t pd = conv_bwd_data_8c(net, np, i);
+        dnnl_primitive_desc_t pd = conv_bwd_data_8c(net, pg, i);
         if (pd) {
             const dnnl_memory_desc_t *want = pd_md(pd, dnnl_query_diff_dst_md);
-            *diff_dst = plan_in_layout(net, &np->backward, ls->diff, want, 1, i, err);
+            *diff_dst = step_in_layout(net, &pg->backward, ls->diff, want, 1, i, err);
             return pd;
         }
         dnnl_convolution_desc_t d;
@@ -382,14 +382,14 @@ static dnnl_primitive_desc_t weighted_bwd_data_pd(dnnl_net *net, net_plan *np, i
 
 /* The source's gradient: it comes out in the layout the primitive chose and
  * is reordered into the producer's layout when they differ. */
-static int build_weighted_bwd_data(dnnl_net *net, net_plan *np, int i, const weighted_descs *w) {
+static int build_weighted_bwd_data(dnnl_net *net, program *pg, int i, const weighted_descs *w) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     int acc, err = 0;
-    dnnl_memory_t target = plan_diff_target(np, l->src, &acc), diff_dst;
-    dnnl_primitive_desc_t dpd = weighted_bwd_data_pd(net, np, i, w, &diff_dst, &err);
+    dnnl_memory_t target = prog_diff_target(pg, l->src, &acc), diff_dst;
+    dnnl_primitive_desc_t dpd = weighted_bwd_data_pd(net, pg, i, w, &diff_dst, &err);
     if (err || !dpd) return -1;
-    ls->w_bwd = plan_in_layout(net, &np->backward, ls->w_user, pd_md(dpd, dnnl_query_weights_md),
+    ls->w_bwd = step_in_layout(net, &pg->backward, ls->w_user, pd_md(dpd, dnnl_query_weights_md),
                                1, i, &err);
     if (err) return -1;
     const dnnl_memory_desc_t *want_diff = pd_md(dpd, dnnl_query_diff_src_md);
@@ -397,64 +397,64 @@ static int build_weighted_bwd_data(dnnl_net *net, net_plan *np, int i, const wei
         mem_has_md(target, want_diff) ? target : net_memory(net, want_diff, NULL);
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, diff_dst}, {DNNL_ARG_WEIGHTS, ls->w_bwd},
                                {DNNL_ARG_DIFF_SRC, diff_src}};
-    plan_prim(net, &np->backward, dpd, 3, args);
-    if (diff_src != target && plan_reorder(net, &np->backward, diff_src, target, i) != 0) return -1;
-    return plan_finish_contribution(net, np, l->src, acc);
+    step_prim(net, &pg->backward, dpd, 3, args);
+    if (diff_src != target && step_reorder(net, &pg->backward, diff_src, target, i) != 0) return -1;
+    return prog_finish_contribution(net, pg, l->src, acc);
 }
 
-static int build_weighted_bwd(dnnl_net *net, net_plan *np, int i) {
-    weighted_descs w = weighted_bwd_descs(net, np, i);
-    if (build_weighted_bwd_weights(net, np, i, &w) != 0) return -1;
+static int build_weighted_bwd(dnnl_net *net, program *pg, int i) {
+    weighted_descs w = weighted_bwd_descs(net, pg, i);
+    if (build_weighted_bwd_weights(net, pg, i, &w) != 0) return -1;
     if (net->spec->layers[i].src < 0) return 0; /* no gradient for the images */
-    return build_weighted_bwd_data(net, np, i, &w);
+    return build_weighted_bwd_data(net, pg, i, &w);
 }
 
 /* ---- max-pool and global average pool -------------------------------------- */
 
-static int build_pool_fwd(dnnl_net *net, net_plan *np, int i) {
+static int build_pool_fwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
-    dnnl_memory_desc_t src_md = *plan_tensor_md(np, l->src);
-    dnnl_memory_desc_t dmd = dst_md_tag(l, np->batch, dnnl_format_tag_any);
+    layer_state *ls = &pg->ls[i];
+    dnnl_memory_desc_t src_md = *prog_tensor_md(pg, l->src);
+    dnnl_memory_desc_t dmd = dst_md_tag(l, pg->batch, dnnl_format_tag_any);
     int global = l->op == NN_AVGPOOL_GLOBAL;
     dnnl_dims_t strides = {global ? 1 : l->stride, global ? 1 : l->stride};
     dnnl_dims_t kernel = {l->kernel, l->kernel}, pad = {0, 0};
     dnnl_pooling_desc_t d;
-    dnnl_pooling_forward_desc_init(&d, np->training ? dnnl_forward_training : dnnl_forward_inference,
+    dnnl_pooling_forward_desc_init(&d, pg->training ? dnnl_forward_training : dnnl_forward_inference,
                                    global ? dnnl_pooling_avg_exclude_padding : dnnl_pooling_max,
                                    &src_md, &dmd, strides, kernel, pad, pad);
     if (!(ls->fwd_pd = net_pd(net, &d, NULL, NULL, "pooling forward", i))) return -1;
     ls->md = *pd_md(ls->fwd_pd, dnnl_query_dst_md);
     ls->dst = net_memory(net, &ls->md, NULL);
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, plan_tensor_mem(np, l->src)},
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, prog_tensor_mem(pg, l->src)},
                                {DNNL_ARG_DST, ls->dst}};
     int nargs = 2;
     const dnnl_memory_desc_t *ws = pd_md(ls->fwd_pd, dnnl_query_workspace_md);
-    if (np->training && ws && ws->ndims > 0) {
+    if (pg->training && ws && ws->ndims > 0) {
         ls->workspace = net_memory(net, ws, NULL);
         args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, ls->workspace};
     }
-    plan_prim(net, &np->forward, ls->fwd_pd, nargs, args);
+    step_prim(net, &pg->forward, ls->fwd_pd, nargs, args);
     return 0;
 }
 
-static int build_pool_bwd(dnnl_net *net, net_plan *np, int i) {
+static int build_pool_bwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     int global = l->op == NN_AVGPOOL_GLOBAL;
     dnnl_dims_t strides = {global ? 1 : l->stride, global ? 1 : l->stride};
     dnnl_dims_t kernel = {l->kernel, l->kernel}, pad = {0, 0};
     int acc;
-    dnnl_memory_t target = plan_diff_target(np, l->src, &acc);
+    dnnl_memory_t target = prog_diff_target(pg, l->src, &acc);
     dnnl_pooling_desc_t d;
     dnnl_pooling_backward_desc_init(&d, global ? dnnl_pooling_avg_exclude_padding : dnnl_pooling_max,
-                                    plan_tensor_md(np, l->src), &ls->md, strides, kernel, pad, pad);
+                                    prog_tensor_md(pg, l->src), &ls->md, strides, kernel, pad, pad);
     dnnl_primitive_desc_t pd = net_pd(net, &d, NULL, ls->fwd_pd, "pooling backward", i);
     if (!pd) return -1;
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_DIFF_DST, ls->diff}, {DNNL_ARG_DIFF_SRC, target},
                                {DNNL_ARG_WORKSPACE, ls->workspace}};
-    plan_prim(net, &np->backward, pd, ls->workspace ? 3 : 2, args);
-    return plan_finish_contribution(net, np, l->src, acc);
+    step_prim(net, &pg->backward, pd, ls->workspace ? 3 : 2, args);
+    return prog_finish_contribution(net, pg, l->src, acc);
 }
 
 /* ---- batchnorm --------------------------------------------------------------- */
@@ -479,15 +479,15 @@ static unsigned bn_flags(const nn_layer *l, int training) {
 
 /* gamma and beta, their gradients, and the statistics: the batch's in
  * training, the running ones (in the state buffer) in inference. */
-static void bind_bn_memories(dnnl_net *net, net_plan *np, int i) {
+static void bind_bn_memories(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     dnnl_memory_desc_t cmd = vector_md(l->c);
     ls->w_user = net_memory(net, &cmd, net->params + l->w_off);
     ls->b_user = net_memory(net, &cmd, net->params + l->b_off);
     ls->gw_user = net_memory(net, &cmd, net->grads + l->w_off);
     ls->gb_user = net_memory(net, &cmd, net->grads + l->b_off);
-    if (np->training) {
+    if (pg->training) {
         ls->mean = net_memory(net, &cmd, NULL);
         ls->var = net_memory(net, &cmd, NULL);
     } else {
@@ -496,60 +496,60 @@ static void bind_bn_memories(dnnl_net *net, net_plan *np, int i) {
     }
 }
 
-static int build_bn_fwd(dnnl_net *net, net_plan *np, int i) {
+static int build_bn_fwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
-    ls->md = *plan_tensor_md(np, l->src);
+    layer_state *ls = &pg->ls[i];
+    ls->md = *prog_tensor_md(pg, l->src);
     dnnl_batch_normalization_desc_t d;
     dnnl_batch_normalization_forward_desc_init(
-        &d, np->training ? dnnl_forward_training : dnnl_forward_inference, &ls->md, NN_BN_EPSILON,
-        bn_flags(l, np->training));
+        &d, pg->training ? dnnl_forward_training : dnnl_forward_inference, &ls->md, NN_BN_EPSILON,
+        bn_flags(l, pg->training));
     if (!(ls->fwd_pd = net_pd(net, &d, NULL, NULL, "batchnorm forward", i))) return -1;
     ls->dst = net_memory(net, &ls->md, NULL);
-    bind_bn_memories(net, np, i);
-    dnnl_exec_arg_t args[7] = {{DNNL_ARG_SRC, plan_tensor_mem(np, l->src)},
+    bind_bn_memories(net, pg, i);
+    dnnl_exec_arg_t args[7] = {{DNNL_ARG_SRC, prog_tensor_mem(pg, l->src)},
                                {DNNL_ARG_DST, ls->dst},
                                {DNNL_ARG_SCALE, ls->w_user},
                                {DNNL_ARG_SHIFT, ls->b_user},
                                {DNNL_ARG_MEAN, ls->mean},
                                {DNNL_ARG_VARIANCE, ls->var}};
     int nargs = 6;
-    if (np->training && l->relu) {
+    if (pg->training && l->relu) {
         ls->workspace = net_memory(net, pd_md(ls->fwd_pd, dnnl_query_workspace_md), NULL);
         args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_WORKSPACE, ls->workspace};
     }
-    plan_prim(net, &np->forward, ls->fwd_pd, nargs, args);
-    if (np->training) plan_host(&np->forward, update_running_stats, i);
+    step_prim(net, &pg->forward, ls->fwd_pd, nargs, args);
+    if (pg->training) step_host(&pg->forward, update_running_stats, i);
     return 0;
 }
 
-static int build_bn_bwd(dnnl_net *net, net_plan *np, int i) {
+static int build_bn_bwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
+    layer_state *ls = &pg->ls[i];
     int acc;
-    dnnl_memory_t target = plan_diff_target(np, l->src, &acc);
+    dnnl_memory_t target = prog_diff_target(pg, l->src, &acc);
     dnnl_batch_normalization_desc_t d;
     dnnl_batch_normalization_backward_desc_init(&d, dnnl_backward, &ls->md, &ls->md, NN_BN_EPSILON,
                                                 bn_flags(l, 1));
     dnnl_primitive_desc_t pd = net_pd(net, &d, NULL, ls->fwd_pd, "batchnorm backward", i);
     if (!pd) return -1;
     dnnl_exec_arg_t args[10] = {
-        {DNNL_ARG_SRC, plan_tensor_mem(np, l->src)}, {DNNL_ARG_MEAN, ls->mean},
+        {DNNL_ARG_SRC, prog_tensor_mem(pg, l->src)}, {DNNL_ARG_MEAN, ls->mean},
         {DNNL_ARG_VARIANCE, ls->var},                {DNNL_ARG_DIFF_DST, ls->diff},
         {DNNL_ARG_SCALE, ls->w_user},                {DNNL_ARG_SHIFT, ls->b_user},
         {DNNL_ARG_DIFF_SRC, target},                 {DNNL_ARG_DIFF_SCALE, ls->gw_user},
         {DNNL_ARG_DIFF_SHIFT, ls->gb_user},          {DNNL_ARG_WORKSPACE, ls->workspace}};
-    plan_prim(net, &np->backward, pd, ls->workspace ? 10 : 9, args);
-    return plan_finish_contribution(net, np, l->src, acc);
+    step_prim(net, &pg->backward, pd, ls->workspace ? 10 : 9, args);
+    return prog_finish_contribution(net, pg, l->src, acc);
 }
 
 /* ---- residual add ------------------------------------------------------------ */
 
-static int build_add_fwd(dnnl_net *net, net_plan *np, int i) {
+static int build_add_fwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
-    layer_state *ls = &np->ls[i];
-    ls->md = *plan_tensor_md(np, l->src);
-    dnnl_memory_desc_t src2_md = *plan_tensor_md(np, l->src2);
+    layer_state *ls = &pg->ls[i];
+    ls->md = *prog_tensor_md(pg, l->src);
+    dnnl_memory_desc_t src2_md = *prog_tensor_md(pg, l->src2);
     dnnl_binary_desc_t d;
     dnnl_binary_desc_init(&d, dnnl_binary_add, &ls->md, &src2_md, &ls->md);
     dnnl_primitive_attr_t attr = dnnl_attr_relu(l->relu);
@@ -557,22 +557,22 @@ static int build_add_fwd(dnnl_net *net, net_plan *np, int i) {
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (!ls->fwd_pd) return -1;
     ls->dst = net_memory(net, &ls->md, NULL);
-    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, plan_tensor_mem(np, l->src)},
-                               {DNNL_ARG_SRC_1, plan_tensor_mem(np, l->src2)},
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, prog_tensor_mem(pg, l->src)},
+                               {DNNL_ARG_SRC_1, prog_tensor_mem(pg, l->src2)},
                                {DNNL_ARG_DST, ls->dst}};
-    plan_prim(net, &np->forward, ls->fwd_pd, 3, args);
+    step_prim(net, &pg->forward, ls->fwd_pd, 3, args);
     return 0;
 }
 
 /* The add passes its output gradient to both inputs unchanged. */
-static int build_add_bwd(dnnl_net *net, net_plan *np, int i) {
+static int build_add_bwd(dnnl_net *net, program *pg, int i) {
     const nn_layer *l = &net->spec->layers[i];
     int inputs[2] = {l->src, l->src2};
     for (int k = 0; k < 2; k++) {
         int acc;
-        dnnl_memory_t target = plan_diff_target(np, inputs[k], &acc);
-        if (plan_reorder(net, &np->backward, np->ls[i].diff, target, i) != 0) return -1;
-        if (plan_finish_contribution(net, np, inputs[k], acc) != 0) return -1;
+        dnnl_memory_t target = prog_diff_target(pg, inputs[k], &acc);
+        if (step_reorder(net, &pg->backward, pg->ls[i].diff, target, i) != 0) return -1;
+        if (prog_finish_contribution(net, pg, inputs[k], acc) != 0) return -1;
     }
     return 0;
 }
@@ -582,8 +582,8 @@ static int build_add_bwd(dnnl_net *net, net_plan *np, int i) {
 /* ReLU fused into a forward primitive: its backward runs in place on the
  * output gradient, using the (post-ReLU) output: layer i's own, or a
  * max-pool's for a ReLU applied after the pool (nn/layer_rules.h). */
-static int build_relu_bwd(dnnl_net *net, net_plan *np, int i) {
-    layer_state *ls = &np->ls[i];
+static int build_relu_bwd(dnnl_net *net, program *pg, int i) {
+    layer_state *ls = &pg->ls[i];
     dnnl_eltwise_desc_t d;
     dnnl_eltwise_backward_desc_init(&d, dnnl_eltwise_relu_use_dst_for_bwd, &ls->md, &ls->md, 0, 0);
     dnnl_eltwise_desc_t fd;
@@ -595,36 +595,36 @@ static int build_relu_bwd(dnnl_net *net, net_plan *np, int i) {
     if (!pd) return -1;
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_DST, ls->dst}, {DNNL_ARG_DIFF_DST, ls->diff},
                                {DNNL_ARG_DIFF_SRC, ls->diff}};
-    plan_prim(net, &np->backward, pd, 3, args);
+    step_prim(net, &pg->backward, pd, 3, args);
     return 0;
 }
 
 /* ---- per layer ---------------------------------------------------------------- */
 
-int build_layer_forward(dnnl_net *net, net_plan *np, int i) {
+int build_layer_forward(dnnl_net *net, program *pg, int i) {
     switch (net->spec->layers[i].op) {
     case NN_CONV:
-    case NN_FC: return build_weighted_fwd(net, np, i);
+    case NN_FC: return build_weighted_fwd(net, pg, i);
     case NN_MAXPOOL:
-    case NN_AVGPOOL_GLOBAL: return build_pool_fwd(net, np, i);
-    case NN_BATCHNORM: return build_bn_fwd(net, np, i);
-    case NN_ADD: return build_add_fwd(net, np, i);
+    case NN_AVGPOOL_GLOBAL: return build_pool_fwd(net, pg, i);
+    case NN_BATCHNORM: return build_bn_fwd(net, pg, i);
+    case NN_ADD: return build_add_fwd(net, pg, i);
     }
     return alrs_fail("layer %d: unknown operation", i);
 }
 
-int build_layer_backward(dnnl_net *net, net_plan *np, int i) {
+int build_layer_backward(dnnl_net *net, program *pg, int i) {
     const nn_spec *s = net->spec;
     if ((nn_relu_bwd_at_output(s, i) || nn_relu_bwd_at_pool(s, i)) &&
-        build_relu_bwd(net, np, i) != 0)
+        build_relu_bwd(net, pg, i) != 0)
         return -1;
     switch (s->layers[i].op) {
     case NN_CONV:
-    case NN_FC: return build_weighted_bwd(net, np, i);
+    case NN_FC: return build_weighted_bwd(net, pg, i);
     case NN_MAXPOOL:
-    case NN_AVGPOOL_GLOBAL: return build_pool_bwd(net, np, i);
-    case NN_BATCHNORM: return build_bn_bwd(net, np, i);
-    case NN_ADD: return build_add_bwd(net, np, i);
+    case NN_AVGPOOL_GLOBAL: return build_pool_bwd(net, pg, i);
+    case NN_BATCHNORM: return build_bn_bwd(net, pg, i);
+    case NN_ADD: return build_add_bwd(net, pg, i);
     }
     return alrs_fail("layer %d: unknown operation", i);
 }

@@ -1,9 +1,9 @@
 /* The oneDNN backend: compiles an nn_spec into primitives, created once and
  * executed every step.
  *
- * Two plans are built from the same spec: a training plan (forward_training,
+ * Two programs are built from one spec: a training program (forward_training,
  * then backward-data and backward-weights in reverse order) at the training
- * batch size, and an inference plan (forward_inference, batchnorm on running
+ * batch size, and an inference program (forward_inference, batchnorm on running
  * statistics) at the evaluation batch size. oneDNN chooses activation and
  * weight layouts (format "any"); the master weights stay plain (OIHW, O×I) in
  * the flat parameter buffer and are reordered into each primitive's layout
@@ -18,8 +18,8 @@
  * tensor's gradient buffer, later ones in a scratch buffer that a binary add
  * then folds in.
  *
- * This file holds the net: what it owns, its plans, reorders and gradient
- * accumulation, plan assembly and execution. The primitives of each kind of
+ * This file holds the net: what it owns, its programs, reorders and gradient
+ * accumulation, program assembly and execution. The primitives of each kind of
  * layer, forward and backward, are built in nn/dnnl/dnnl_build.c. */
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl_debug.h>
@@ -30,7 +30,7 @@
 #include "core/error.h"
 #include "kernels/kernels.h"
 #include "nn/dnnl/dnnl_net.h"
-#include "nn/dnnl/dnnl_plan.h"
+#include "nn/dnnl/dnnl_program.h"
 #include "nn/layer_rules.h"
 
 /* ---- ownership lists ---------------------------------------------------- */
@@ -101,33 +101,33 @@ dnnl_primitive_desc_t net_fast_pd(dnnl_net *net, const void *op_desc,
     return pd;
 }
 
-/* ---- plans -------------------------------------------------------------- */
+/* ---- steps --------------------------------------------------------------- */
 
-static plan_op *plan_push(plan *p) {
+static step *step_push(steps *p) {
     GROW(p->ops, p->n, p->cap);
-    plan_op *op = &p->ops[p->n++];
+    step *op = &p->ops[p->n++];
     memset(op, 0, sizeof *op);
     op->layer = -1;
     return op;
 }
 
-void plan_prim(dnnl_net *net, plan *p, dnnl_primitive_desc_t pd, int nargs,
+void step_prim(dnnl_net *net, steps *p, dnnl_primitive_desc_t pd, int nargs,
                const dnnl_exec_arg_t *args) {
-    plan_op *op = plan_push(p);
+    step *op = step_push(p);
     op->prim = new_primitive(net, pd);
     op->nargs = nargs;
     memcpy(op->args, args, sizeof *args * (size_t)nargs);
 }
 
-void plan_host(plan *p, host_fn fn, int layer) {
-    plan_op *op = plan_push(p);
+void step_host(steps *p, host_fn fn, int layer) {
+    step *op = step_push(p);
     op->fn = fn;
     op->layer = layer;
 }
 
-static void plan_run(dnnl_net *net, const plan *p) {
+static void steps_run(dnnl_net *net, const steps *p) {
     for (int i = 0; i < p->n; i++) {
-        const plan_op *op = &p->ops[i];
+        const step *op = &p->ops[i];
         if (op->fn) {
             dnnl_stream_wait(net->stream);
             op->fn(net, op->layer);
@@ -135,14 +135,14 @@ static void plan_run(dnnl_net *net, const plan *p) {
         }
         dnnl_status_t st = dnnl_primitive_execute(op->prim, net->stream, op->nargs, op->args);
         if (st != dnnl_success) {
-            alrs_panic("oneDNN: a primitive failed to execute (plan step %d, %s)", i,
+            alrs_panic("oneDNN: a primitive failed to execute (program step %d, %s)", i,
                        dnnl_status2str(st));
         }
     }
     dnnl_stream_wait(net->stream);
 }
 
-int plan_reorder(dnnl_net *net, plan *p, dnnl_memory_t from, dnnl_memory_t to, int layer) {
+int step_reorder(dnnl_net *net, steps *p, dnnl_memory_t from, dnnl_memory_t to, int layer) {
     const dnnl_memory_desc_t *src_md, *dst_md;
     dnnl_memory_get_memory_desc(from, &src_md);
     dnnl_memory_get_memory_desc(to, &dst_md);
@@ -153,77 +153,77 @@ int plan_reorder(dnnl_net *net, plan *p, dnnl_memory_t from, dnnl_memory_t to, i
         return -1;
     keep_pd(net, pd);
     dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
-    plan_prim(net, p, pd, 2, args);
+    step_prim(net, p, pd, 2, args);
     return 0;
 }
 
-dnnl_memory_t plan_in_layout(dnnl_net *net, plan *p, dnnl_memory_t user,
+dnnl_memory_t step_in_layout(dnnl_net *net, steps *p, dnnl_memory_t user,
                              const dnnl_memory_desc_t *want, int reorder_in, int layer, int *err) {
     if (mem_has_md(user, want)) return user;
     dnnl_memory_t m = net_memory(net, want, NULL);
-    if (reorder_in && plan_reorder(net, p, user, m, layer) != 0) *err = 1;
+    if (reorder_in && step_reorder(net, p, user, m, layer) != 0) *err = 1;
     return m;
 }
 
-const dnnl_memory_desc_t *plan_tensor_md(const net_plan *np, int idx) {
+const dnnl_memory_desc_t *prog_tensor_md(const program *pg, int idx) {
     static _Thread_local dnnl_memory_desc_t dummy;
-    if (idx >= 0) return &np->ls[idx].md;
+    if (idx >= 0) return &pg->ls[idx].md;
     const dnnl_memory_desc_t *md;
-    dnnl_memory_get_memory_desc(np->input, &md);
+    dnnl_memory_get_memory_desc(pg->input, &md);
     dummy = *md;
     return &dummy;
 }
 
-dnnl_memory_t plan_tensor_mem(const net_plan *np, int idx) {
-    return idx < 0 ? np->input : np->ls[idx].dst;
+dnnl_memory_t prog_tensor_mem(const program *pg, int idx) {
+    return idx < 0 ? pg->input : pg->ls[idx].dst;
 }
 
 /* ---- gradient contributions ----------------------------------------------- */
 
-dnnl_memory_t plan_diff_target(net_plan *np, int t, int *accumulate) {
-    layer_state *ts = &np->ls[t];
+dnnl_memory_t prog_diff_target(program *pg, int t, int *accumulate) {
+    layer_state *ts = &pg->ls[t];
     *accumulate = ts->contributions++ > 0;
     return *accumulate ? ts->diff_scratch : ts->diff;
 }
 
-int plan_finish_contribution(dnnl_net *net, net_plan *np, int t, int accumulate) {
+int prog_finish_contribution(dnnl_net *net, program *pg, int t, int accumulate) {
     if (!accumulate) return 0;
-    layer_state *ts = &np->ls[t];
+    layer_state *ts = &pg->ls[t];
     dnnl_binary_desc_t d;
     dnnl_binary_desc_init(&d, dnnl_binary_add, &ts->md, &ts->md, &ts->md);
     dnnl_primitive_desc_t pd = net_pd(net, &d, NULL, NULL, "gradient accumulation", t);
     if (!pd) return -1;
     dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC_0, ts->diff}, {DNNL_ARG_SRC_1, ts->diff_scratch},
                                {DNNL_ARG_DST, ts->diff}};
-    plan_prim(net, &np->backward, pd, 3, args);
+    step_prim(net, &pg->backward, pd, 3, args);
     return 0;
 }
 
-/* ---- plan assembly -------------------------------------------------------- */
+/* ---- program assembly -------------------------------------------------- */
 
 /* Every layer's output gradient, in the layout of its output, and a scratch
  * buffer for tensors that receive more than one contribution. */
-static void make_gradient_buffers(dnnl_net *net, net_plan *np) {
+static void make_gradient_buffers(dnnl_net *net, program *pg) {
     for (int i = 0; i < net->spec->n_layers; i++) {
-        layer_state *ls = &np->ls[i];
+        layer_state *ls = &pg->ls[i];
         ls->diff = net_memory(net, &ls->md, NULL);
         if (nn_tensor_reads(net->spec, i) > 1) ls->diff_scratch = net_memory(net, &ls->md, NULL);
     }
 }
 
-static int build_plan(dnnl_net *net, net_plan *np, int batch, int training) {
+static int build_program(dnnl_net *net, program *pg, int batch, int training) {
     const nn_spec *s = net->spec;
-    np->batch = batch;
-    np->training = training;
-    np->ls = alrs_calloc((size_t)s->n_layers, sizeof *np->ls);
+    pg->batch = batch;
+    pg->training = training;
+    pg->ls = alrs_calloc((size_t)s->n_layers, sizeof *pg->ls);
     dnnl_memory_desc_t in_md = build_images_md(s, batch);
-    np->input = net_memory(net, &in_md, net->eval_images); /* handle replaced per call */
+    pg->input = net_memory(net, &in_md, net->eval_images); /* handle replaced per call */
     for (int i = 0; i < s->n_layers; i++)
-        if (build_layer_forward(net, np, i) != 0) return -1;
+        if (build_layer_forward(net, pg, i) != 0) return -1;
     if (!training) return 0;
-    make_gradient_buffers(net, np);
+    make_gradient_buffers(net, pg);
     for (int i = s->n_layers - 1; i >= 0; i--)
-        if (build_layer_backward(net, np, i) != 0) return -1;
+        if (build_layer_backward(net, pg, i) != 0) return -1;
     return 0;
 }
 
@@ -254,18 +254,18 @@ nn_net *nn_net_create_dnnl(const nn_spec *spec, nn_net_config cfg, float *params
         dnnl_free(&net->base);
         return NULL;
     }
-    if (build_plan(net, &net->train, cfg.train_batch, 1) != 0 ||
-        build_plan(net, &net->eval, cfg.eval_batch, 0) != 0) {
+    if (build_program(net, &net->train, cfg.train_batch, 1) != 0 ||
+        build_program(net, &net->eval, cfg.eval_batch, 0) != 0) {
         dnnl_free(&net->base);
         return NULL;
     }
     return &net->base;
 }
 
-static void free_plan(net_plan *np) {
-    free(np->ls);
-    free(np->forward.ops);
-    free(np->backward.ops);
+static void free_program(program *pg) {
+    free(pg->ls);
+    free(pg->forward.ops);
+    free(pg->backward.ops);
 }
 
 static void dnnl_free(nn_net *opaque) {
@@ -277,8 +277,8 @@ static void dnnl_free(nn_net *opaque) {
     free(net->prims);
     free(net->mems);
     free(net->pds);
-    free_plan(&net->train);
-    free_plan(&net->eval);
+    free_program(&net->train);
+    free_program(&net->eval);
     if (net->stream) dnnl_stream_destroy(net->stream);
     if (net->engine) dnnl_engine_destroy(net->engine);
     alrs_free_aligned(net->eval_images);
@@ -287,45 +287,45 @@ static void dnnl_free(nn_net *opaque) {
 
 /* ---- execution ------------------------------------------------------------ */
 
-static float *logits_of(const net_plan *np, int n_layers, int diff) {
+static float *logits_of(const program *pg, int n_layers, int diff) {
     void *p;
-    const layer_state *ls = &np->ls[n_layers - 1];
+    const layer_state *ls = &pg->ls[n_layers - 1];
     dnnl_memory_get_data_handle(diff ? ls->diff : ls->dst, &p);
     return p;
 }
 
 static double dnnl_train_step(nn_net *opaque, const float *images, const uint8_t *labels) {
     dnnl_net *net = (dnnl_net *)opaque;
-    net_plan *np = &net->train;
-    int n = np->batch, layers = net->spec->n_layers;
-    dnnl_memory_set_data_handle(np->input, (void *)images);
-    plan_run(net, &np->forward);
-    double loss = kernels()->softmax_xent(logits_of(np, layers, 0), labels, n, net->spec->classes, (float)n,
-                               logits_of(np, layers, 1), NULL, NULL);
-    plan_run(net, &np->backward);
+    program *pg = &net->train;
+    int n = pg->batch, layers = net->spec->n_layers;
+    dnnl_memory_set_data_handle(pg->input, (void *)images);
+    steps_run(net, &pg->forward);
+    double loss = kernels()->softmax_xent(logits_of(pg, layers, 0), labels, n, net->spec->classes, (float)n,
+                               logits_of(pg, layers, 1), NULL, NULL);
+    steps_run(net, &pg->backward);
     return loss / n;
 }
 
 static void dnnl_evaluate(nn_net *opaque, const float *images, const uint8_t *labels, int n,
                      double *loss_sum, long *hits_io, float *probs) {
     dnnl_net *net = (dnnl_net *)opaque;
-    net_plan *np = &net->eval;
+    program *pg = &net->eval;
     const nn_spec *s = net->spec;
     size_t image = nn_tensor_floats(s, -1);
     double loss = *loss_sum;
     long hits = *hits_io;
-    for (int start = 0; start < n; start += np->batch) {
-        int count = n - start < np->batch ? n - start : np->batch;
+    for (int start = 0; start < n; start += pg->batch) {
+        int count = n - start < pg->batch ? n - start : pg->batch;
         const float *chunk = images + (size_t)start * image;
-        if (count < np->batch) {
+        if (count < pg->batch) {
             /* a short last chunk runs padded: inference treats images independently */
             memcpy(net->eval_images, chunk, sizeof(float) * image * (size_t)count);
             chunk = net->eval_images;
         }
-        dnnl_memory_set_data_handle(np->input, (void *)chunk);
-        plan_run(net, &np->forward);
+        dnnl_memory_set_data_handle(pg->input, (void *)chunk);
+        steps_run(net, &pg->forward);
         int correct;
-        loss += kernels()->softmax_xent(logits_of(np, s->n_layers, 0), labels + start, count, s->classes, 1.0f,
+        loss += kernels()->softmax_xent(logits_of(pg, s->n_layers, 0), labels + start, count, s->classes, 1.0f,
                              NULL, probs ? probs + (size_t)start * s->classes : NULL, &correct);
         hits += correct;
     }
