@@ -2,19 +2,19 @@
  * layouts of environments × threads per environment, with the share of time
  * the PPO update takes. Under MPI (mpirun -np R alrs bench rollout) a
  * layout's E environments are spread over the R ranks as in alrs learn, and
- * the rates are the whole job's; rank 0 prints. */
+ * the rates are the whole job's; rank 0 prints. The measuring is
+ * bench/bench_rollout.c's; here the flags, the data and the CSV. */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bench_rollout.h"
 #include "cli/commands.h"
-#include "settings/learn_flags.h"
 #include "core/error.h"
-#include "core/timer.h"
-#include "report/machine.h"
 #include "dist/dist.h"
-#include "run/rollout_engine.h"
+#include "report/machine.h"
+#include "settings/learn_flags.h"
 
 static const char bench_rollout_help[] =
     "usage: alrs bench rollout [--layouts ExT,ExT,...] [--batches N] [learn flags]\n"
@@ -26,65 +26,6 @@ static const char bench_rollout_help[] =
     "Under MPI (mpirun -np R ...) E counts the environments of all R ranks (at least\n"
     "one per rank; default layouts Rx1,2Rx1), ranks is R and the rates are the whole\n"
     "job's; '#' lines say where each rank's environments ran.\n";
-
-typedef struct {
-    double collect_s, update_s;
-    long episodes, child_steps;
-} rollout_timing;
-
-static void count_episode(void *ctx, int env, const lr_env_episode *ep, int complete) {
-    rollout_timing *t = ctx;
-    (void)env, (void)complete;
-    t->episodes++;
-    t->child_steps += ep->child_steps;
-}
-
-/* Collective under MPI: rank 0 holds the controller, counts the episodes of
- * all ranks and times the whole job's batches (it waits for every rank). */
-static int bench_layout(const learn_flags *f, const dataset *data, int envs, int threads,
-                        long batches, rollout_timing *t) {
-    rollout_engine eng;
-    memset(t, 0, sizeof *t);
-    if (rollout_engine_create(&eng, &f->env, data, envs, threads, 0) != 0) return -1;
-    if (eng.ranks > 1) {
-        if (eng.rank == 0) printf("# layout %dx%d:\n", envs, threads);
-        rollout_engine_placement(&eng, stdout, "#   ");
-    }
-    int root = eng.rank == 0;
-    controller c;
-    rollout_buffer buf;
-    memset(&c, 0, sizeof c);
-    memset(&buf, 0, sizeof buf);
-    lr_env_interface iface = lr_env_interface_of(&f->env);
-    policy_config pc = controller_policy_config(&iface);
-    rng_stream init = rng_make((uint64_t)f->run.seed, 0xc0);
-    int rc = 0;
-    if (root) {
-        rc = controller_init(&c, &iface, &pc, envs, f->ppo.gamma, &init);
-        if (rc == 0) rc = rollout_buffer_init(&buf, eng.steps, envs, eng.obs_size);
-    }
-    rc = dist_agree(rc);
-    for (long u = 0; u < batches && rc == 0; u++) {
-        if (rollout_engine_collect(&eng, root ? &c : NULL, &f->ppo, root ? &buf : NULL,
-                                   (uint64_t)f->run.seed, u, root ? count_episode : NULL, t) != 0) {
-            rc = -1;
-            break;
-        }
-        t->collect_s += eng.collect_s;
-        if (root) {
-            double t0 = alrs_now();
-            rng_stream shuffle = rng_make((uint64_t)f->run.seed ^ 0x5ff1e, (uint64_t)u);
-            ppo_stats st;
-            rc = controller_update(&c, &f->ppo, &buf, &shuffle, &st);
-            t->update_s += alrs_now() - t0;
-        }
-        rc = dist_agree(rc);
-    }
-    if (buf.obs) rollout_buffer_free(&buf);
-    if (root) controller_free(&c);
-    rollout_engine_free(&eng);
-    return rc;
-}
 
 static int parse_layouts(const char *s, int *envs, int *threads, int max, int *n) {
     *n = 0;
@@ -100,7 +41,7 @@ static int parse_layouts(const char *s, int *envs, int *threads, int max, int *n
     return 0;
 }
 
-int bench_rollout(int argc, char **argv) {
+int cmd_bench_rollout(int argc, char **argv) {
     int root = dist_rank() == 0, ranks = dist_size();
     if (args_wants_help(argc, argv)) {
         if (root) {
@@ -160,13 +101,11 @@ int bench_rollout(int argc, char **argv) {
     }
     int rc = 0;
     for (int k = 0; k < n && rc == 0; k++) {
-        rollout_timing t;
-        rc = bench_layout(&f, &data, envs[k], threads[k], batches, &t);
+        bench_rollout_result t;
+        rc = bench_rollout_layout(&f, &data, envs[k], threads[k], batches, stdout, &t);
         if (rc != 0 || !root) continue;
-        double total = t.collect_s + t.update_s;
         printf("%s,%d,%d,%d,%.1f,%.1f,%.5f\n", f.run.model, envs[k], threads[k], ranks,
-               3600.0 * (double)t.episodes / total, (double)t.child_steps / total,
-               t.update_s / total);
+               t.episodes_per_hour, t.child_steps_per_s, t.update_share);
         fflush(stdout);
     }
     dataset_free(&data);

@@ -3,17 +3,15 @@
  * plan file, replacing an earlier entry of the same key. Runs measure a
  * missing entry by themselves; tune is for measuring again (after a kernel
  * change, or on a quiet machine) and for filling the file before a batch of
- * jobs. */
+ * jobs. The measuring is bench/bench_tune.c's; here the flags and the line
+ * printed. */
 #include <omp.h>
 #include <stdio.h>
-#include <string.h>
 
-#include "settings/args.h"
+#include "bench/bench_tune.h"
 #include "cli/commands.h"
+#include "settings/args.h"
 #include "settings/run_flags.h"
-#include "core/error.h"
-#include "nn/choice/backend_choice.h"
-#include "nn/net.h"
 
 static const char tune_help[] =
     "usage: alrs tune [--model M] [--dataset D] [--batch N] [--threads N] [--plan FILE]\n"
@@ -27,30 +25,6 @@ static const char tune_help[] =
 static const char tune_help_own[] =
     "  --dataset D                   the image shape: fashion-mnist, mnist (1x28x28) or\n"
     "                                cifar10 (3x32x32); default cifar10 for resnet18\n";
-
-/* Measures and records one entry; the net is freed at once. */
-static int tune(const run_flags *f, int channels, int side) {
-    nn_spec spec;
-    if (nn_build(&spec, f->model, channels, side, side, 10, f->hidden, f->n_hidden) != 0) return -1;
-    float *params = alrs_alloc_aligned(sizeof(float) * spec.n_params);
-    float *grads = alrs_alloc_aligned(sizeof(float) * spec.n_params);
-    float *state = alrs_alloc_aligned(sizeof(float) * (spec.n_state + 1));
-    rng_stream rng = rng_make((uint64_t)f->seed, 0);
-    nn_init_params(&spec, params, state, &rng);
-    nn_net_config cfg = {(int)f->batch, 1, f->plan};
-    nn_net *net = backend_choice_measure(&spec, cfg, params, grads, state);
-    if (net) {
-        char path[ALRS_PATH_MAX], key[512];
-        backend_choice_path(&cfg, path, sizeof path);
-        backend_choice_key(&spec, &cfg, key, sizeof key);
-        printf("%s: %s choice=%s\n", path, key, nn_net_auto_choice(net));
-        nn_net_free(net);
-    }
-    alrs_free_aligned(params);
-    alrs_free_aligned(grads);
-    alrs_free_aligned(state);
-    return net ? 0 : -1;
-}
 
 int cmd_tune(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
@@ -69,5 +43,8 @@ int cmd_tune(int argc, char **argv) {
     int channels, side;
     if (run_flags_synthetic_shape(&f, dataset, &channels, &side) != 0) return cli_usage_error();
     omp_set_num_threads(f.threads ? (int)f.threads : omp_get_num_procs());
-    return tune(&f, channels, side) == 0 ? 0 : cli_report_error();
+    bench_tune_entry e;
+    if (bench_tune(&f, channels, side, &e) != 0) return cli_report_error();
+    printf("%s: %s choice=%s\n", e.path, e.key, e.choice);
+    return 0;
 }

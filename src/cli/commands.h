@@ -11,11 +11,11 @@ int cmd_compare(int argc, char **argv);
 int cmd_suite(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 /* alrs bench rollout (cli/cmd_bench_rollout.c). */
-int bench_rollout(int argc, char **argv);
+int cmd_bench_rollout(int argc, char **argv);
 /* alrs bench layers (cli/cmd_bench_layers.c). */
-int bench_layers(int argc, char **argv);
+int cmd_bench_layers(int argc, char **argv);
 /* alrs bench all (cli/cmd_bench_all.c). */
-int bench_all(int argc, char **argv);
+int cmd_bench_all(int argc, char **argv);
 
 /* Prints "alrs: <message>" for the last recorded error and returns the exit
  * status: 1 for a failure at run time (a data file, a checkpoint, a disk),
