@@ -46,7 +46,7 @@ int cmd_bench_rollout(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         if (root) {
             fputs(bench_rollout_help, stdout);
-            learn_flags_print_help(stdout, 0);
+            learn_flags_print_help(stdout, LEARN_CMD_BENCH_ROLLOUT);
             run_flags_print_help(stdout, RUN_FLAG_SEED);
         }
         return 0;
@@ -68,11 +68,8 @@ int cmd_bench_rollout(int argc, char **argv) {
             has_steps |= !strcmp(a.name[k], "steps");
             has_val |= !strcmp(a.name[k], "val-size");
         }
-        for (int k = 0; k < a.n && !bad; k++) /* the bench times one child */
-            if (!strcmp(a.name[k], "tasks"))
-                bad = alrs_fail("--tasks: alrs bench rollout times one child run (alrs learn "
-                                "draws tasks)") != 0;
-        bad = bad || learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
+        bad = learn_flags_refuse_others(&a, LEARN_CMD_BENCH_ROLLOUT) != 0 ||
+              learn_flags_parse(&a, &f) != 0 || args_check_unused(&a) != 0 ||
               parse_layouts(layouts, envs, threads, 32, &n) != 0;
         if (!bad && !has_steps) f.run.steps = 200, f.env.steps = 200;
         if (!bad && !has_val) f.run.val_size = 2000;

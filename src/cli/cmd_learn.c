@@ -47,7 +47,7 @@ int cmd_learn(int argc, char **argv) {
     if (args_wants_help(argc, argv)) {
         if (dist_rank() == 0) {
             fputs(learn_help, stdout);
-            learn_flags_print_help(stdout, 1);
+            learn_flags_print_help(stdout, LEARN_CMD_LEARN);
             run_flags_print_help(stdout, RUN_FLAG_SEED | RUN_FLAG_DATA);
         }
         return 0;

@@ -15,11 +15,13 @@
 /* alrs learn's own flags, each once, in --help's order: name, value, how
  * it is read, field, bounds, default (where alrs learn sets it; the rest are
  * the environment's and PPO's, lr_env_config_default and ppo_config_default),
- * config.txt key and help. --help is printed from here; the plain ones (a
- * number into a field) are read from here first, in this order, then the
- * others by parse_env (which takes their names, defaults and keys from here);
- * config.txt's keys follow the table's order, the `late` ones after PPO's
- * (its order predates the table and stays: --resume compares old files).
+ * config.txt key, help, and the commands that take it (alrs bench rollout
+ * reads this table too, less the flags marked alrs learn's alone). --help is
+ * printed from here; the plain ones (a number into a field) are read from
+ * here first, in this order, then the others by parse_env (which takes
+ * their names, defaults and keys from here); config.txt's keys follow the
+ * table's order, the `late` ones after PPO's (its order predates the table
+ * and stays: --resume compares old files).
  * The child-run flags are settings/run_flags.c's. */
 typedef enum {
     LF_LONG, LF_INT, LF_DOUBLE, /* plain: a number into the field */
@@ -40,6 +42,9 @@ typedef struct {
     int late;            /* config.txt has it after PPO's */
     const char *help;    /* as args_print_help takes it; NULL: the next flag's
                             help is this one's too, on one line */
+    unsigned only;       /* 0: every command of the table takes it; else the
+                            learn_command bits of those that do (the rest
+                            refuse it and leave it out of --help) */
 } learn_flag_def;
 
 #define L(m) offsetof(learn_flags, m)
@@ -54,102 +59,118 @@ static const learn_flag_def LEARN_FLAGS[] = {
      "over weight norm), grad-norm (and its trend), loss-spread\n"
      "(of the batch losses since the last action), gap (train\n"
      "against validation loss); 'paper' alone: none, 'all':\n"
-     "every group (default {})"},
+     "every group (default {})", 0},
     {NULL, "action", "discrete|continuous|absolute", LF_ACTION, 0, 0, 0, 0, 0, "discrete",
      "action", 0,
      "\ndiscrete: one of --factors per action; continuous: a\n"
      "Gaussian squashed to a factor in [1/(1+delta), 1+delta];\n"
      "absolute: the rate (or residual offset) itself, anywhere\n"
-     "in its range (default {})"},
+     "in its range (default {})", 0},
     {NULL, "factors", "LIST", LF_FACTORS, 0, 0, 0, 0, 0, NULL, "factors", 0,
-     "discrete factors (default 1+delta,1/(1+delta),1)"},
+     "discrete factors (default 1+delta,1/(1+delta),1)", 0},
     {NULL, "delta", "X", LF_DOUBLE, L(env.action.delta), 0, 0, 1e-6, 10, NULL, "delta", 0,
-     "(default 0.05)"},
+     "(default 0.05)", 0},
     {NULL, "base", "SPEC", LF_BASE, 0, 0, 0, 0, 0, NULL, "base", 0,
      "residual mode: rate = SPEC's rate x exp(c), the actions\n"
-     "move c; an untrained controller is its base schedule"},
+     "move c; an untrained controller is its base schedule", 0},
     {NULL, "residual-range", "R", LF_DOUBLE, L(env.action.residual_range), 0, 0, 1.0 + 1e-9, 1e6,
-     NULL, "residual_range", 0, "residual: exp(c) stays in [1/R, R] (default 4)"},
+     NULL, "residual_range", 0, "residual: exp(c) stays in [1/R, R] (default 4)", 0},
     {NULL, "lr-bounds", "LO,HI", LF_LR_BOUNDS, 0, 0, 0, 0, 0, NULL, "lr_bounds", 0,
      "the rate always stays within (default 1e-6,1; over\n"
-     "prodigy and dadapt-adam, whose step is d x rate: 1e-3,10)"},
+     "prodigy and dadapt-adam, whose step is d x rate: 1e-3,10)", 0},
     {NULL, "action-every", "K", LF_LONG, L(action_every), 1, 100000000, 0, 0, "10", "action_every",
-     0, "child steps per agent step (default {})"},
+     0, "child steps per agent step (default {})", 0},
     {"Episodes and rewards:", "episodes", "N", LF_EPISODES, L(episodes), 1, 100000000, 0, 0, "8",
      NULL, 1,
      "child runs in all (default {}); rounded up to whole\n"
      "batches of --envs (with --tasks, a batch runs the longest\n"
-     "task's agent steps and may hold more episodes)"},
+     "task's agent steps and may hold more episodes)", LEARN_CMD_LEARN},
     {NULL, "envs", "E", LF_LONG, L(envs), 1, 4096, 0, 0, "2", "envs", 1,
      "environments per PPO update, run at once (default {});\n"
-     "under MPI, of all ranks together (at least one each)"},
+     "under MPI, of all ranks together (at least one each)", LEARN_CMD_LEARN},
     {NULL, "seed-group", "K", LF_LONG, L(seed_group), 1, 4096, 0, 0, "1", "seed_group", 1,
      "environments in groups of K train the same child (same\n"
      "seed, weights, batches, initial rate) with their own\n"
-     "actions (default {}: all differ)"},
+     "actions (default {}: all differ)", LEARN_CMD_LEARN},
     {NULL, "threads-per-env", "T", LF_LONG, L(threads_per_env), 1, 4096, 0, 0, "1",
-     "threads_per_env", 1, "OpenMP threads of each environment's team (default {})"},
+     "threads_per_env", 1, "OpenMP threads of each environment's team (default {})",
+     LEARN_CMD_LEARN},
     {NULL, "concurrency", "N", LF_LONG, L(concurrency), 0, 4096, 0, 0, NULL, NULL, 0,
      "environments running at once (default: as many\n"
      "teams as the cores hold; the rest wait their turn);\n"
-     "under MPI, per rank, within the rank's cores"},
+     "under MPI, per rank, within the rank's cores", LEARN_CMD_LEARN},
     {NULL, "tasks", "FILE", LF_TASKS, 0, 0, 0, 0, 0, NULL, NULL, 0,
      "learn across a task suite (docs/TASKS.md): each episode\n"
      "draws a task; the child-run flags are the tasks' defaults,\n"
-     "every task validates every --action-every steps"},
+     "every task validates every --action-every steps", LEARN_CMD_LEARN},
     /* the child-run flag --lr, as alrs learn takes it */
     {NULL, "lr", "X", LF_LR, 0, 0, 0, 0, 0, NULL, "initial_lr", 0,
-     "fixes the initial (or base) rate"},
+     "fixes the initial (or base) rate", 0},
     {NULL, "initial-lrs", "LIST|LO:HI", LF_INITIAL, 0, 0, 0, 0, 0, NULL, "initial_lrs", 0,
      "the rates an episode draws its initial rate from, or a\n"
      "range it draws from log-uniformly (default\n"
-     "1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)"},
+     "1e-2,1e-3,1e-4, the paper's; 1 over prodigy, dadapt-adam)", 0},
     {NULL, "lr-noise", "S", LF_DOUBLE, L(env.lr_noise), 0, 0, 0, 10, NULL, "lr_noise", 0,
-     "relative noise on the rate (default 0)"},
+     "relative noise on the rate (default 0)", 0},
     {NULL, "lr-hidden-scale", "R", LF_DOUBLE, L(env.lr_hidden_scale), 0, 0, 1, 1e3, NULL,
      "lr_hidden_scale", 0,
      "the child trains at the controller's rate x s, s drawn\n"
      "per episode log-uniformly from [1/R, R] and never\n"
      "observed: the controller must read the run to tell a\n"
-     "rate too high from one too low (default 1: off)"},
+     "rate too high from one too low (default 1: off)", LEARN_CMD_LEARN},
     {NULL, "reward", "val-loss|log-delta|final", LF_REWARD, 0, 0, 0, 0, 0, "val-loss", "reward", 0,
-     "  (default {}: -validation loss each step)"},
-    {"PPO:", "gamma", "X", LF_DOUBLE, L(ppo.gamma), 0, 0, 0, 1, NULL, "gamma", 0, NULL},
+     "  (default {}: -validation loss each step)", 0},
+    {"PPO:", "gamma", "X", LF_DOUBLE, L(ppo.gamma), 0, 0, 0, 1, NULL, "gamma", 0, NULL, 0},
     {NULL, "gae-lambda", "X", LF_DOUBLE, L(ppo.lambda), 0, 0, 0, 1, NULL, "lambda", 0,
-     "discount and GAE lambda (default 0.99, 0.95)"},
-    {NULL, "ppo-epochs", "N", LF_INT, L(ppo.epochs), 1, 1000, 0, 0, NULL, "ppo_epochs", 0, NULL},
+     "discount and GAE lambda (default 0.99, 0.95)", 0},
+    {NULL, "ppo-epochs", "N", LF_INT, L(ppo.epochs), 1, 1000, 0, 0, NULL, "ppo_epochs", 0, NULL, 0},
     {NULL, "ppo-minibatches", "N", LF_INT, L(ppo.minibatches), 1, 100000, 0, 0, NULL,
-     "ppo_minibatches", 0, NULL},
-    {NULL, "ppo-lr", "X", LF_DOUBLE, L(ppo.lr), 0, 0, 1e-9, 1, NULL, "ppo_lr", 0, NULL},
-    {NULL, "ent-coef", "X", LF_DOUBLE, L(ppo.ent_coef), 0, 0, 0, 10, NULL, "ent_coef", 0, NULL},
+     "ppo_minibatches", 0, NULL, 0},
+    {NULL, "ppo-lr", "X", LF_DOUBLE, L(ppo.lr), 0, 0, 1e-9, 1, NULL, "ppo_lr", 0, NULL, 0},
+    {NULL, "ent-coef", "X", LF_DOUBLE, L(ppo.ent_coef), 0, 0, 0, 10, NULL, "ent_coef", 0, NULL, 0},
     {NULL, "clip", "X", LF_DOUBLE, L(ppo.clip), 0, 0, 1e-6, 1 - 1e-9, NULL, "clip", 0,
-     "\n(default 4, 4, 3e-4, 0, 0.2)"},
+     "\n(default 4, 4, 3e-4, 0, 0.2)", 0},
     {NULL, "target-kl", "X", LF_DOUBLE, L(ppo.target_kl), 0, 0, 0, 100, NULL, "target_kl", 0,
      "stop an update's epochs once the policy has moved this\n"
-     "far (approximate KL; default 0: off)"},
+     "far (approximate KL; default 0: off)", 0},
     {"Output:", "trace-every", "N", LF_LONG, L(trace_every), 0, 100000000, 0, 0, "1", NULL, 0,
-     "write the trace of env 0's episode every N updates ({})"},
+     "write the trace of env 0's episode every N updates ({})", LEARN_CMD_LEARN},
     {NULL, "resume", "", LF_RESUME, 0, 0, 0, 0, 0, NULL, NULL, 0,
-     "continue the run in --out from its controller.bin"},
+     "continue the run in --out from its controller.bin", LEARN_CMD_LEARN},
     /* read by the command (alrs learn), not here */
     {NULL, "check", "", LF_SWITCH, 0, 0, 0, 0, 0, NULL, NULL, 0,
-     "check the flags and data files, run nothing, write nothing"},
+     "check the flags and data files, run nothing, write nothing", LEARN_CMD_LEARN},
 };
 #define N_LEARN_FLAGS (int)(sizeof LEARN_FLAGS / sizeof LEARN_FLAGS[0])
 
-void learn_flags_print_help(FILE *out, int command_switches) {
+static int takes(const learn_flag_def *d, learn_command cmd) {
+    return !d->only || (d->only & (unsigned)cmd);
+}
+
+void learn_flags_print_help(FILE *out, learn_command cmd) {
     char head[256];
     int used = 0;
+    const char *section = NULL; /* a heading whose first flag cmd does not take */
     for (int k = 0; k < N_LEARN_FLAGS; k++) {
         const learn_flag_def *d = &LEARN_FLAGS[k];
-        if (d->kind == LF_SWITCH && !command_switches) continue;
-        if (d->section) fprintf(out, "%s\n", d->section);
+        if (d->section) section = d->section;
+        if (!takes(d, cmd)) continue;
+        if (section) fprintf(out, "%s\n", section);
+        section = NULL;
         used += snprintf(head + used, sizeof head - (size_t)used, "%s--%s%s%s",
                          used ? " " : "  ", d->name, d->value[0] ? " " : "", d->value);
         if (!d->help) continue;
         args_print_help(out, head, d->help, d->def);
         used = 0;
     }
+}
+
+int learn_flags_refuse_others(const args *a, learn_command cmd) {
+    for (int k = 0; k < N_LEARN_FLAGS; k++)
+        if (!takes(&LEARN_FLAGS[k], cmd) && args_given(a, LEARN_FLAGS[k].name))
+            return alrs_fail("--%s: unknown flag for this command (only alrs learn takes it)",
+                             LEARN_FLAGS[k].name);
+    return 0;
 }
 
 /* The table's entry of a flag read by its own function. */

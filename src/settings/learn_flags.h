@@ -18,10 +18,19 @@ typedef struct {
     learn_tasks tasks; /* --tasks FILE (tasks.path NULL: the one child of the flags) */
 } learn_flags;
 
-/* The --help lines of alrs learn's own flags (the child-run flags' are
- * run_flags_print_help's); the switches the command reads itself (--check)
- * only with command_switches (alrs learn has them, bench rollout not). */
-void learn_flags_print_help(FILE *out, int command_switches);
+/* The commands that read these flags. alrs bench rollout times batches of
+ * one child for each --layouts layout: the flags of episodes, environments,
+ * tasks, hidden rate scales and the run directory are alrs learn's alone
+ * (the table in learn_flags.c marks them). */
+typedef enum { LEARN_CMD_LEARN = 1, LEARN_CMD_BENCH_ROLLOUT = 2 } learn_command;
+
+/* The --help lines of the flags `cmd` takes (the child-run flags' are
+ * run_flags_print_help's); the switches alrs learn reads itself (--check)
+ * are its own. */
+void learn_flags_print_help(FILE *out, learn_command cmd);
+/* -1 with a message naming the first flag of the table that `cmd` does not
+ * take, given in a (before learn_flags_parse, which would read it). */
+int learn_flags_refuse_others(const args *a, learn_command cmd);
 /* -1 with a message naming the flag (or FILE:LINE of --tasks) on a bad
  * value, -2 when the --tasks file cannot be read. --out is read, not
  * required (alrs learn requires it; bench rollout and the library's
