@@ -899,13 +899,20 @@ int main(void) {
     CHECK(text && strstr(text, "--resume") && strstr(text, "--envs") && strstr(text, "--out"));
     CHECK(text && strstr(text, "\n  --check "));
     free(text);
-    /* bench rollout shares learn's flags but not --check, which it refuses */
+    /* bench rollout shares learn's flags but not those of alrs learn alone
+     * (its --layouts give the environments), which it refuses by name */
     CHECK(test_alrs(err, help, "bench rollout --help") == 0);
     text = test_read_text(help);
-    CHECK(text && strstr(text, "--envs") && !strstr(text, "--check"));
+    CHECK(text && strstr(text, "--features") && strstr(text, "--ppo-epochs") &&
+          strstr(text, "Episodes and rewards:") && !strstr(text, "--check") &&
+          !strstr(text, "--envs") && !strstr(text, "--tasks") && !strstr(text, "--episodes") &&
+          !strstr(text, "--resume") && !strstr(text, "--trace-every") &&
+          !strstr(text, "--lr-hidden-scale") && !strstr(text, "Output:"));
     free(text);
     CHECK(test_alrs(err, NULL, "bench rollout --check") == 2);
     CHECK(strstr(err, "--check: unknown flag for this command") != NULL);
+    CHECK(test_alrs(err, NULL, "bench rollout --envs 2") == 2);
+    CHECK(strstr(err, "--envs: unknown flag for this command") != NULL);
 
     test_learn_files();
     test_resume();
