@@ -1,4 +1,4 @@
-/* schedule_parse (src/sched/spec_parse.c) on arbitrary spec strings, under a
+/* schedule_parse (src/sched/schedule_parse.c) on arbitrary spec strings, under a
  * few run shapes (the defaults depend on --lr and --steps). An accepted spec
  * must format back to a spec that parses to the same text (a run's config.txt
  * repeats the run through it), and give a rate that is not NaN at the steps

@@ -1,6 +1,6 @@
 /* Learning rates of the parsed schedules, in the closed forms of PyTorch's
  * torch.optim.lr_scheduler classes, and the reduce-on-plateau state machine.
- * Parsing and formatting live in spec_parse.c. */
+ * Parsing and formatting live in schedule_parse.c. */
 #include "sched/schedule.h"
 
 #include <limits.h>
