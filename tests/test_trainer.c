@@ -276,11 +276,10 @@ static void test_adopted_controller(const char *dir) {
     snprintf(path, sizeof path, "%s/adopt.bin", dir);
     snprintf(spec, sizeof spec, "controller:%s", path);
     write_controller(path);
+    train_outcome read, adopted;
     child_config cc = small_child("adam");
     trainer t;
-    train_outcome read, adopted;
-    CHECK(trainer_init(&t, &cc, 40, 5, &data) == 0);
-    CHECK(run(&t, spec, 1e-2, 3, &read) == 0);
+    CHECK(trainer_init(&t, &cc, 40, 5, &data) == 0 && run(&t, spec, 1e-2, 3, &read) == 0);
     trainer_free(&t);
     controller c;
     CHECK(controller_file_load(&c, path) == 0);
