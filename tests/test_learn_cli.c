@@ -367,6 +367,24 @@ static void test_resume(void) {
     CHECK(test_same_file(test_path(a, "episodes.csv"), test_path(done, "episodes.csv")));
     CHECK(test_same_file(test_path(a, "updates.csv"), test_path(done, "updates.csv")));
 
+    /* a directory from before --lr-hidden-scale (its config.txt has no
+     * lr_hidden_scale line) resumes as one without the scale, and only so */
+    const char *older = test_dir(base, "resume-older");
+    copy_dir(a, older);
+    char *text = test_read_text(test_path(older, "config.txt"));
+    char *line = text ? strstr(text, "lr_hidden_scale=1\n") : NULL;
+    CHECK(line != NULL);
+    if (line) memmove(line, line + strlen("lr_hidden_scale=1\n"), strlen(line + strlen("lr_hidden_scale=1\n")) + 1);
+    if (text) test_write_text(test_path(older, "config.txt"), text);
+    free(text);
+    CHECK(test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 --resume --out '%s'",
+                    idx, older) == 0);
+    rc = test_alrs(err, NULL, "learn " CHILD " --data-dir '%s' --episodes 4 --envs 2 "
+                   "--lr-hidden-scale 2 --resume --out '%s'", idx, older);
+    if (rc == 0 || !strstr(err, "lr_hidden_scale=1, this one has lr_hidden_scale=2"))
+        fprintf(stderr, "  --lr-hidden-scale 2 on an older directory: rc %d: %s\n", rc, err);
+    CHECK(rc != 0 && strstr(err, "lr_hidden_scale=1, this one has lr_hidden_scale=2"));
+
     /* killed after writing update 1's CSV rows but before its checkpoint: the
      * CSVs hold two updates, controller.bin one. Resuming drops the rows of
      * update 1 and redoes it. */
