@@ -570,6 +570,19 @@ static void test_info(void) {
     CHECK(text && strstr(text, "cores") && strstr(text, "dnnl_version"));
     free(text);
     CHECK(test_alrs(err, NULL, "info --peak=3") != 0);
+    /* --baseline: compare's grid of a row, its spec quoted (a spec holds commas) and the
+     * optimizer a row brings; --steps sizes the warm-up (5 % of 500) */
+    CHECK(test_alrs(err, out_file, "info --baseline schedulefree --steps 500") == 0);
+    text = test_read_text(out_file);
+    CHECK(text && !strncmp(text, "point,spec,lr,optimizer\n", 24) &&
+          strstr(text, "\n0,\"warmup:warmup=25\",0.1,adamw-schedulefree\n") &&
+          strstr(text, "\n6,\"warmup:warmup=25\",0.0001,adamw-schedulefree\n"));
+    free(text);
+    CHECK(test_alrs(err, out_file, "info --baseline cosine --steps 500") == 0);
+    text = test_read_text(out_file);
+    CHECK(text && strstr(text, "\n2,\"cosine:tmax=500,min=0\",0.01,\n"));
+    free(text);
+    CHECK(test_alrs(err, NULL, "info --baseline cosine --peak") != 0 && strstr(err, "one of them"));
     /* --help goes to stdout and succeeds. */
     CHECK(test_alrs(err, out_file, "train --help") == 0);
     text = test_read_text(out_file);

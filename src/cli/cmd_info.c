@@ -1,7 +1,10 @@
 /* `alrs info [--peak]`: the machine a run would use, and optionally its
  * measured FMA peak, the ceiling every throughput figure is compared with.
  * `alrs info --controller PATH|NAME`: what a controller observes, what its
- * actions do and what it learned on. */
+ * actions do and what it learned on. `alrs info --baseline NAME`: a compare
+ * row's grid, so that scripts take a row's spec and optimizer from alrs
+ * rather than restate them. */
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,20 +15,25 @@
 #include "core/fileio.h"
 #include "env/features.h"
 #include "rl/controller_file.h"
+#include "sched/baselines.h"
 #include "kernels/cpu.h"
 #include "kernels/peak.h"
 #include "report/machine.h"
 #include "dist/dist.h"
 
 static void info_usage(FILE *out) {
-    fputs("usage: alrs info [--peak] | alrs info --controller PATH|NAME\n"
+    fputs("usage: alrs info [--peak] | alrs info --controller PATH|NAME |\n"
+          "       alrs info --baseline NAME [--steps T]\n"
           "Shows the CPU, instruction sets (best and used; ALRS_ISA=scalar|avx2|avx512\n"
           "forces one), topology, caches, oneDNN version, OpenMP threads, host and compiler,\n"
           "and whether MPI is built in (mpi: built in (LIBRARY) | not built in) with the\n"
           "ranks of this job (mpi_ranks: R; under mpirun rank 0 prints, for its node).\n"
           "  --peak   also measure the FP32 FMA peak on 1 thread and on all cores (about 2 s)\n"
           "  --controller PATH|NAME   instead, a controller: what it observes, what its actions\n"
-          "           do, what it learned on (an installed one by NAME, as controller:NAME)\n",
+          "           do, what it learned on (an installed one by NAME, as controller:NAME)\n"
+          "  --baseline NAME   instead, the whole grid alrs compare tunes row NAME over for\n"
+          "           runs of --steps T steps (default 1000), as CSV: point,spec,lr,optimizer\n"
+          "           (the spec quoted; optimizer empty: the run's own)\n",
           out);
 }
 
@@ -64,6 +72,26 @@ static void print_controller(const controller *c, const char *path) {
     else printf("default_lr: not given\n");
 }
 
+static int info_baseline(const char *name, long steps) {
+    if (!strcmp(name, "controller") || !strcmp(name, "controller-default"))
+        return alrs_fail("--baseline %s: a controller's rows depend on its file (alrs info "
+                         "--controller PATH)", name);
+    if (!baseline_known(name))
+        return alrs_fail("--baseline %s: not a row of alrs compare (alrs compare --help lists "
+                         "them)", name);
+    grid_point *g = calloc(BASELINE_MAX_POINTS, sizeof *g);
+    if (!g) return alrs_fail("out of memory");
+    int n = baseline_grid(name, steps, BASELINE_MAX_POINTS, NULL, NULL, 0, g);
+    if (n > 0) {
+        printf("point,spec,lr,optimizer\n");
+        /* a spec holds commas: quoted */
+        for (int i = 0; i < n; i++)
+            printf("%d,\"%s\",%g,%s\n", i, g[i].spec, g[i].lr, g[i].optimizer);
+    }
+    free(g);
+    return n > 0 ? 0 : -1;
+}
+
 static int info_controller(const char *spec) {
     char path[ALRS_PATH_MAX];
     if (snprintf(path, sizeof path, "%s", spec) >= (int)sizeof path)
@@ -85,14 +113,22 @@ int cmd_info(int argc, char **argv) {
     }
     if (args_parse(&a, argc, argv) != 0) return cli_usage_error();
     int peak = args_switch(&a, "peak");
-    const char *ctl = NULL;
-    if (peak < 0 || args_string(&a, "controller", &ctl) != 0 || args_check_unused(&a) != 0)
+    const char *ctl = NULL, *baseline = NULL;
+    long steps = 1000;
+    if (peak < 0 || args_string(&a, "controller", &ctl) != 0 ||
+        args_string(&a, "baseline", &baseline) != 0 ||
+        args_int(&a, "steps", 1, 100000000, &steps) != 0 || args_check_unused(&a) != 0)
         return cli_usage_error();
-    if (ctl && peak) {
-        alrs_fail("--controller and --peak: one or the other");
+    if ((ctl != NULL) + (baseline != NULL) + (peak != 0) > 1) {
+        alrs_fail("--controller, --baseline and --peak: one of them");
+        return cli_usage_error();
+    }
+    if (args_given(&a, "steps") && !baseline) {
+        alrs_fail("--steps: only with --baseline");
         return cli_usage_error();
     }
     if (ctl) return info_controller(ctl) == 0 ? 0 : cli_report_error();
+    if (baseline) return info_baseline(baseline, steps) == 0 ? 0 : cli_usage_error();
     machine_info m;
     if (machine_info_get(&m) != 0) return cli_report_error();
     machine_info_print(&m, stdout);
