@@ -146,6 +146,16 @@ if "$src/scripts/plot" learn "$tmp/tasks-learn.png" "$tmp/tasks-learn" >/dev/nul
 then ok; else fail "scripts/plot learn per family: $(cat "$tmp/tasks-learn-families.csv" 2>&1)"; fi
 if "$src/scripts/plot" compare "$tmp/compare.png" "$abl/baselines" >/dev/null 2>&1 &&
    [ -s "$tmp/compare.png" ]; then ok; else fail "scripts/plot compare"; fi
+# scripts/plot batches: the README's table from a made-up compare-pytorch CSV: 2 threads
+# over 1 only where both ran, alrs / PyTorch from the 1-thread row
+printf '%s\n' '# $ scripts/compare-pytorch ...' \
+    'model,batch,threads,alrs_steps_per_s,torch_steps_per_s,ratio,alrs_peak_fraction,torch_peak_fraction' \
+    'lenet5,128,1,200,50,4.0,0.45,0.11' 'lenet5,128,2,380,90,4.2,0.43,0.1' \
+    'lenet5,1000,1,30,10,3.0,0.38,0.12' >"$tmp/batches.csv"
+if "$src/scripts/plot" batches "$tmp/batches.png" "$tmp/batches.csv" >/dev/null 2>&1 &&
+   [ -s "$tmp/batches.png" ] && grep -qx '| lenet5 | 128 | 45 % | 1.90× | 4.0× |' "$tmp/batches.md" &&
+   grep -qx '| lenet5 | 1000 | 38 % | - | 3.0× |' "$tmp/batches.md"
+then ok; else fail "scripts/plot batches: $(cat "$tmp/batches.md" 2>&1)"; fi
 
 # ---- 4. scripts/check-summary and scripts/plot suite ---------------------------------
 printf 'a model=mlp hidden=16 steps=20 batch=32 val-size=50 eval-every=5\n' >"$tmp/tasks.txt"
