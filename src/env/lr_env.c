@@ -307,13 +307,12 @@ static void start_rate(lr_env *env, uint64_t ep_seed) {
         alrs_panic("residual base %s: %s", c->action.base, alrs_error());
     env->ep.initial_lr = env->control.initial_lr;
     env->lr = lr_control_rate(&env->control, 0);
-    env->lr_scale = 1.0;
+    env->ep.lr_scale = 1.0;
     if (c->lr_hidden_scale > 1) {
         rng_stream r = rng_make(ep_seed, STREAM_HIDDEN_SCALE);
         double span = log(c->lr_hidden_scale);
-        env->lr_scale = exp(span * (2 * rng_uniform_double(&r) - 1));
+        env->ep.lr_scale = exp(span * (2 * rng_uniform_double(&r) - 1));
     }
-    env->ep.lr_scale = env->lr_scale;
 }
 
 /* A multi-task episode's task (stream 4 of its seed), and the child built
@@ -390,7 +389,7 @@ static double train_chunk(lr_env *env, int n) {
     env->grad_norm_sum = 0.0;
     for (int k = 0; k < n; k++) {
         env->lr = lr_control_rate(&env->control, env->child.step);
-        double loss = child_run_step(&env->child, env->lr * env->lr_scale);
+        double loss = child_run_step(&env->child, env->lr * env->ep.lr_scale);
         if (!(loss <= env->cfg.diverge_loss)) return -1.0; /* NaN fails this too */
         sum += loss;
         env->chunk_losses[env->chunk_n++] = loss;

@@ -209,8 +209,7 @@ typedef struct {
     double *trace_lr, *trace_val, *trace_acc, *trace_train, *trace_action, *trace_reward;
     double *trace_obs;     /* [n_agent + 1][obs_size] */
     lr_control control;    /* the rate the actions set (env/lr_control.h) */
-    double lr;             /* the rate of the last child step (before lr_scale) */
-    double lr_scale;       /* the episode's hidden scale (1 without lr_hidden_scale) */
+    double lr;             /* the rate of the last child step (before ep.lr_scale) */
     double prev_val_loss;
     double obs[LR_ENV_MAX_OBS]; /* the last observation */
     /* what only the environment sees (LR_FEAT_ENV_ONLY), gathered per chunk */
