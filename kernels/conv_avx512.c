@@ -64,20 +64,31 @@ static int fits(const conv_shape *sh, int max_c) {
 
 int conv_direct_fits(const conv_shape *sh) { return fits(sh, 8); }
 
-/* Backward-weights expands BWW_GROUP images at a time and runs each
+/* Backward-weights expands a group of images at a time and runs each
  * register tile over all of them before it adds to the accumulators in
  * memory: for LeNet conv2 (100 positions, 7 vectors) a tile of one image
  * did 168 FMAs per 24 loads, adds and stores of its accumulators, and ran at
- * 55 % of peak. */
+ * 55 % of peak. A plane with many vectors needs no group: LeNet conv1 (49
+ * vectors, 18 KB of planes per image) ran 0.53 ms with groups of 8 (146 KB
+ * of planes, swept from L2 by each tile) and 0.35 ms with 1 (batch 128,
+ * 1 thread). So a group holds up to BWW_GROUP images, as many as keep a
+ * tile's run within BWW_VECS vectors (LeNet conv2: 8; conv1: 1). */
 #define BWW_GROUP 8
+#define BWW_VECS 56
 
-/* Per thread: shifted planes (BWW_GROUP images' for backward-weights), then
+static int bww_group(const geom *g) {
+    int n = BWW_VECS / g->pv;
+    return n < 1 ? 1 : n > BWW_GROUP ? BWW_GROUP : n;
+}
+
+/* Per thread: shifted planes (a group's for backward-weights), then
  * (backward-weights) vector accumulators (K×CRS×16) and bias sums. */
 static size_t planes_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->c * sh->s;
 }
 static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return planes_floats(sh, g) * BWW_GROUP + (size_t)sh->k * g->crs * 16 + round16(sh->k) * 16;
+    return planes_floats(sh, g) * bww_group(g) + (size_t)sh->k * g->crs * 16 +
+           round16(sh->k) * 16;
 }
 
 static size_t bwd_d_scratch_floats(const conv_shape *sh);
@@ -293,8 +304,9 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
     geom_init(sh, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 16;
-    size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * BWW_GROUP;
-    int groups = (sh->n + BWW_GROUP - 1) / BWW_GROUP;
+    int group = bww_group(&g);
+    size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * group;
+    int groups = (sh->n + group - 1) / group;
     int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
 #pragma omp parallel num_threads(nt)
     {
@@ -303,8 +315,8 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
         memset(xs, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
         for (int grp = 0; grp < groups; grp++) {
-            int first = grp * BWW_GROUP;
-            int images = sh->n - first < BWW_GROUP ? sh->n - first : BWW_GROUP;
+            int first = grp * group;
+            int images = sh->n - first < group ? sh->n - first : group;
             for (int i = 0; i < images; i++) {
                 const float *img = src + (size_t)(first + i) * in_img;
                 expand(sh, &g, img, src, src + sh->n * in_img, xs + plane_set * i);
