@@ -12,8 +12,11 @@
  * with 16 output positions per vector and only the last vector of a plane
  * partly used (LeNet conv2: 100 of 112 lanes; conv1: all 784).
  *
- * Backward-data reuses the forward tile with the taps split differently (see
- * conv_bwd_d_direct_avx512). */
+ * Backward-weights with 16 filters reads the image in place with the filters
+ * in the lanes instead (conv_bwd_w_16_avx512). Backward-data runs a GEMM and
+ * a col2im for small planes (conv_bwd_d_gemm_avx512) and reuses the forward
+ * tile with the taps split differently for larger ones
+ * (conv_bwd_d_planes_avx512). */
 #include <immintrin.h>
 #include <omp.h>
 #include <stddef.h>
