@@ -5,9 +5,11 @@
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
- *           well, and im2col would move 25× the input. Backward-data runs
- *           the same kernel when the output has ≤ 16 channels (LeNet conv2:
- *           16→6), as a correlation with the flipped weights. Everything
+ *           well, and im2col would move 25× the input (backward-weights
+ *           with 16 filters, LeNet conv2, puts the filters in the lanes
+ *           instead). Backward-data runs direct too (LeNet conv2: 16→6): a
+ *           small GEMM per pair of images and a col2im for small planes,
+ *           the forward tile over padded planes for larger ones. Everything
  *           else goes through im2col + the AVX-512 sgemm (which runs a
  *           convolution whose one output covers its whole input, LeNet conv3,
  *           as one GEMM).

@@ -12,10 +12,14 @@
  * with 16 output positions per vector and only the last vector of a plane
  * partly used (LeNet conv2: 100 of 112 lanes; conv1: all 784).
  *
- * Backward-data reuses the forward tile with the taps split differently (see
- * conv_bwd_d_direct_avx512). */
+ * Backward-weights with 16 filters reads the image in place with the filters
+ * in the lanes instead (conv_bwd_w_16_avx512). Backward-data runs a GEMM and
+ * a col2im for small planes (conv_bwd_d_gemm_avx512) and reuses the forward
+ * tile with the taps split differently for larger ones
+ * (conv_bwd_d_planes_avx512). */
 #include <immintrin.h>
 #include <omp.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "kernels/conv_internal.h"
@@ -63,23 +67,36 @@ static int fits(const conv_shape *sh, int max_c) {
 
 int conv_direct_fits(const conv_shape *sh) { return fits(sh, 8); }
 
-/* Backward-weights expands BWW_GROUP images at a time and runs each
+/* Backward-weights expands a group of images at a time and runs each
  * register tile over all of them before it adds to the accumulators in
  * memory: for LeNet conv2 (100 positions, 7 vectors) a tile of one image
  * did 168 FMAs per 24 loads, adds and stores of its accumulators, and ran at
- * 55 % of peak. */
+ * 55 % of peak. A plane with many vectors needs no group: LeNet conv1 (49
+ * vectors, 18 KB of planes per image) ran 0.53 ms with groups of 8 (146 KB
+ * of planes, swept from L2 by each tile) and 0.35 ms with 1 (batch 128,
+ * 1 thread). So a group holds up to BWW_GROUP images, as many as keep a
+ * tile's run within BWW_VECS vectors (LeNet conv2: 8; conv1: 1). */
 #define BWW_GROUP 8
+#define BWW_VECS 56
 
-/* Per thread: shifted planes (BWW_GROUP images' for backward-weights), then
+static int bww_group(const geom *g) {
+    int n = BWW_VECS / g->pv;
+    return n < 1 ? 1 : n > BWW_GROUP ? BWW_GROUP : n;
+}
+
+/* Per thread: shifted planes (a group's for backward-weights), then
  * (backward-weights) vector accumulators (K×CRS×16) and bias sums. */
 static size_t planes_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->c * sh->s;
 }
 static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return planes_floats(sh, g) * BWW_GROUP + (size_t)sh->k * g->crs * 16 + round16(sh->k) * 16;
+    return planes_floats(sh, g) * bww_group(g) + (size_t)sh->k * g->crs * 16 +
+           round16(sh->k) * 16;
 }
 
 static size_t bwd_d_scratch_floats(const conv_shape *sh);
+static int bw16_suits(const conv_shape *sh);
+static size_t bw16_thread_floats(const conv_shape *sh);
 
 size_t conv_direct_scratch_floats(const conv_shape *sh) {
     geom g;
@@ -87,6 +104,8 @@ size_t conv_direct_scratch_floats(const conv_shape *sh) {
     if (fits(sh, 8)) {
         geom_init(sh, &g);
         need = thread_floats(sh, &g) * (size_t)omp_get_max_threads();
+        size_t b = bw16_thread_floats(sh) * (size_t)omp_get_max_threads();
+        if (bw16_suits(sh) && b > need) need = b;
     }
     if (conv_bwd_d_direct_fits(sh)) {
         size_t b = bwd_d_scratch_floats(sh);
@@ -286,14 +305,16 @@ static TARGET void bias_sums(int k, int p, const float *dd, float *bsum) {
 
 static TARGET float hsum(const float *v16) { return _mm512_reduce_add_ps(_mm512_loadu_ps(v16)); }
 
-TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
-                                     float *diff_weights, float *diff_bias, float *scratch) {
+static TARGET void conv_bwd_w_planes_avx512(const conv_shape *sh, const float *src,
+                                            const float *diff_dst, float *diff_weights,
+                                            float *diff_bias, float *scratch) {
     geom g;
     geom_init(sh, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 16;
-    size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * BWW_GROUP;
-    int groups = (sh->n + BWW_GROUP - 1) / BWW_GROUP;
+    int group = bww_group(&g);
+    size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * group;
+    int groups = (sh->n + group - 1) / group;
     int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
 #pragma omp parallel num_threads(nt)
     {
@@ -302,8 +323,8 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
         memset(xs, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
         for (int grp = 0; grp < groups; grp++) {
-            int first = grp * BWW_GROUP;
-            int images = sh->n - first < BWW_GROUP ? sh->n - first : BWW_GROUP;
+            int first = grp * group;
+            int images = sh->n - first < group ? sh->n - first : group;
             for (int i = 0; i < images; i++) {
                 const float *img = src + (size_t)(first + i) * in_img;
                 expand(sh, &g, img, src, src + sh->n * in_img, xs + plane_set * i);
@@ -329,6 +350,161 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
         for (int t = 0; t < nt; t++) s += hsum(scratch + tf * t + acc_off + nacc + 16 * k);
         diff_bias[k] = s;
     }
+}
+
+/* Backward-weights for 16 filters, which fill the lanes:
+ *     dwt[ci,y,x][k] += sum over positions (oy, ox) of
+ *                       img[ci][oy + y][ox + x] · ddt[oy·ow + ox][k]
+ * with img the (padded) input image and ddt = diff_dst transposed, so each
+ * FMA broadcasts one input value and no lane idles (the planes path fills
+ * 100 of 112 lanes on LeNet conv2). A tile holds the taps of up to 5 filter
+ * rows y of one channel in registers (5×5 for LeNet conv2) over all
+ * positions of an image, reading the image in place: no shifted planes
+ * (their expansion took ~0.15 of the 0.77 ms that the planes path spent on
+ * LeNet conv2 at batch 128, 1 thread). Per position: one ddt load and 25
+ * broadcast-FMAs. LeNet conv2, batch 128, 1 thread, kernel microbenchmark:
+ * 0.77 -> 0.41 ms (85 % of peak). The transpose is a gather per position
+ * (100 per image), the bias sums one add each. */
+#define BW16_RY 5
+#define BW16_MAX_S 5
+
+static int bw16_suits(const conv_shape *sh) { return sh->k == 16 && sh->s <= BW16_MAX_S; }
+
+/* Per thread: the padded image (when pad > 0), ddt (p·16), dwt (c·r·s·16)
+ * and bias sums (16). */
+static size_t bw16_img_floats(const conv_shape *sh) {
+    return sh->pad ? (size_t)sh->c * (sh->h + 2 * sh->pad) * (sh->w + 2 * sh->pad) : 0;
+}
+static size_t bw16_thread_floats(const conv_shape *sh) {
+    return round16(bw16_img_floats(sh)) + (size_t)sh->oh * sh->ow * 16 +
+           (size_t)sh->c * sh->r * sh->s * 16 + 16;
+}
+
+/* ddt[q][k] = dd[k][q] for one image's p positions; bsum += each ddt[q]. */
+static TARGET void bw16_transpose(int p, const float *dd, float *ddt, float *bsum) {
+    const __m512i idx = _mm512_mullo_epi32(
+        _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(p));
+    __m512 b = _mm512_loadu_ps(bsum);
+    for (int q = 0; q < p; q++) {
+        __m512 v = _mm512_i32gather_ps(idx, dd + q, 4);
+        _mm512_storeu_ps(ddt + 16 * q, v);
+        b = _mm512_add_ps(b, v);
+    }
+    _mm512_storeu_ps(bsum, b);
+}
+
+/* dwt[u·s + x][·] += sum over positions of img[(oy + u)·wp + ox + x] ·
+ * ddt[oy·ow + ox][·], for ry ≤ 5 filter rows u and s ≤ 5 taps x (img: the
+ * first row's channel plane at row y0, wp floats a row). */
+INLINE TARGET void bw16_tile(int ry, int s, const conv_shape *sh, int wp, const float *img,
+                             const float *ddt, float *dwt) {
+    __m512 a[BW16_RY][BW16_MAX_S];
+    for (int u = 0; u < ry; u++)
+        for (int x = 0; x < s; x++) a[u][x] = _mm512_setzero_ps();
+    for (int oy = 0; oy < sh->oh; oy++) {
+        const float *rp[BW16_RY], *d = ddt + (size_t)oy * sh->ow * 16;
+        for (int u = 0; u < ry; u++) rp[u] = img + (size_t)(oy + u) * wp;
+        for (int ox = 0; ox < sh->ow; ox++, d += 16) {
+            __m512 dv = _mm512_loadu_ps(d);
+            for (int u = 0; u < ry; u++) {
+                for (int x = 0; x < s; x++)
+                    a[u][x] = _mm512_fmadd_ps(_mm512_set1_ps(rp[u][x]), dv, a[u][x]);
+                /* Hide that rp[u][x] is the next position's rp[u][x - 1]:
+                 * GCC would keep the broadcasts in registers across
+                 * positions, spill them, and run 20 % slower. */
+                rp[u]++;
+                __asm__("" : "+r"(rp[u]));
+            }
+        }
+    }
+    for (int u = 0; u < ry; u++)
+        for (int x = 0; x < s; x++) {
+            float *o = dwt + 16 * (u * s + x);
+            _mm512_storeu_ps(o, _mm512_add_ps(_mm512_loadu_ps(o), a[u][x]));
+        }
+}
+
+#define BW16_RYS(s)                                                                       \
+    switch (ry) {                                                                         \
+    case 5: bw16_tile(5, s, sh, wp, img, ddt, dwt); break;                                \
+    case 4: bw16_tile(4, s, sh, wp, img, ddt, dwt); break;                                \
+    case 3: bw16_tile(3, s, sh, wp, img, ddt, dwt); break;                                \
+    case 2: bw16_tile(2, s, sh, wp, img, ddt, dwt); break;                                \
+    default: bw16_tile(1, s, sh, wp, img, ddt, dwt); break;                               \
+    }
+
+/* All taps of one image (img: padded, wp floats a row, hp rows). */
+static TARGET void bw16_image(const conv_shape *sh, const float *pimg, int hp, int wp,
+                              const float *ddt, float *dwt_all) {
+    for (int ci = 0; ci < sh->c; ci++)
+        for (int y0 = 0; y0 < sh->r; y0 += BW16_RY) {
+            int ry = sh->r - y0 < BW16_RY ? sh->r - y0 : BW16_RY;
+            const float *img = pimg + ((size_t)ci * hp + y0) * wp;
+            float *dwt = dwt_all + 16 * (((size_t)ci * sh->r + y0) * sh->s);
+            switch (sh->s) {
+            case 5: BW16_RYS(5) break;
+            case 4: BW16_RYS(4) break;
+            case 3: BW16_RYS(3) break;
+            case 2: BW16_RYS(2) break;
+            default: BW16_RYS(1) break;
+            }
+        }
+}
+
+/* The image with pad zeros around each channel plane. */
+static void pad_image(const conv_shape *sh, const float *img, float *out) {
+    int hp = sh->h + 2 * sh->pad, wp = sh->w + 2 * sh->pad;
+    memset(out, 0, sizeof(float) * sh->c * hp * wp);
+    for (int ci = 0; ci < sh->c; ci++)
+        for (int iy = 0; iy < sh->h; iy++)
+            memcpy(out + ((size_t)ci * hp + iy + sh->pad) * wp + sh->pad,
+                   img + ((size_t)ci * sh->h + iy) * sh->w, sizeof(float) * sh->w);
+}
+
+static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
+                                        const float *diff_dst, float *diff_weights,
+                                        float *diff_bias, float *scratch) {
+    int p = sh->oh * sh->ow, hp = sh->h + 2 * sh->pad, wp = sh->w + 2 * sh->pad;
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)16 * p;
+    size_t crs = (size_t)sh->c * sh->r * sh->s, tf = bw16_thread_floats(sh);
+    size_t ddt_off = round16(bw16_img_floats(sh)), dwt_off = ddt_off + (size_t)p * 16;
+    int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
+#pragma omp parallel num_threads(nt)
+    {
+        float *base = scratch + tf * omp_get_thread_num();
+        float *ddt = base + ddt_off, *dwt = base + dwt_off, *bsum = dwt + crs * 16;
+        memset(dwt, 0, sizeof(float) * (crs * 16 + 16));
+#pragma omp for schedule(static)
+        for (int i = 0; i < sh->n; i++) {
+            const float *img = src + i * in_img;
+            if (sh->pad) {
+                pad_image(sh, img, base);
+                img = base;
+            }
+            bw16_transpose(p, diff_dst + i * out_img, ddt, bsum);
+            bw16_image(sh, img, hp, wp, ddt, dwt);
+        }
+    }
+    /* Threads' partials in a fixed order. */
+    for (size_t t = 0; t < crs; t++)
+        for (int k = 0; k < 16; k++) {
+            float s = 0.0f;
+            for (int th = 0; th < nt; th++) s += scratch[tf * th + dwt_off + t * 16 + k];
+            diff_weights[k * crs + t] = s;
+        }
+    for (int k = 0; diff_bias && k < 16; k++) {
+        float s = 0.0f;
+        for (int th = 0; th < nt; th++) s += scratch[tf * th + dwt_off + crs * 16 + k];
+        diff_bias[k] = s;
+    }
+}
+
+TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
+                                     float *diff_weights, float *diff_bias, float *scratch) {
+    if (bw16_suits(sh))
+        conv_bwd_w_16_avx512(sh, src, diff_dst, diff_weights, diff_bias, scratch);
+    else
+        conv_bwd_w_planes_avx512(sh, src, diff_dst, diff_weights, diff_bias, scratch);
 }
 
 /* Backward-data, split along the filter's x axis so that no tap of the
@@ -362,7 +538,11 @@ static size_t bwd_d_thread_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->k + round16((size_t)sh->c * sh->s * g->p + 16);
 }
 
+static int bwd_d_gemm_suits(const conv_shape *sh);
+static size_t bd_thread_floats(const conv_shape *sh);
+
 static size_t bwd_d_scratch_floats(const conv_shape *sh) {
+    if (bwd_d_gemm_suits(sh)) return bd_thread_floats(sh) * (size_t)omp_get_max_threads();
     geom g;
     bwd_d_geom(sh, &g);
     return round16((size_t)sh->k * sh->c * sh->r * sh->s) +
@@ -391,8 +571,208 @@ static TARGET void z_to_src(const conv_shape *sh, const geom *g, const float *z,
         }
 }
 
-TARGET void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst,
-                                     const float *weights, float *diff_src, float *scratch) {
+/* Backward-data for small planes as a GEMM over a pair of images, then a
+ * col2im:
+ *     cols[ci,y,x][q] = sum_k w[k][ci][y][x] · dg[k][q]
+ *     diff_src[i][ci][oy + y - pad][ox + x - pad] += cols[ci,y,x][i·p + oy·ow + ox]
+ * where dg[k][i·p + ·] puts diff_dst[i][k] of BDG images side by side.
+ * The GEMM does the nominal c·r·s·k·p MACs per image (LeNet conv2: two
+ * images' 200 positions in 13 vectors, 4 % idle lanes); the padded-plane
+ * path (conv_bwd_d_planes_avx512) does 80 taps × 30 filters × 9 vectors,
+ * 1.44× that. LeNet conv2 at batch 128, 1 thread: 0.77 → 0.61 ms, of which
+ * the GEMM takes ~0.40 (87 % of peak) and the col2im ~0.18: s masked row
+ * loads per output row and tap row y, mostly split across cache lines.
+ * Four images per group (25 vectors, no idle lane) ran at 0.69 ms: their
+ * cols (40 KB) and dg (26 KB) no longer fit in L1 together. */
+#define BDG 2    /* images per group */
+#define BD_RB 5  /* GEMM tile: up to 5 taps (x of one (ci, y))... */
+#define BD_VB 5  /* ...times up to 5 vectors of positions: 25 accumulators */
+#define BD_MAX_S 8
+#define BD_MAX_W 128
+
+/* The GEMM path for planes where a group's positions span at most 64
+ * vectors; larger planes (LeNet conv1, 32² inputs) keep the padded-plane
+ * path, which this was not measured against there. */
+static int bwd_d_gemm_suits(const conv_shape *sh) {
+    return (size_t)BDG * sh->oh * sh->ow <= 1024 && sh->s <= BD_MAX_S && sh->w <= BD_MAX_W;
+}
+
+/* Floats per row of dg and cols: the group's positions, whole vectors. */
+static size_t bd_ld(const conv_shape *sh) { return round16((size_t)BDG * sh->oh * sh->ow); }
+
+/* Per thread: dg (k rows), cols (r·s rows), then buf (padded image rows). */
+static size_t bd_thread_floats(const conv_shape *sh) {
+    return bd_ld(sh) * ((size_t)sh->k + (size_t)sh->r * sh->s) +
+           (size_t)(sh->h + 2 * sh->pad) * round16(sh->w);
+}
+
+/* cols[u][q..q+16·vb) = sum_kk w[kk·wstride + u] · dg[kk][q..], for rb ≤ 5
+ * taps and vb ≤ 5 vectors: per kk, vb loads and rb broadcasts feed rb·vb FMAs. */
+INLINE TARGET void bd_tile(int rb, int vb, int k, size_t wstride, const float *w,
+                           const float *dg, size_t ld, int q, float *cols) {
+    __m512 acc[BD_RB][BD_VB];
+    for (int u = 0; u < rb; u++)
+        for (int v = 0; v < vb; v++) acc[u][v] = _mm512_setzero_ps();
+    for (int kk = 0; kk < k; kk++) {
+        const float *d = dg + kk * ld + q, *wk = w + kk * wstride;
+        __m512 dv[BD_VB];
+        for (int v = 0; v < vb; v++) dv[v] = _mm512_loadu_ps(d + 16 * v);
+        for (int u = 0; u < rb; u++) {
+            __m512 wv = _mm512_set1_ps(wk[u]);
+            for (int v = 0; v < vb; v++) acc[u][v] = _mm512_fmadd_ps(wv, dv[v], acc[u][v]);
+        }
+    }
+    for (int u = 0; u < rb; u++)
+        for (int v = 0; v < vb; v++) _mm512_storeu_ps(cols + u * ld + q + 16 * v, acc[u][v]);
+}
+
+#define BD_VBS(rb)                                                                        \
+    switch (vb) {                                                                         \
+    case 5: bd_tile(rb, 5, k, wstride, w, dg, ld, q, cols); break;                        \
+    case 4: bd_tile(rb, 4, k, wstride, w, dg, ld, q, cols); break;                        \
+    case 3: bd_tile(rb, 3, k, wstride, w, dg, ld, q, cols); break;                        \
+    case 2: bd_tile(rb, 2, k, wstride, w, dg, ld, q, cols); break;                        \
+    default: bd_tile(rb, 1, k, wstride, w, dg, ld, q, cols); break;                       \
+    }
+
+/* rb taps (weights w[kk·wstride + u]) over qv vectors, split into balanced
+ * chunks of at most BD_VB. */
+static TARGET void bd_rows(int rb, int qv, int k, size_t wstride, const float *w,
+                           const float *dg, size_t ld, float *cols) {
+    int chunks = (qv + BD_VB - 1) / BD_VB;
+    for (int c = 0, v0 = 0; c < chunks; c++) {
+        int vb = (qv - v0) / (chunks - c), q = 16 * v0;
+        v0 += vb;
+        switch (rb) {
+        case 5: BD_VBS(5) break;
+        case 4: BD_VBS(4) break;
+        case 3: BD_VBS(3) break;
+        case 2: BD_VBS(2) break;
+        default: BD_VBS(1) break;
+        }
+    }
+}
+
+/* m[j/16][x]: the lanes ix = j + l of a diff_src row that tap x reaches,
+ * those with 0 ≤ ix + pad - x < ow and ix < w. */
+static TARGET void bd_masks(const conv_shape *sh, __mmask16 m[BD_MAX_W / 16][BD_MAX_S]) {
+    for (int x = 0; x < sh->s; x++)
+        for (int j = 0; j < sh->w; j += 16) {
+            int a = x - sh->pad - j, b = x - sh->pad + sh->ow - j;
+            if (a < 0) a = 0;
+            if (b > 16) b = 16;
+            if (b > sh->w - j) b = sh->w - j;
+            m[j / 16][x] = b > a ? (__mmask16)(((1u << b) - 1) & ~((1u << a) - 1)) : 0;
+        }
+}
+
+/* sum over x < s of the cols rows (y, x) of one output position row,
+ * shifted right by x (row: that of x = 0 at the first lane); masked-off
+ * lanes load nothing. Added in two chains, x < s/2 and the rest. */
+INLINE TARGET __m512 bd_xsum(int s, const float *row, size_t ld, const __mmask16 *m) {
+    __m512 a[BD_MAX_S] = {0}; /* (only a[0..s) are used) */
+#pragma GCC unroll 8
+    for (int x = 0; x < s; x++) a[x] = _mm512_maskz_loadu_ps(m[x], row + x * ld - x);
+#pragma GCC unroll 8
+    for (int x = 1; x < s / 2; x++) a[0] = _mm512_add_ps(a[0], a[x]); /* two halves */
+#pragma GCC unroll 8
+    for (int x = s / 2 + 1; x < s; x++) a[s / 2] = _mm512_add_ps(a[s / 2], a[x]);
+    return s > 1 ? _mm512_add_ps(a[0], a[s / 2]) : a[0];
+}
+
+/* diff_src[i][ci] for the group's g images (dsrc: the first image) from the
+ * r·s cols rows of channel ci. Each cols row y adds to rows oy + y of buf,
+ * the padded image rows (h + 2·pad of them, 16-float aligned chunks), which
+ * then go to diff_src. All loops run a fixed count, and each buf chunk's
+ * load meets a store of exactly the same 64 bytes (store forwarding works).
+ * Two slower tries: adding each tap row y straight into diff_src, whose
+ * rows lie 56 bytes apart, made each masked load wait for the store of the
+ * row before (25 % slower than the padded planes); summing each output
+ * row over the (y, x) that reach it ran loops of 1-5 trips that the branch
+ * predictor missed (~1.5 µs of 4.6 per LeNet conv2 image). */
+INLINE TARGET void bd_col2im_s(int s, const conv_shape *sh, int g, int ci, const float *cols,
+                               size_t ld, __mmask16 m[BD_MAX_W / 16][BD_MAX_S], float *buf,
+                               float *dsrc) {
+    int p = sh->oh * sh->ow, bw = (int)round16(sh->w), rows = sh->h + 2 * sh->pad;
+    for (int i = 0; i < g; i++) {
+        for (int j = 0; j < rows * bw; j += 16) _mm512_storeu_ps(buf + j, _mm512_setzero_ps());
+        for (int j = 0; j < sh->w; j += 16) {
+            __mmask16 mk[BD_MAX_S];
+            for (int x = 0; x < s; x++) mk[x] = m[j / 16][x];
+            for (int y = 0; y < sh->r; y++) {
+                const float *row = cols + (size_t)y * s * ld + (size_t)i * p + sh->pad + j;
+                float *b = buf + (size_t)y * bw + j;
+                for (int oy = 0; oy < sh->oh; oy++, row += sh->ow, b += bw)
+                    _mm512_storeu_ps(b, _mm512_add_ps(_mm512_loadu_ps(b), bd_xsum(s, row, ld, mk)));
+            }
+        }
+        for (int iy = 0; iy < sh->h; iy++) {
+            float *out = dsrc + (((size_t)i * sh->c + ci) * sh->h + iy) * sh->w;
+            for (int j = 0; j < sh->w; j += 16)
+                _mm512_mask_storeu_ps(out + j, lanes(sh->w - j),
+                                      _mm512_loadu_ps(buf + (size_t)(iy + sh->pad) * bw + j));
+        }
+    }
+}
+
+static TARGET void bd_col2im(const conv_shape *sh, int g, int ci, const float *cols, size_t ld,
+                             __mmask16 m[BD_MAX_W / 16][BD_MAX_S], float *buf, float *dsrc) {
+    switch (sh->s) {
+    case 5: bd_col2im_s(5, sh, g, ci, cols, ld, m, buf, dsrc); break;
+    case 3: bd_col2im_s(3, sh, g, ci, cols, ld, m, buf, dsrc); break;
+    default: bd_col2im_s(sh->s, sh, g, ci, cols, ld, m, buf, dsrc); break;
+    }
+}
+
+/* diff_src of g ≤ BDG images (dd, dsrc: the first image's). */
+static TARGET void bd_group(const conv_shape *sh, int g, const float *dd, const float *weights,
+                            float *dg, float *cols, __mmask16 m[BD_MAX_W / 16][BD_MAX_S],
+                            float *buf, float *dsrc) {
+    int p = sh->oh * sh->ow, qv = (g * p + 15) / 16;
+    size_t ld = bd_ld(sh), crs = (size_t)sh->c * sh->r * sh->s;
+    for (int kk = 0; kk < sh->k; kk++)
+        for (int i = 0; i < g; i++)
+            memcpy(dg + kk * ld + (size_t)i * p, dd + ((size_t)i * sh->k + kk) * p,
+                   sizeof(float) * p);
+    for (int ci = 0; ci < sh->c; ci++) {
+        for (int y = 0; y < sh->r; y++) {
+            const float *w = weights + ((size_t)ci * sh->r + y) * sh->s;
+            float *c = cols + (size_t)y * sh->s * ld;
+            for (int x = 0; x < sh->s; x += BD_RB) {
+                int rb = sh->s - x < BD_RB ? sh->s - x : BD_RB;
+                bd_rows(rb, qv, sh->k, crs, w + x, dg, ld, c + x * ld);
+            }
+        }
+        bd_col2im(sh, g, ci, cols, ld, m, buf, dsrc);
+    }
+}
+
+static TARGET void conv_bwd_d_gemm_avx512(const conv_shape *sh, const float *diff_dst,
+                                          const float *weights, float *diff_src,
+                                          float *scratch) {
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * sh->oh * sh->ow;
+    size_t tf = bd_thread_floats(sh);
+    __mmask16 m[BD_MAX_W / 16][BD_MAX_S];
+    bd_masks(sh, m);
+    int groups = (sh->n + BDG - 1) / BDG;
+    int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
+#pragma omp parallel num_threads(nt)
+    {
+        float *dg = scratch + tf * omp_get_thread_num(), *cols = dg + bd_ld(sh) * sh->k;
+        float *buf = cols + bd_ld(sh) * sh->r * sh->s;
+        memset(dg, 0, sizeof(float) * tf); /* the slack past a group's positions stays finite */
+#pragma omp for schedule(static)
+        for (int grp = 0; grp < groups; grp++) {
+            int first = grp * BDG, g = sh->n - first < BDG ? sh->n - first : BDG;
+            bd_group(sh, g, diff_dst + first * out_img, weights, dg, cols, m, buf,
+                     diff_src + first * in_img);
+        }
+    }
+}
+
+static TARGET void conv_bwd_d_planes_avx512(const conv_shape *sh, const float *diff_dst,
+                                            const float *weights, float *diff_src,
+                                            float *scratch) {
     geom g;
     bwd_d_geom(sh, &g);
     int rs = sh->r * sh->s, top = sh->r - 1 - sh->pad, filters = sh->c * sh->s;
@@ -425,4 +805,12 @@ TARGET void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst
             z_to_src(sh, &g, z, diff_src + i * in_img);
         }
     }
+}
+
+TARGET void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst,
+                                     const float *weights, float *diff_src, float *scratch) {
+    if (bwd_d_gemm_suits(sh))
+        conv_bwd_d_gemm_avx512(sh, diff_dst, weights, diff_src, scratch);
+    else
+        conv_bwd_d_planes_avx512(sh, diff_dst, weights, diff_src, scratch);
 }

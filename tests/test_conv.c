@@ -2,6 +2,7 @@
  * the CPU has against the reference on odd shapes, and the reference against
  * oneDNN (plain layouts) on a LeNet and a ResNet shape. */
 #include <oneapi/dnnl/dnnl.h>
+#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,44 @@ static void test_isa(alrs_isa isa) {
     printf("%s: %d shapes compared with the reference\n", cpu_isa_name(isa), cases);
 }
 
+/* The direct kernels' paths at batch sizes that leave a group of images
+ * whole or part, on 1 and 2 threads: backward-data's GEMM path (planes of
+ * at most 512 positions) and padded-plane path, backward-weights' path for
+ * 16 filters (filter widths up to 5) and its shifted-plane path; widths
+ * over 16 lanes, filter widths 1-7, padding 0-3, and LeNet conv2 itself. */
+static void test_direct_paths(void) {
+    if (cpu_best_isa() < ISA_AVX512) return;
+    kernel_table t;
+    kernels_fill(&t, ISA_AVX512);
+    conv_shape shapes[] = {
+        make_shape(1, 6, 14, 14, 16, 5, 1, 0), make_shape(1, 3, 9, 11, 7, 3, 1, 1),
+        make_shape(1, 2, 7, 7, 5, 5, 1, 2),    make_shape(1, 5, 12, 20, 3, 5, 1, 0),
+        make_shape(1, 2, 6, 40, 3, 5, 1, 2),   make_shape(1, 2, 11, 11, 3, 7, 1, 3),
+        make_shape(1, 3, 5, 9, 4, 1, 1, 0),    make_shape(1, 1, 19, 33, 4, 3, 1, 1),
+        make_shape(1, 3, 9, 11, 16, 3, 1, 1),  make_shape(1, 2, 7, 7, 16, 5, 1, 2),
+        make_shape(1, 5, 6, 17, 16, 1, 1, 0),  make_shape(1, 8, 10, 10, 16, 2, 1, 1),
+        make_shape(1, 1, 20, 23, 16, 4, 1, 3), make_shape(1, 2, 11, 11, 16, 7, 1, 3),
+    };
+    static const int batches[] = {1, 2, 3, 5};
+    int saved = omp_get_max_threads(), cases = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            for (int b = 0; b < 4; b++) {
+                conv_shape s = shapes[i];
+                s.n = batches[b];
+                int bad = compare_shape(&t, &s);
+                if (bad)
+                    fprintf(stderr, "direct shape %zu n%d, %d threads: %d mismatches\n", i, s.n,
+                            threads, bad);
+                CHECK(bad == 0);
+                cases++;
+            }
+    }
+    omp_set_num_threads(saved);
+    printf("avx512 direct kernels' paths: %d cases\n", cases);
+}
+
 /* oneDNN convolution with plain layouts on the same data. */
 typedef struct {
     dnnl_engine_t eng;
@@ -242,6 +281,7 @@ static void test_vs_dnnl(dnnl_ctx *cx, const conv_shape *s) {
 int main(void) {
     test_reference_fd();
     for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_isa(isa);
+    test_direct_paths();
     dnnl_ctx cx;
     dnnl_engine_create(&cx.eng, dnnl_cpu, 0);
     dnnl_stream_create(&cx.st, cx.eng, dnnl_stream_default_flags);
