@@ -8,8 +8,14 @@
  * ALRS_AUTO_LAYERS forces the per-layer choice ("dnnl": every such layer on
  * oneDNN; "alternate": dnnl, native, dnnl, ...; "nd...": one letter per
  * layer), so that mixed nets are compared with the native one whatever this
- * machine's timings would pick; the description must show the forced mix. */
+ * machine's timings would pick; the description must show the forced mix.
+ *
+ * The native net trains the layers that treat each image alone in blocks of
+ * images; ALRS_NATIVE_BLOCK forces the block size, and blocks of 1 or 3
+ * images must give the numbers of one block of the whole batch bit for bit,
+ * at 1 and 2 threads, also where stand-ins and batchnorm break the runs. */
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -198,6 +204,79 @@ static void compare_curves(void) {
     free(params), free(state), free(images), free(labels);
 }
 
+/* `backend` (native, or auto forced to `mode`) with ALRS_NATIVE_BLOCK=block. */
+static int side_open_blocked(side *s, const nn_spec *spec, const char *backend, const char *mode,
+                             const char *block, const float *params, const float *state,
+                             int batch) {
+    setenv("ALRS_NATIVE_BLOCK", block, 1);
+    int rc = !strcmp(backend, "auto") ? side_open_auto(s, spec, mode, params, state, batch)
+                                      : side_open(s, spec, backend, params, state, batch);
+    unsetenv("ALRS_NATIVE_BLOCK");
+    return rc;
+}
+
+/* Three SGD steps in blocks of `block` images and in one block: the same
+ * loss, gradients, weights and batchnorm statistics, bit for bit. */
+static void blocks_match_whole(const char *model, int c, int hw, int batch, const char *backend,
+                               const char *mode, const char *block, int threads) {
+    nn_spec spec;
+    CHECK(nn_build(&spec, model, c, hw, hw, 10, NULL, 0) == 0);
+    float *params = malloc(sizeof(float) * spec.n_params);
+    float *state = malloc(sizeof(float) * (spec.n_state + 1));
+    rng_stream r = rng_make(5, 0);
+    nn_init_params(&spec, params, state, &r);
+    size_t image = (size_t)c * hw * hw;
+    float *images = malloc(sizeof(float) * image * (size_t)batch);
+    uint8_t *labels = malloc((size_t)batch);
+    for (size_t i = 0; i < image * (size_t)batch; i++) images[i] = rng_uniform(&r);
+    for (int i = 0; i < batch; i++) labels[i] = (uint8_t)rng_below(&r, 10);
+    int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    side a, b;
+    if (side_open_blocked(&a, &spec, backend, mode, block, params, state, batch) != 0 ||
+        side_open_blocked(&b, &spec, backend, mode, "1000000", params, state, batch) != 0) {
+        CHECK(!"both nets build");
+        omp_set_num_threads(saved_threads);
+        return;
+    }
+    size_t bytes = sizeof(float) * spec.n_params;
+    int same = 1;
+    for (int step = 0; step < 3; step++) {
+        double la = nn_net_train_step(a.net, images, labels);
+        double lb = nn_net_train_step(b.net, images, labels);
+        same &= memcmp(&la, &lb, sizeof la) == 0 && memcmp(a.grads, b.grads, bytes) == 0;
+        for (size_t i = 0; i < spec.n_params; i++) {
+            a.params[i] -= 0.05f * a.grads[i];
+            b.params[i] -= 0.05f * b.grads[i];
+        }
+    }
+    same &= memcmp(a.params, b.params, bytes) == 0 &&
+            memcmp(a.state, b.state, sizeof(float) * spec.n_state) == 0;
+    if (!same)
+        fprintf(stderr, "%s batch %d, %s %s, blocks of %s, %d threads: differs from one block\n",
+                model, batch, backend, mode ? mode : "", block, threads);
+    CHECK(same);
+    omp_set_num_threads(saved_threads);
+    side_close(&a), side_close(&b);
+    free(params), free(state), free(images), free(labels);
+}
+
+/* Blocks of 1 and 3 images at 1 thread, of 3 at 2 (ResNet-18, 11 M
+ * parameters, only at 1 thread: 1 s a net there, 3 s at 2 threads here). */
+static void blocks(void) {
+    static const char *sizes[] = {"1", "3"};
+    for (int k = 0; k < 2; k++) {
+        blocks_match_whole("mlp", 1, 28, 10, "native", NULL, sizes[k], 1);
+        blocks_match_whole("lenet5", 1, 28, 10, "native", NULL, sizes[k], 1);
+        blocks_match_whole("lenet5", 3, 32, 7, "native", NULL, sizes[k], 1);
+        blocks_match_whole("lenet5", 1, 28, 10, "auto", "alternate", sizes[k], 1);
+    }
+    blocks_match_whole("resnet18", 3, 8, 5, "native", NULL, "3", 1);
+    blocks_match_whole("resnet18", 3, 8, 5, "auto", "alternate", "1", 1);
+    blocks_match_whole("mlp", 1, 28, 10, "native", NULL, "3", 2);
+    blocks_match_whole("lenet5", 1, 28, 10, "native", NULL, "3", 2);
+}
+
 /* A malformed ALRS_AUTO_LAYERS is refused with a message, not ignored. */
 static void auto_bad_mode(void) {
     nn_spec spec;
@@ -217,6 +296,8 @@ static void auto_bad_mode(void) {
 
 int main(void) {
     unsetenv("ALRS_AUTO_LAYERS");
+    unsetenv("ALRS_NATIVE_BLOCK");
+    blocks();
     compare_with_native("mlp", 1, 28, 32, "dnnl", NULL);
     compare_with_native("lenet5", 1, 28, 32, "dnnl", NULL);
     compare_with_native("lenet5", 3, 32, 16, "dnnl", NULL);

@@ -15,6 +15,7 @@
  * (nn/native/native_net.h). This file creates no oneDNN object. Evaluation
  * always runs the native kernels. */
 #include <math.h>
+#include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,26 @@
  * images in chunks of 1000, 10.8-11.0 in chunks of 64 to 256. */
 #define NATIVE_EVAL_CHUNK 128
 
+/* Training runs the layers that treat each image alone in blocks of images
+ * (forward_train, backward_run), each block through all of them, so that a
+ * layer reads from L2 what the layer before it wrote: a layer's source,
+ * output and max-pool indices for one block take at most this many bytes.
+ * LeNet-5: at most 37 images (28 KB each at max-pool 1; 36 at batch 1000,
+ * 32 at 128), of which conv1's output, what must wait in L2 for the pool,
+ * is 0.7 MB: within Zen 4's 1 MB L2 as well as this Xeon's 2 MB.
+ * Measured here (alrs bench layers, 1 thread, medians of 7, alternated with
+ * the unblocked build, machine shared with two niced runs): batch 1000
+ * 32.6-33.9 ms -> 29.7-32.5 (38 -> 40-42 % of peak; max-pool forward 4.1 ->
+ * 2.0 ms of CPU time in a profile; budgets of 0.5, 1 and 2 MB alike within
+ * noise); batch 128 3.60-3.64 -> 3.55-3.57 (45 -> 46 %): there conv1's
+ * 2.4 MB of output mostly stays in this L3; batch 32 is one block. */
+#define NATIVE_BLOCK_BYTES (1024 * 1024)
+
 typedef struct {
     float *dst, *diff;
     int32_t *argmax;       /* max-pool */
     float *mean, *var;     /* batchnorm batch statistics */
-    int contributions;
+    int contributions, contributions_before; /* backward: counted, at the run's start */
     int relu_bwd_at_output, relu_bwd_at_pool; /* nn/layer_rules.h, looked up at creation */
     nn_layer_standin standin; /* another implementation, when attached (impl not NULL) */
     int use_standin;       /* training passes through the stand-in */
@@ -56,6 +72,7 @@ typedef struct {
     float *scratch;      /* convolution scratch, shared by all layers */
     float *diff_scratch; /* for second gradient contributions */
     int capacity;        /* images the activation buffers hold */
+    int block;           /* training block size forced by ALRS_NATIVE_BLOCK (0: by size) */
 } native_net;
 
 static conv_shape conv_shape_of(const nn_spec *s, const nn_layer *l, int n) {
@@ -75,91 +92,197 @@ static pool_shape pool_shape_of(const nn_spec *s, const nn_layer *l, int n) {
 
 /* ---- forward ----------------------------------------------------------- */
 
-static const float *input_of(const native_net *net, int src, const float *images) {
-    return src < 0 ? images : net->ls[src].dst;
+/* Where image `first` starts in tensor t (-1: the images). */
+static size_t offset(const native_net *net, int t, int first) {
+    return (size_t)first * nn_tensor_floats(&net->spec, t);
 }
 
-static void forward_layer(native_net *net, int i, const float *images, int n, int training) {
+static const float *input_of(const native_net *net, int src, const float *images, int first) {
+    return (src < 0 ? images : net->ls[src].dst) + offset(net, src, first);
+}
+
+/* Layer i's forward pass over images first .. first+n-1 (a layer that
+ * reduces over images, batchnorm in training, or one running through its
+ * stand-in: the whole training batch only). */
+static void forward_layer(native_net *net, int i, const float *images, int first, int n,
+                          int training) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
     const kernel_table *k = net->k;
-    const float *src = input_of(net, l->src, images);
+    const float *src = input_of(net, l->src, images, first);
     const float *w = net->params + l->w_off, *b = l->b_len ? net->params + l->b_off : NULL;
+    float *dst = ls->dst + offset(net, i, first);
     if (training && ls->use_standin && (l->op == NN_CONV || l->op == NN_FC)) {
-        ls->standin.forward(ls->standin.impl, src, ls->dst); /* n is the training batch */
+        ls->standin.forward(ls->standin.impl, src, dst); /* n is the training batch */
         return;
     }
     switch (l->op) {
     case NN_CONV: {
         conv_shape sh = conv_shape_of(s, l, n);
-        k->conv_fwd(&sh, src, w, b, l->relu, ls->dst, net->scratch);
+        k->conv_fwd(&sh, src, w, b, l->relu, dst, net->scratch);
         break;
     }
     case NN_FC: {
         /* dst[n×out] = src[n×in] · W^T, W being out×in */
         int in = (int)nn_tensor_floats(s, l->src);
-        k->sgemm(0, 1, n, l->out_c, in, 1.0f, src, in, w, in, 0.0f, ls->dst, l->out_c);
-        k->bias_relu(n, l->out_c, 1, ls->dst, b, l->relu);
+        k->sgemm(0, 1, n, l->out_c, in, 1.0f, src, in, w, in, 0.0f, dst, l->out_c);
+        k->bias_relu(n, l->out_c, 1, dst, b, l->relu);
         break;
     }
     case NN_MAXPOOL: {
         pool_shape sh = pool_shape_of(s, l, n);
-        k->maxpool_fwd(&sh, src, ls->dst, ls->argmax);
+        k->maxpool_fwd(&sh, src, dst, ls->argmax + offset(net, i, first));
         break;
     }
     case NN_AVGPOOL_GLOBAL: {
         int c, h, ww;
         nn_tensor_shape(s, l->src, &c, &h, &ww);
-        k->avgpool_fwd(n, c, h * ww, src, ls->dst);
+        k->avgpool_fwd(n, c, h * ww, src, dst);
         break;
     }
     case NN_BATCHNORM:
         if (training) {
-            k->bn_fwd_train(n, l->c, l->h * l->w, src, w, b, NN_BN_EPSILON, l->relu, ls->dst,
+            k->bn_fwd_train(n, l->c, l->h * l->w, src, w, b, NN_BN_EPSILON, l->relu, dst,
                             ls->mean, ls->var);
             nn_bn_update_running_stats(l, n, ls->mean, ls->var, net->state);
         } else {
             const float *mean = net->state + l->stat_off;
             k->bn_fwd_infer(n, l->c, l->h * l->w, src, w, b, mean, mean + l->c, NN_BN_EPSILON,
-                            l->relu, ls->dst);
+                            l->relu, dst);
         }
         break;
     case NN_ADD:
-        k->add((size_t)n * nn_tensor_floats(s, i), src, input_of(net, l->src2, images), ls->dst,
+        k->add((size_t)n * nn_tensor_floats(s, i), src, input_of(net, l->src2, images, first), dst,
                l->relu);
         break;
     }
 }
 
-static void forward(native_net *net, const float *images, int n, int training) {
-    for (int i = 0; i < net->spec.n_layers; i++) forward_layer(net, i, images, n, training);
+/* Inference over n images, the whole net at once (evaluation chunks them). */
+static void forward_infer(native_net *net, const float *images, int n) {
+    for (int i = 0; i < net->spec.n_layers; i++) forward_layer(net, i, images, 0, n, 0);
+}
+
+/* ---- blocks of images (training) --------------------------------------- */
+
+/* Floats one image takes in layer i's passes: its source, its output and a
+ * max-pool's indices. */
+static size_t image_floats(const native_net *net, int i) {
+    const nn_layer *l = &net->spec.layers[i];
+    size_t out = nn_tensor_floats(&net->spec, i);
+    return nn_tensor_floats(&net->spec, l->src) + out * (l->op == NN_MAXPOOL ? 2 : 1);
+}
+
+/* 1 if layer i's training passes, but for backward-weights, may treat each
+ * image alone: not batchnorm (batch statistics), not a layer on its
+ * stand-in (built for the whole training batch). */
+static int per_image(const native_net *net, int i) {
+    return net->spec.layers[i].op != NN_BATCHNORM && !net->ls[i].use_standin;
+}
+
+/* 1 if the kernels' OpenMP regions would get more than one thread here. */
+static int kernels_parallel(void) {
+    return omp_get_max_threads() > 1 && omp_get_active_level() < omp_get_max_active_levels();
+}
+
+/* Images per training block: the widest per-image layer's floats for one
+ * block fit NATIVE_BLOCK_BYTES; blocks as even as the batch allows. The
+ * whole batch where the kernels run on several threads: each kernel call
+ * forks and joins them, and blocks multiply the calls (at 2 threads on this
+ * shared 2-core machine, blocks of 72 took LeNet-5's step at batch 1000 from
+ * 115 to 161 ms of CPU, the threads waiting at barriers). */
+static int block_images(const native_net *net) {
+    int n = net->cfg.train_batch;
+    if (net->block > 0) return net->block < n ? net->block : n;
+    if (kernels_parallel()) return n;
+    size_t widest = 1;
+    for (int i = 0; i < net->spec.n_layers; i++)
+        if (per_image(net, i) && image_floats(net, i) > widest) widest = image_floats(net, i);
+    size_t most = NATIVE_BLOCK_BYTES / (sizeof(float) * widest);
+    if (most >= (size_t)n) return n;
+    if (most < 1) most = 1;
+    int blocks = (int)(((size_t)n + most - 1) / most);
+    return (n + blocks - 1) / blocks;
+}
+
+/* 1 if layer i runs in blocks of `block` images. A layer whose weights
+ * outweigh its activations in a block (LeNet-5's conv3 and fc1) stays whole:
+ * the GEMM packs the weights again for every call, and what it would keep in
+ * cache is small (in blocks of 18 at batch 1000, packing took 0.7 ms of a
+ * 34 ms step). A forced block size (tests) blocks every per-image layer. */
+static int blockable(const native_net *net, int i, int block) {
+    if (!per_image(net, i)) return 0;
+    return net->block > 0 || net->spec.layers[i].w_len <= (size_t)block * image_floats(net, i);
+}
+
+/* 1 if a run of `layers` blockable layers goes block by block: it takes two
+ * for one to leave in cache what the next reads, and a batch of more than
+ * one block. Always when the block size is forced. */
+static int worth_blocks(const native_net *net, int layers, int block) {
+    return net->block > 0 || (layers >= 2 && block < net->cfg.train_batch);
+}
+
+/* The end (exclusive) of the run of blockable layers from lo; lo itself
+ * when there is none worth running block by block. */
+static int run_end(const native_net *net, int lo, int block) {
+    int hi = lo;
+    while (hi < net->spec.n_layers && blockable(net, hi, block)) hi++;
+    return worth_blocks(net, hi - lo, block) ? hi : lo;
+}
+
+/* The start of the run of blockable layers that ends at hi (exclusive);
+ * hi itself when there is none worth running block by block. */
+static int run_start(const native_net *net, int hi, int block) {
+    int lo = hi;
+    while (lo > 0 && blockable(net, lo - 1, block)) lo--;
+    return worth_blocks(net, hi - lo, block) ? lo : hi;
+}
+
+/* The training forward pass: runs of blockable layers block by block, the
+ * others over the whole batch. */
+static void forward_train(native_net *net, const float *images) {
+    int n = net->cfg.train_batch, layers = net->spec.n_layers, block = block_images(net);
+    for (int lo = 0, hi; lo < layers; lo = hi) {
+        hi = run_end(net, lo, block);
+        if (hi == lo) {
+            forward_layer(net, lo, images, 0, n, 1);
+            hi = lo + 1;
+            continue;
+        }
+        for (int first = 0; first < n; first += block) {
+            int count = n - first < block ? n - first : block;
+            for (int i = lo; i < hi; i++) forward_layer(net, i, images, first, count, 1);
+        }
+    }
 }
 
 /* ---- backward ---------------------------------------------------------- */
 
-/* Where a gradient contribution to tensor t goes (NULL: nowhere, the images). */
-static float *diff_target(native_net *net, int t, int *accumulate) {
+/* Where a gradient contribution to tensor t for images first.. goes (NULL:
+ * nowhere, the images). */
+static float *diff_target(native_net *net, int t, int first, int *accumulate) {
     if (t < 0) return NULL;
     native_layer *ts = &net->ls[t];
     *accumulate = ts->contributions++ > 0;
-    return *accumulate ? net->diff_scratch : ts->diff;
+    return (*accumulate ? net->diff_scratch : ts->diff) + offset(net, t, first);
 }
 
-static void finish_contribution(native_net *net, int t, int accumulate, int n) {
+static void finish_contribution(native_net *net, int t, int accumulate, int first, int n) {
     if (!accumulate) return;
-    size_t count = (size_t)n * nn_tensor_floats(&net->spec, t);
-    net->k->add(count, net->ls[t].diff, net->diff_scratch, net->ls[t].diff, 0);
+    size_t count = (size_t)n * nn_tensor_floats(&net->spec, t), at = offset(net, t, first);
+    net->k->add(count, net->ls[t].diff + at, net->diff_scratch + at, net->ls[t].diff + at, 0);
 }
 
 /* Weight and bias gradients of a convolution or fully connected layer, from
- * its (ReLU-masked) output gradient. */
+ * its (ReLU-masked) output gradient, over the whole training batch: they sum
+ * over images, in the order the kernel (or stand-in) fixes for the batch. */
 static void weighted_bwd_weights(native_net *net, int i, const float *images, int n,
                                  int use_standin) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
-    const float *src = input_of(net, l->src, images);
+    const float *src = input_of(net, l->src, images, 0);
     float *gw = net->grads + l->w_off, *gb = l->b_len ? net->grads + l->b_off : NULL;
     if (use_standin) {
         ls->standin.backward_weights(ls->standin.impl, src, ls->diff);
@@ -174,64 +297,73 @@ static void weighted_bwd_weights(native_net *net, int i, const float *images, in
     }
 }
 
-/* The gradient of a convolution's or fully connected layer's source, into target. */
-static void weighted_bwd_data(native_net *net, int i, int n, float *target, int use_standin) {
+/* The gradient of a convolution's or fully connected layer's source for
+ * images first.., into target (already at image first). */
+static void weighted_bwd_data(native_net *net, int i, int first, int n, float *target,
+                              int use_standin) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
-    const float *w = net->params + l->w_off;
+    const float *w = net->params + l->w_off, *diff = ls->diff + offset(net, i, first);
     if (use_standin) {
-        ls->standin.backward_data(ls->standin.impl, ls->diff, target);
+        ls->standin.backward_data(ls->standin.impl, ls->diff, target); /* the whole batch */
     } else if (l->op == NN_CONV) {
         conv_shape sh = conv_shape_of(s, l, n);
-        net->k->conv_bwd_d(&sh, ls->diff, w, target, net->scratch);
+        net->k->conv_bwd_d(&sh, diff, w, target, net->scratch);
     } else {
         int in = (int)nn_tensor_floats(s, l->src);
         /* dsrc[n×in] = diff[n×out] · W[out×in] */
-        net->k->sgemm(0, 0, n, in, l->out_c, 1.0f, ls->diff, l->out_c, w, in, 0.0f, target, in);
+        net->k->sgemm(0, 0, n, in, l->out_c, 1.0f, diff, l->out_c, w, in, 0.0f, target, in);
     }
 }
 
-static void backward_weighted(native_net *net, int i, const float *images, int n) {
+/* with_weights: backward-weights too (only over the whole batch). */
+static void backward_weighted(native_net *net, int i, const float *images, int first, int n,
+                              int with_weights) {
     const nn_layer *l = &net->spec.layers[i];
     int use_standin = net->ls[i].use_standin, acc = 0;
-    weighted_bwd_weights(net, i, images, n, use_standin);
-    float *target = diff_target(net, l->src, &acc);
+    if (with_weights) weighted_bwd_weights(net, i, images, n, use_standin);
+    float *target = diff_target(net, l->src, first, &acc);
     if (!target) return;
-    weighted_bwd_data(net, i, n, target, use_standin);
-    finish_contribution(net, l->src, acc, n);
+    weighted_bwd_data(net, i, first, n, target, use_standin);
+    finish_contribution(net, l->src, acc, first, n);
 }
 
-static void backward_layer(native_net *net, int i, const float *images, int n) {
+/* Layer i's backward pass over images first .. first+n-1; a convolution's
+ * or fully connected layer's backward-weights only when with_weights (the
+ * whole batch, first 0). */
+static void backward_layer(native_net *net, int i, const float *images, int first, int n,
+                           int with_weights) {
     const nn_spec *s = &net->spec;
     const nn_layer *l = &s->layers[i];
     native_layer *ls = &net->ls[i];
     const kernel_table *k = net->k;
-    size_t count = (size_t)n * nn_tensor_floats(s, i);
-    if (ls->relu_bwd_at_output) k->relu_bwd(count, ls->dst, ls->diff);
+    size_t count = (size_t)n * nn_tensor_floats(s, i), at = offset(net, i, first);
+    float *dst = ls->dst + at, *diff = ls->diff + at;
+    if (ls->relu_bwd_at_output) k->relu_bwd(count, dst, diff);
     int acc = 0;
     float *target;
     switch (l->op) {
     case NN_CONV:
-    case NN_FC: backward_weighted(net, i, images, n); return;
+    case NN_FC: backward_weighted(net, i, images, first, n, with_weights); return;
     case NN_MAXPOOL: {
         pool_shape sh = pool_shape_of(s, l, n);
-        if (!(target = diff_target(net, l->src, &acc))) return;
+        if (!(target = diff_target(net, l->src, first, &acc))) return;
         /* the ReLU before the pool, on the 4× smaller pooled gradient */
-        if (ls->relu_bwd_at_pool) k->relu_bwd(count, ls->dst, ls->diff);
-        k->maxpool_bwd(&sh, ls->diff, ls->argmax, target);
+        if (ls->relu_bwd_at_pool) k->relu_bwd(count, dst, diff);
+        k->maxpool_bwd(&sh, diff, ls->argmax + at, target);
         break;
     }
     case NN_AVGPOOL_GLOBAL: {
         int c, h, w;
         nn_tensor_shape(s, l->src, &c, &h, &w);
-        if (!(target = diff_target(net, l->src, &acc))) return;
-        k->avgpool_bwd(n, c, h * w, ls->diff, target);
+        if (!(target = diff_target(net, l->src, first, &acc))) return;
+        k->avgpool_bwd(n, c, h * w, diff, target);
         break;
     }
-    case NN_BATCHNORM: {
-        if (!(target = diff_target(net, l->src, &acc))) return;
-        k->bn_bwd(n, l->c, l->h * l->w, input_of(net, l->src, images), ls->dst, ls->diff,
+    case NN_BATCHNORM: { /* whole batch only */
+        if (!(target = diff_target(net, l->src, first, &acc))) return;
+        k->bn_bwd(n, l->c, l->h * l->w, input_of(net, l->src, images, first), dst, diff,
                   net->params + l->w_off, ls->mean, ls->var, NN_BN_EPSILON, l->relu, target,
                   net->grads + l->w_off, net->grads + l->b_off);
         break;
@@ -239,19 +371,46 @@ static void backward_layer(native_net *net, int i, const float *images, int n) {
     case NN_ADD: {
         int inputs[2] = {l->src, l->src2};
         for (int j = 0; j < 2; j++) {
-            if (!(target = diff_target(net, inputs[j], &acc))) continue;
-            memcpy(target, ls->diff, sizeof(float) * count);
-            finish_contribution(net, inputs[j], acc, n);
+            if (!(target = diff_target(net, inputs[j], first, &acc))) continue;
+            memcpy(target, diff, sizeof(float) * count);
+            finish_contribution(net, inputs[j], acc, first, n);
         }
         return;
     }
     }
-    finish_contribution(net, l->src, acc, n);
+    finish_contribution(net, l->src, acc, first, n);
 }
 
-static void backward(native_net *net, const float *images, int n) {
+/* Blockable layers lo .. hi-1 backward, block by block, then their
+ * backward-weights over the whole batch (each writes only its own layer's
+ * gradients from its finished output gradient, so running them after the
+ * others changes no number). Each block starts from the same contribution
+ * counts, so its first contribution to a tensor writes and later ones add,
+ * as over the whole batch. */
+static void backward_run(native_net *net, int lo, int hi, int block, const float *images) {
+    int n = net->cfg.train_batch, layers = net->spec.n_layers;
+    for (int j = 0; j < layers; j++) net->ls[j].contributions_before = net->ls[j].contributions;
+    for (int first = 0; first < n; first += block) {
+        int count = n - first < block ? n - first : block;
+        for (int j = 0; j < layers; j++) net->ls[j].contributions = net->ls[j].contributions_before;
+        for (int i = hi - 1; i >= lo; i--) backward_layer(net, i, images, first, count, 0);
+    }
+    for (int i = hi - 1; i >= lo; i--)
+        if (native_net_layer_switchable(&net->base, i)) weighted_bwd_weights(net, i, images, n, 0);
+}
+
+static void backward(native_net *net, const float *images) {
+    int n = net->cfg.train_batch, block = block_images(net);
     for (int i = 0; i < net->spec.n_layers; i++) net->ls[i].contributions = 0;
-    for (int i = net->spec.n_layers - 1; i >= 0; i--) backward_layer(net, i, images, n);
+    for (int hi = net->spec.n_layers, lo; hi > 0; hi = lo) {
+        lo = run_start(net, hi, block);
+        if (lo == hi) {
+            lo = hi - 1;
+            backward_layer(net, lo, images, 0, n, 1);
+        } else {
+            backward_run(net, lo, hi, block, images);
+        }
+    }
 }
 
 /* ---- the nn_net interface ---------------------------------------------- */
@@ -259,10 +418,10 @@ static void backward(native_net *net, const float *images, int n) {
 static double native_train_step(nn_net *base, const float *images, const uint8_t *labels) {
     native_net *net = (native_net *)base;
     int n = net->cfg.train_batch, last = net->spec.n_layers - 1;
-    forward(net, images, n, 1);
+    forward_train(net, images);
     double loss = net->k->softmax_xent(net->ls[last].dst, labels, n, net->spec.classes, (float)n,
                                        net->ls[last].diff, NULL, NULL);
-    backward(net, images, n);
+    backward(net, images);
     return loss / n;
 }
 
@@ -278,7 +437,7 @@ static void native_evaluate(nn_net *base, const float *images, const uint8_t *la
     long hits = *hits_io;
     for (int start = 0; start < n; start += chunk_max) {
         int count = n - start < chunk_max ? n - start : chunk_max;
-        forward(net, images + (size_t)start * image, count, 0);
+        forward_infer(net, images + (size_t)start * image, count);
         int correct;
         loss += net->k->softmax_xent(net->ls[last].dst, labels + start, count, s->classes, 1.0f,
                                      NULL, probs ? probs + (size_t)start * s->classes : NULL,
@@ -381,6 +540,10 @@ nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *para
     net->capacity = cfg.train_batch > cfg.eval_batch ? cfg.train_batch : cfg.eval_batch;
     net->ls = alrs_calloc((size_t)spec->n_layers, sizeof *net->ls);
     for (int i = 0; i < spec->n_layers; i++) net->ls[i].ms_native = net->ls[i].ms_standin = -1;
+    /* for tests (blocks of 1 or 3 images match the whole batch bit for bit)
+     * and measurements */
+    const char *block = getenv("ALRS_NATIVE_BLOCK");
+    net->block = block ? atoi(block) : 0;
     allocate_layers(net);
     return &net->base;
 }
@@ -426,10 +589,10 @@ double native_net_time_layer(nn_net *base, int i, int use_standin, const float *
         alrs_panic("native net: layer %d has no stand-in", i);
     net->ls[i].use_standin = use_standin;
     double t0 = alrs_now();
-    forward_layer(net, i, images, n, 1);
+    forward_layer(net, i, images, 0, n, 1);
     weighted_bwd_weights(net, i, images, n, use_standin);
     /* the scratch buffer stands in for the source's gradient: free between steps */
-    if (l->src >= 0) weighted_bwd_data(net, i, n, net->diff_scratch, use_standin);
+    if (l->src >= 0) weighted_bwd_data(net, i, 0, n, net->diff_scratch, use_standin);
     double t = alrs_now() - t0;
     net->ls[i].use_standin = saved;
     return t;
@@ -439,7 +602,7 @@ double native_net_time_layer(nn_net *base, int i, int use_standin, const float *
  * afresh (the source's gradient is written, not added to). */
 static void bwd_data_alone(native_net *net, int i, const float *images) {
     for (int j = 0; j < net->spec.n_layers; j++) net->ls[j].contributions = 0;
-    backward_layer(net, i, images, net->cfg.train_batch);
+    backward_layer(net, i, images, 0, net->cfg.train_batch, 1);
 }
 
 double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_standin,
@@ -454,13 +617,13 @@ double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_standin,
     net->ls[i].use_standin = use_standin;
     double t0 = alrs_now();
     switch (pass) {
-    case NN_PASS_FORWARD: forward_layer(net, i, images, n, 1); break;
+    case NN_PASS_FORWARD: forward_layer(net, i, images, 0, n, 1); break;
     case NN_PASS_BWD_WEIGHTS: weighted_bwd_weights(net, i, images, n, use_standin); break;
     case NN_PASS_BWD_DATA:
-        if (weighted) weighted_bwd_data(net, i, n, net->diff_scratch, use_standin);
+        if (weighted) weighted_bwd_data(net, i, 0, n, net->diff_scratch, use_standin);
         else bwd_data_alone(net, i, images);
         break;
-    case NN_PASS_INFER: forward_layer(net, i, images, net->cfg.eval_batch, 0); break;
+    case NN_PASS_INFER: forward_layer(net, i, images, 0, net->cfg.eval_batch, 0); break;
     }
     double t = alrs_now() - t0;
     net->ls[i].use_standin = saved;
