@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/timer.h"
+#include "data/dataset.h"
 #include "nn/native/native_net.h"
 
 int bench_layers_open(bench_layers *b, const run_flags *f, int channels, int side, int repeats) {
@@ -99,14 +100,39 @@ static double median_whole(const bench_layers *b, nn_net *net, int evaluate) {
     return bench_median(t, b->repeats);
 }
 
+/* What a run does before its first step, as a row of its own: building a
+ * backend's net (for the plan, reading its entry, or measuring it the first
+ * time a machine runs this shape). */
+static void create_row(bench_layers *b, const char *backend, double seconds) {
+    add_row(b, "all", "net", "", "create", backend, (int)b->f->batch)->s = seconds;
+}
+
+/* Reading and decoding the data set's files and splitting them, as a run
+ * starts; no row when the files are not there (bench layers itself runs on
+ * random images), a note on stderr instead. */
+static void data_row(bench_layers *b) {
+    const run_flags *f = b->f;
+    dataset d;
+    double t0 = alrs_now();
+    if (dataset_load(&d, f->dataset, f->data_dir, (int)f->val_split, 0) != 0) {
+        fprintf(stderr, "bench layers: no data-load row: %s\n", alrs_error());
+        return;
+    }
+    bench_layer_row *r = add_row(b, "all", "data", f->dataset, "load", "-", 0);
+    r->s = alrs_now() - t0;
+    dataset_free(&d);
+}
+
 /* Whole training steps and evaluations of each backend; the native net's
  * step and evaluation times into step_s and eval_s. */
 static int whole_rows(bench_layers *b, nn_net *native, double *step_s, double *eval_s) {
     static const char *const backends[] = {"native", "dnnl", "plan"};
     const nn_spec *s = &b->data.spec;
     for (int k = 0; k < 3; k++) {
+        double t0 = alrs_now();
         nn_net *net = k == 0 ? native : bench_net_create(&b->data, backends[k]);
         if (!net) return -1;
+        if (k > 0) create_row(b, backends[k], alrs_now() - t0);
         bench_layer_row *r =
             add_row(b, "all", "net", "", "train_step", backends[k], (int)b->f->batch);
         r->s = median_whole(b, net, 0), r->flops = nn_flops_train(s) * (double)b->f->batch;
@@ -138,8 +164,11 @@ static void rate_rows(bench_layers *b) {
 int bench_layers_run(bench_layers *b) {
     int threads = (int)b->f->threads;
     bench_peak_before(&b->peak, threads);
+    data_row(b);
+    double t0 = alrs_now();
     nn_net *native = bench_net_create(&b->data, "native");
     if (!native) return -1;
+    create_row(b, "native", alrs_now() - t0);
     int L = b->data.spec.n_layers, *has_dnnl = alrs_calloc((size_t)L, sizeof(int));
     b->why = alrs_calloc((size_t)L, sizeof *b->why);
     b->no_dnnl = alrs_calloc((size_t)L, sizeof(int));

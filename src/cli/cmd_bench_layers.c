@@ -22,8 +22,11 @@ static const char layers_help[] =
     "Passes: forward, bwd_weights, bwd_data at the training batch; infer, the inference\n"
     "forward pass validation runs, at the evaluation batch. Then whole training steps\n"
     "and whole evaluations of the native net, the oneDNN net (blocked layouts) and the\n"
-    "plan (the default backend). CSV: one row each, the median of R repeats, with the\n"
-    "share of the native step (or evaluation) each native layer pass takes.\n";
+    "plan (the default backend), and what a run does before its first step: loading the\n"
+    "data set's files (when they are there) and building each backend's net (the plan's\n"
+    "entry read, or measured the first time), once each. CSV: one row each, the others the\n"
+    "median of R repeats, with the share of the native step (or evaluation) each native\n"
+    "layer pass takes.\n";
 /* Its own flags, after the child-run flags' lines (settings/run_flags.c) it lists. */
 static const char layers_help_own[] =
     "  --dataset D                   the image shape: fashion-mnist, mnist (1x28x28) or\n"
