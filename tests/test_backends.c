@@ -97,20 +97,39 @@ static int weighted_layers(const nn_spec *spec) {
     return count;
 }
 
+/* A model's spec, its parameters from stream 0 of `seed`, and a batch of
+ * random images and labels from the same stream. */
+typedef struct {
+    nn_spec spec;
+    float *params, *state, *images;
+    uint8_t *labels;
+} inputs;
+
+static void inputs_make(inputs *in, const char *model, int c, int hw, int batch, uint64_t seed) {
+    CHECK(nn_build(&in->spec, model, c, hw, hw, 10, NULL, 0) == 0);
+    in->params = malloc(sizeof(float) * in->spec.n_params);
+    in->state = malloc(sizeof(float) * (in->spec.n_state + 1));
+    rng_stream r = rng_make(seed, 0);
+    nn_init_params(&in->spec, in->params, in->state, &r);
+    size_t image = (size_t)c * hw * hw;
+    in->images = malloc(sizeof(float) * image * (size_t)batch);
+    in->labels = malloc((size_t)batch);
+    for (size_t i = 0; i < image * (size_t)batch; i++) in->images[i] = rng_uniform(&r);
+    for (int i = 0; i < batch; i++) in->labels[i] = (uint8_t)rng_below(&r, 10);
+}
+
+static void inputs_free(inputs *in) {
+    free(in->params), free(in->state), free(in->images), free(in->labels);
+}
+
 /* Side a is `backend` (for "auto", with ALRS_AUTO_LAYERS=mode), side b native. */
 static void compare_with_native(const char *model, int c, int hw, int batch, const char *backend,
                                 const char *mode) {
-    nn_spec spec;
-    CHECK(nn_build(&spec, model, c, hw, hw, 10, NULL, 0) == 0);
-    float *params = malloc(sizeof(float) * spec.n_params);
-    float *state = malloc(sizeof(float) * (spec.n_state + 1));
-    rng_stream r = rng_make(3, 0);
-    nn_init_params(&spec, params, state, &r);
-    size_t image = (size_t)c * hw * hw;
-    float *images = malloc(sizeof(float) * image * (size_t)batch);
-    uint8_t *labels = malloc((size_t)batch);
-    for (size_t i = 0; i < image * (size_t)batch; i++) images[i] = rng_uniform(&r);
-    for (int i = 0; i < batch; i++) labels[i] = (uint8_t)rng_below(&r, 10);
+    inputs in;
+    inputs_make(&in, model, c, hw, batch, 3);
+    nn_spec spec = in.spec;
+    float *params = in.params, *state = in.state, *images = in.images;
+    uint8_t *labels = in.labels;
     side a, b;
     int opened = !strcmp(backend, "auto") ? side_open_auto(&a, &spec, mode, params, state, batch)
                                           : side_open(&a, &spec, backend, params, state, batch);
@@ -152,7 +171,7 @@ static void compare_with_native(const char *model, int c, int hw, int batch, con
     lb = nn_net_train_step(b.net, images, labels);
     CHECK_NEAR(la, lb, LOSS_TOL * fabs(la) + LOSS_TOL);
     side_close(&a), side_close(&b);
-    free(params), free(state), free(images), free(labels);
+    inputs_free(&in);
 }
 
 /* 100 Adam steps from the same weights on the same batches: the loss curves
@@ -219,17 +238,11 @@ static int side_open_blocked(side *s, const nn_spec *spec, const char *backend, 
  * loss, gradients, weights and batchnorm statistics, bit for bit. */
 static void blocks_match_whole(const char *model, int c, int hw, int batch, const char *backend,
                                const char *mode, const char *block, int threads) {
-    nn_spec spec;
-    CHECK(nn_build(&spec, model, c, hw, hw, 10, NULL, 0) == 0);
-    float *params = malloc(sizeof(float) * spec.n_params);
-    float *state = malloc(sizeof(float) * (spec.n_state + 1));
-    rng_stream r = rng_make(5, 0);
-    nn_init_params(&spec, params, state, &r);
-    size_t image = (size_t)c * hw * hw;
-    float *images = malloc(sizeof(float) * image * (size_t)batch);
-    uint8_t *labels = malloc((size_t)batch);
-    for (size_t i = 0; i < image * (size_t)batch; i++) images[i] = rng_uniform(&r);
-    for (int i = 0; i < batch; i++) labels[i] = (uint8_t)rng_below(&r, 10);
+    inputs in;
+    inputs_make(&in, model, c, hw, batch, 5);
+    nn_spec spec = in.spec;
+    float *params = in.params, *state = in.state, *images = in.images;
+    uint8_t *labels = in.labels;
     int saved_threads = omp_get_max_threads();
     omp_set_num_threads(threads);
     side a, b;
@@ -258,7 +271,7 @@ static void blocks_match_whole(const char *model, int c, int hw, int batch, cons
     CHECK(same);
     omp_set_num_threads(saved_threads);
     side_close(&a), side_close(&b);
-    free(params), free(state), free(images), free(labels);
+    inputs_free(&in);
 }
 
 /* Blocks of 1 and 3 images at 1 thread, of 3 at 2 (ResNet-18, 11 M
