@@ -435,6 +435,8 @@ static void setup(void) {
     learn_controller("residual", "--features all --factors 0.5,0.8,1,1.25,2 --base warmup-cosine");
     learn_controller("relative", "--features relative,gap --factors 0.5,0.8,1,1.25,2");
     learn_controller("env-only", "--features relative,grad-norm");
+    learn_controller("absolute", "--features relative,offset,gap --action absolute "
+                                 "--lr-bounds 3e-3,3e-2");
 }
 
 /* The scale-free features a session computes as the environment does; the
@@ -449,6 +451,30 @@ static void test_relative_features(void) {
     alrs_session *s = NULL;
     CHECK(alrs_session_create(c, &cfg, &s) == ALRS_E_ARGUMENT && s == NULL);
     CHECK(strstr(alrs_last_error(), "grad-norm") && strstr(alrs_last_error(), "docs/API.md"));
+    alrs_controller_close(c);
+}
+
+/* A controller that sets the rate itself takes a start outside its bounds and
+ * runs exactly as from the nearest bound, in a session and in alrs train (which
+ * says so); a relative one refuses it (test_bad_input). */
+static void test_absolute_start(void) {
+    char err[TEST_ERR_LEN], path[900], out[900];
+    snprintf(path, sizeof path, "%s/absolute/controller.bin", dir);
+    snprintf(out, sizeof out, "%s/train-absolute-low", dir);
+    alrs_controller *c;
+    CHECK(alrs_controller_open(path, &c) == ALRS_OK);
+    double low[STEPS], bound[STEPS], top[STEPS];
+    CHECK(drive(c, "mode", 1e-4, low, NULL, 0) == 0);
+    CHECK(drive(c, "mode", 3e-3, bound, NULL, 0) == 0);
+    CHECK(drive(c, "mode", 3e-2, top, NULL, 0) == 0);
+    CHECK(memcmp(low, bound, sizeof low) == 0);
+    CHECK(memcmp(top, bound, sizeof top) != 0); /* the start is seen: the first check means something */
+    CHECK(test_alrs(err, NULL, "train " CHILD " --data-dir '%s' --eval-every %d --seed %d --lr 1e-4 "
+                               "--schedule 'controller:%s' --out '%s'",
+                    data_dir, EVERY, SEED, path, out) == 0);
+    CHECK(strstr(err, "note: --lr 0.0001 is outside the bounds [0.003, 0.03]") &&
+          strstr(err, "the run starts at 0.003"));
+    CHECK(same_rates_as_trace(test_path(out, "trace.csv"), low));
     alrs_controller_close(c);
 }
 
@@ -551,6 +577,7 @@ int main(int argc, char **argv) {
     test_describe();
     test_env();
     test_bad_input();
+    test_absolute_start();
     dataset_free(&data);
     test_remove_tmpdirs();
     return test_finish();

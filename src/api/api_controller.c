@@ -141,7 +141,7 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
         return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: n_probs must be at least 1 "
                                          "(validation images x classes)");
     const lr_env_interface *ci = &h->c.iface;
-    if (cfg->initial_lr < ci->lr_min || cfg->initial_lr > ci->lr_max)
+    if (!lr_control_start_fits(&ci->action, ci->lr_min, ci->lr_max, cfg->initial_lr))
         return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: initial_lr %g is outside the "
                                          "controller's bounds [%g, %g]", cfg->initial_lr,
                         ci->lr_min, ci->lr_max);

@@ -20,6 +20,7 @@
 #include "core/interrupt.h"
 #include "core/timer.h"
 #include "data/dataset.h"
+#include "env/lr_control.h"
 #include "rl/controller_file.h"
 #include "run/trainer.h"
 #include "sched/schedule.h"
@@ -250,9 +251,19 @@ done:
     return rc;
 }
 
+/* A controller that sets the rate itself takes a --lr outside its bounds
+ * (lr_control_start_fits); the run then starts at the nearest bound, and says so. */
+static void note_start_moved(const controller *c, const char *path, double lr) {
+    double start = fmin(fmax(lr, c->iface.lr_min), c->iface.lr_max);
+    if (start == lr) return;
+    fprintf(stderr, "alrs: note: --lr %g is outside the bounds [%g, %g] of %s, which sets the "
+                    "rate itself; the run starts at %g\n",
+            lr, c->iface.lr_min, c->iface.lr_max, path, start);
+}
+
 /* A controller's checkpoint is read before any work, so a bad file fails at
- * once (-1); a --lr outside its bounds is a command-line error (-2), as the
- * library refuses such an initial rate. Without --lr the run starts from the
+ * once (-1); a --lr outside its bounds is a command-line error (-2) where the
+ * library refuses such an initial rate (E170). Without --lr the run starts from the
  * controller's default rate, and without --optimizer it runs the optimizer the
  * controller learned over, where its file says. */
 static int check_controller(schedule *s, run_flags *f, controller *out) {
@@ -265,11 +276,12 @@ static int check_controller(schedule *s, run_flags *f, controller *out) {
     const char *learned = optimizer_name(c.origin.optimizer);
     if (!f->optimizer_given && learned) f->optimizer = learned;
     int rc = 0;
-    if (f->lr < c.iface.lr_min || f->lr > c.iface.lr_max) {
+    if (!lr_control_start_fits(&c.iface.action, c.iface.lr_min, c.iface.lr_max, f->lr)) {
         alrs_fail("--lr %g is outside the controller's bounds [%g, %g] (%s)", f->lr,
                   c.iface.lr_min, c.iface.lr_max, s->controller_path);
         rc = -2;
     } else {
+        note_start_moved(&c, s->controller_path, f->lr);
         run_flags_warn_interval(&c, s->controller_path, f->eval_every);
     }
     if (rc == 0) *out = c; /* the run uses the bytes checked here */

@@ -6,6 +6,7 @@
 
 #include "core/bytes.h"
 #include "core/error.h"
+#include "env/lr_control.h"
 #include "optim/optimizer.h"
 #include "rl/controller_file.h"
 #include "rl/controller.h"
@@ -75,14 +76,14 @@ int suite_methods_resolve(const suite_file *f, suite_method *out) {
     return 0;
 }
 
-/* A controller acts at each validation; it must meet the interval and rate
- * bounds it learned with. */
+/* A controller acts at each validation; it must meet the interval it learned
+ * with, and a start it can reach (lr_control_start_fits). */
 static int controller_fits(const suite_method *m, const suite_task *t) {
     if (m->iface.action_every != t->run.eval_every)
         return alrs_fail("the controller acts every %d steps (it learned so) and the task "
                          "validates every %ld (eval-every); give the task eval-every=%d",
                          m->iface.action_every, t->run.eval_every, m->iface.action_every);
-    if (m->lr < m->iface.lr_min || m->lr > m->iface.lr_max)
+    if (!lr_control_start_fits(&m->iface.action, m->iface.lr_min, m->iface.lr_max, m->lr))
         return alrs_fail("lr %g is outside the controller's bounds [%g, %g]", m->lr,
                          m->iface.lr_min, m->iface.lr_max);
     return 0;

@@ -3,6 +3,12 @@
 #include <math.h>
 #include <string.h>
 
+int lr_control_start_fits(const lr_action_config *action, double lr_min, double lr_max,
+                          double lr) {
+    if (lr >= lr_min && lr <= lr_max) return 1;
+    return !lr_action_relative(action) && !lr_action_residual(action);
+}
+
 int lr_control_start(lr_control *c, const lr_action_config *action, double lr_min,
                      double lr_max, double initial_lr, long steps) {
     memset(c, 0, sizeof *c);

@@ -25,7 +25,15 @@ typedef struct {
     double x_lo, x_hi;   /* its bounds */
 } lr_control;
 
-/* A run of `steps` training steps from initial_lr. -1 with a message when the
+/* Whether a run may start at `lr` under a controller acting within
+ * [lr_min, lr_max]: inside the bounds always; outside them only when the
+ * controller sets the rate itself (absolute actions, no base schedule), whose
+ * run starts at the nearest bound instead, for the start lasts only until its
+ * first action. A controller that moves the rate relative to its start, or
+ * scales a base schedule from it, could not bring a far start back (E170). */
+int lr_control_start_fits(const lr_action_config *action, double lr_min, double lr_max,
+                          double lr);
+/* A run of `steps` training steps from initial_lr (moved into the bounds). -1 with a message when the
  * residual base does not parse (the environment checks it before). */
 int lr_control_start(lr_control *c, const lr_action_config *action, double lr_min,
                      double lr_max, double initial_lr, long steps);
