@@ -435,7 +435,7 @@ static void setup(void) {
     learn_controller("residual", "--features all --factors 0.5,0.8,1,1.25,2 --base warmup-cosine");
     learn_controller("relative", "--features relative,gap --factors 0.5,0.8,1,1.25,2");
     learn_controller("env-only", "--features relative,grad-norm");
-    learn_controller("absolute", "--features relative,offset,gap --action absolute "
+    learn_controller("absolute", "--features relative,offset,gap,position --action absolute "
                                  "--lr-bounds 3e-3,3e-2");
 }
 

@@ -360,6 +360,36 @@ static void test_bounds(void) {
     lr_env_free(&e);
 }
 
+/* LR_FEAT_POSITION: the rate observed as its place within the bounds (what an
+ * absolute action names), the same from any start; no extra value. */
+static void test_position_feature(void) {
+    lr_env_config cfg = small_env("adam");
+    cfg.action.kind = LR_ACTION_ABSOLUTE;
+    cfg.lr_min = 1e-3, cfg.lr_max = 1e-1;
+    cfg.features = LR_FEAT_RELATIVE | LR_FEAT_POSITION;
+    CHECK(lr_env_obs_size(cfg.features) == lr_env_obs_size(LR_FEAT_RELATIVE));
+    CHECK(!strcmp(lr_env_feature_name(cfg.features, LR_OBS_LOG_LR), "lr_position"));
+    double starts[2] = {1e-2, 1e-1}, expect[2] = {0.0, 1.0};
+    for (int k = 0; k < 2; k++) {
+        cfg.lr_fixed = starts[k];
+        lr_env e;
+        CHECK(lr_env_create(&e, &cfg, &data) == 0);
+        double obs[LR_ENV_OBS], r;
+        int term, trunc;
+        lr_env_reset(&e, 1, 0, obs);
+        CHECK_NEAR(obs[LR_OBS_LOG_LR], expect[k], 1e-12);
+        lr_env_step(&e, -1e6, obs, &r, &term, &trunc); /* to the lower bound */
+        CHECK_NEAR(e.ep.lr[0], 1e-3, 1e-15);
+        CHECK(obs[LR_OBS_LOG_LR] == -1.0);
+        lr_env_step(&e, 0.0, obs, &r, &term, &trunc); /* the middle, 1e-2 */
+        CHECK_NEAR(e.ep.lr[1], 1e-2, 1e-15);
+        CHECK_NEAR(obs[LR_OBS_LOG_LR], 0.0, 1e-12);
+        lr_env_free(&e);
+    }
+    unsigned bits;
+    CHECK(lr_env_features_parse("relative,position", &bits) == 0 && bits == cfg.features);
+}
+
 /* An uneven last chunk, and the other reward kinds. */
 static void test_rewards(void) {
     lr_env_config cfg = small_env("adam");
@@ -773,6 +803,7 @@ int main(void) {
     test_initial_rate();
     test_hidden_scale();
     test_bounds();
+    test_position_feature();
     test_rewards();
     test_divergence();
     test_extra_features();

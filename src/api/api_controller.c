@@ -163,7 +163,7 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
                                          "losses (docs/API.md); use one learned without them",
                         h->path, names + strlen("paper,"));
     }
-    if (lr_observer_init(&s->observer, i->features, cfg->n_probs) != 0 ||
+    if (lr_observer_init(&s->observer, i->features, cfg->n_probs, i->lr_min, i->lr_max) != 0 ||
         lr_control_start(&s->control, &i->action, i->lr_min, i->lr_max, cfg->initial_lr,
                          cfg->total_steps) != 0) {
         alrs_session_free(s);

@@ -20,7 +20,8 @@ static const struct {
               {"update-ratio", LR_FEAT_UPDATE_RATIO, 1, {"log_update_ratio"}},
               {"grad-norm", LR_FEAT_GRAD_NORM, 2, {"log_grad_norm_rel", "grad_norm_trend"}},
               {"loss-spread", LR_FEAT_LOSS_SPREAD, 1, {"loss_spread"}},
-              {"gap", LR_FEAT_GAP, 1, {"log_val_train_gap"}}};
+              {"gap", LR_FEAT_GAP, 1, {"log_val_train_gap"}},
+              {"position", LR_FEAT_POSITION, 0, {NULL}}};
 #define N_GROUPS (int)(sizeof GROUPS / sizeof GROUPS[0])
 
 int lr_env_obs_size(unsigned features) {
@@ -37,6 +38,7 @@ static const char *const RELATIVE_COLUMNS[LR_ENV_PAPER_OBS] = {
     "rel_w_logvar", "rel_log_lr"};
 
 const char *lr_env_feature_name(unsigned features, int k) {
+    if (k == LR_OBS_LOG_LR && features & LR_FEAT_POSITION) return "lr_position";
     if (k < LR_ENV_PAPER_OBS)
         return k < 0 ? "?" : features & LR_FEAT_RELATIVE ? RELATIVE_COLUMNS[k] : PAPER_COLUMNS[k];
     k -= LR_ENV_PAPER_OBS;
@@ -70,8 +72,8 @@ int lr_env_features_parse(const char *text, unsigned *out) {
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         if (group_named(p, len, &bits) != 0)
             return alrs_fail("--features %s: unknown group '%.*s' (expected paper, progress, "
-                             "offset, slope, relative, update-ratio, grad-norm, loss-spread, gap "
-                             "or all)", text, (int)len, p);
+                             "offset, slope, relative, update-ratio, grad-norm, loss-spread, gap, "
+                             "position or all)", text, (int)len, p);
         if (!comma) break;
         p = comma + 1;
     }
@@ -139,7 +141,8 @@ double lr_env_spread(const double *x, int n) {
     return mean != 0 ? sqrt(ss / n) / fabs(mean) : 0.0;
 }
 
-int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs) {
+int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs, double lr_min,
+                     double lr_max) {
     memset(o, 0, sizeof *o);
     if (features & ~(unsigned)LR_FEAT_ALL)
         return alrs_fail("observation features 0x%x: unknown groups", features);
@@ -147,6 +150,7 @@ int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs) {
     o->features = features;
     o->obs_size = lr_env_obs_size(features);
     o->n_probs = n_probs;
+    o->log_lr_lo = log(lr_min), o->log_lr_hi = log(lr_max);
     o->cur = alrs_malloc(sizeof(float) * n_probs);
     o->prev = alrs_malloc(sizeof(float) * n_probs);
     return 0;
@@ -252,6 +256,15 @@ static void group_features(lr_observer *o, const lr_observer_input *in, double *
     if (f & LR_FEAT_GAP) obs[k++] = safe_log(in->val_loss) - safe_log(in->train_loss);
 }
 
+/* The rate's place within the controller's bounds, -1 at the lower and +1 at
+ * the upper (LR_FEAT_POSITION): what an absolute action names, where the rate
+ * relative to the run's start would tell the policy its start instead. */
+static double lr_position(const lr_observer *o, double lr) {
+    double width = o->log_lr_hi - o->log_lr_lo;
+    if (!(width > 0)) return 0.0;
+    return fmin(fmax(2.0 * (log(lr) - o->log_lr_lo) / width - 1.0, -1.0), 1.0);
+}
+
 void lr_observer_observe(lr_observer *o, const lr_observer_input *in, double *obs) {
     obs[LR_OBS_TRAIN_LOSS] = safe_log(in->train_loss);
     obs[LR_OBS_VAL_LOSS] = safe_log(in->val_loss);
@@ -263,6 +276,7 @@ void lr_observer_observe(lr_observer *o, const lr_observer_input *in, double *ob
     double slope = slope_feature(o, obs[LR_OBS_VAL_LOSS]);
     group_features(o, in, obs, slope);
     if (o->features & LR_FEAT_RELATIVE) relative_paper(o, obs);
+    if (o->features & LR_FEAT_POSITION) obs[LR_OBS_LOG_LR] = lr_position(o, in->lr);
     float *t = o->prev;
     o->prev = o->cur;
     o->cur = t;
@@ -273,5 +287,6 @@ void lr_observer_diverged(const lr_observer *o, double diverge_loss, double lr, 
     int rel = (o->features & LR_FEAT_RELATIVE) != 0;
     obs[LR_OBS_TRAIN_LOSS] = log(diverge_loss) - (rel ? o->ref.log_val0 : 0.0);
     obs[LR_OBS_VAL_LOSS] = obs[LR_OBS_TRAIN_LOSS];
-    obs[LR_OBS_LOG_LR] = log(lr) - (rel ? o->ref.log_lr0 : 0.0);
+    obs[LR_OBS_LOG_LR] = o->features & LR_FEAT_POSITION ? lr_position(o, lr)
+                                                        : log(lr) - (rel ? o->ref.log_lr0 : 0.0);
 }

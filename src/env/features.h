@@ -32,9 +32,10 @@ enum {
     LR_FEAT_UPDATE_RATIO = 16,
     LR_FEAT_GRAD_NORM = 32,
     LR_FEAT_LOSS_SPREAD = 64,
-    LR_FEAT_GAP = 128
+    LR_FEAT_GAP = 128,
+    LR_FEAT_POSITION = 256
 };
-#define LR_FEAT_ALL 255u /* every known bit */
+#define LR_FEAT_ALL 511u /* every known bit */
 /* What --features all names: the groups before the scale-free ones, so that
  * a command (and a committed result) that named "all" means what it did. */
 #define LR_FEAT_ALL_NAMED (LR_FEAT_PROGRESS | LR_FEAT_OFFSET | LR_FEAT_SLOPE)
@@ -107,11 +108,14 @@ typedef struct {
     int t;               /* observations since lr_observer_start (the first is 0) */
     double pred_ema, change_ema;
     double log_val[LR_SLOPE_SPAN + 1]; /* log val loss of the last observations, a ring */
+    double log_lr_lo, log_lr_hi; /* the controller's bounds (LR_FEAT_POSITION) */
     lr_observer_ref ref;
 } lr_observer;
 
-/* -1 with a message when n_probs is 0 or the features are unknown. */
-int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs);
+/* -1 with a message when n_probs is 0 or the features are unknown; the rate
+ * stays within [lr_min, lr_max] (the controller's bounds). */
+int lr_observer_init(lr_observer *o, unsigned features, size_t n_probs, double lr_min,
+                     double lr_max);
 void lr_observer_free(lr_observer *o);
 /* Forgets the run: the next observation is a run's first. */
 void lr_observer_start(lr_observer *o);

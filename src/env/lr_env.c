@@ -184,7 +184,7 @@ static int build_child(lr_env *env, const dataset *data) {
     if (out->op != NN_FC)
         return alrs_fail("model %s: the output layer is not fully connected", s->model);
     size_t np = (size_t)cfg->child.val_size * (size_t)s->classes;
-    if (lr_observer_init(&env->observer, cfg->features, np) != 0) return -1;
+    if (lr_observer_init(&env->observer, cfg->features, np, cfg->lr_min, cfg->lr_max) != 0) return -1;
     env->n_agent = lr_env_agent_steps(cfg, cfg->steps);
     free(env->prev_params);
     env->prev_params = cfg->features & LR_FEAT_UPDATE_RATIO

@@ -75,6 +75,11 @@
  *   LR_FEAT_LOSS_SPREAD (1): population std / mean of the chunk's batch
  *                           losses; 0 at reset.
  *   LR_FEAT_GAP (1):        log val loss minus log train loss (0 at reset).
+ *   LR_FEAT_POSITION (0):   [6] replaced, in place, by the rate's place within
+ *                           the bounds: 2 (log rate - log lr_min) / (log lr_max
+ *                           - log lr_min) - 1, in [-1, 1]. For absolute
+ *                           actions, which name that place: the rate relative
+ *                           to the start would tell the policy its start.
  * UPDATE_RATIO, GRAD_NORM and LOSS_SPREAD need what only the environment sees
  * (LR_FEAT_ENV_ONLY): the library's sessions refuse controllers that use them.
  *
