@@ -82,5 +82,8 @@ void conv_register(kernel_table *t, alrs_isa isa) {
         t->conv_bwd_w = conv_bwd_w_avx512;
         t->conv_bwd_d = conv_bwd_d_avx512;
         t->conv_scratch_floats = conv_scratch_avx512;
+        t->conv_pool_fits = conv_pool_direct_fits;
+        t->conv_pool_fwd = conv_pool_fwd_direct_avx512;
+        t->conv_pool_bwd_w = conv_pool_bwd_w_direct_avx512;
     }
 }

@@ -38,4 +38,15 @@ void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const floa
 void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
                               float *diff_src, float *scratch);
 
+/* The direct kernels fused with a 2×2 max-pool of the output (kernels.h's
+ * conv_pool_fwd and conv_pool_bwd_w): conv_avx512.c. */
+int conv_pool_direct_fits(const conv_shape *sh, const pool_shape *ps);
+void conv_pool_fwd_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                                 const float *weights, const float *bias, int relu,
+                                 float *pooled, int32_t *argmax, float *scratch);
+void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                                   const float *pooled_diff, const int32_t *argmax,
+                                   const float *mask, float *diff_weights, float *diff_bias,
+                                   float *scratch);
+
 #endif
