@@ -118,6 +118,8 @@ size_t conv_direct_scratch_floats(const conv_shape *sh) {
         need = thread_floats(sh, &g) * (size_t)omp_get_max_threads();
         size_t b = bw16_thread_floats(sh) * (size_t)omp_get_max_threads();
         if (bw16_suits(sh) && b > need) need = b;
+        if (conv_fwd16_suits(sh) && conv_fwd16_scratch_floats(sh) > need)
+            need = conv_fwd16_scratch_floats(sh);
     }
     if (conv_bwd_d_direct_fits(sh)) {
         size_t b = bwd_d_scratch_floats(sh);
@@ -277,7 +279,10 @@ TARGET void conv_pool_fwd_direct_avx512(const conv_shape *sh, const pool_shape *
                                         const float *src, const float *weights, const float *bias,
                                         int relu, float *pooled, int32_t *argmax,
                                         float *scratch) {
-    fwd_direct(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
+    if (conv_fwd16_suits(sh))
+        conv_pool_fwd16_avx512(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
+    else
+        fwd_direct(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
 }
 
 /* Where backward-weights reads an image's output gradient: diff_dst itself,

@@ -258,7 +258,10 @@ static int compare_fused(const kernel_table *t, const conv_shape *s) {
 /* The convolutions fused with a max-pool, where the table has them: LeNet
  * conv1 and conv2, odd outputs (the pool drops a row or column), backward-
  * weights' group of images whole and part and its 16-filter path, widths
- * over 32 lanes; batches 1-5 on 1 and 2 threads. */
+ * over 32 lanes, the forward with 16 filters in the lanes (rows of 5 to 12
+ * positions, a last tile overlapping the one before, filter widths 3 and
+ * 5, padding) and a width it leaves to the planes; batches 1-5 on 1 and 2
+ * threads. */
 static void test_fused_pool(alrs_isa isa) {
     kernel_table t;
     kernels_fill(&t, isa);
@@ -267,6 +270,9 @@ static void test_fused_pool(alrs_isa isa) {
         make_shape(1, 1, 28, 28, 6, 5, 1, 2),  make_shape(1, 6, 14, 14, 16, 5, 1, 0),
         make_shape(1, 3, 9, 11, 7, 3, 1, 1),   make_shape(1, 1, 19, 33, 4, 3, 1, 1),
         make_shape(1, 2, 7, 7, 16, 5, 1, 2),   make_shape(1, 5, 12, 20, 3, 5, 1, 0),
+        make_shape(1, 3, 9, 11, 16, 3, 1, 1),  make_shape(1, 2, 12, 8, 16, 3, 1, 0),
+        make_shape(1, 4, 4, 14, 16, 3, 1, 0),  make_shape(1, 2, 9, 15, 16, 3, 1, 0),
+        make_shape(1, 1, 9, 9, 16, 5, 1, 0),
     };
     int saved = omp_get_max_threads(), cases = 0;
     for (int threads = 1; threads <= 2; threads++) {
