@@ -120,6 +120,8 @@ size_t conv_direct_scratch_floats(const conv_shape *sh) {
         if (bw16_suits(sh) && b > need) need = b;
         if (conv_fwd16_suits(sh) && conv_fwd16_scratch_floats(sh) > need)
             need = conv_fwd16_scratch_floats(sh);
+        if (conv_pool_rows_suits(sh) && conv_pool_rows_scratch_floats(sh) > need)
+            need = conv_pool_rows_scratch_floats(sh);
     }
     if (conv_bwd_d_direct_fits(sh)) {
         size_t b = bwd_d_scratch_floats(sh);
@@ -281,6 +283,8 @@ TARGET void conv_pool_fwd_direct_avx512(const conv_shape *sh, const pool_shape *
                                         float *scratch) {
     if (conv_fwd16_suits(sh))
         conv_pool_fwd16_avx512(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
+    else if (conv_pool_rows_suits(sh))
+        conv_pool_rows_avx512(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
     else
         fwd_direct(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
 }

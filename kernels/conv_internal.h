@@ -52,6 +52,14 @@ size_t conv_fwd16_scratch_floats(const conv_shape *sh);
 void conv_pool_fwd16_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
                             const float *weights, const float *bias, int relu, float *pooled,
                             int32_t *argmax, float *scratch);
+/* The same for rows of 17 to 32 output positions, a pooled row a register
+ * tile (conv_pool_rows_avx512.c); run where conv_pool_rows_suits and the
+ * 16-lane one does not. */
+int conv_pool_rows_suits(const conv_shape *sh);
+size_t conv_pool_rows_scratch_floats(const conv_shape *sh);
+void conv_pool_rows_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                           const float *weights, const float *bias, int relu, float *pooled,
+                           int32_t *argmax, float *scratch);
 void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
                                    const float *pooled_diff, const int32_t *argmax,
                                    const float *mask, float *diff_weights, float *diff_bias,

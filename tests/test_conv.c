@@ -260,8 +260,9 @@ static int compare_fused(const kernel_table *t, const conv_shape *s) {
  * weights' group of images whole and part and its 16-filter path, widths
  * over 32 lanes, the forward with 16 filters in the lanes (rows of 5 to 12
  * positions, a last tile overlapping the one before, filter widths 3 and
- * 5, padding) and a width it leaves to the planes; batches 1-5 on 1 and 2
- * threads. */
+ * 5, padding) and a width it leaves to the planes, the one with a pooled
+ * row a tile (rows of 17-32 positions, odd rows and columns, filter blocks
+ * whole and part, 1-3 channels); batches 1-5 on 1 and 2 threads. */
 static void test_fused_pool(alrs_isa isa) {
     kernel_table t;
     kernels_fill(&t, isa);
@@ -272,7 +273,9 @@ static void test_fused_pool(alrs_isa isa) {
         make_shape(1, 2, 7, 7, 16, 5, 1, 2),   make_shape(1, 5, 12, 20, 3, 5, 1, 0),
         make_shape(1, 3, 9, 11, 16, 3, 1, 1),  make_shape(1, 2, 12, 8, 16, 3, 1, 0),
         make_shape(1, 4, 4, 14, 16, 3, 1, 0),  make_shape(1, 2, 9, 15, 16, 3, 1, 0),
-        make_shape(1, 1, 9, 9, 16, 5, 1, 0),
+        make_shape(1, 1, 9, 9, 16, 5, 1, 0),   make_shape(1, 3, 32, 32, 6, 5, 1, 0),
+        make_shape(1, 2, 19, 21, 5, 3, 1, 1),  make_shape(1, 1, 9, 25, 7, 3, 1, 0),
+        make_shape(1, 2, 6, 30, 13, 1, 1, 0),
     };
     int saved = omp_get_max_threads(), cases = 0;
     for (int threads = 1; threads <= 2; threads++) {
