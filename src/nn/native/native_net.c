@@ -675,6 +675,13 @@ static int pass_fused_away(const native_net *net, int i, nn_pass pass) {
     return fwd_fused(net, l->src, pass != NN_PASS_INFER);
 }
 
+int native_net_pass_has_pool(const nn_net *base, int i, nn_pass pass) {
+    const native_net *net = (const native_net *)base;
+    if (i + 1 >= net->spec.n_layers || net->spec.layers[i + 1].src != i) return 0;
+    /* the pool's backward runs in the convolution's backward-weights */
+    return pass_fused_away(net, i + 1, pass == NN_PASS_BWD_WEIGHTS ? NN_PASS_BWD_DATA : pass);
+}
+
 double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_standin,
                             const float *images) {
     native_net *net = (native_net *)base;

@@ -60,6 +60,9 @@ typedef enum {
  * step before the next update. */
 double native_net_time_pass(nn_net *net, int i, nn_pass pass, int use_standin,
                             const float *images);
+/* 1 if that pass of layer i, a convolution, runs the max-pool after it too
+ * (on the native kernels; bwd_weights: the pool's backward). */
+int native_net_pass_has_pool(const nn_net *net, int i, nn_pass pass);
 
 /* What the auto backend measured for layer i (milliseconds, natively and on
  * the stand-in; negative: not measured) and a note ("forced", the reason the
