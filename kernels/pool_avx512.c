@@ -83,8 +83,11 @@ TARGET void maxpool_fwd_plane_avx512(const pool_shape *sh, const float *in, floa
 
 /* Input rows 2·oy and 2·oy+1 from one output row: each input gets its
  * output's gradient where argmax points at it, else 0. */
-static TARGET void bwd_row(const pool_shape *sh, const float *dd, const int32_t *am,
-                           const float *mask, int oy, float *in) {
+static inline __attribute__((always_inline)) TARGET void bwd_row(const pool_shape *sh,
+                                                                 const float *dd,
+                                                                 const int32_t *am,
+                                                                 const float *mask, int oy,
+                                                                 float *in) {
     const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
     const __m512i step = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -138,9 +141,16 @@ TARGET void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, cons
 
 TARGET void maxpool_bwd_plane_avx512(const pool_shape *sh, const float *diff_dst,
                                      const int32_t *argmax, const float *mask, float *diff_src) {
-    for (int oy = 0; oy < sh->oh; oy++) {
-        size_t at = (size_t)oy * sh->ow;
-        bwd_row(sh, diff_dst + at, argmax + at, mask ? mask + at : NULL, oy, diff_src);
-    }
+    /* two loops, so that the one without a mask has no test for it */
+    if (mask)
+        for (int oy = 0; oy < sh->oh; oy++) {
+            size_t at = (size_t)oy * sh->ow;
+            bwd_row(sh, diff_dst + at, argmax + at, mask + at, oy, diff_src);
+        }
+    else
+        for (int oy = 0; oy < sh->oh; oy++) {
+            size_t at = (size_t)oy * sh->ow;
+            bwd_row(sh, diff_dst + at, argmax + at, NULL, oy, diff_src);
+        }
     zero_uncovered(sh, diff_src);
 }
