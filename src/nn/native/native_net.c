@@ -47,7 +47,12 @@
  * 32.6-33.9 ms -> 29.7-32.5 (38 -> 40-42 % of peak; max-pool forward 4.1 ->
  * 2.0 ms of CPU time in a profile; budgets of 0.5, 1 and 2 MB alike within
  * noise); batch 128 3.60-3.64 -> 3.55-3.57 (45 -> 46 %): there conv1's
- * 2.4 MB of output mostly stays in this L3; batch 32 is one block. */
+ * 2.4 MB of output mostly stays in this L3; batch 32 is one block.
+ * Since conv1 runs fused with its pool (below), its output is never stored
+ * and the sizing here overcounts; larger blocks measured the same (1
+ * thread, shared machine, alrs bench train, ALRS_NATIVE_BLOCK: batch 128
+ * 389/390 steps/s by this size, 388/383 in blocks of 64, 390/393 of 128;
+ * batch 1000 48.3/46.7, 48.2/47.8 of 72, 47.5/47.4 of 100). */
 #define NATIVE_BLOCK_BYTES (1024 * 1024)
 
 typedef struct {
