@@ -12,7 +12,13 @@
  *           the forward tile over padded planes for larger ones. Everything
  *           else goes through im2col + the AVX-512 sgemm (which runs a
  *           convolution whose one output covers its whole input, LeNet conv3,
- *           as one GEMM).
+ *           as one GEMM). A convolution that only a 2×2 max-pool reads
+ *           can run fused with it (conv_pool_*, the native net decides):
+ *           the forward with 16 filters in the lanes (conv_fwd16_avx512.c,
+ *           LeNet conv2), a pooled row a tile for rows of 17-32 positions
+ *           (conv_pool_rows_avx512.c, LeNet conv1), else the shifted planes
+ *           pooled image by image; backward-weights from the pool's
+ *           gradient, routed back per image inside the kernel.
  * Each ISA's convolution names its own ISA's sgemm, the one sgemm_register
  * puts in the same table: testing the AVX2 table on an AVX-512 machine tests
  * AVX2 code all the way down. */
@@ -82,5 +88,8 @@ void conv_register(kernel_table *t, alrs_isa isa) {
         t->conv_bwd_w = conv_bwd_w_avx512;
         t->conv_bwd_d = conv_bwd_d_avx512;
         t->conv_scratch_floats = conv_scratch_avx512;
+        t->conv_pool_fits = conv_pool_direct_fits;
+        t->conv_pool_fwd = conv_pool_fwd_direct_avx512;
+        t->conv_pool_bwd_w = conv_pool_bwd_w_direct_avx512;
     }
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/pool_internal.h"
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
@@ -85,13 +86,24 @@ static int bww_group(const geom *g) {
 }
 
 /* Per thread: shifted planes (a group's for backward-weights), then
- * (backward-weights) vector accumulators (K×CRS×16) and bias sums. */
+ * (backward-weights) vector accumulators (K×CRS×16) and bias sums, then
+ * (fused with a max-pool) the group's output gradients. Forward fused with
+ * a pool takes the planes and one image's output (fits in the same). */
 static size_t planes_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->c * sh->s;
 }
-static size_t thread_floats(const conv_shape *sh, const geom *g) {
+static size_t image_out_floats(const conv_shape *sh, const geom *g) {
+    return round16((size_t)sh->k * g->p);
+}
+static size_t bww_dd_off(const conv_shape *sh, const geom *g) {
     return planes_floats(sh, g) * bww_group(g) + (size_t)sh->k * g->crs * 16 +
            round16(sh->k) * 16;
+}
+static size_t thread_floats(const conv_shape *sh, const geom *g) {
+    return bww_dd_off(sh, g) + image_out_floats(sh, g) * bww_group(g);
+}
+static size_t fwd_thread_floats(const conv_shape *sh, const geom *g, int pooled) {
+    return planes_floats(sh, g) + (pooled ? image_out_floats(sh, g) : 0);
 }
 
 static size_t bwd_d_scratch_floats(const conv_shape *sh);
@@ -106,6 +118,10 @@ size_t conv_direct_scratch_floats(const conv_shape *sh) {
         need = thread_floats(sh, &g) * (size_t)omp_get_max_threads();
         size_t b = bw16_thread_floats(sh) * (size_t)omp_get_max_threads();
         if (bw16_suits(sh) && b > need) need = b;
+        if (conv_fwd16_suits(sh) && conv_fwd16_scratch_floats(sh) > need)
+            need = conv_fwd16_scratch_floats(sh);
+        if (conv_pool_rows_suits(sh) && conv_pool_rows_scratch_floats(sh) > need)
+            need = conv_pool_rows_scratch_floats(sh);
     }
     if (conv_bwd_d_direct_fits(sh)) {
         size_t b = bwd_d_scratch_floats(sh);
@@ -213,26 +229,87 @@ static TARGET void fwd_block(int kb, const geom *g, const float *xs, const float
     }
 }
 
-TARGET void conv_fwd_direct_avx512(const conv_shape *sh, const float *src, const float *weights,
-                                   const float *bias, int relu, float *dst, float *scratch) {
+/* Each output plane of one image (k of them, p floats apart) pooled. */
+static void pool_image(const pool_shape *ps, const float *out, float *pooled, int32_t *argmax) {
+    size_t in_plane = (size_t)ps->h * ps->w, out_plane = (size_t)ps->oh * ps->ow;
+    for (int j = 0; j < ps->c; j++)
+        maxpool_fwd_plane_avx512(ps, out + j * in_plane, pooled + j * out_plane,
+                                 argmax + j * out_plane);
+}
+
+/* The forward pass; with ps, each image's output goes to the thread's
+ * scratch (in L1: LeNet conv1's is 18 KB beside 18 KB of planes) and only
+ * its max-pool reaches dst (pooled) and argmax. */
+static TARGET void fwd_direct(const conv_shape *sh, const pool_shape *ps, const float *src,
+                              const float *weights, const float *bias, int relu, float *dst,
+                              int32_t *argmax, float *scratch) {
     geom g;
     geom_init(sh, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
+    size_t dst_img = ps ? (size_t)ps->c * ps->oh * ps->ow : out_img;
+    size_t tf = fwd_thread_floats(sh, &g, ps != NULL);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *xs = scratch + planes_floats(sh, &g) * omp_get_thread_num();
+        float *xs = scratch + tf * omp_get_thread_num(), *own = xs + planes_floats(sh, &g);
         memset(xs, 0, sizeof(float) * planes_floats(sh, &g));
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
+            float *out = ps ? own : dst + i * out_img;
             expand(sh, &g, src + i * in_img, src, src + sh->n * in_img, xs);
             for (int k = 0; k < sh->k; k += KB) {
                 int kb = sh->k - k < KB ? sh->k - k : KB;
                 fwd_block(kb, &g, xs, weights + (size_t)k * g.crs, bias ? bias + k : NULL, relu,
-                          dst + i * out_img + (size_t)k * g.p);
+                          out + (size_t)k * g.p);
             }
+            if (ps) pool_image(ps, out, dst + i * dst_img, argmax + i * dst_img);
         }
     }
+}
+
+TARGET void conv_fwd_direct_avx512(const conv_shape *sh, const float *src, const float *weights,
+                                   const float *bias, int relu, float *dst, float *scratch) {
+    fwd_direct(sh, NULL, src, weights, bias, relu, dst, NULL, scratch);
+}
+
+int conv_pool_direct_fits(const conv_shape *sh, const pool_shape *ps) {
+    return conv_direct_fits(sh) && maxpool_plane_avx512_fits(ps) && ps->n == sh->n &&
+           ps->c == sh->k && ps->h == sh->oh && ps->w == sh->ow;
+}
+
+TARGET void conv_pool_fwd_direct_avx512(const conv_shape *sh, const pool_shape *ps,
+                                        const float *src, const float *weights, const float *bias,
+                                        int relu, float *pooled, int32_t *argmax,
+                                        float *scratch) {
+    if (conv_fwd16_suits(sh))
+        conv_pool_fwd16_avx512(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
+    else if (conv_pool_rows_suits(sh))
+        conv_pool_rows_avx512(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
+    else
+        fwd_direct(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
+}
+
+/* Where backward-weights reads an image's output gradient: diff_dst itself,
+ * or, fused with a max-pool, the pool's gradient routed back (and masked by
+ * the ReLU's rule) into a buffer of the thread's: the full-size gradient,
+ * three quarters zeros, never goes through memory beyond L1. */
+typedef struct {
+    const float *dense;                /* diff_dst, or NULL: from the pool */
+    const pool_shape *ps;
+    const float *pooled, *mask;        /* the pool's output gradient and output (mask) */
+    const int32_t *argmax;
+    size_t out_img;                    /* floats of one image's diff_dst */
+} diff_in;
+
+static TARGET const float *image_diff(const diff_in *d, int i, float *buf) {
+    if (d->dense) return d->dense + (size_t)i * d->out_img;
+    size_t plane = (size_t)d->ps->h * d->ps->w, pp = (size_t)d->ps->oh * d->ps->ow;
+    for (int j = 0; j < d->ps->c; j++) {
+        size_t at = ((size_t)i * d->ps->c + j) * pp;
+        maxpool_bwd_plane_avx512(d->ps, d->pooled + at, d->argmax + at,
+                                 d->mask ? d->mask + at : NULL, buf + j * plane);
+    }
+    return buf;
 }
 
 /* acc[j][t0+u] (16 lanes each) += sum over the group's images and p of
@@ -306,11 +383,11 @@ static TARGET void bias_sums(int k, int p, const float *dd, float *bsum) {
 static TARGET float hsum(const float *v16) { return _mm512_reduce_add_ps(_mm512_loadu_ps(v16)); }
 
 static TARGET void conv_bwd_w_planes_avx512(const conv_shape *sh, const float *src,
-                                            const float *diff_dst, float *diff_weights,
+                                            const diff_in *din, float *diff_weights,
                                             float *diff_bias, float *scratch) {
     geom g;
     geom_init(sh, &g);
-    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, own = image_out_floats(sh, &g);
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 16;
     int group = bww_group(&g);
     size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * group;
@@ -319,22 +396,23 @@ static TARGET void conv_bwd_w_planes_avx512(const conv_shape *sh, const float *s
 #pragma omp parallel num_threads(nt)
     {
         float *xs = scratch + tf * omp_get_thread_num();
-        float *acc = xs + acc_off, *bsum = acc + nacc;
+        float *acc = xs + acc_off, *bsum = acc + nacc, *dbuf = xs + bww_dd_off(sh, &g);
         memset(xs, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
         for (int grp = 0; grp < groups; grp++) {
             int first = grp * group;
             int images = sh->n - first < group ? sh->n - first : group;
+            const float *di[BWW_GROUP];
             for (int i = 0; i < images; i++) {
                 const float *img = src + (size_t)(first + i) * in_img;
                 expand(sh, &g, img, src, src + sh->n * in_img, xs + plane_set * i);
-                if (diff_bias) bias_sums(sh->k, g.p, diff_dst + (first + i) * out_img, bsum);
+                di[i] = image_diff(din, first + i, dbuf + own * i);
+                if (diff_bias) bias_sums(sh->k, g.p, di[i], bsum);
             }
             for (int k = 0; k < sh->k; k += KB) {
                 int kb = sh->k - k < KB ? sh->k - k : KB;
                 const float *dd[BWW_GROUP];
-                for (int i = 0; i < images; i++)
-                    dd[i] = diff_dst + (first + i) * out_img + (size_t)k * g.p;
+                for (int i = 0; i < images; i++) dd[i] = di[i] + (size_t)k * g.p;
                 bww_block(kb, &g, images, dd, xs, plane_set, acc + (size_t)k * g.crs * 16);
             }
         }
@@ -370,14 +448,14 @@ static TARGET void conv_bwd_w_planes_avx512(const conv_shape *sh, const float *s
 
 static int bw16_suits(const conv_shape *sh) { return sh->k == 16 && sh->s <= BW16_MAX_S; }
 
-/* Per thread: the padded image (when pad > 0), ddt (p·16), dwt (c·r·s·16)
- * and bias sums (16). */
+/* Per thread: the padded image (when pad > 0), ddt (p·16), dwt (c·r·s·16),
+ * bias sums (16) and (fused with a max-pool) one image's output gradient. */
 static size_t bw16_img_floats(const conv_shape *sh) {
     return sh->pad ? (size_t)sh->c * (sh->h + 2 * sh->pad) * (sh->w + 2 * sh->pad) : 0;
 }
 static size_t bw16_thread_floats(const conv_shape *sh) {
     return round16(bw16_img_floats(sh)) + (size_t)sh->oh * sh->ow * 16 +
-           (size_t)sh->c * sh->r * sh->s * 16 + 16;
+           (size_t)sh->c * sh->r * sh->s * 16 + 16 + round16((size_t)sh->oh * sh->ow * 16);
 }
 
 /* ddt[q][k] = dd[k][q] for one image's p positions; bsum += each ddt[q]. */
@@ -462,10 +540,10 @@ static void pad_image(const conv_shape *sh, const float *img, float *out) {
 }
 
 static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
-                                        const float *diff_dst, float *diff_weights,
+                                        const diff_in *din, float *diff_weights,
                                         float *diff_bias, float *scratch) {
     int p = sh->oh * sh->ow, hp = sh->h + 2 * sh->pad, wp = sh->w + 2 * sh->pad;
-    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)16 * p;
+    size_t in_img = (size_t)sh->c * sh->h * sh->w;
     size_t crs = (size_t)sh->c * sh->r * sh->s, tf = bw16_thread_floats(sh);
     size_t ddt_off = round16(bw16_img_floats(sh)), dwt_off = ddt_off + (size_t)p * 16;
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
@@ -473,6 +551,7 @@ static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
     {
         float *base = scratch + tf * omp_get_thread_num();
         float *ddt = base + ddt_off, *dwt = base + dwt_off, *bsum = dwt + crs * 16;
+        float *dbuf = bsum + 16;
         memset(dwt, 0, sizeof(float) * (crs * 16 + 16));
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
@@ -481,7 +560,7 @@ static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
                 pad_image(sh, img, base);
                 img = base;
             }
-            bw16_transpose(p, diff_dst + i * out_img, ddt, bsum);
+            bw16_transpose(p, image_diff(din, i, dbuf), ddt, bsum);
             bw16_image(sh, img, hp, wp, ddt, dwt);
         }
     }
@@ -499,12 +578,26 @@ static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
     }
 }
 
+static void bwd_w_direct(const conv_shape *sh, const float *src, const diff_in *din,
+                         float *diff_weights, float *diff_bias, float *scratch) {
+    if (bw16_suits(sh))
+        conv_bwd_w_16_avx512(sh, src, din, diff_weights, diff_bias, scratch);
+    else
+        conv_bwd_w_planes_avx512(sh, src, din, diff_weights, diff_bias, scratch);
+}
+
 TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const float *diff_dst,
                                      float *diff_weights, float *diff_bias, float *scratch) {
-    if (bw16_suits(sh))
-        conv_bwd_w_16_avx512(sh, src, diff_dst, diff_weights, diff_bias, scratch);
-    else
-        conv_bwd_w_planes_avx512(sh, src, diff_dst, diff_weights, diff_bias, scratch);
+    diff_in din = {diff_dst, NULL, NULL, NULL, NULL, (size_t)sh->k * sh->oh * sh->ow};
+    bwd_w_direct(sh, src, &din, diff_weights, diff_bias, scratch);
+}
+
+TARGET void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps,
+                                          const float *src, const float *pooled_diff,
+                                          const int32_t *argmax, const float *mask,
+                                          float *diff_weights, float *diff_bias, float *scratch) {
+    diff_in din = {NULL, ps, pooled_diff, mask, argmax, (size_t)sh->k * sh->oh * sh->ow};
+    bwd_w_direct(sh, src, &din, diff_weights, diff_bias, scratch);
 }
 
 /* Backward-data, split along the filter's x axis so that no tap of the

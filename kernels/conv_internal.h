@@ -38,4 +38,31 @@ void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const floa
 void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
                               float *diff_src, float *scratch);
 
+/* The direct kernels fused with a 2×2 max-pool of the output (kernels.h's
+ * conv_pool_fwd and conv_pool_bwd_w): conv_avx512.c. */
+int conv_pool_direct_fits(const conv_shape *sh, const pool_shape *ps);
+void conv_pool_fwd_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                                 const float *weights, const float *bias, int relu,
+                                 float *pooled, int32_t *argmax, float *scratch);
+/* The forward pass fused with the pool for 16 filters, in the lanes
+ * (conv_fwd16_avx512.c); conv_pool_fwd_direct_avx512 runs it where
+ * conv_fwd16_suits. */
+int conv_fwd16_suits(const conv_shape *sh);
+size_t conv_fwd16_scratch_floats(const conv_shape *sh);
+void conv_pool_fwd16_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                            const float *weights, const float *bias, int relu, float *pooled,
+                            int32_t *argmax, float *scratch);
+/* The same for rows of 17 to 32 output positions, a pooled row a register
+ * tile (conv_pool_rows_avx512.c); run where conv_pool_rows_suits and the
+ * 16-lane one does not. */
+int conv_pool_rows_suits(const conv_shape *sh);
+size_t conv_pool_rows_scratch_floats(const conv_shape *sh);
+void conv_pool_rows_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                           const float *weights, const float *bias, int relu, float *pooled,
+                           int32_t *argmax, float *scratch);
+void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
+                                   const float *pooled_diff, const int32_t *argmax,
+                                   const float *mask, float *diff_weights, float *diff_bias,
+                                   float *scratch);
+
 #endif

@@ -46,6 +46,24 @@ typedef void (*maxpool_fwd_fn)(const pool_shape *sh, const float *src, float *ds
 typedef void (*maxpool_bwd_fn)(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                                float *diff_src);
 
+/* A convolution whose output only a max-pool reads, fused with it; where an
+ * ISA has them (else NULL) conv_pool_fits says which pairs of shapes they
+ * take (the pool's n, c, h, w those of the convolution's output). Forward:
+ * pooled and argmax = maxpool_fwd(conv_fwd(...)), the convolution's output
+ * never stored. Backward-weights: conv_bwd_w with diff_dst =
+ * maxpool_bwd(pooled_diff masked by relu_bwd's rule with mask, the pool's
+ * output; NULL: unmasked), that diff_dst never stored. Both give bit for bit
+ * what the same table's unfused kernels give; conv_scratch_floats covers
+ * them. */
+typedef int (*conv_pool_fits_fn)(const conv_shape *sh, const pool_shape *ps);
+typedef void (*conv_pool_fwd_fn)(const conv_shape *sh, const pool_shape *ps, const float *src,
+                                 const float *weights, const float *bias, int relu,
+                                 float *pooled, int32_t *argmax, float *scratch);
+typedef void (*conv_pool_bwd_w_fn)(const conv_shape *sh, const pool_shape *ps, const float *src,
+                                   const float *pooled_diff, const int32_t *argmax,
+                                   const float *mask, float *diff_weights, float *diff_bias,
+                                   float *scratch);
+
 /* Batchnorm over n×c×hw (statistics per channel over n and hw). Training
  * writes the batch mean and biased variance; the backward pass takes them,
  * and with relu the post-ReLU dst to mask diff_dst. */
@@ -90,6 +108,9 @@ typedef struct {
     size_t (*conv_scratch_floats)(const conv_shape *sh); /* scratch the three conv kernels need */
     maxpool_fwd_fn maxpool_fwd;
     maxpool_bwd_fn maxpool_bwd;
+    conv_pool_fits_fn conv_pool_fits; /* NULL: no fused kernels */
+    conv_pool_fwd_fn conv_pool_fwd;
+    conv_pool_bwd_w_fn conv_pool_bwd_w;
     avgpool_fwd_fn avgpool_fwd;
     avgpool_bwd_fn avgpool_bwd;
     bn_fwd_train_fn bn_fwd_train;

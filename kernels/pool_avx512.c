@@ -1,7 +1,9 @@
 /* Max pooling 2×2 stride 2 with AVX-512: 16 outputs per step from two input
  * rows of 32 floats, split into even and odd columns with one permute each.
  * Comparisons follow the reference's order (row 0 even, odd, row 1 even, odd;
- * strictly greater wins) so outputs and argmax match it exactly. */
+ * strictly greater wins) so outputs and argmax match it exactly. The
+ * one-plane functions serve the convolutions that pool their output image by
+ * image (conv_avx512.c). */
 #include <immintrin.h>
 #include <omp.h>
 #include <string.h>
@@ -57,6 +59,8 @@ static TARGET void fwd_row(const pool_shape *sh, const float *in, int oy, float 
 
 static int is_2x2(const pool_shape *sh) { return sh->k == 2 && sh->stride == 2; }
 
+int maxpool_plane_avx512_fits(const pool_shape *sh) { return is_2x2(sh); }
+
 TARGET void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *dst,
                                int32_t *argmax) {
     if (!is_2x2(sh)) {
@@ -67,15 +71,23 @@ TARGET void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *ds
     long planes = (long)sh->n * sh->c;
 #pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
     for (long p = 0; p < planes; p++)
-        for (int oy = 0; oy < sh->oh; oy++)
-            fwd_row(sh, src + p * in_plane, oy, dst + p * out_plane + (size_t)oy * sh->ow,
-                    argmax + p * out_plane + (size_t)oy * sh->ow);
+        maxpool_fwd_plane_avx512(sh, src + p * in_plane, dst + p * out_plane,
+                                 argmax + p * out_plane);
+}
+
+TARGET void maxpool_fwd_plane_avx512(const pool_shape *sh, const float *in, float *out,
+                                     int32_t *argmax) {
+    for (int oy = 0; oy < sh->oh; oy++)
+        fwd_row(sh, in, oy, out + (size_t)oy * sh->ow, argmax + (size_t)oy * sh->ow);
 }
 
 /* Input rows 2·oy and 2·oy+1 from one output row: each input gets its
  * output's gradient where argmax points at it, else 0. */
-static TARGET void bwd_row(const pool_shape *sh, const float *dd, const int32_t *am, int oy,
-                           float *in) {
+static inline __attribute__((always_inline)) TARGET void bwd_row(const pool_shape *sh,
+                                                                 const float *dd,
+                                                                 const int32_t *am,
+                                                                 const float *mask, int oy,
+                                                                 float *in) {
     const __m512i lo_idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i hi_idx = _mm512_add_epi32(lo_idx, _mm512_set1_epi32(8));
     const __m512i step = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -86,6 +98,11 @@ static TARGET void bwd_row(const pool_shape *sh, const float *dd, const int32_t 
         __mmask16 lo, hi, m = lanes(sh->ow - ox);
         pair_masks(sh->ow - ox, &lo, &hi);
         __m512 d = _mm512_maskz_loadu_ps(m, dd + ox);
+        if (mask) /* relu_bwd's rule: kept where mask > 0, else +0 */
+            d = _mm512_maskz_mov_ps(
+                _mm512_cmp_ps_mask(_mm512_maskz_loadu_ps(m, mask + ox), _mm512_setzero_ps(),
+                                   _CMP_GT_OQ),
+                d);
         __m512i a = _mm512_maskz_loadu_epi32(m, am + ox);
         __m512 e0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(a, base), d);
         __m512 o0 = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(a, _mm512_add_epi32(base, one)), d);
@@ -117,11 +134,23 @@ TARGET void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, cons
     size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
     long planes = (long)sh->n * sh->c;
 #pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
-    for (long p = 0; p < planes; p++) {
-        float *in = diff_src + p * in_plane;
-        for (int oy = 0; oy < sh->oh; oy++)
-            bwd_row(sh, diff_dst + p * out_plane + (size_t)oy * sh->ow,
-                    argmax + p * out_plane + (size_t)oy * sh->ow, oy, in);
-        zero_uncovered(sh, in);
-    }
+    for (long p = 0; p < planes; p++)
+        maxpool_bwd_plane_avx512(sh, diff_dst + p * out_plane, argmax + p * out_plane, NULL,
+                                 diff_src + p * in_plane);
+}
+
+TARGET void maxpool_bwd_plane_avx512(const pool_shape *sh, const float *diff_dst,
+                                     const int32_t *argmax, const float *mask, float *diff_src) {
+    /* two loops, so that the one without a mask has no test for it */
+    if (mask)
+        for (int oy = 0; oy < sh->oh; oy++) {
+            size_t at = (size_t)oy * sh->ow;
+            bwd_row(sh, diff_dst + at, argmax + at, mask + at, oy, diff_src);
+        }
+    else
+        for (int oy = 0; oy < sh->oh; oy++) {
+            size_t at = (size_t)oy * sh->ow;
+            bwd_row(sh, diff_dst + at, argmax + at, NULL, oy, diff_src);
+        }
+    zero_uncovered(sh, diff_src);
 }

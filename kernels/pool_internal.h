@@ -14,4 +14,12 @@ void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *dst, int3
 void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                         float *diff_src);
 
+/* One plane (2×2 stride 2 only), no threads: what the batch versions run per
+ * plane. The backward one masks diff_dst by relu_bwd's rule (kept where
+ * mask > 0, else 0) when mask is not NULL: a ReLU before the pool. */
+void maxpool_fwd_plane_avx512(const pool_shape *sh, const float *in, float *out, int32_t *argmax);
+void maxpool_bwd_plane_avx512(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
+                              const float *mask, float *diff_src);
+int maxpool_plane_avx512_fits(const pool_shape *sh);
+
 #endif

@@ -13,7 +13,9 @@
  * The native net trains the layers that treat each image alone in blocks of
  * images; ALRS_NATIVE_BLOCK forces the block size, and blocks of 1 or 3
  * images must give the numbers of one block of the whole batch bit for bit,
- * at 1 and 2 threads, also where stand-ins and batchnorm break the runs. */
+ * at 1 and 2 threads, also where stand-ins and batchnorm break the runs.
+ * Likewise LeNet-5's convolutions fused with their max-pools, against the
+ * same net with ALRS_NATIVE_FUSE=0. */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -234,15 +236,41 @@ static int side_open_blocked(side *s, const nn_spec *spec, const char *backend, 
     return rc;
 }
 
+/* Three SGD steps of nets a and b on the same inputs, then an evaluation:
+ * 1 if the losses, gradients, weights, batchnorm statistics and
+ * probabilities are the same bit for bit. */
+static int same_steps(side *a, side *b, const inputs *in, int batch) {
+    const nn_spec *spec = &in->spec;
+    size_t bytes = sizeof(float) * spec->n_params, nprobs = (size_t)batch * spec->classes;
+    int same = 1;
+    for (int step = 0; step < 3; step++) {
+        double la = nn_net_train_step(a->net, in->images, in->labels);
+        double lb = nn_net_train_step(b->net, in->images, in->labels);
+        same &= memcmp(&la, &lb, sizeof la) == 0 && memcmp(a->grads, b->grads, bytes) == 0;
+        for (size_t i = 0; i < spec->n_params; i++) {
+            a->params[i] -= 0.05f * a->grads[i];
+            b->params[i] -= 0.05f * b->grads[i];
+        }
+    }
+    same &= memcmp(a->params, b->params, bytes) == 0 &&
+            memcmp(a->state, b->state, sizeof(float) * spec->n_state) == 0;
+    float *pa = malloc(sizeof(float) * nprobs), *pb = malloc(sizeof(float) * nprobs);
+    double l, acc;
+    nn_net_evaluate(a->net, in->images, in->labels, batch, &l, &acc, pa);
+    nn_net_evaluate(b->net, in->images, in->labels, batch, &l, &acc, pb);
+    same &= memcmp(pa, pb, sizeof(float) * nprobs) == 0;
+    free(pa), free(pb);
+    return same;
+}
+
 /* Three SGD steps in blocks of `block` images and in one block: the same
- * loss, gradients, weights and batchnorm statistics, bit for bit. */
+ * numbers bit for bit (same_steps). */
 static void blocks_match_whole(const char *model, int c, int hw, int batch, const char *backend,
                                const char *mode, const char *block, int threads) {
     inputs in;
     inputs_make(&in, model, c, hw, batch, 5);
     nn_spec spec = in.spec;
-    float *params = in.params, *state = in.state, *images = in.images;
-    uint8_t *labels = in.labels;
+    float *params = in.params, *state = in.state;
     int saved_threads = omp_get_max_threads();
     omp_set_num_threads(threads);
     side a, b;
@@ -252,19 +280,7 @@ static void blocks_match_whole(const char *model, int c, int hw, int batch, cons
         omp_set_num_threads(saved_threads);
         return;
     }
-    size_t bytes = sizeof(float) * spec.n_params;
-    int same = 1;
-    for (int step = 0; step < 3; step++) {
-        double la = nn_net_train_step(a.net, images, labels);
-        double lb = nn_net_train_step(b.net, images, labels);
-        same &= memcmp(&la, &lb, sizeof la) == 0 && memcmp(a.grads, b.grads, bytes) == 0;
-        for (size_t i = 0; i < spec.n_params; i++) {
-            a.params[i] -= 0.05f * a.grads[i];
-            b.params[i] -= 0.05f * b.grads[i];
-        }
-    }
-    same &= memcmp(a.params, b.params, bytes) == 0 &&
-            memcmp(a.state, b.state, sizeof(float) * spec.n_state) == 0;
+    int same = same_steps(&a, &b, &in, batch);
     if (!same)
         fprintf(stderr, "%s batch %d, %s %s, blocks of %s, %d threads: differs from one block\n",
                 model, batch, backend, mode ? mode : "", block, threads);
@@ -290,6 +306,45 @@ static void blocks(void) {
     blocks_match_whole("lenet5", 1, 28, 10, "native", NULL, "3", 2);
 }
 
+/* LeNet-5 with each convolution fused with its max-pool (forward; conv1's
+ * backward-weights too, from the pool's gradient) and with ALRS_NATIVE_FUSE=0
+ * (the separate kernels): the same numbers bit for bit (same_steps), at the
+ * default block size, 1 and 2 threads, natively and with conv1 on oneDNN
+ * (then not fused in training). */
+static void fused_match_unfused(int c, int hw, int batch, const char *backend, const char *mode,
+                                int threads) {
+    inputs in;
+    inputs_make(&in, "lenet5", c, hw, batch, 7);
+    int saved_threads = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    side a, b;
+    int ok = (mode ? side_open_auto(&a, &in.spec, mode, in.params, in.state, batch)
+                   : side_open(&a, &in.spec, backend, in.params, in.state, batch)) == 0;
+    setenv("ALRS_NATIVE_FUSE", "0", 1);
+    ok &= (mode ? side_open_auto(&b, &in.spec, mode, in.params, in.state, batch)
+                : side_open(&b, &in.spec, backend, in.params, in.state, batch)) == 0;
+    unsetenv("ALRS_NATIVE_FUSE");
+    CHECK(ok);
+    if (ok) {
+        int same = same_steps(&a, &b, &in, batch);
+        if (!same)
+            fprintf(stderr, "lenet5 %dx%d batch %d, %s %s, %d threads: fused differs\n", c, hw,
+                    batch, backend, mode ? mode : "", threads);
+        CHECK(same);
+        side_close(&a), side_close(&b);
+    }
+    omp_set_num_threads(saved_threads);
+    inputs_free(&in);
+}
+
+static void fusion(void) {
+    for (int threads = 1; threads <= 2; threads++) {
+        fused_match_unfused(1, 28, 40, "native", NULL, threads); /* two blocks at 1 thread */
+        fused_match_unfused(3, 32, 5, "native", NULL, threads);
+        fused_match_unfused(1, 28, 9, "auto", "dnnnn", threads);
+    }
+}
+
 /* A malformed ALRS_AUTO_LAYERS is refused with a message, not ignored. */
 static void auto_bad_mode(void) {
     nn_spec spec;
@@ -311,6 +366,7 @@ int main(void) {
     unsetenv("ALRS_AUTO_LAYERS");
     unsetenv("ALRS_NATIVE_BLOCK");
     blocks();
+    fusion();
     compare_with_native("mlp", 1, 28, 32, "dnnl", NULL);
     compare_with_native("lenet5", 1, 28, 32, "dnnl", NULL);
     compare_with_native("lenet5", 3, 32, 16, "dnnl", NULL);

@@ -195,6 +195,109 @@ static void test_direct_paths(void) {
     printf("avx512 direct kernels' paths: %d cases\n", cases);
 }
 
+/* A 2×2 stride-2 max-pool of a convolution's output. */
+static pool_shape pool_of(const conv_shape *s) {
+    pool_shape p = {s->n, s->k, s->oh, s->ow, 2, 2, s->oh / 2, s->ow / 2};
+    return p;
+}
+
+/* The unfused sequence on table u: pooled = maxpool(conv(x)), then, from
+ * the pooled gradient gp masked by relu_bwd's rule with the pooled output
+ * (mask: 1) or not, the weight and bias gradients. */
+static void unfused(const kernel_table *u, const conv_shape *s, const pool_shape *ps,
+                    const float *x, const float *w, const float *b, int relu, int mask,
+                    const float *gp, float *pooled, int32_t *am, float *dw, float *db,
+                    float *scratch) {
+    size_t no = (size_t)ps->n * ps->c * ps->oh * ps->ow;
+    float *d = malloc(sizeof(float) * dst_len(s)), *g = malloc(sizeof(float) * no);
+    u->conv_fwd(s, x, w, b, relu, d, scratch);
+    u->maxpool_fwd(ps, d, pooled, am);
+    memcpy(g, gp, sizeof(float) * no);
+    if (mask) u->relu_bwd(no, pooled, g);
+    u->maxpool_bwd(ps, g, am, d);
+    u->conv_bwd_w(s, x, d, dw, db, scratch);
+    free(d), free(g);
+}
+
+/* The fused kernels of table t against the same table's unfused kernels
+ * (bit for bit) and the reference's (within rounding): pooled outputs,
+ * argmax, weight and bias gradients, with and without ReLU and mask. */
+static int compare_fused(const kernel_table *t, const conv_shape *s) {
+    kernel_table ref;
+    kernels_fill(&ref, ISA_SCALAR);
+    pool_shape ps = pool_of(s);
+    size_t no = (size_t)ps.n * ps.c * ps.oh * ps.ow, nw = w_len(s);
+    float *x = randv(src_len(s)), *w = randv(nw), *b = randv(s->k), *gp = randv(no);
+    float *p0 = malloc(sizeof(float) * no), *p1 = malloc(sizeof(float) * no);
+    float *p2 = malloc(sizeof(float) * no), *w0 = malloc(sizeof(float) * nw);
+    float *w1 = malloc(sizeof(float) * nw), *w2 = malloc(sizeof(float) * nw);
+    float b0[64], b1[64], b2[64];
+    int32_t *a0 = malloc(4 * no + 4), *a1 = malloc(4 * no + 4), *a2 = malloc(4 * no + 4);
+    float *scratch = malloc(sizeof(float) * (t->conv_scratch_floats(s) + 1));
+    int bad = 0;
+    for (int v = 0; v < 2; v++) {
+        int relu = v, mask = v;
+        unfused(&ref, s, &ps, x, w, b, relu, mask, gp, p0, a0, w0, b0, NULL);
+        unfused(t, s, &ps, x, w, b, relu, mask, gp, p1, a1, w1, b1, scratch);
+        memset(p2, 0xff, sizeof(float) * no); /* NaN: every output must be written */
+        memset(a2, 0xff, 4 * no);
+        t->conv_pool_fwd(s, &ps, x, w, b, relu, p2, a2, scratch);
+        bad += memcmp(p1, p2, sizeof(float) * no) != 0 || memcmp(a1, a2, 4 * no) != 0;
+        bad += rel_err(p2, p0, no) > 1e-5;
+        memset(w2, 0xff, sizeof(float) * nw);
+        memset(b2, 0xff, sizeof b2);
+        t->conv_pool_bwd_w(s, &ps, x, gp, a2, mask ? p2 : NULL, w2, b2, scratch);
+        bad += memcmp(w1, w2, sizeof(float) * nw) != 0 || memcmp(b1, b2, 4 * s->k) != 0;
+        bad += rel_err(w2, w0, nw) > 1e-5 || rel_err(b2, b0, s->k) > 1e-5;
+    }
+    free(x), free(w), free(b), free(gp), free(p0), free(p1), free(p2), free(w0), free(w1);
+    free(w2), free(a0), free(a1), free(a2), free(scratch);
+    return bad;
+}
+
+/* The convolutions fused with a max-pool, where the table has them: LeNet
+ * conv1 and conv2, odd outputs (the pool drops a row or column), backward-
+ * weights' group of images whole and part and its 16-filter path, widths
+ * over 32 lanes, the forward with 16 filters in the lanes (rows of 5 to 12
+ * positions, a last tile overlapping the one before, filter widths 3 and
+ * 5, padding) and a width it leaves to the planes, the one with a pooled
+ * row a tile (rows of 17-32 positions, odd rows and columns, filter blocks
+ * whole and part, 1-3 channels); batches 1-5 on 1 and 2 threads. */
+static void test_fused_pool(alrs_isa isa) {
+    kernel_table t;
+    kernels_fill(&t, isa);
+    if (!t.conv_pool_fits) return;
+    conv_shape shapes[] = {
+        make_shape(1, 1, 28, 28, 6, 5, 1, 2),  make_shape(1, 6, 14, 14, 16, 5, 1, 0),
+        make_shape(1, 3, 9, 11, 7, 3, 1, 1),   make_shape(1, 1, 19, 33, 4, 3, 1, 1),
+        make_shape(1, 2, 7, 7, 16, 5, 1, 2),   make_shape(1, 5, 12, 20, 3, 5, 1, 0),
+        make_shape(1, 3, 9, 11, 16, 3, 1, 1),  make_shape(1, 2, 12, 8, 16, 3, 1, 0),
+        make_shape(1, 4, 4, 14, 16, 3, 1, 0),  make_shape(1, 2, 9, 15, 16, 3, 1, 0),
+        make_shape(1, 1, 9, 9, 16, 5, 1, 0),   make_shape(1, 3, 32, 32, 6, 5, 1, 0),
+        make_shape(1, 2, 19, 21, 5, 3, 1, 1),  make_shape(1, 1, 9, 25, 7, 3, 1, 0),
+        make_shape(1, 2, 6, 30, 13, 1, 1, 0),
+    };
+    int saved = omp_get_max_threads(), cases = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            for (int n = 1; n <= 5; n++) {
+                conv_shape s = shapes[i];
+                s.n = n;
+                pool_shape ps = pool_of(&s);
+                CHECK(t.conv_pool_fits(&s, &ps));
+                int bad = compare_fused(&t, &s);
+                if (bad)
+                    fprintf(stderr, "%s: fused shape %zu n%d, %d threads: %d mismatches\n",
+                            cpu_isa_name(isa), i, n, threads, bad);
+                CHECK(bad == 0);
+                cases++;
+            }
+    }
+    omp_set_num_threads(saved);
+    printf("%s: conv + max-pool fused: %d cases\n", cpu_isa_name(isa), cases);
+}
+
 /* oneDNN convolution with plain layouts on the same data. */
 typedef struct {
     dnnl_engine_t eng;
@@ -282,6 +385,7 @@ int main(void) {
     test_reference_fd();
     for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_isa(isa);
     test_direct_paths();
+    for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_fused_pool(isa);
     dnnl_ctx cx;
     dnnl_engine_create(&cx.eng, dnnl_cpu, 0);
     dnnl_stream_create(&cx.st, cx.eng, dnnl_stream_default_flags);

@@ -74,7 +74,11 @@ static void layer_rows(bench_layers *b, nn_net *native, double step_s, double ev
             for (int use_dnnl = 0; use_dnnl <= 1; use_dnnl++) {
                 double t = median_pass(native, i, (nn_pass)pass, use_dnnl, images, b->repeats);
                 if (t < 0) continue;
-                bench_layer_row *r = add_row(b, layer, nn_op_name(l->op), shape, pass_names[pass],
+                /* a convolution fused with its pool says so: the pool has no row */
+                const char *op = !use_dnnl && native_net_pass_has_pool(native, i, (nn_pass)pass)
+                                     ? "conv+maxpool"
+                                     : nn_op_name(l->op);
+                bench_layer_row *r = add_row(b, layer, op, shape, pass_names[pass],
                                              use_dnnl ? "dnnl" : "native", n);
                 r->s = t, r->flops = nn_layer_flops(s, i) * n;
                 r->whole_s = use_dnnl ? 0 : pass == NN_PASS_INFER ? eval_s : step_s;

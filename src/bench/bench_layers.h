@@ -15,7 +15,7 @@
 #include "nn/choice/auto_net.h"
 
 typedef struct {
-    char layer[8], op[12], shape[48]; /* layer "all", op "net": a whole step or evaluation */
+    char layer[8], op[16], shape[48]; /* layer "all", op "net": a whole step or evaluation */
     const char *pass, *backend;
     int batch;
     double s;                         /* median seconds of one call */

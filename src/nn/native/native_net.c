@@ -47,7 +47,12 @@
  * 32.6-33.9 ms -> 29.7-32.5 (38 -> 40-42 % of peak; max-pool forward 4.1 ->
  * 2.0 ms of CPU time in a profile; budgets of 0.5, 1 and 2 MB alike within
  * noise); batch 128 3.60-3.64 -> 3.55-3.57 (45 -> 46 %): there conv1's
- * 2.4 MB of output mostly stays in this L3; batch 32 is one block. */
+ * 2.4 MB of output mostly stays in this L3; batch 32 is one block.
+ * Since conv1 runs fused with its pool (below), its output is never stored
+ * and the sizing here overcounts; larger blocks measured the same (1
+ * thread, shared machine, alrs bench train, ALRS_NATIVE_BLOCK: batch 128
+ * 389/390 steps/s by this size, 388/383 in blocks of 64, 390/393 of 128;
+ * batch 1000 48.3/46.7, 48.2/47.8 of 72, 47.5/47.4 of 100). */
 #define NATIVE_BLOCK_BYTES (1024 * 1024)
 
 typedef struct {
@@ -56,6 +61,7 @@ typedef struct {
     float *mean, *var;     /* batchnorm batch statistics */
     int contributions, contributions_before; /* backward: counted, at the run's start */
     int relu_bwd_at_output, relu_bwd_at_pool; /* nn/layer_rules.h, looked up at creation */
+    int pool_fusable;      /* a convolution the kernels may fuse with the pool after it */
     nn_layer_standin standin; /* another implementation, when attached (impl not NULL) */
     int use_standin;       /* training passes through the stand-in */
     double ms_native, ms_standin; /* what the auto backend measured (negative: not) */
@@ -73,6 +79,7 @@ typedef struct {
     float *diff_scratch; /* for second gradient contributions */
     int capacity;        /* images the activation buffers hold */
     int block;           /* training block size forced by ALRS_NATIVE_BLOCK (0: by size) */
+    int no_fusion;       /* ALRS_NATIVE_FUSE=0: no convolution fused with its pool */
 } native_net;
 
 static conv_shape conv_shape_of(const nn_spec *s, const nn_layer *l, int n) {
@@ -88,6 +95,43 @@ static pool_shape pool_shape_of(const nn_spec *s, const nn_layer *l, int n) {
     nn_tensor_shape(s, l->src, &sh.c, &sh.h, &sh.w);
     sh.n = n, sh.k = l->kernel, sh.stride = l->stride, sh.oh = l->h, sh.ow = l->w;
     return sh;
+}
+
+/* ---- a convolution fused with its max-pool ---------------------------- */
+
+/* 1 if convolution i and the max-pool i+1, the only reader of its output,
+ * may run as one kernel (kernels.h's conv_pool_*): nothing else needs the
+ * convolution's output, not even its ReLU's backward (which the pool
+ * applies, nn/layer_rules.h), and the kernels take the shapes. Looked up at
+ * creation. */
+static int pool_fusable(const native_net *net, int i) {
+    const nn_spec *s = &net->spec;
+    if (net->no_fusion || !net->k->conv_pool_fits || i + 1 >= s->n_layers) return 0;
+    const nn_layer *l = &s->layers[i], *p = &s->layers[i + 1];
+    if (l->op != NN_CONV || p->op != NN_MAXPOOL || p->src != i || nn_tensor_reads(s, i) != 1 ||
+        nn_relu_bwd_at_output(s, i))
+        return 0;
+    conv_shape sh = conv_shape_of(s, l, 1);
+    pool_shape ps = pool_shape_of(s, p, 1);
+    return net->k->conv_pool_fits(&sh, &ps);
+}
+
+/* 1 if layer i, a convolution, runs its forward pass with the pool's
+ * (writing only the pool's output and argmax): not when training runs it on
+ * its stand-in (evaluation never does). The pool's own pass then does
+ * nothing. Saves writing and reading the convolution's output (LeNet-5's
+ * conv1: 4× the pool's). */
+static int fwd_fused(const native_net *net, int i, int training) {
+    return i >= 0 && net->ls[i].pool_fusable && !(training && net->ls[i].use_standin);
+}
+
+/* 1 if layer i, a convolution, also takes its backward-weights from the
+ * pool's output gradient, routing it back image by image inside the kernel:
+ * only when nothing needs the convolution's own output gradient, i.e. it
+ * reads the images (no backward-data). The pool's backward then does
+ * nothing. */
+static int bwd_fused(const native_net *net, int i) {
+    return fwd_fused(net, i, 1) && net->spec.layers[i].src < 0;
 }
 
 /* ---- forward ----------------------------------------------------------- */
@@ -120,7 +164,15 @@ static void forward_layer(native_net *net, int i, const float *images, int first
     switch (l->op) {
     case NN_CONV: {
         conv_shape sh = conv_shape_of(s, l, n);
-        k->conv_fwd(&sh, src, w, b, l->relu, dst, net->scratch);
+        if (fwd_fused(net, i, training)) {
+            pool_shape ps = pool_shape_of(s, &s->layers[i + 1], n);
+            native_layer *pool = &net->ls[i + 1];
+            size_t at = offset(net, i + 1, first);
+            k->conv_pool_fwd(&sh, &ps, src, w, b, l->relu, pool->dst + at, pool->argmax + at,
+                             net->scratch);
+        } else {
+            k->conv_fwd(&sh, src, w, b, l->relu, dst, net->scratch);
+        }
         break;
     }
     case NN_FC: {
@@ -131,6 +183,7 @@ static void forward_layer(native_net *net, int i, const float *images, int first
         break;
     }
     case NN_MAXPOOL: {
+        if (fwd_fused(net, l->src, training)) break; /* the convolution did it */
         pool_shape sh = pool_shape_of(s, l, n);
         k->maxpool_fwd(&sh, src, dst, ls->argmax + offset(net, i, first));
         break;
@@ -286,6 +339,12 @@ static void weighted_bwd_weights(native_net *net, int i, const float *images, in
     float *gw = net->grads + l->w_off, *gb = l->b_len ? net->grads + l->b_off : NULL;
     if (use_standin) {
         ls->standin.backward_weights(ls->standin.impl, src, ls->diff);
+    } else if (bwd_fused(net, i)) {
+        conv_shape sh = conv_shape_of(s, l, n);
+        pool_shape ps = pool_shape_of(s, &s->layers[i + 1], n);
+        const native_layer *pool = &net->ls[i + 1];
+        net->k->conv_pool_bwd_w(&sh, &ps, src, pool->diff, pool->argmax,
+                                pool->relu_bwd_at_pool ? pool->dst : NULL, gw, gb, net->scratch);
     } else if (l->op == NN_CONV) {
         conv_shape sh = conv_shape_of(s, l, n);
         net->k->conv_bwd_w(&sh, src, ls->diff, gw, gb, net->scratch);
@@ -347,6 +406,7 @@ static void backward_layer(native_net *net, int i, const float *images, int firs
     case NN_CONV:
     case NN_FC: backward_weighted(net, i, images, first, n, with_weights); return;
     case NN_MAXPOOL: {
+        if (bwd_fused(net, l->src)) return; /* the convolution's backward-weights does it */
         pool_shape sh = pool_shape_of(s, l, n);
         if (!(target = diff_target(net, l->src, first, &acc))) return;
         /* the ReLU before the pool, on the 4× smaller pooled gradient */
@@ -523,6 +583,7 @@ static void allocate_layers(native_net *net) {
         if (per_image > biggest) biggest = per_image;
         ls->relu_bwd_at_output = nn_relu_bwd_at_output(s, i);
         ls->relu_bwd_at_pool = nn_relu_bwd_at_pool(s, i);
+        ls->pool_fusable = pool_fusable(net, i);
     }
     net->scratch = alrs_alloc_aligned(sizeof(float) * (scratch ? scratch : 1));
     net->diff_scratch = alrs_alloc_aligned(sizeof(float) * biggest * (size_t)train);
@@ -544,6 +605,10 @@ nn_net *nn_net_create_native(const nn_spec *spec, nn_net_config cfg, float *para
      * and measurements */
     const char *block = getenv("ALRS_NATIVE_BLOCK");
     net->block = block ? atoi(block) : 0;
+    /* for tests: ALRS_NATIVE_FUSE=0 runs the max-pools on their own, which
+     * must give the same numbers */
+    const char *fuse = getenv("ALRS_NATIVE_FUSE");
+    net->no_fusion = fuse && !strcmp(fuse, "0");
     allocate_layers(net);
     return &net->base;
 }
@@ -605,6 +670,23 @@ static void bwd_data_alone(native_net *net, int i, const float *images) {
     backward_layer(net, i, images, 0, net->cfg.train_batch, 1);
 }
 
+/* 1 if max-pool i's pass runs inside the convolution before it (its row in
+ * alrs bench layers is the convolution's). */
+static int pass_fused_away(const native_net *net, int i, nn_pass pass) {
+    const nn_layer *l = &net->spec.layers[i];
+    if (l->op != NN_MAXPOOL) return 0;
+    if (pass == NN_PASS_BWD_DATA) return bwd_fused(net, l->src);
+    if (pass == NN_PASS_BWD_WEIGHTS) return 0;
+    return fwd_fused(net, l->src, pass != NN_PASS_INFER);
+}
+
+int native_net_pass_has_pool(const nn_net *base, int i, nn_pass pass) {
+    const native_net *net = (const native_net *)base;
+    if (i + 1 >= net->spec.n_layers || net->spec.layers[i + 1].src != i) return 0;
+    /* the pool's backward runs in the convolution's backward-weights */
+    return pass_fused_away(net, i + 1, pass == NN_PASS_BWD_WEIGHTS ? NN_PASS_BWD_DATA : pass);
+}
+
 double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_standin,
                             const float *images) {
     native_net *net = (native_net *)base;
@@ -613,6 +695,7 @@ double native_net_time_pass(nn_net *base, int i, nn_pass pass, int use_standin,
     if (use_standin && (!net->ls[i].standin.impl || pass == NN_PASS_INFER)) return -1;
     if ((pass == NN_PASS_BWD_WEIGHTS && !weighted) || (pass == NN_PASS_BWD_DATA && l->src < 0))
         return -1;
+    if (pass_fused_away(net, i, pass)) return -1;
     int saved = net->ls[i].use_standin;
     net->ls[i].use_standin = use_standin;
     double t0 = alrs_now();

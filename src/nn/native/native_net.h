@@ -54,11 +54,15 @@ typedef enum {
  * training passes of a conv or fc layer that has one only), on the buffers
  * the last training step (NN_PASS_INFER: the last evaluation, of at least
  * the evaluation batch) left; `images` are that step's or evaluation's
- * images. Negative when the layer has no such pass. A training pass leaves
- * the gradients of this step unusable: run a whole step before the next
- * update. */
+ * images. Negative when the layer has no such pass, or a max-pool's pass
+ * runs inside the convolution before it (fused: that layer's time has it).
+ * A training pass leaves the gradients of this step unusable: run a whole
+ * step before the next update. */
 double native_net_time_pass(nn_net *net, int i, nn_pass pass, int use_standin,
                             const float *images);
+/* 1 if that pass of layer i, a convolution, runs the max-pool after it too
+ * (on the native kernels; bwd_weights: the pool's backward). */
+int native_net_pass_has_pool(const nn_net *net, int i, nn_pass pass);
 
 /* What the auto backend measured for layer i (milliseconds, natively and on
  * the stand-in; negative: not measured) and a note ("forced", the reason the
