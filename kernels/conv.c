@@ -22,6 +22,8 @@
  * Each ISA's convolution names its own ISA's sgemm, the one sgemm_register
  * puts in the same table: testing the AVX2 table on an AVX-512 machine tests
  * AVX2 code all the way down. */
+#include <string.h>
+
 #include "kernels/conv_internal.h"
 #include "kernels/sgemm.h"
 
@@ -70,6 +72,15 @@ static void conv_bwd_d_avx512(const conv_shape *sh, const float *diff_dst, const
         conv_bwd_d_direct_avx512(sh, diff_dst, weights, diff_src, scratch);
     else
         conv_bwd_d_gemm(sgemm_avx512, sh, diff_dst, weights, diff_src, scratch);
+}
+
+void conv_pad_image(const conv_shape *sh, const float *img, int row, size_t floats, float *out) {
+    int hp = sh->h + 2 * sh->pad;
+    memset(out, 0, sizeof(float) * floats);
+    for (int ci = 0; ci < sh->c; ci++)
+        for (int iy = 0; iy < sh->h; iy++)
+            memcpy(out + ((size_t)ci * hp + iy + sh->pad) * row + sh->pad,
+                   img + ((size_t)ci * sh->h + iy) * sh->w, sizeof(float) * sh->w);
 }
 
 void conv_register(kernel_table *t, alrs_isa isa) {

@@ -529,16 +529,6 @@ static TARGET void bw16_image(const conv_shape *sh, const float *pimg, int hp, i
         }
 }
 
-/* The image with pad zeros around each channel plane. */
-static void pad_image(const conv_shape *sh, const float *img, float *out) {
-    int hp = sh->h + 2 * sh->pad, wp = sh->w + 2 * sh->pad;
-    memset(out, 0, sizeof(float) * sh->c * hp * wp);
-    for (int ci = 0; ci < sh->c; ci++)
-        for (int iy = 0; iy < sh->h; iy++)
-            memcpy(out + ((size_t)ci * hp + iy + sh->pad) * wp + sh->pad,
-                   img + ((size_t)ci * sh->h + iy) * sh->w, sizeof(float) * sh->w);
-}
-
 static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
                                         const diff_in *din, float *diff_weights,
                                         float *diff_bias, float *scratch) {
@@ -557,7 +547,7 @@ static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
         for (int i = 0; i < sh->n; i++) {
             const float *img = src + i * in_img;
             if (sh->pad) {
-                pad_image(sh, img, base);
+                conv_pad_image(sh, img, wp, (size_t)sh->c * hp * wp, base);
                 img = base;
             }
             bw16_transpose(p, image_diff(din, i, dbuf), ddt, bsum);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/transpose16_avx512.h"
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
@@ -114,32 +115,6 @@ static TARGET void f16_image(const conv_shape *sh, const float *img, int hp, int
     else F16_OW(3)
 }
 
-/* rows[c] for c < 16 = column c of the 16×16 block rows (in place): two
- * 4×4 stages within 128-bit lanes, two across them. */
-static TARGET void transpose16(__m512 r[16]) {
-    __m512 t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int j = 0; j < 4; j++) {
-        u[4 * j] = _mm512_shuffle_ps(t[4 * j], t[4 * j + 2], 0x44);
-        u[4 * j + 1] = _mm512_shuffle_ps(t[4 * j], t[4 * j + 2], 0xEE);
-        u[4 * j + 2] = _mm512_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0x44);
-        u[4 * j + 3] = _mm512_shuffle_ps(t[4 * j + 1], t[4 * j + 3], 0xEE);
-    }
-    for (int m = 0; m < 4; m++) {
-        __m512 a = _mm512_shuffle_f32x4(u[m], u[4 + m], 0x88);
-        __m512 b = _mm512_shuffle_f32x4(u[m], u[4 + m], 0xDD);
-        __m512 c = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0x88);
-        __m512 d = _mm512_shuffle_f32x4(u[8 + m], u[12 + m], 0xDD);
-        r[m] = _mm512_shuffle_f32x4(a, c, 0x88);
-        r[8 + m] = _mm512_shuffle_f32x4(a, c, 0xDD);
-        r[4 + m] = _mm512_shuffle_f32x4(b, d, 0x88);
-        r[12 + m] = _mm512_shuffle_f32x4(b, d, 0xDD);
-    }
-}
-
 /* Pooled position o of the transposed output: the four inputs in the
  * max-pool kernels' order (strictly greater wins), value and index. */
 static TARGET void pool_at(const conv_shape *sh, const pool_shape *ps, const float *out, int o,
@@ -170,24 +145,14 @@ static TARGET void f16_pool(const conv_shape *sh, const pool_shape *ps, const fl
             if (o0 + u < pp) pool_at(sh, ps, out, o0 + u, &v[u], &bi);
             idx[u] = _mm512_castsi512_ps(bi);
         }
-        transpose16(v);
-        transpose16(idx);
+        transpose16_avx512(v);
+        transpose16_avx512(idx);
         __mmask16 m = pp - o0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (pp - o0)) - 1);
         for (int k = 0; k < 16; k++) {
             _mm512_mask_storeu_ps(pooled + (size_t)k * pp + o0, m, v[k]);
             _mm512_mask_storeu_epi32(argmax + (size_t)k * pp + o0, m, _mm512_castps_si512(idx[k]));
         }
     }
-}
-
-/* The image with pad zeros around each channel plane. */
-static void pad_image(const conv_shape *sh, const float *img, float *out) {
-    int hp = sh->h + 2 * sh->pad, wp = sh->w + 2 * sh->pad;
-    memset(out, 0, sizeof(float) * sh->c * hp * wp);
-    for (int ci = 0; ci < sh->c; ci++)
-        for (int iy = 0; iy < sh->h; iy++)
-            memcpy(out + ((size_t)ci * hp + iy + sh->pad) * wp + sh->pad,
-                   img + ((size_t)ci * sh->h + iy) * sh->w, sizeof(float) * sh->w);
 }
 
 TARGET void conv_pool_fwd16_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
@@ -208,7 +173,7 @@ TARGET void conv_pool_fwd16_avx512(const conv_shape *sh, const pool_shape *ps, c
         for (int i = 0; i < sh->n; i++) {
             const float *img = src + i * in_img;
             if (sh->pad) {
-                pad_image(sh, img, pimg);
+                conv_pad_image(sh, img, wp, (size_t)sh->c * hp * wp, pimg);
                 img = pimg;
             }
             f16_image(sh, img, hp, wp, wt, bv, relu, out);

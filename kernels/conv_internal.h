@@ -28,6 +28,11 @@ size_t conv_gemm_scratch_floats(const conv_shape *sh);
  * whether a shape suits it forward and backward-weights,
  * conv_bwd_d_direct_fits whether its backward-data suits it (few output
  * channels, square filter). */
+/* The image with pad zeros around each channel plane: planes of h + 2 pad rows
+ * of `row` floats (at least w + 2 pad), after zeroing the first `floats`
+ * floats of out (the planes and any slack a kernel reads past them). */
+void conv_pad_image(const conv_shape *sh, const float *img, int row, size_t floats, float *out);
+
 int conv_direct_fits(const conv_shape *sh);
 int conv_bwd_d_direct_fits(const conv_shape *sh);
 size_t conv_direct_scratch_floats(const conv_shape *sh);

@@ -39,15 +39,6 @@ size_t conv_pool_rows_scratch_floats(const conv_shape *sh) {
     return image_floats(sh) * (size_t)omp_get_max_threads();
 }
 
-static void pad_image(const conv_shape *sh, const float *img, float *out) {
-    int hp = sh->h + 2 * sh->pad;
-    memset(out, 0, sizeof(float) * image_floats(sh));
-    for (int ci = 0; ci < sh->c; ci++)
-        for (int iy = 0; iy < sh->h; iy++)
-            memcpy(out + ((size_t)ci * hp + iy + sh->pad) * ROW + sh->pad,
-                   img + ((size_t)ci * sh->h + iy) * sh->w, sizeof(float) * sh->w);
-}
-
 /* The pool of one filter's tile (a: row 2·oy, b: row 2·oy+1, two vectors
  * each) into pooled row oy, as the max-pool kernel's row. */
 static inline TARGET void pool_tile(const conv_shape *sh, int oy, const __m512 a[2],
@@ -135,7 +126,7 @@ TARGET void conv_pool_rows_avx512(const conv_shape *sh, const pool_shape *ps, co
         float *pimg = scratch + image_floats(sh) * omp_get_thread_num();
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
-            pad_image(sh, src + i * in_img, pimg);
+            conv_pad_image(sh, src + i * in_img, ROW, image_floats(sh), pimg);
             rows_image(sh, ps, pimg, weights, bias, relu, pooled + i * out_img,
                        argmax + i * out_img);
         }

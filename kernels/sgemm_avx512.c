@@ -23,6 +23,7 @@
 
 #include "kernels/cpu.h"
 #include "kernels/sgemm.h"
+#include "kernels/transpose16_avx512.h"
 
 #define AVX512 __attribute__((target("avx512f")))
 
@@ -103,33 +104,6 @@ static AVX512 void ukr_avx512(int mr, int nr, int k, const float *a, ptrdiff_t r
     tiles[mr - 1][v - 1][cs_a == 1](k, a, rs_a, cs_a, b, rs_b, mlast, c, ldc, alpha, beta);
 }
 
-/* In-register transpose of a 16×16 block: r[i][j] becomes r[j][i]. */
-static inline __attribute__((always_inline)) AVX512 void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    /* r[4g + q], 128-bit lane L: column 4L + q of rows 4g..4g+3 */
-    for (int g = 0; g < 4; g++) {
-        r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-        r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-        r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-        r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-    }
-    for (int q = 0; q < 4; q++) {
-        __m512 lo02 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x88);  /* lanes 0, 2 of groups 0, 1 */
-        __m512 lo13 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xDD);  /* lanes 1, 3 */
-        __m512 hi02 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x88);
-        __m512 hi13 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xDD);
-        t[q] = _mm512_shuffle_f32x4(lo02, hi02, 0x88);
-        t[8 + q] = _mm512_shuffle_f32x4(lo02, hi02, 0xDD);
-        t[4 + q] = _mm512_shuffle_f32x4(lo13, hi13, 0x88);
-        t[12 + q] = _mm512_shuffle_f32x4(lo13, hi13, 0xDD);
-    }
-    for (int i = 0; i < 16; i++) r[i] = t[i];
-}
-
 static __mmask16 first_lanes(int count) {
     return count >= 16 ? (__mmask16)0xFFFF : count <= 0 ? 0 : (__mmask16)((1u << count) - 1);
 }
@@ -157,7 +131,7 @@ static AVX512 void pack_b_avx512(int transb, int kc, int nc, const float *b, ptr
             for (int j = 0; j < 16; j++)
                 r[j] = j < rows ? _mm512_maskz_loadu_ps(pm, b + (16 * v + j) * ldb + p0)
                                 : _mm512_setzero_ps();
-            transpose16(r);
+            transpose16_avx512(r);
             const int depth = kc - p0 < 16 ? kc - p0 : 16;
             for (int p = 0; p < depth; p++) _mm512_store_ps(bp + (p0 + p) * NR + 16 * v, r[p]);
         }
