@@ -58,8 +58,9 @@ static const learn_flag_def LEARN_FLAGS[] = {
      "start's; and the run's fraction), update-ratio (update\n"
      "over weight norm), grad-norm (and its trend), loss-spread\n"
      "(of the batch losses since the last action), gap (train\n"
-     "against validation loss); 'paper' alone: none, 'all':\n"
-     "every group (default {})", 0},
+     "against validation loss), position (the rate as its place\n"
+     "within --lr-bounds, for absolute actions); 'paper'\n"
+     "alone: none, 'all': every group (default {})", 0},
     {NULL, "action", "discrete|continuous|absolute", LF_ACTION, 0, 0, 0, 0, 0, "discrete",
      "action", 0,
      "\ndiscrete: one of --factors per action; continuous: a\n"
