@@ -374,7 +374,7 @@ static void test_position_feature(void) {
         cfg.lr_fixed = starts[k];
         lr_env e;
         CHECK(lr_env_create(&e, &cfg, &data) == 0);
-        double obs[LR_ENV_OBS], r;
+        double obs[LR_ENV_MAX_OBS], r;
         int term, trunc;
         lr_env_reset(&e, 1, 0, obs);
         CHECK_NEAR(obs[LR_OBS_LOG_LR], expect[k], 1e-12);
