@@ -289,6 +289,24 @@ static void test_controller_rows(void) {
     CHECK(rows == 4);
 }
 
+/* A controller whose bounds leave out some of its tuning rates: compare says
+ * how many start at the nearest bound. */
+static void test_grid_outside_bounds(void) {
+    char err[ERR_LEN], path[PATH_LEN];
+    const char *learned = test_dir(base, "learned-narrow");
+    CHECK(test_alrs(err, NULL, "learn " NET " --action-every 5 --data-dir '%s' --episodes 2 "
+                    "--envs 2 --action absolute --lr-bounds 1e-3,1e-2 --out '%s'", idx,
+                    learned) == 0);
+    snprintf(path, sizeof path, "%s/controller.bin", learned);
+    const char *out = test_dir(base, "never-narrow");
+    CHECK(test_alrs(err, NULL,
+                    "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
+                    "--data-dir '%s' --controller '%s' --rates 1e-1,1e-2,1e-4 --check --out '%s'",
+                    idx, path, out) == 0);
+    CHECK(strstr(err, "note: 2 of the controller's 3 tuning rates lie outside its bounds "
+                      "[0.001, 0.01]") != NULL);
+}
+
 /* A refused command: exit non-zero, one "alrs: " line holding `needle`, and
  * the --out directory never made. */
 static void expect_fail(int line, const char *needle, const char *extra) {
@@ -395,6 +413,7 @@ int main(void) {
     test_transfer();
     test_rates();
     test_controller_rows();
+    test_grid_outside_bounds();
     test_bad_inputs();
     test_help();
 

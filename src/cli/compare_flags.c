@@ -155,12 +155,27 @@ static void config_table(config_text *t, const compare_flags *f, int last) {
     }
 }
 
+/* The controller's tuning grid may hold rates outside its bounds (r7 spans
+ * 1e-4..1e-1): those runs start at the nearest bound, so their rows repeat the
+ * bound's; say so once, rather than let tuning.csv suggest a rate it ran. */
+static void note_grid_outside_bounds(const compare_flags *f, const controller *c) {
+    grid_point g[BASELINE_MAX_POINTS];
+    int n = baseline_grid("controller", f->run.steps, (int)f->tune_budget, NULL, f->rates,
+                          f->n_rates, g), outside = 0;
+    for (int k = 0; k < n; k++) outside += g[k].lr < c->iface.lr_min || g[k].lr > c->iface.lr_max;
+    if (outside > 0)
+        fprintf(stderr, "alrs: note: %d of the controller's %d tuning rates lie outside its bounds "
+                        "[%g, %g] (%s): those runs start at the nearest bound\n",
+                outside, n, c->iface.lr_min, c->iface.lr_max, f->controller);
+}
+
 int compare_flags_read_controller(compare_flags *f) {
     controller c;
     if (controller_file_load_fingerprint(&c, f->controller, &f->controller_crc,
                                          &f->controller_bytes) != 0)
         return -1;
     run_flags_warn_interval(&c, f->controller, f->run.eval_every);
+    note_grid_outside_bounds(f, &c);
     /* always its own, so that config.txt's command (which spells --optimizer
      * out) repeats the same runs */
     snprintf(f->controller_optimizer, sizeof f->controller_optimizer, "%s", c.origin.optimizer);
