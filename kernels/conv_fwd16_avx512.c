@@ -109,8 +109,12 @@ INLINE TARGET void f16_image_t(int S, int OW, const conv_shape *sh, const float 
     default: f16_image_t(S, 12, sh, img, hp, wp, wt, bias, relu, out); break;            \
     }
 
+/* bias16: the 16 filters' biases, or NULL (a pointer, not a vector: the
+ * caller runs inside an OpenMP region, whose outlined body has no AVX-512 to
+ * pass one in). */
 static TARGET void f16_image(const conv_shape *sh, const float *img, int hp, int wp,
-                             const float *wt, __m512 bias, int relu, float *out) {
+                             const float *wt, const float *bias16, int relu, float *out) {
+    __m512 bias = bias16 ? _mm512_loadu_ps(bias16) : _mm512_setzero_ps();
     if (sh->s == 5) F16_OW(5)
     else F16_OW(3)
 }
@@ -164,7 +168,6 @@ TARGET void conv_pool_fwd16_avx512(const conv_shape *sh, const pool_shape *ps, c
     float *wt = scratch, *base = scratch + round16(crs * 16);
     for (int k = 0; k < 16; k++)
         for (size_t t = 0; t < crs; t++) wt[t * 16 + k] = weights[k * crs + t];
-    __m512 bv = bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
@@ -176,7 +179,7 @@ TARGET void conv_pool_fwd16_avx512(const conv_shape *sh, const pool_shape *ps, c
                 conv_pad_image(sh, img, wp, (size_t)sh->c * hp * wp, pimg);
                 img = pimg;
             }
-            f16_image(sh, img, hp, wp, wt, bv, relu, out);
+            f16_image(sh, img, hp, wp, wt, bias, relu, out);
             f16_pool(sh, ps, out, pooled + i * pooled_img, argmax + i * pooled_img);
         }
     }
