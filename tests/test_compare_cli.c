@@ -263,16 +263,22 @@ static void test_rates(void) {
     free(config);
 }
 
+/* A controller of two episodes learned with `extra` flags into base/NAME;
+ * its file's path in `path` (PATH_LEN). */
+static int learn_tiny(const char *name, const char *extra, char *path) {
+    char err[ERR_LEN];
+    const char *learned = test_dir(base, name);
+    snprintf(path, PATH_LEN, "%s/controller.bin", learned);
+    return test_alrs(err, NULL, "learn " NET " --action-every 5 --data-dir '%s' --episodes 2 "
+                     "--envs 2 %s --out '%s'", idx, extra, learned);
+}
+
 /* A controller learned over SGD: its rows (tuned, and controller-default at
  * the rate its file records) run SGD while cosine runs --optimizer's Adam,
  * --optimizer given or not (config.txt's command spells it out). */
 static void test_controller_rows(void) {
-    char err[ERR_LEN], sgd[PATH_LEN];
-    const char *learned = test_dir(base, "learned-sgd");
-    CHECK(test_alrs(err, NULL, "learn " NET " --action-every 5 --data-dir '%s' --episodes 2 "
-                    "--envs 2 --optimizer sgd --initial-lrs 1e-3:1e-1 --out '%s'", idx,
-                    learned) == 0);
-    snprintf(sgd, sizeof sgd, "%s/controller.bin", learned);
+    char sgd[PATH_LEN];
+    CHECK(learn_tiny("learned-sgd", "--optimizer sgd --initial-lrs 1e-3:1e-1", sgd) == 0);
     const char *out = test_dir(base, "rows-sgd");
     CHECK(small_compare(sgd, "--baselines controller-default,cosine --rates 1e-2 --optimizer adam",
                         out) == 0);
@@ -293,11 +299,7 @@ static void test_controller_rows(void) {
  * how many start at the nearest bound. */
 static void test_grid_outside_bounds(void) {
     char err[ERR_LEN], path[PATH_LEN];
-    const char *learned = test_dir(base, "learned-narrow");
-    CHECK(test_alrs(err, NULL, "learn " NET " --action-every 5 --data-dir '%s' --episodes 2 "
-                    "--envs 2 --action absolute --lr-bounds 1e-3,1e-2 --out '%s'", idx,
-                    learned) == 0);
-    snprintf(path, sizeof path, "%s/controller.bin", learned);
+    CHECK(learn_tiny("learned-narrow", "--action absolute --lr-bounds 1e-3,1e-2", path) == 0);
     const char *out = test_dir(base, "never-narrow");
     CHECK(test_alrs(err, NULL,
                     "compare --model mlp --hidden 16 --val-split 100 --steps 10 --eval-every 5 "
