@@ -7,9 +7,11 @@
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
  *           well, and im2col would move 25× the input (backward-weights
  *           with 16 filters, LeNet conv2, puts the filters in the lanes
- *           instead). Backward-data runs direct too (LeNet conv2: 16→6): a
- *           small GEMM per pair of images and a col2im for small planes,
- *           the forward tile over padded planes for larger ones. Everything
+ *           instead). Backward-data runs direct too: with 16 filters
+ *           (LeNet conv2: 16→6) 8 of them in the lanes for each of two
+ *           channels (conv_bwd_d16_avx512.c), else a small GEMM per pair of
+ *           images and a col2im for small planes, the forward tile over
+ *           padded planes for larger ones. Everything
  *           else goes through im2col + the AVX-512 sgemm (which runs a
  *           convolution whose one output covers its whole input, LeNet conv3,
  *           as one GEMM). A convolution that only a 2×2 max-pool reads
@@ -47,7 +49,9 @@ static void conv_bwd_d_avx2(const conv_shape *sh, const float *diff_dst, const f
 static size_t conv_scratch_avx512(const conv_shape *sh) {
     size_t a = conv_gemm_scratch_floats(sh);
     size_t b = conv_direct_scratch_floats(sh);
-    return b > a ? b : a;
+    size_t c = conv_bwd_d16_suits(sh) ? conv_bwd_d16_scratch_floats(sh) : 0;
+    if (b > a) a = b;
+    return c > a ? c : a;
 }
 
 static void conv_fwd_avx512(const conv_shape *sh, const float *src, const float *weights,
@@ -68,7 +72,9 @@ static void conv_bwd_w_avx512(const conv_shape *sh, const float *src, const floa
 
 static void conv_bwd_d_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
                               float *diff_src, float *scratch) {
-    if (conv_bwd_d_direct_fits(sh))
+    if (conv_bwd_d16_suits(sh))
+        conv_bwd_d16_avx512(sh, diff_dst, weights, diff_src, scratch);
+    else if (conv_bwd_d_direct_fits(sh))
         conv_bwd_d_direct_avx512(sh, diff_dst, weights, diff_src, scratch);
     else
         conv_bwd_d_gemm(sgemm_avx512, sh, diff_dst, weights, diff_src, scratch);

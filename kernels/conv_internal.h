@@ -65,6 +65,12 @@ size_t conv_pool_rows_scratch_floats(const conv_shape *sh);
 void conv_pool_rows_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
                            const float *weights, const float *bias, int relu, float *pooled,
                            int32_t *argmax, float *scratch);
+/* Backward-data with 16 filters, 8 a vector for each of two channels
+ * (conv_bwd_d16_avx512.c): LeNet conv2; run wherever it suits. */
+int conv_bwd_d16_suits(const conv_shape *sh);
+size_t conv_bwd_d16_scratch_floats(const conv_shape *sh);
+void conv_bwd_d16_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
+                         float *diff_src, float *scratch);
 void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
                                    const float *pooled_diff, const int32_t *argmax,
                                    const float *mask, float *diff_weights, float *diff_bias,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernels/conv_internal.h"
 #include "kernels/kernels.h"
 #include "testutil.h"
 
@@ -160,8 +161,10 @@ static void test_isa(alrs_isa isa) {
 /* The direct kernels' paths at batch sizes that leave a group of images
  * whole or part, on 1 and 2 threads: backward-data's GEMM path (planes of
  * at most 512 positions) and padded-plane path, backward-weights' path for
- * 16 filters (filter widths up to 5) and its shifted-plane path; widths
- * over 16 lanes, filter widths 1-7, padding 0-3, and LeNet conv2 itself. */
+ * 16 filters (filter widths up to 5) and its shifted-plane path,
+ * backward-data with 16 filters (odd channel counts, gradient rows of 5-12,
+ * padding 0-4); widths over 16 lanes, filter widths 1-7, and LeNet conv2
+ * itself. */
 static void test_direct_paths(void) {
     if (cpu_best_isa() < ISA_AVX512) return;
     kernel_table t;
@@ -174,8 +177,16 @@ static void test_direct_paths(void) {
         make_shape(1, 3, 9, 11, 16, 3, 1, 1),  make_shape(1, 2, 7, 7, 16, 5, 1, 2),
         make_shape(1, 5, 6, 17, 16, 1, 1, 0),  make_shape(1, 8, 10, 10, 16, 2, 1, 1),
         make_shape(1, 1, 20, 23, 16, 4, 1, 3), make_shape(1, 2, 11, 11, 16, 7, 1, 3),
+        /* backward-data with 16 filters: a lone last channel, gradient rows
+         * of 5 and 12 positions, padding up to 4, one output row */
+        make_shape(1, 5, 5, 5, 16, 3, 1, 1),   make_shape(1, 1, 14, 14, 16, 3, 1, 0),
+        make_shape(1, 3, 6, 8, 16, 5, 1, 4),   make_shape(1, 2, 1, 9, 16, 3, 1, 1),
+        make_shape(1, 7, 9, 12, 16, 5, 1, 2),
     };
     static const int batches[] = {1, 2, 3, 5};
+    size_t count = sizeof shapes / sizeof *shapes;
+    CHECK(conv_bwd_d16_suits(&shapes[0])); /* the kernel is tested at all */
+    for (size_t i = count - 5; i < count; i++) CHECK(conv_bwd_d16_suits(&shapes[i]));
     int saved = omp_get_max_threads(), cases = 0;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
