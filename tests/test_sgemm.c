@@ -3,7 +3,8 @@
  * over odd shapes, all four transpose combinations, alpha ≠ 1, beta 0 (with
  * NaN in C, which must not leak), 1 and 0.5, padded leading dimensions,
  * zero sizes, sizes past the cache blocks, the model's layer shapes, and one
- * and several OpenMP threads. */
+ * and several OpenMP threads; the swapped small-batch forward form bit for
+ * bit against the direct loops. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <omp.h>
@@ -153,6 +154,37 @@ static void test_model_shapes(void) {
     check_case(0, 0, 128, 64, 128, 1.0f, 1.0f, 0);
 }
 
+/* A beta-0 product with a transposed B and at most 32 rows runs as its
+ * transpose (kernels/sgemm.c); it must give C bit for bit as the direct loops
+ * do. Those loops compute each row of C the same whatever rows follow, so the
+ * first m rows of a 40-row product (run directly) are the expected bits. */
+static void check_swapped_bits(int m, int n, int k, float alpha, int pad) {
+    const int rows = 40, lda = k + pad, ldb = k + 2 * pad, ldc = n + pad;
+    float *a = alloc_fill((size_t)rows * lda), *b = alloc_fill((size_t)n * ldb);
+    float *want = alloc_fill((size_t)rows * ldc), *got = alloc_fill((size_t)m * ldc);
+    for (int v = 0; v < n_variants; v++) {
+        variants[v].fn(0, 1, rows, n, k, alpha, a, lda, b, ldb, 0.0f, want, ldc);
+        for (size_t i = 0; i < (size_t)m * ldc; i++) got[i] = NAN;
+        variants[v].fn(0, 1, m, n, k, alpha, a, lda, b, ldb, 0.0f, got, ldc);
+        int bad = 0;
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++)
+                bad += memcmp(&got[(size_t)i * ldc + j], &want[(size_t)i * ldc + j], sizeof(float)) != 0;
+        CHECK(bad == 0);
+        if (bad)
+            fprintf(stderr, "  %s swapped m=%d n=%d k=%d threads=%d: %d elements differ from the direct loops\n",
+                    variants[v].name, m, n, k, omp_get_max_threads(), bad);
+    }
+    free(a), free(b), free(want), free(got);
+}
+
+static void test_swapped_bits(void) {
+    static const int ms[] = {1, 7, 17, 32}, ns[] = {33, 77, 256}, ks[] = {1, 63, 784, 1300};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++)
+            for (int p = 0; p < 4; p++) check_swapped_bits(ms[i], ns[j], ks[p], p ? 1.0f : -0.75f, p & 1);
+}
+
 int main(void) {
     variants[n_variants++] = (variant){"portable", sgemm_portable};
     const alrs_isa best = cpu_best_isa();
@@ -173,11 +205,13 @@ int main(void) {
     test_zero_sizes();
     test_large();
     test_model_shapes();
+    test_swapped_bits();
     /* the parallel path: a team packs B together and splits the tiles */
     for (int threads = 2; threads <= 3; threads++) {
         omp_set_num_threads(threads);
         test_large();
         test_model_shapes();
+        test_swapped_bits();
     }
     /* each microarchitecture's cache blocks (KC 384 on Zen 4, 576 on Zen 5:
      * k = 800 crosses both), whichever this machine is */
