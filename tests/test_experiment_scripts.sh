@@ -181,6 +181,10 @@ cos = [r for r in rows if r["method"] == "adam-cos"][0]
 assert 1 > float(cos["x10"]) > float(cos["x50"]) > float(cos["x90"]) > 0, cos
 PY
 then ok; else fail "scripts/adaptation: $(cat "$tmp/adapt.csv")"; fi
+# a directory that is no suite's: one line naming it, exit 1, no traceback
+msg=$("$src/scripts/adaptation" "$tmp/no-such-suite" 2>&1); rc=$?
+if [ $rc = 1 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && [[ $msg == *no-such-suite* ]]; then ok
+else fail "scripts/adaptation on a missing directory: rc $rc, $msg"; fi
 if "$src/scripts/plot" suite "$tmp/profile.png" "$tmp/suite" >/dev/null 2>&1 &&
    [ -s "$tmp/profile.png" ] && [ "$(wc -l <"$tmp/profile.csv")" = 4 ]; then ok
 else fail "scripts/plot suite"; fi
