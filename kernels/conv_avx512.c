@@ -586,11 +586,15 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
     bwd_w_direct(sh, src, &din, diff_weights, diff_bias, scratch);
 }
 
+int conv_pool_bwd_w_on_grid(const conv_shape *sh) {
+    return !bw16_suits(sh) && conv_pool_bww_suits(sh);
+}
+
 TARGET void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps,
                                           const float *src, const float *pooled_diff,
                                           const int32_t *argmax, const float *mask,
                                           float *diff_weights, float *diff_bias, float *scratch) {
-    if (!bw16_suits(sh) && conv_pool_bww_suits(sh)) {
+    if (conv_pool_bwd_w_on_grid(sh)) {
         conv_pool_bww_avx512(sh, src, pooled_diff, argmax, mask, diff_weights, diff_bias,
                              scratch);
         return;
