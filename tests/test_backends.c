@@ -15,7 +15,8 @@
  * images must give the numbers of one block of the whole batch bit for bit,
  * at 1 and 2 threads, also where stand-ins and batchnorm break the runs.
  * Likewise LeNet-5's convolutions fused with their max-pools, against the
- * same net with ALRS_NATIVE_FUSE=0. */
+ * same net with ALRS_NATIVE_FUSE=0, but for conv1's weight and bias
+ * gradients (summed on the pool's grid: within rounding). */
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
