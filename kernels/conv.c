@@ -20,7 +20,9 @@
  *           LeNet conv2), a pooled row a tile for rows of 17-32 positions
  *           (conv_pool_rows_avx512.c, LeNet conv1), else the shifted planes
  *           pooled image by image; backward-weights from the pool's
- *           gradient, routed back per image inside the kernel.
+ *           gradient, routed back per image inside the kernel (with few
+ *           filters, LeNet conv1, on the pool's grid instead:
+ *           conv_pool_bww_avx512.c).
  * Each ISA's convolution names its own ISA's sgemm, the one sgemm_register
  * puts in the same table: testing the AVX2 table on an AVX-512 machine tests
  * AVX2 code all the way down. */

@@ -13,7 +13,9 @@
  * partly used (LeNet conv2: 100 of 112 lanes; conv1: all 784).
  *
  * Backward-weights with 16 filters reads the image in place with the filters
- * in the lanes instead (conv_bwd_w_16_avx512). Backward-data runs a GEMM and
+ * in the lanes instead (conv_bwd_w_16_avx512); fused with a max-pool and
+ * fewer filters (LeNet conv1) it runs on the pool's grid
+ * (conv_pool_bww_avx512.c). Backward-data runs a GEMM and
  * a col2im for small planes (conv_bwd_d_gemm_avx512) and reuses the forward
  * tile with the taps split differently for larger ones
  * (conv_bwd_d_planes_avx512). */
@@ -122,6 +124,8 @@ size_t conv_direct_scratch_floats(const conv_shape *sh) {
             need = conv_fwd16_scratch_floats(sh);
         if (conv_pool_rows_suits(sh) && conv_pool_rows_scratch_floats(sh) > need)
             need = conv_pool_rows_scratch_floats(sh);
+        if (conv_pool_bww_suits(sh) && conv_pool_bww_scratch_floats(sh) > need)
+            need = conv_pool_bww_scratch_floats(sh);
     }
     if (conv_bwd_d_direct_fits(sh)) {
         size_t b = bwd_d_scratch_floats(sh);
@@ -582,10 +586,19 @@ TARGET void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, con
     bwd_w_direct(sh, src, &din, diff_weights, diff_bias, scratch);
 }
 
+int conv_pool_bwd_w_on_grid(const conv_shape *sh) {
+    return !bw16_suits(sh) && conv_pool_bww_suits(sh);
+}
+
 TARGET void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps,
                                           const float *src, const float *pooled_diff,
                                           const int32_t *argmax, const float *mask,
                                           float *diff_weights, float *diff_bias, float *scratch) {
+    if (conv_pool_bwd_w_on_grid(sh)) {
+        conv_pool_bww_avx512(sh, src, pooled_diff, argmax, mask, diff_weights, diff_bias,
+                             scratch);
+        return;
+    }
     diff_in din = {NULL, ps, pooled_diff, mask, argmax, (size_t)sh->k * sh->oh * sh->ow};
     bwd_w_direct(sh, src, &din, diff_weights, diff_bias, scratch);
 }

@@ -71,6 +71,18 @@ int conv_bwd_d16_suits(const conv_shape *sh);
 size_t conv_bwd_d16_scratch_floats(const conv_shape *sh);
 void conv_bwd_d16_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
                          float *diff_src, float *scratch);
+/* Backward-weights fused with the pool on the pool's grid, the gradient
+ * split by the argmax's place in the window (conv_pool_bww_avx512.c): run
+ * by conv_pool_bwd_w_direct_avx512 where it suits and the 16-filter path
+ * does not (LeNet conv1), as conv_pool_bwd_w_on_grid says. Its sums run
+ * in another order than the unfused kernels': the same within rounding,
+ * not bit for bit (the tests ask this predicate which to expect). */
+int conv_pool_bwd_w_on_grid(const conv_shape *sh);
+int conv_pool_bww_suits(const conv_shape *sh);
+size_t conv_pool_bww_scratch_floats(const conv_shape *sh);
+void conv_pool_bww_avx512(const conv_shape *sh, const float *src, const float *pooled_diff,
+                          const int32_t *argmax, const float *mask, float *diff_weights,
+                          float *diff_bias, float *scratch);
 void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps, const float *src,
                                    const float *pooled_diff, const int32_t *argmax,
                                    const float *mask, float *diff_weights, float *diff_bias,

@@ -1,12 +1,16 @@
 /* Forward convolution fused with a 2×2 max-pool for rows of 17 to 32 output
  * positions (LeNet conv1: 1→6 on 28², 5×5, pad 2; the 3×32² variant): each
  * register tile is one pooled row, i.e. output rows 2·oy and 2·oy+1 of up to
- * 6 filters, two vectors a row (lanes past ow idle: 4 of 32 for LeNet
- * conv1), and the pool runs on the tile's registers before anything is
- * stored. The taps read the image, padded once into rows of 32 floats,
- * with plain loads: no shifted planes (their expansion and the separate pool
- * over the stored output took 20 % and 17 % of the shifted-plane path's
- * time here), and an odd last output row, which the pool drops, is not
+ * 6 filters, each row as its even and its odd columns, one vector each
+ * (lanes past ow / 2 idle: 2 of 16 for LeNet conv1), so that the pool is
+ * a compare of 4 registers, lane by lane, before anything is stored: no
+ * permutes (four a filter and pooled row when a row's vectors held
+ * consecutive columns; 4 % of the kernel's time on LeNet conv1, measured
+ * with them stubbed out). The taps read the image, padded and decimated
+ * once per image into rows of its even and its odd columns, with plain
+ * loads: no shifted planes (their expansion and the separate pool over
+ * the stored output took 20 % and 17 % of the shifted-plane path's time
+ * here), and an odd last output row, which the pool drops, is not
  * computed.
  *
  * Each accumulator sums its taps in ascending (ci, y, x) order from zero,
@@ -21,42 +25,72 @@
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
-#define ROW 32 /* floats a padded image row */
-#define KB 6   /* filters a tile */
+#define DROW 32 /* floats a decimated row: 16 lanes and the taps' offsets past them */
+#define KB 6    /* filters a tile */
 
 int conv_pool_rows_suits(const conv_shape *sh) {
-    return sh->stride == 1 && sh->ow > 16 && sh->ow <= ROW && sh->w + 2 * sh->pad <= ROW &&
+    return sh->stride == 1 && sh->ow > 16 && sh->ow <= 32 && sh->w + 2 * sh->pad <= 32 &&
            sh->oh >= 2 && sh->pad < sh->r && sh->pad < sh->s;
 }
 
-/* Per thread: the padded image, c planes of h + 2·pad rows of 32, plus a
- * row of slack (the idle lanes of the last row's second vector read past
- * it). */
+/* Per thread: the decimated image, c × 2 parities × (h + 2·pad) rows. */
 static size_t image_floats(const conv_shape *sh) {
-    return (size_t)sh->c * (sh->h + 2 * sh->pad) * ROW + ROW;
+    return (size_t)sh->c * 2 * (sh->h + 2 * sh->pad) * DROW;
 }
 size_t conv_pool_rows_scratch_floats(const conv_shape *sh) {
     return image_floats(sh) * (size_t)omp_get_max_threads();
 }
 
-/* The pool of one filter's tile (a: row 2·oy, b: row 2·oy+1, two vectors
- * each) into pooled row oy, as the max-pool kernel's row. */
-static inline TARGET void pool_tile(const conv_shape *sh, int oy, const __m512 a[2],
-                                    const __m512 b[2], float *pooled, int32_t *argmax) {
+/* Which raw column each lane of a parity's row reads (2j + par - pad) and
+ * the lanes where that is inside the image. */
+typedef struct {
+    int32_t col[2][16];
+    __mmask16 inside[2];
+} parity_cols;
+
+static void parity_cols_init(const conv_shape *sh, parity_cols *pc) {
+    for (int par = 0; par < 2; par++) {
+        pc->inside[par] = 0;
+        for (int j = 0; j < 16; j++) {
+            int col = 2 * j + par - sh->pad, in = col >= 0 && col < sh->w;
+            pc->col[par][j] = in ? col : 0;
+            if (in) pc->inside[par] |= (__mmask16)(1u << j);
+        }
+    }
+}
+
+/* d[ci][par][pad + iy][j] = img[ci][iy][2j + par - pad]; the padding rows
+ * and lanes 16-31 stay zero from a memset at the start of the call. */
+static TARGET void decimate(const conv_shape *sh, const parity_cols *pc, const float *img,
+                            float *d) {
+    int hp = sh->h + 2 * sh->pad;
+    __mmask16 lo = sh->w >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << sh->w) - 1);
+    __mmask16 hi = sh->w > 16 ? (__mmask16)((1u << (sh->w - 16)) - 1) : 0;
+    for (int ci = 0; ci < sh->c; ci++)
+        for (int iy = 0; iy < sh->h; iy++) {
+            const float *row = img + ((size_t)ci * sh->h + iy) * sh->w;
+            __m512 a = _mm512_maskz_loadu_ps(lo, row), b = _mm512_maskz_loadu_ps(hi, row + 16);
+            for (int par = 0; par < 2; par++) {
+                __m512i idx = _mm512_loadu_si512(pc->col[par]);
+                _mm512_storeu_ps(d + (((size_t)ci * 2 + par) * hp + sh->pad + iy) * DROW,
+                                 _mm512_maskz_permutex2var_ps(pc->inside[par], a, idx, b));
+            }
+        }
+}
+
+/* The pool of one filter's tile (o[2a + b]: the outputs at (2·oy + a,
+ * 2j + b)) into pooled row oy, as the max-pool kernel's row. */
+static inline TARGET void pool_tile(const conv_shape *sh, int oy, const __m512 o[4],
+                                    float *pooled, int32_t *argmax) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     const __m512i idx = _mm512_add_epi32(even, _mm512_set1_epi32(2 * oy * sh->ow));
-    const __m512i step[3] = {_mm512_set1_epi32(1), _mm512_set1_epi32(sh->ow),
-                             _mm512_set1_epi32(sh->ow + 1)};
-    __m512 best = _mm512_permutex2var_ps(a[0], even, a[1]);
-    __m512 next[3] = {_mm512_permutex2var_ps(a[0], odd, a[1]),
-                      _mm512_permutex2var_ps(b[0], even, b[1]),
-                      _mm512_permutex2var_ps(b[0], odd, b[1])};
+    const int step[3] = {1, sh->ow, sh->ow + 1};
+    __m512 best = o[0];
     __m512i bi = idx;
-    for (int j = 0; j < 3; j++) {
-        __mmask16 gt = _mm512_cmp_ps_mask(next[j], best, _CMP_GT_OQ);
-        best = _mm512_mask_mov_ps(best, gt, next[j]);
-        bi = _mm512_mask_add_epi32(bi, gt, idx, step[j]);
+    for (int v = 1; v < 4; v++) {
+        __mmask16 gt = _mm512_cmp_ps_mask(o[v], best, _CMP_GT_OQ);
+        best = _mm512_mask_mov_ps(best, gt, o[v]);
+        bi = _mm512_mask_add_epi32(bi, gt, idx, _mm512_set1_epi32(step[v - 1]));
     }
     __mmask16 m = (__mmask16)((1u << (sh->ow / 2)) - 1);
     _mm512_mask_storeu_ps(pooled, m, best);
@@ -65,7 +99,7 @@ static inline TARGET void pool_tile(const conv_shape *sh, int oy, const __m512 a
 
 /* Pooled row oy of kb filters (w: the first's weights; pooled, argmax: its
  * plane, pp floats apart from the next filter's). */
-INLINE TARGET void rows_tile(int kb, const conv_shape *sh, const float *pimg, const float *w,
+INLINE TARGET void rows_tile(int kb, const conv_shape *sh, const float *d, const float *w,
                              const float *bias, int relu, int oy, size_t pp, int pow,
                              float *pooled, int32_t *argmax) {
     int hp = sh->h + 2 * sh->pad, crs = sh->c * sh->r * sh->s;
@@ -74,10 +108,15 @@ INLINE TARGET void rows_tile(int kb, const conv_shape *sh, const float *pimg, co
         for (int v = 0; v < 4; v++) acc[j][v] = _mm512_setzero_ps();
     for (int ci = 0, t = 0; ci < sh->c; ci++)
         for (int y = 0; y < sh->r; y++) {
-            const float *r0 = pimg + ((size_t)ci * hp + 2 * oy + y) * ROW;
+            /* parity p's row 2·oy + y: the outputs' row a reads it a rows down */
+            const float *r0 = d + ((size_t)ci * 2 * hp + 2 * oy + y) * DROW;
+            const float *r1 = r0 + (size_t)hp * DROW;
             for (int x = 0; x < sh->s; x++, t++) {
-                __m512 in[4] = {_mm512_loadu_ps(r0 + x), _mm512_loadu_ps(r0 + x + 16),
-                                _mm512_loadu_ps(r0 + ROW + x), _mm512_loadu_ps(r0 + ROW + x + 16)};
+                /* column 2j + b + x: parity (b + x) & 1, lane j + (b + x) / 2 */
+                const float *even = x & 1 ? r1 : r0, *odd = x & 1 ? r0 : r1;
+                int e = x >> 1, o = (x + 1) >> 1;
+                __m512 in[4] = {_mm512_loadu_ps(even + e), _mm512_loadu_ps(odd + o),
+                                _mm512_loadu_ps(even + DROW + e), _mm512_loadu_ps(odd + DROW + o)};
                 for (int j = 0; j < kb; j++) {
                     __m512 wv = _mm512_set1_ps(w[j * crs + t]);
                     for (int v = 0; v < 4; v++) acc[j][v] = _mm512_fmadd_ps(wv, in[v], acc[j][v]);
@@ -91,12 +130,12 @@ INLINE TARGET void rows_tile(int kb, const conv_shape *sh, const float *pimg, co
             if (relu) o[v] = _mm512_max_ps(o[v], _mm512_setzero_ps());
         }
         size_t at = j * pp + (size_t)oy * pow;
-        pool_tile(sh, oy, o, o + 2, pooled + at, argmax + at);
+        pool_tile(sh, oy, o, pooled + at, argmax + at);
     }
 }
 
 /* All pooled rows of one image, filter blocks of up to 6. */
-static TARGET void rows_image(const conv_shape *sh, const pool_shape *ps, const float *pimg,
+static TARGET void rows_image(const conv_shape *sh, const pool_shape *ps, const float *d,
                               const float *weights, const float *bias, int relu, float *pooled,
                               int32_t *argmax) {
     size_t pp = (size_t)ps->oh * ps->ow, crs = (size_t)sh->c * sh->r * sh->s;
@@ -106,12 +145,12 @@ static TARGET void rows_image(const conv_shape *sh, const pool_shape *ps, const 
         float *pk = pooled + k * pp;
         int32_t *ak = argmax + k * pp;
         for (int oy = 0; oy < ps->oh; oy++) switch (kb) {
-            case 6: rows_tile(6, sh, pimg, w, b, relu, oy, pp, ps->ow, pk, ak); break;
-            case 5: rows_tile(5, sh, pimg, w, b, relu, oy, pp, ps->ow, pk, ak); break;
-            case 4: rows_tile(4, sh, pimg, w, b, relu, oy, pp, ps->ow, pk, ak); break;
-            case 3: rows_tile(3, sh, pimg, w, b, relu, oy, pp, ps->ow, pk, ak); break;
-            case 2: rows_tile(2, sh, pimg, w, b, relu, oy, pp, ps->ow, pk, ak); break;
-            default: rows_tile(1, sh, pimg, w, b, relu, oy, pp, ps->ow, pk, ak); break;
+            case 6: rows_tile(6, sh, d, w, b, relu, oy, pp, ps->ow, pk, ak); break;
+            case 5: rows_tile(5, sh, d, w, b, relu, oy, pp, ps->ow, pk, ak); break;
+            case 4: rows_tile(4, sh, d, w, b, relu, oy, pp, ps->ow, pk, ak); break;
+            case 3: rows_tile(3, sh, d, w, b, relu, oy, pp, ps->ow, pk, ak); break;
+            case 2: rows_tile(2, sh, d, w, b, relu, oy, pp, ps->ow, pk, ak); break;
+            default: rows_tile(1, sh, d, w, b, relu, oy, pp, ps->ow, pk, ak); break;
             }
     }
 }
@@ -120,14 +159,17 @@ TARGET void conv_pool_rows_avx512(const conv_shape *sh, const pool_shape *ps, co
                                   const float *weights, const float *bias, int relu,
                                   float *pooled, int32_t *argmax, float *scratch) {
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)ps->c * ps->oh * ps->ow;
+    parity_cols pc;
+    parity_cols_init(sh, &pc);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *pimg = scratch + image_floats(sh) * omp_get_thread_num();
+        float *d = scratch + image_floats(sh) * omp_get_thread_num();
+        memset(d, 0, sizeof(float) * image_floats(sh));
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
-            conv_pad_image(sh, src + i * in_img, ROW, image_floats(sh), pimg);
-            rows_image(sh, ps, pimg, weights, bias, relu, pooled + i * out_img,
+            decimate(sh, &pc, src + i * in_img, d);
+            rows_image(sh, ps, d, weights, bias, relu, pooled + i * out_img,
                        argmax + i * out_img);
         }
     }

@@ -52,9 +52,11 @@ typedef void (*maxpool_bwd_fn)(const pool_shape *sh, const float *diff_dst, cons
  * pooled and argmax = maxpool_fwd(conv_fwd(...)), the convolution's output
  * never stored. Backward-weights: conv_bwd_w with diff_dst =
  * maxpool_bwd(pooled_diff masked by relu_bwd's rule with mask, the pool's
- * output; NULL: unmasked), that diff_dst never stored. Both give bit for bit
- * what the same table's unfused kernels give; conv_scratch_floats covers
- * them. */
+ * output; NULL: unmasked), that diff_dst never stored. The forward gives
+ * bit for bit what the same table's unfused kernels give, and so does the
+ * backward-weights except where it sums on the pool's grid (AVX-512, few
+ * filters: LeNet conv1; conv_internal.h's conv_pool_bwd_w_on_grid), the
+ * same within rounding there; conv_scratch_floats covers them. */
 typedef int (*conv_pool_fits_fn)(const conv_shape *sh, const pool_shape *ps);
 typedef void (*conv_pool_fwd_fn)(const conv_shape *sh, const pool_shape *ps, const float *src,
                                  const float *weights, const float *bias, int relu,
