@@ -24,10 +24,11 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/decimate_avx512.h"
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
-#define DROW 32  /* floats a decimated row: 16 lanes and the taps' offsets past them */
+#define DROW DECIMATED_ROW
 #define KB 6     /* filters a tile */
 #define TB 4     /* taps a tile */
 #define MAX_C 4
@@ -44,45 +45,15 @@ int conv_pool_bww_suits(const conv_shape *sh) {
 
 /* Per thread: the decimated planes (c × 2 × hp rows), the routed gradient
  * (k × 4 × poh vectors), the vector accumulators (k × crs) and bias sums (k). */
-static size_t planes_floats(const conv_shape *sh) {
-    return (size_t)sh->c * 2 * (sh->h + 2 * sh->pad) * DROW;
-}
 static size_t grad_floats(const conv_shape *sh) { return (size_t)sh->k * 4 * (sh->oh / 2) * 16; }
 static size_t acc_floats(const conv_shape *sh) {
     return ((size_t)sh->k * sh->c * sh->r * sh->s + sh->k) * 16;
 }
 static size_t thread_floats(const conv_shape *sh) {
-    return planes_floats(sh) + grad_floats(sh) + acc_floats(sh);
+    return decimated_floats(sh) + grad_floats(sh) + acc_floats(sh);
 }
 size_t conv_pool_bww_scratch_floats(const conv_shape *sh) {
     return thread_floats(sh) * (size_t)omp_get_max_threads();
-}
-
-/* d[ci][par][pad + iy][j] = img[ci][iy][2j + par - pad]; the rest stays
- * zero from a memset at the start of the call. */
-static TARGET void decimate(const conv_shape *sh, const float *img, float *d) {
-    int hp = sh->h + 2 * sh->pad;
-    __m512i idx[2];
-    __mmask16 ok[2] = {0, 0};
-    for (int par = 0; par < 2; par++) {
-        int at[16];
-        for (int j = 0; j < 16; j++) {
-            int col = 2 * j + par - sh->pad;
-            at[j] = col >= 0 && col < sh->w ? col : 0;
-            if (col >= 0 && col < sh->w) ok[par] |= (__mmask16)(1u << j);
-        }
-        idx[par] = _mm512_loadu_si512(at);
-    }
-    __mmask16 lo = sh->w >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << sh->w) - 1);
-    __mmask16 hi = sh->w > 16 ? (__mmask16)((1u << (sh->w - 16)) - 1) : 0;
-    for (int ci = 0; ci < sh->c; ci++)
-        for (int iy = 0; iy < sh->h; iy++) {
-            const float *row = img + ((size_t)ci * sh->h + iy) * sh->w;
-            __m512 a = _mm512_maskz_loadu_ps(lo, row), b = _mm512_maskz_loadu_ps(hi, row + 16);
-            for (int par = 0; par < 2; par++)
-                _mm512_storeu_ps(d + (((size_t)ci * 2 + par) * hp + sh->pad + iy) * DROW,
-                                 _mm512_maskz_permutex2var_ps(ok[par], a, idx[par], b));
-        }
 }
 
 /* g[k][(2a + b)·poh + py][px] from the pooled gradient, argmax and (a ReLU
@@ -186,17 +157,19 @@ TARGET void conv_pool_bww_avx512(const conv_shape *sh, const float *src, const f
     size_t in_img = (size_t)sh->c * sh->h * sh->w;
     size_t pooled_img = (size_t)sh->k * (sh->oh / 2) * (sh->ow / 2);
     size_t tf = thread_floats(sh), nw = (size_t)sh->k * sh->c * sh->r * sh->s;
-    size_t acc_off = planes_floats(sh) + grad_floats(sh);
+    size_t acc_off = decimated_floats(sh) + grad_floats(sh);
+    parity_cols pc;
+    parity_cols_init(sh, &pc);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *d = scratch + tf * omp_get_thread_num(), *g = d + planes_floats(sh);
+        float *d = scratch + tf * omp_get_thread_num(), *g = d + decimated_floats(sh);
         float *acc = d + acc_off, *bsum = acc + nw * 16;
         memset(d, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
             size_t at = i * pooled_img;
-            decimate(sh, src + i * in_img, d);
+            decimate_image(sh, &pc, src + i * in_img, d);
             route(sh, pooled_diff + at, argmax + at, mask ? mask + at : NULL, g, bsum);
             image_tiles(sh, g, d, acc);
         }

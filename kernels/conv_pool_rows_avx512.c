@@ -22,10 +22,11 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/decimate_avx512.h"
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
-#define DROW 32 /* floats a decimated row: 16 lanes and the taps' offsets past them */
+#define DROW DECIMATED_ROW
 #define KB 6    /* filters a tile */
 
 int conv_pool_rows_suits(const conv_shape *sh) {
@@ -33,49 +34,9 @@ int conv_pool_rows_suits(const conv_shape *sh) {
            sh->oh >= 2 && sh->pad < sh->r && sh->pad < sh->s;
 }
 
-/* Per thread: the decimated image, c × 2 parities × (h + 2·pad) rows. */
-static size_t image_floats(const conv_shape *sh) {
-    return (size_t)sh->c * 2 * (sh->h + 2 * sh->pad) * DROW;
-}
+/* Per thread: one decimated image. */
 size_t conv_pool_rows_scratch_floats(const conv_shape *sh) {
-    return image_floats(sh) * (size_t)omp_get_max_threads();
-}
-
-/* Which raw column each lane of a parity's row reads (2j + par - pad) and
- * the lanes where that is inside the image. */
-typedef struct {
-    int32_t col[2][16];
-    __mmask16 inside[2];
-} parity_cols;
-
-static void parity_cols_init(const conv_shape *sh, parity_cols *pc) {
-    for (int par = 0; par < 2; par++) {
-        pc->inside[par] = 0;
-        for (int j = 0; j < 16; j++) {
-            int col = 2 * j + par - sh->pad, in = col >= 0 && col < sh->w;
-            pc->col[par][j] = in ? col : 0;
-            if (in) pc->inside[par] |= (__mmask16)(1u << j);
-        }
-    }
-}
-
-/* d[ci][par][pad + iy][j] = img[ci][iy][2j + par - pad]; the padding rows
- * and lanes 16-31 stay zero from a memset at the start of the call. */
-static TARGET void decimate(const conv_shape *sh, const parity_cols *pc, const float *img,
-                            float *d) {
-    int hp = sh->h + 2 * sh->pad;
-    __mmask16 lo = sh->w >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << sh->w) - 1);
-    __mmask16 hi = sh->w > 16 ? (__mmask16)((1u << (sh->w - 16)) - 1) : 0;
-    for (int ci = 0; ci < sh->c; ci++)
-        for (int iy = 0; iy < sh->h; iy++) {
-            const float *row = img + ((size_t)ci * sh->h + iy) * sh->w;
-            __m512 a = _mm512_maskz_loadu_ps(lo, row), b = _mm512_maskz_loadu_ps(hi, row + 16);
-            for (int par = 0; par < 2; par++) {
-                __m512i idx = _mm512_loadu_si512(pc->col[par]);
-                _mm512_storeu_ps(d + (((size_t)ci * 2 + par) * hp + sh->pad + iy) * DROW,
-                                 _mm512_maskz_permutex2var_ps(pc->inside[par], a, idx, b));
-            }
-        }
+    return decimated_floats(sh) * (size_t)omp_get_max_threads();
 }
 
 /* The pool of one filter's tile (o[2a + b]: the outputs at (2·oy + a,
@@ -164,11 +125,11 @@ TARGET void conv_pool_rows_avx512(const conv_shape *sh, const pool_shape *ps, co
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *d = scratch + image_floats(sh) * omp_get_thread_num();
-        memset(d, 0, sizeof(float) * image_floats(sh));
+        float *d = scratch + decimated_floats(sh) * omp_get_thread_num();
+        memset(d, 0, sizeof(float) * decimated_floats(sh));
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
-            decimate(sh, &pc, src + i * in_img, d);
+            decimate_image(sh, &pc, src + i * in_img, d);
             rows_image(sh, ps, d, weights, bias, relu, pooled + i * out_img,
                        argmax + i * out_img);
         }

@@ -237,33 +237,6 @@ static int side_open_blocked(side *s, const nn_spec *spec, const char *backend, 
     return rc;
 }
 
-/* Three SGD steps of nets a and b on the same inputs, then an evaluation:
- * 1 if the losses, gradients, weights, batchnorm statistics and
- * probabilities are the same bit for bit. */
-static int same_steps(side *a, side *b, const inputs *in, int batch) {
-    const nn_spec *spec = &in->spec;
-    size_t bytes = sizeof(float) * spec->n_params, nprobs = (size_t)batch * spec->classes;
-    int same = 1;
-    for (int step = 0; step < 3; step++) {
-        double la = nn_net_train_step(a->net, in->images, in->labels);
-        double lb = nn_net_train_step(b->net, in->images, in->labels);
-        same &= memcmp(&la, &lb, sizeof la) == 0 && memcmp(a->grads, b->grads, bytes) == 0;
-        for (size_t i = 0; i < spec->n_params; i++) {
-            a->params[i] -= 0.05f * a->grads[i];
-            b->params[i] -= 0.05f * b->grads[i];
-        }
-    }
-    same &= memcmp(a->params, b->params, bytes) == 0 &&
-            memcmp(a->state, b->state, sizeof(float) * spec->n_state) == 0;
-    float *pa = malloc(sizeof(float) * nprobs), *pb = malloc(sizeof(float) * nprobs);
-    double l, acc;
-    nn_net_evaluate(a->net, in->images, in->labels, batch, &l, &acc, pa);
-    nn_net_evaluate(b->net, in->images, in->labels, batch, &l, &acc, pb);
-    same &= memcmp(pa, pb, sizeof(float) * nprobs) == 0;
-    free(pa), free(pb);
-    return same;
-}
-
 /* 1 if parameter i is one of the first convolution's weights or biases. */
 static int in_conv1(const nn_spec *spec, size_t i) {
     const nn_layer *l = &spec->layers[0];
@@ -283,25 +256,34 @@ static int same_but_conv1_near(const nn_spec *spec, const float *ga, const float
     return same;
 }
 
-/* same_steps where a's conv1 sums its weight gradients in another order
- * than b's (fused with its pool, on the pool's grid): conv1's gradients
- * within rounding, everything else bit for bit (the forward pass and the
- * other layers' backward passes run the same kernels on the same numbers:
- * conv1 is the last layer backward and computes no input gradient). b takes
- * a's parameters after each step, so that each step starts from the same
- * numbers and the evaluation gives the same probabilities. */
-static int same_steps_but_conv1(side *a, side *b, const inputs *in, int batch) {
+/* Three SGD steps of nets a and b on the same inputs, then an evaluation:
+ * 1 if the losses, gradients, weights, batchnorm statistics and
+ * probabilities are the same bit for bit. With conv1_near, a's conv1 sums
+ * its weight gradients in another order than b's (fused with its pool, on
+ * the pool's grid): conv1's gradients within rounding, everything else bit
+ * for bit (the forward pass and the other layers' backward passes run the
+ * same kernels on the same numbers: conv1 is the last layer backward and
+ * computes no input gradient), and b takes a's parameters after each step,
+ * so that each step starts from the same numbers and the evaluation gives
+ * the same probabilities. */
+static int same_steps(side *a, side *b, const inputs *in, int batch, int conv1_near) {
     const nn_spec *spec = &in->spec;
     size_t bytes = sizeof(float) * spec->n_params, nprobs = (size_t)batch * spec->classes;
     int same = 1;
     for (int step = 0; step < 3; step++) {
         double la = nn_net_train_step(a->net, in->images, in->labels);
         double lb = nn_net_train_step(b->net, in->images, in->labels);
-        same &= memcmp(&la, &lb, sizeof la) == 0 && same_but_conv1_near(spec, a->grads, b->grads);
-        for (size_t i = 0; i < spec->n_params; i++) a->params[i] -= 0.05f * a->grads[i];
-        memcpy(b->params, a->params, bytes);
+        same &= memcmp(&la, &lb, sizeof la) == 0 &&
+                (conv1_near ? same_but_conv1_near(spec, a->grads, b->grads)
+                            : memcmp(a->grads, b->grads, bytes) == 0);
+        for (size_t i = 0; i < spec->n_params; i++) {
+            a->params[i] -= 0.05f * a->grads[i];
+            b->params[i] -= 0.05f * b->grads[i];
+        }
+        if (conv1_near) memcpy(b->params, a->params, bytes);
     }
-    same &= memcmp(a->state, b->state, sizeof(float) * spec->n_state) == 0;
+    same &= memcmp(a->params, b->params, bytes) == 0 &&
+            memcmp(a->state, b->state, sizeof(float) * spec->n_state) == 0;
     float *pa = malloc(sizeof(float) * nprobs), *pb = malloc(sizeof(float) * nprobs);
     double l, acc;
     nn_net_evaluate(a->net, in->images, in->labels, batch, &l, &acc, pa);
@@ -328,7 +310,7 @@ static void blocks_match_whole(const char *model, int c, int hw, int batch, cons
         omp_set_num_threads(saved_threads);
         return;
     }
-    int same = same_steps(&a, &b, &in, batch);
+    int same = same_steps(&a, &b, &in, batch, 0);
     if (!same)
         fprintf(stderr, "%s batch %d, %s %s, blocks of %s, %d threads: differs from one block\n",
                 model, batch, backend, mode ? mode : "", block, threads);
@@ -361,7 +343,7 @@ static void blocks(void) {
  * training). Bit for bit (same_steps) with conv1 on oneDNN; natively
  * conv1's fused backward-weights may sum on the pool's grid (AVX-512), in
  * another order, so there its gradients are compared within rounding and
- * all else bit for bit (same_steps_but_conv1). */
+ * all else bit for bit (same_steps with conv1_near). */
 static void fused_match_unfused(int c, int hw, int batch, const char *backend, const char *mode,
                                 int threads) {
     inputs in;
@@ -377,7 +359,7 @@ static void fused_match_unfused(int c, int hw, int batch, const char *backend, c
     unsetenv("ALRS_NATIVE_FUSE");
     CHECK(ok);
     if (ok) {
-        int same = mode ? same_steps(&a, &b, &in, batch) : same_steps_but_conv1(&a, &b, &in, batch);
+        int same = same_steps(&a, &b, &in, batch, !mode);
         if (!same)
             fprintf(stderr, "lenet5 %dx%d batch %d, %s %s, %d threads: fused differs\n", c, hw,
                     batch, backend, mode ? mode : "", threads);
