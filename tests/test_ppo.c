@@ -3,7 +3,8 @@
  * inside and outside the clip range, positive and negative advantages), the
  * value loss plain and clipped, the gradient-norm clip, one Adam step; then
  * the update itself: config errors (clip range 10 is refused), diagnostics in
- * range, the KL estimate, and determinism given the shuffle stream. */
+ * range, the KL estimate, and determinism given the shuffle stream; and
+ * leave-one-out advantages over seed groups. */
 #include "core/error.h"
 #include "rl/ppo.h"
 #include "testutil.h"
@@ -66,6 +67,45 @@ static void test_gae(void) {
     CHECK_NEAR(b.advantage[0], 2.0, 1e-12);
     rollout_buffer_free(&b);
     CHECK(rollout_buffer_init(&b, 0, 2, 1) == -1);
+}
+
+/* Leave-one-out group advantages on 3 steps x 4 environments in pairs, gamma
+ * 0.5. Pair {0, 1} trains one child throughout; in pair {2, 3} environment
+ * 2's child diverged at step 0 and a new episode began (given the same id as
+ * 3's on purpose, at another place in it): after step 0 the pair has no
+ * peers and keeps GAE's advantages. */
+static void test_group_advantages(void) {
+    rollout_buffer b;
+    CHECK(rollout_buffer_init(&b, 3, 4, 1) == 0);
+    double r[3][4] = {{1, 0, -5, 1}, {2, 1, 1, 1}, {3, 1, 1, 1}};
+    double v[3][4] = {{1, 2, 3, 4}, {1, 2, 3, 4}, {1, 2, 3, 4}};
+    unsigned char term[3][4] = {{0, 0, 1, 0}, {0}, {0}};
+    unsigned char trunc[3][4] = {{0}, {0}, {0, 0, 0, 1}};
+    double fv[3][4] = {{0}, {0}, {0, 0, 0, 4}};
+    long id[3][4] = {{7, 7, 8, 8}, {7, 7, 8, 8}, {7, 7, 8, 8}};
+    int place[3][4] = {{0, 0, 0, 0}, {1, 1, 0, 1}, {2, 2, 1, 2}};
+    double obs[4] = {0}, act[4] = {0}, logp[4] = {0}, last[4] = {10, 20, 0, 0};
+    for (int t = 0; t < 3; t++) {
+        rollout_buffer_record(&b, t, obs, act, logp, v[t]);
+        rollout_buffer_outcome(&b, t, r[t], term[t], trunc[t], fv[t]);
+        rollout_buffer_place(&b, t, id[t], place[t]);
+    }
+    rollout_buffer_gae(&b, last, 0.5, 0.9);
+    double gae[12], ret[12];
+    memcpy(gae, b.advantage, sizeof gae);
+    memcpy(ret, b.ret, sizeof ret);
+    /* groups of 1: nobody has peers, nothing changes */
+    CHECK(rollout_buffer_group_advantages(&b, 1, last, 0.5) == 0);
+    CHECK(memcmp(gae, b.advantage, sizeof gae) == 0);
+    CHECK(rollout_buffer_group_advantages(&b, 2, last, 0.5) == 8);
+    /* returns to go: env 0  4, 6, 8 (3 + 0.5 x 10); env 1  3.25, 6.5, 11;
+     * env 2  -5 (terminated); env 3  2.25, 2.5, 3 (1 + 0.5 x final value 4) */
+    double want[3][4] = {{0.75, -0.75, -7.25, 7.25}, {-0.5, 0.5, gae[6], gae[7]},
+                         {-3, 3, gae[10], gae[11]}};
+    for (int t = 0; t < 3; t++)
+        for (int e = 0; e < 4; e++) CHECK_NEAR(b.advantage[t * 4 + e], want[t][e], 1e-12);
+    CHECK(memcmp(ret, b.ret, sizeof ret) == 0); /* the critic's target stays GAE's */
+    rollout_buffer_free(&b);
 }
 
 static void test_clipped_surrogate(void) {
@@ -270,6 +310,7 @@ static void test_update_direction(void) {
 
 int main(void) {
     test_gae();
+    test_group_advantages();
     test_clipped_surrogate();
     test_value_loss();
     test_grad_clip_and_adam();

@@ -28,7 +28,8 @@
  *     collected the data exceeds 1.5 target_kl, before that minibatch's step
  *     (Stable-Baselines3's rule): more epochs can then be asked for safely.
  *
- * Order: collect into a rollout -> rollout_buffer_gae -> ppo_update. */
+ * Order: collect into a rollout -> rollout_buffer_gae (-> with group
+ * advantages, rollout_buffer_group_advantages) -> ppo_update. */
 #ifndef ALRS_RL_PPO_H
 #define ALRS_RL_PPO_H
 
@@ -36,6 +37,10 @@
 #include "rl/adam.h"
 #include "rl/policy.h"
 #include "rl/rollout_buffer.h"
+
+/* Where a step's advantage comes from: GAE over the critic's values, or its
+ * return against its seed group's (rollout_buffer_group_advantages). */
+typedef enum { PPO_ADVANTAGE_GAE = 0, PPO_ADVANTAGE_GROUP = 1 } ppo_advantage;
 
 typedef struct {
     int epochs;           /* 4 */
@@ -49,6 +54,7 @@ typedef struct {
     double lr;            /* 3e-4 */
     double target_kl;     /* 0: off */
     double gamma, lambda; /* 0.99, 0.95: for rollout_buffer_gae and the reward scaler */
+    ppo_advantage advantage; /* GAE; group needs environments in seed groups */
 } ppo_config;
 
 /* Diagnostics of one update; losses, entropy, KL and clip fraction are means

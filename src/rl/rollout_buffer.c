@@ -26,12 +26,16 @@ int rollout_buffer_init(rollout_buffer *b, int steps, int envs, int obs_size) {
     b->final_value = alrs_calloc(n, sizeof(double));
     b->advantage = alrs_calloc(n, sizeof(double));
     b->ret = alrs_calloc(n, sizeof(double));
+    b->episode = alrs_calloc(n, sizeof(long));
+    b->episode_step = alrs_calloc(n, sizeof(int));
+    b->to_go = alrs_calloc(n, sizeof(double));
     return 0;
 }
 
 void rollout_buffer_free(rollout_buffer *b) {
     free(b->obs), free(b->action), free(b->logp), free(b->value), free(b->reward);
     free(b->terminated), free(b->truncated), free(b->final_value), free(b->advantage), free(b->ret);
+    free(b->episode), free(b->episode_step), free(b->to_go);
     memset(b, 0, sizeof *b);
 }
 
@@ -64,6 +68,13 @@ void rollout_buffer_outcome(rollout_buffer *b, int t, const double *reward,
     }
 }
 
+void rollout_buffer_place(rollout_buffer *b, int t, const long *episode, const int *episode_step) {
+    check_step(b, t);
+    size_t i = (size_t)t * b->envs, E = (size_t)b->envs;
+    memcpy(b->episode + i, episode, sizeof(long) * E);
+    memcpy(b->episode_step + i, episode_step, sizeof(int) * E);
+}
+
 void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamma, double lambda) {
     int T = b->steps, E = b->envs;
     for (int e = 0; e < E; e++) {
@@ -82,6 +93,44 @@ void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamm
             next_adv = adv;
         }
     }
+}
+
+/* The return to go of every step, bootstrapped where an episode was cut. */
+static void returns_to_go(rollout_buffer *b, const double *last_value, double gamma) {
+    int T = b->steps, E = b->envs;
+    for (int e = 0; e < E; e++) {
+        double next = last_value[e];
+        for (int t = T - 1; t >= 0; t--) {
+            size_t i = (size_t)t * E + e;
+            if (b->terminated[i]) next = 0.0;
+            else if (b->truncated[i]) next = b->final_value[i];
+            next = b->reward[i] + gamma * next;
+            b->to_go[i] = next;
+        }
+    }
+}
+
+long rollout_buffer_group_advantages(rollout_buffer *b, int group, const double *last_value,
+                                     double gamma) {
+    int T = b->steps, E = b->envs;
+    if (group < 1 || E % group != 0)
+        alrs_panic("rollout: groups of %d do not divide %d environments", group, E);
+    returns_to_go(b, last_value, gamma);
+    long paired = 0;
+    for (int t = 0; t < T; t++)
+        for (int e = 0; e < E; e++) {
+            size_t i = (size_t)t * E + e, first = (size_t)t * E + (size_t)(e - e % group);
+            double sum = 0;
+            int peers = 0;
+            for (size_t j = first; j < first + (size_t)group; j++)
+                if (j != i && b->episode[j] == b->episode[i] &&
+                    b->episode_step[j] == b->episode_step[i])
+                    sum += b->to_go[j], peers++;
+            if (!peers) continue;
+            b->advantage[i] = b->to_go[i] - sum / peers;
+            paired++;
+        }
+    return paired;
 }
 
 double rollout_buffer_explained_variance(const rollout_buffer *b) {

@@ -38,6 +38,9 @@ typedef struct {
     double *final_value;       /* [T][E] V(final obs), read only where truncated */
     double *advantage;         /* [T][E] written by rollout_buffer_gae */
     double *ret;               /* [T][E] advantage + value: the critic's target */
+    long *episode;             /* [T][E] which child the step belongs to (rollout_buffer_place) */
+    int *episode_step;         /* [T][E] the step's place within its episode (0: the first) */
+    double *to_go;             /* [T][E] scratch of rollout_buffer_group_advantages */
 } rollout_buffer;
 
 /* -1 with a message for non-positive sizes. */
@@ -52,6 +55,12 @@ void rollout_buffer_outcome(rollout_buffer *b, int t, const double *reward,
                             const unsigned char *terminated, const unsigned char *truncated,
                             const double *final_value);
 
+/* Step t, all E environments: the episode each step belongs to (an id that
+ * two environments share when they train the same child: same task, seed,
+ * weights and batches) and its place within that episode. Only
+ * rollout_buffer_group_advantages reads them. */
+void rollout_buffer_place(rollout_buffer *b, int t, const long *episode, const int *episode_step);
+
 /* Advantages and returns for all T x E steps. last_value [E]: the critic's
  * value of each environment's observation after the last step.
  *   next_v_t = 0 if terminated_t; final_value_t if truncated_t;
@@ -60,6 +69,24 @@ void rollout_buffer_outcome(rollout_buffer *b, int t, const double *reward,
  *   A_t      = delta_t + gamma lambda A_{t+1}, the sum cut where an episode
  *              ended (terminated or truncated) and after the last step. */
 void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamma, double lambda);
+
+/* Leave-one-out group advantages (RLOO, Kool et al. 2019), after
+ * rollout_buffer_gae, for environments in groups of `group` (e, e+1, ..
+ * from a multiple of group) that train the same child with their own
+ * actions. A step's peers are the other members of its group at the same
+ * place of the same episode (rollout_buffer_place). Where it has peers,
+ *   A_t = G_t - mean over peers of their G_t,
+ * G_t the return to go (gamma, bootstrapped like GAE where an episode was cut:
+ * final_value where truncated, last_value after the last step). The peers saw
+ * the same weights and batches, so their mean takes out what the child, task
+ * and rate scale make of the return, and what is left is the actions'
+ * doing: a baseline the critic cannot give across tasks whose returns differ
+ * far more than actions move them. Unbiased: a peer's return does not depend
+ * on this environment's actions. A step without peers (its child diverged and
+ * a new episode began) keeps its GAE advantage. ret (the critic's target)
+ * stays GAE's. Returns the number of steps that had peers. */
+long rollout_buffer_group_advantages(rollout_buffer *b, int group, const double *last_value,
+                                     double gamma);
 
 /* 1 - Var(ret - value) / Var(ret) over the buffer (how much of the return the
  * critic explained when the data was collected); NaN if Var(ret) is 0. */

@@ -96,6 +96,7 @@ static int engine_build(rollout_engine *r, const lr_env_config *cfg, const datas
     r->act_rng = alrs_calloc(en, sizeof(rng_stream));
     r->restarts = alrs_calloc(en, sizeof(int));
     r->episode_id = alrs_calloc(en, sizeof(long));
+    r->episode_step = alrs_calloc(en, sizeof(int));
     r->row_bytes = alrs_calloc((size_t)r->ranks, sizeof(size_t));
     r->rows = alrs_calloc(en * rollout_row_len(r), sizeof(double));
     return 0;
@@ -127,7 +128,7 @@ void rollout_engine_free(rollout_engine *r) {
     void *bufs[] = {r->obs_raw,    r->obs,       r->next_raw,   r->next_obs, r->action,
                     r->logp,       r->value,     r->reward_raw, r->reward,   r->final_value,
                     r->terminated, r->truncated, r->done,       r->act_rng,  r->restarts,
-                    r->episode_id, r->row_bytes, r->rows,      r->placement};
+                    r->episode_id, r->episode_step, r->row_bytes, r->rows, r->placement};
     for (size_t k = 0; k < sizeof bufs / sizeof bufs[0]; k++) free(bufs[k]);
     teams_free(&r->teams);
     memset(r, 0, sizeof *r);
@@ -180,6 +181,7 @@ static void begin_episodes(rollout_engine *r, const unsigned char *which, uint64
         long id = rollout_episode_id(update, r->envs, e, r->restarts[e]);
         r->episode_id[e] = rollout_episode_id(update, r->envs, leader, r->restarts[e]);
         r->restarts[e]++;
+        r->episode_step[e] = 0;
         r->act_rng[e] = rng_make(seed ^ 0xac7104ULL, (uint64_t)id);
     }
     for_each_env(r, which, reset_task, &seed);
@@ -225,6 +227,7 @@ int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *p
             controller_observe(c, r->obs_raw, r->envs, 1, r->obs);
             policy_act(&c->pol, r->obs, r->envs, r->act_rng, r->action, r->logp, r->value);
             rollout_buffer_record(buf, t, r->obs, r->action, r->logp, r->value);
+            rollout_buffer_place(buf, t, r->episode_id, r->episode_step);
         }
         dist_bcast(r->action, sizeof(double) * (size_t)r->envs, 0);
         for_each_env(r, NULL, step_task, NULL);
@@ -235,6 +238,7 @@ int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *p
             rollout_buffer_outcome(buf, t, r->reward, r->terminated, r->truncated, r->final_value);
         }
         memcpy(r->obs_raw, r->next_raw, obs_bytes);
+        for (int e = 0; e < r->envs; e++) r->episode_step[e]++;
         int any_done = 0, restart = 0;
         for (int e = 0; e < r->envs; e++) {
             any_done |= r->done[e];
@@ -253,6 +257,8 @@ int rollout_engine_collect(rollout_engine *r, controller *c, const ppo_config *p
         controller_observe(c, r->obs_raw, r->envs, 0, r->obs);
         policy_value(&c->pol, r->obs, r->envs, r->value);
         rollout_buffer_gae(buf, r->value, ppo->gamma, ppo->lambda);
+        if (ppo->advantage == PPO_ADVANTAGE_GROUP)
+            rollout_buffer_group_advantages(buf, r->seed_group, r->value, ppo->gamma);
     }
     r->collect_s = alrs_now() - start;
     return 0;

@@ -74,6 +74,7 @@ typedef struct {
     rng_stream *act_rng;
     int *restarts;
     long *episode_id;
+    int *episode_step; /* [E] agent steps since the environment's episode began */
     /* exchanges between ranks */
     size_t *row_bytes;       /* [ranks] scratch for dist_allgatherv counts */
     double *rows;            /* [E][obs_size + 3] step outcomes */

@@ -27,7 +27,7 @@ typedef enum {
     LF_LONG, LF_INT, LF_DOUBLE, /* plain: a number into the field */
     LF_EPISODES,                /* a long; config.txt's command gives the episodes run */
     LF_FEATURES, LF_ACTION, LF_FACTORS, LF_BASE, LF_LR_BOUNDS, LF_TASKS, LF_LR, LF_INITIAL,
-    LF_REWARD, LF_RESUME, LF_SWITCH
+    LF_REWARD, LF_ADVANTAGE, LF_RESUME, LF_SWITCH
 } lf_kind;
 
 typedef struct {
@@ -134,6 +134,11 @@ static const learn_flag_def LEARN_FLAGS[] = {
     {NULL, "target-kl", "X", LF_DOUBLE, L(ppo.target_kl), 0, 0, 0, 100, NULL, "target_kl", 0,
      "stop an update's epochs once the policy has moved this\n"
      "far (approximate KL; default 0: off)", 0},
+    {NULL, "advantage", "gae|group", LF_ADVANTAGE, 0, 0, 0, 0, 0, "gae", "advantage", 0,
+     "gae: from the critic's values; group: each step's return\n"
+     "against the other members of its --seed-group at the\n"
+     "same step (they train the same child), so task and seed\n"
+     "cancel and only the actions differ (default {})", LEARN_CMD_LEARN},
     {"Output:", "trace-every", "N", LF_LONG, L(trace_every), 0, 100000000, 0, 0, "1", NULL, 0,
      "write the trace of env 0's episode every N updates ({})", LEARN_CMD_LEARN},
     {NULL, "resume", "", LF_RESUME, 0, 0, 0, 0, 0, NULL, NULL, 0,
@@ -250,6 +255,20 @@ static void d_scaled_defaults(const run_flags *r, lr_env_config *e) {
     e->n_initial = 1, e->initial_rates[0] = 1.0;
 }
 
+/* --advantage: gae, or group (which needs the peers of --seed-group). */
+static int parse_advantage(args *a, learn_flags *f) {
+    const learn_flag_def *d = entry(LF_ADVANTAGE);
+    const char *text = d->def;
+    if (args_string(a, d->name, &text) != 0) return -1;
+    if (!strcmp(text, "gae")) f->ppo.advantage = PPO_ADVANTAGE_GAE;
+    else if (!strcmp(text, "group")) f->ppo.advantage = PPO_ADVANTAGE_GROUP;
+    else return alrs_fail("--advantage %s: expected gae or group", text);
+    if (f->ppo.advantage == PPO_ADVANTAGE_GROUP && f->seed_group < 2)
+        return alrs_fail("--advantage group: needs --seed-group 2 or more (the environments "
+                         "whose returns each one's is compared with)");
+    return 0;
+}
+
 /* The environment's flags besides the plain ones. */
 static int parse_env(args *a, learn_flags *f) {
     const learn_flag_def *reward_flag = entry(LF_REWARD), *features_flag = entry(LF_FEATURES);
@@ -291,6 +310,7 @@ int learn_flags_parse(args *a, learn_flags *f) {
     f->resume = resume;
     if (f->envs % f->seed_group != 0)
         return alrs_fail("--seed-group %ld: must divide --envs %ld", f->seed_group, f->envs);
+    if (parse_advantage(a, f) != 0) return -1;
     f->updates = (f->episodes + f->envs - 1) / f->envs;
     const char *tasks = NULL;
     if (args_string(a, entry(LF_TASKS)->name, &tasks) != 0) return -1;
@@ -346,6 +366,9 @@ static void put_setting(config_text *t, const learn_flag_def *d, const learn_fla
     case LF_LR: if (f->run.lr_given) config_text_num(t, d->key, d->name, f->run.lr); break;
     case LF_INITIAL: if (!f->run.lr_given) initial_setting(t, d, e); break;
     case LF_REWARD: config_text_add(t, d->key, d->name, lr_reward_name(e->reward)); break;
+    case LF_ADVANTAGE:
+        config_text_add(t, d->key, d->name, f->ppo.advantage == PPO_ADVANTAGE_GROUP ? "group" : "gae");
+        break;
     case LF_TASKS: case LF_RESUME: case LF_SWITCH: break; /* --tasks: learn_tasks_settings */
     }
 }
@@ -393,6 +416,7 @@ static const char *const *learn_added_keys(void) {
     int n = 0;
     while (run[n] && n < 62) keys[n] = run[n], n++;
     keys[n++] = "lr_hidden_scale=1";
+    keys[n++] = "advantage=gae";
     keys[n] = NULL;
     return keys;
 }
