@@ -568,6 +568,8 @@ static void test_info(void) {
     CHECK(err[0] == '\0');
     char *text = test_read_text(out_file);
     CHECK(text && strstr(text, "cores") && strstr(text, "dnnl_version"));
+    /* every training thread flushes subnormals (core/float_env.h) */
+    CHECK(text && strstr(text, "subnormals: flushed\n"));
     free(text);
     CHECK(test_alrs(err, NULL, "info --peak=3") != 0);
     /* --baseline: compare's grid of a row, its spec quoted (a spec holds commas) and the

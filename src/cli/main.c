@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/float_env.h"
 #include "core/interrupt.h"
 #include "core/error.h"
 #include "core/version.h"
@@ -79,6 +80,7 @@ static int dispatch(int argc, char **argv) {
 /* Under mpirun (or srun) every rank runs the command; run/dist.h. */
 int main(int argc, char **argv) {
     interrupt_init(); /* before MPI or OpenMP start threads */
+    float_env_flush_subnormals(); /* inherited by every thread (core/float_env.h) */
     if (dist_init(&argc, &argv) != 0) {
         fprintf(stderr, "alrs: %s\n", alrs_error());
         return 1;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/error.h"
+#include "core/float_env.h"
 #include "core/version.h"
 #include "kernels/cpu.h"
 
@@ -40,6 +41,16 @@ static int read_topology(machine_info *m) {
     return 0;
 }
 
+/* What the threads training runs on do with subnormal floats: flushed only
+ * if every thread of an OpenMP region flushes (threads created before the
+ * mode was set keep their own). */
+static const char *subnormal_mode(void) {
+    int kept = 0;
+#pragma omp parallel reduction(+ : kept)
+    kept += !float_env_flushing();
+    return kept ? "kept" : "flushed";
+}
+
 /* GCC's __VERSION__ is a bare "12.2.0"; clang's already names itself. */
 static void compiler_name(char *buf, size_t size) {
 #if defined(__clang__)
@@ -62,6 +73,7 @@ int machine_info_get(machine_info *m) {
     const dnnl_version_t *v = dnnl_version();
     snprintf(m->dnnl_version, sizeof m->dnnl_version, "%d.%d.%d", v->major, v->minor, v->patch);
     m->omp_max_threads = omp_get_max_threads();
+    m->subnormals = subnormal_mode();
     if (gethostname(m->hostname, sizeof m->hostname) != 0) strcpy(m->hostname, "unknown");
     m->hostname[sizeof m->hostname - 1] = '\0';  /* gethostname may truncate without a NUL */
     compiler_name(m->compiler, sizeof m->compiler);
@@ -78,11 +90,12 @@ static void emit(const machine_info *m, FILE *out, const char *fmt) {
     const char *keys[] = {"alrs_version", "cpu_model", "cpu_signature", "uarch",
                           "avx512_width", "isa_best", "isa_used", "packages",
                           "numa_nodes", "cores", "pus", "l1d_kb", "l2_kb", "l3_kb",
-                          "dnnl_version", "omp_max_threads", "hostname", "compiler"};
+                          "dnnl_version", "omp_max_threads", "subnormals", "hostname",
+                          "compiler"};
     const char *values[] = {alrs_version_text(), m->cpu_model, m->cpu_signature, m->uarch,
                             m->avx512_width, m->isa_best, m->isa_used,
                             num[0], num[1], num[2], num[3], num[4], num[5], num[6],
-                            m->dnnl_version, num[7], m->hostname, m->compiler};
+                            m->dnnl_version, num[7], m->subnormals, m->hostname, m->compiler};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         fprintf(out, fmt, keys[i], values[i] ? values[i] : "unknown");
 }

@@ -18,6 +18,8 @@ typedef struct {
     long l1d_kb, l2_kb, l3_kb;             /* one cache of each level; 0 if unknown */
     char dnnl_version[32];                 /* "2.6.3" */
     int omp_max_threads;
+    const char *subnormals;  /* "flushed" when every OpenMP thread flushes them to zero
+                                (core/float_env.h), else "kept" */
     char hostname[64];
     char compiler[64];
 } machine_info;
