@@ -642,6 +642,42 @@ static void test_episode_ids(void) {
     rig_close(&a);
 }
 
+/* Seed groups with group advantages, through the engine: the members of a
+ * pair train the same child (the same first observation, which the other
+ * pair's child does not share), every step finds its peer, and with pairs
+ * each member's advantage is the other's negated (G_e - G_f against
+ * G_f - G_e). */
+static void test_group_advantages(void) {
+    lr_env_config cfg = small_env("adam");
+    rig a;
+    if (rig_open(&a, &cfg, 4, 2) != 0) {
+        CHECK(0);
+        return;
+    }
+    a.eng.seed_group = 2;
+    a.ppo.advantage = PPO_ADVANTAGE_GROUP;
+    rig_collect(&a, 5, 0);
+    const rollout_buffer *b = &a.buf;
+    size_t D = (size_t)b->obs_size;
+    CHECK(same_doubles(b->obs, b->obs + D, D) && same_doubles(b->obs + 2 * D, b->obs + 3 * D, D));
+    CHECK(!same_doubles(b->obs, b->obs + 2 * D, D));
+    int antisymmetric = 1, nonzero = 0, placed = 1;
+    for (int t = 0; t < b->steps; t++)
+        for (int e = 0; e < 4; e += 2) {
+            size_t i = (size_t)t * 4 + (size_t)e;
+            antisymmetric &= b->advantage[i] == -b->advantage[i + 1];
+            /* one episode fills the batch: its places are the steps, its id the pair's */
+            placed &= b->episode_step[i] == t && b->episode_step[i + 1] == t &&
+                      b->episode[i] == b->episode[i + 1] && b->episode[i] != b->episode[i ^ 2];
+            nonzero += b->advantage[i] != 0; /* the members' actions differed */
+        }
+    CHECK(antisymmetric && nonzero > 0);
+    CHECK(placed);
+    CHECK(rollout_buffer_group_advantages(&a.buf, 2, a.eng.value, a.ppo.gamma) ==
+          (long)b->steps * 4);
+    rig_close(&a);
+}
+
 /* ---- the cores a later engine sees ---------------------------------------------- */
 
 /* An engine binds its team threads, the calling thread among them (it is team
@@ -782,6 +818,7 @@ int main(void) {
     test_concurrency();
     test_divergence();
     test_episode_ids();
+    test_group_advantages();
 
     dataset_free(&data);
     /* the directories test_tmpdir made: alrs-test-NAME-PID */

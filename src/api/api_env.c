@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "api/api_internal.h"
-#include "core/float_env.h"
 #include "settings/learn_flags.h"
 #include "data/dataset.h"
 #include "env/lr_env.h"
@@ -141,9 +140,7 @@ ALRS_API alrs_status alrs_env_reset(alrs_env *e, unsigned long long seed, double
     alrs_status st = check_obs_room(e, obs, n, "alrs_env_reset");
     if (st != ALRS_OK) return st;
     omp_set_num_threads(e->threads);
-    unsigned caller_float_env = float_env_flush_subnormals(); /* core/float_env.h */
     lr_env_start(&e->env, (uint64_t)seed, 0, obs);
-    float_env_restore(caller_float_env);
     e->started = 1;
     return ALRS_OK;
 }
@@ -162,9 +159,7 @@ ALRS_API alrs_status alrs_env_step(alrs_env *e, double action, double *obs, size
         return api_fail(ALRS_E_ARGUMENT, "alrs_env_step: action %g is not one of 0..%d", action,
                         a->n_factors - 1);
     omp_set_num_threads(e->threads);
-    unsigned caller_float_env = float_env_flush_subnormals();
     lr_env_step(&e->env, action, obs, reward, terminated, truncated);
-    float_env_restore(caller_float_env);
     return ALRS_OK;
 }
 

@@ -11,7 +11,10 @@
  *
  * The mode is per thread and a new thread inherits its creator's, so alrs
  * sets it first thing (main) and every OpenMP thread it creates later has
- * it; the library sets it around its own calls and restores the caller's. */
+ * it. The library (libalrs) leaves it to its host: it is a process-wide
+ * choice there, since OpenMP workers keep the mode of the thread that created
+ * them (from Python, torch.set_flush_denormal(True) before the first
+ * environment sets it for the threads created after). */
 #ifndef ALRS_CORE_FLOAT_ENV_H
 #define ALRS_CORE_FLOAT_ENV_H
 

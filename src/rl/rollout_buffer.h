@@ -81,10 +81,15 @@ void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamm
  * the same weights and batches, so their mean takes out what the child, task
  * and rate scale make of the return, and what is left is the actions'
  * doing: a baseline the critic cannot give across tasks whose returns differ
- * far more than actions move them. Unbiased: a peer's return does not depend
- * on this environment's actions. A step without peers (its child diverged and
- * a new episode began) keeps its GAE advantage. ret (the critic's target)
- * stays GAE's. Returns the number of steps that had peers. */
+ * far more than actions move them. Unbiased up to the running reward and
+ * observation normalisers all environments share: a peer's return does not
+ * depend on this environment's actions. At later steps the difference also
+ * holds what the members' earlier actions did (more variance, no bias). A
+ * step without peers (its child diverged and a new episode began) keeps its
+ * GAE advantage, on another scale: rare where children seldom diverge (0.3 %
+ * of the episodes of issue 19's runs), and then better matched on (episode,
+ * place) across steps or left out of the policy loss. ret (the critic's
+ * target) stays GAE's. Returns the number of steps that had peers. */
 long rollout_buffer_group_advantages(rollout_buffer *b, int group, const double *last_value,
                                      double gamma);
 

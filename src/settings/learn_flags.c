@@ -411,10 +411,11 @@ int learn_flags_write_config(const learn_flags *f) {
 /* Keys that came after the first learning directories, with the value an
  * older config.txt without them means: the run flags' and learn's own. */
 static const char *const *learn_added_keys(void) {
+    enum { LEARN_ADDED = 2 }; /* learn's own, below */
     static const char *keys[64];
     const char *const *run = run_flags_added_keys();
     int n = 0;
-    while (run[n] && n < 62) keys[n] = run[n], n++;
+    while (run[n] && n < 64 - LEARN_ADDED - 1) keys[n] = run[n], n++;
     keys[n++] = "lr_hidden_scale=1";
     keys[n++] = "advantage=gae";
     keys[n] = NULL;
