@@ -209,7 +209,7 @@ void pool_native(benchmark::State &state, PoolCase pc, bool bwd) {
     std::vector<int32_t> am(y.size());
     t->maxpool_fwd(&s, x.data(), y.data(), am.data());
     for (auto _ : state) {
-        if (bwd) t->maxpool_bwd(&s, y.data(), am.data(), x.data());
+        if (bwd) t->maxpool_bwd(&s, y.data(), am.data(), nullptr, x.data());
         else t->maxpool_fwd(&s, x.data(), y.data(), am.data());
         benchmark::ClobberMemory();
     }

@@ -15,8 +15,8 @@ static void thread_span(size_t n, size_t *lo, size_t *hi) {
     *hi = b < n ? b : n;
 }
 
-void elt_for_spans(size_t n, elt_span_fn span, const void *args) {
-    if (!elt_parallel(n)) {
+void elt_for_spans(size_t n, size_t cost, elt_span_fn span, const void *args) {
+    if (!elt_parallel(n * cost)) {
         span(0, n, args);
         return;
     }

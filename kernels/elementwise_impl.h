@@ -24,9 +24,12 @@ int elt_parallel(size_t work);
  * and constants. */
 typedef void (*elt_span_fn)(size_t lo, size_t hi, const void *args);
 /* Runs span over [0, n): whole on the calling thread, or split over the
- * calling team when elt_parallel(n), each thread's share cut at multiples of
- * 16 floats (one cache line) so that no two threads write the same line. */
-void elt_for_spans(size_t n, elt_span_fn span, const void *args);
+ * calling team when elt_parallel(n · cost), each thread's share cut at
+ * multiples of 16 floats (one cache line) so that no two threads write the
+ * same line. cost: work per element in units of one add's (1 for a
+ * streaming kernel; more where each element costs a square root or a
+ * division, so that a smaller array already pays for the fork). */
+void elt_for_spans(size_t n, size_t cost, elt_span_fn span, const void *args);
 
 /* The references (also the ISA_SCALAR table), in elementwise_ref.c. */
 void ref_avgpool_fwd(int n, int c, int hw, const float *src, float *dst);

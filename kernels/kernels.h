@@ -43,8 +43,12 @@ typedef struct {
     int n, c, h, w, k, stride, oh, ow;
 } pool_shape;
 typedef void (*maxpool_fwd_fn)(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
+/* The backward pass masks diff_dst by relu_bwd's rule (kept where mask > 0,
+ * else +0) when mask is not NULL (the pool's output, a ReLU before the pool),
+ * leaving diff_dst as it is: one pass over it, on the threads that route the
+ * gradient, instead of a separate relu_bwd. */
 typedef void (*maxpool_bwd_fn)(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
-                               float *diff_src);
+                               const float *mask, float *diff_src);
 
 /* A convolution whose output only a max-pool reads, fused with it; where an
  * ISA has them (else NULL) conv_pool_fits says which pairs of shapes they

@@ -126,17 +126,17 @@ static void zero_uncovered(const pool_shape *sh, float *in) {
 }
 
 TARGET void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
-                               float *diff_src) {
+                               const float *mask, float *diff_src) {
     if (!is_2x2(sh)) {
-        maxpool_bwd_ref(sh, diff_dst, argmax, diff_src);
+        maxpool_bwd_ref(sh, diff_dst, argmax, mask, diff_src);
         return;
     }
     size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
     long planes = (long)sh->n * sh->c;
 #pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
     for (long p = 0; p < planes; p++)
-        maxpool_bwd_plane_avx512(sh, diff_dst + p * out_plane, argmax + p * out_plane, NULL,
-                                 diff_src + p * in_plane);
+        maxpool_bwd_plane_avx512(sh, diff_dst + p * out_plane, argmax + p * out_plane,
+                                 mask ? mask + p * out_plane : NULL, diff_src + p * in_plane);
 }
 
 TARGET void maxpool_bwd_plane_avx512(const pool_shape *sh, const float *diff_dst,

@@ -7,12 +7,12 @@
 /* Plain-C reference, any window and stride (pool_ref.c). */
 void maxpool_fwd_ref(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
 void maxpool_bwd_ref(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
-                     float *diff_src);
+                     const float *mask, float *diff_src);
 
 /* AVX-512 for 2×2 stride 2; other windows fall back to the reference (pool_avx512.c). */
 void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
 void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
-                        float *diff_src);
+                        const float *mask, float *diff_src);
 
 /* One plane (2×2 stride 2 only), no threads: what the batch versions run per
  * plane. The backward one masks diff_dst by relu_bwd's rule (kept where

@@ -28,10 +28,13 @@ void maxpool_fwd_ref(const pool_shape *sh, const float *src, float *dst, int32_t
 }
 
 void maxpool_bwd_ref(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
-                     float *diff_src) {
+                     const float *mask, float *diff_src) {
     size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
     memset(diff_src, 0, sizeof(float) * in_plane * sh->n * sh->c);
     for (size_t p = 0; p < (size_t)sh->n * sh->c; p++)
-        for (size_t o = 0; o < out_plane; o++)
-            diff_src[p * in_plane + argmax[p * out_plane + o]] += diff_dst[p * out_plane + o];
+        for (size_t o = 0; o < out_plane; o++) {
+            size_t at = p * out_plane + o;
+            float d = mask && !(mask[at] > 0.0f) ? 0.0f : diff_dst[at];
+            diff_src[p * in_plane + argmax[at]] += d;
+        }
 }

@@ -225,7 +225,7 @@ static void unfused(const kernel_table *u, const conv_shape *s, const pool_shape
     u->maxpool_fwd(ps, d, pooled, am);
     memcpy(g, gp, sizeof(float) * no);
     if (mask) u->relu_bwd(no, pooled, g);
-    u->maxpool_bwd(ps, g, am, d);
+    u->maxpool_bwd(ps, g, am, NULL, d);
     u->conv_bwd_w(s, x, d, dw, db, scratch);
     free(d), free(g);
 }

@@ -29,7 +29,7 @@ static void test_reference_by_hand(void) {
     CHECK(y[1] == 7 && am[1] == 7);
     float dy[2] = {1.5f, -2};
     memset(dx, 0xff, sizeof dx);
-    t.maxpool_bwd(&s, dy, am, dx);
+    t.maxpool_bwd(&s, dy, am, NULL, dx);
     for (int i = 0; i < 15; i++) CHECK(dx[i] == (i == 1 ? 1.5f : i == 7 ? -2.0f : 0.0f));
 }
 
@@ -47,10 +47,25 @@ static void compare(const kernel_table *t, const pool_shape *s) {
     t->maxpool_fwd(s, x, y1, a1);
     CHECK(memcmp(y0, y1, sizeof(float) * no) == 0);
     CHECK(memcmp(a0, a1, 4 * no) == 0);
-    ref.maxpool_bwd(s, dy, a0, dx0);
+    ref.maxpool_bwd(s, dy, a0, NULL, dx0);
     memset(dx1, 0xff, sizeof(float) * ni); /* NaN: every input must be written */
-    t->maxpool_bwd(s, dy, a0, dx1);
+    t->maxpool_bwd(s, dy, a0, NULL, dx1);
     CHECK(memcmp(dx0, dx1, sizeof(float) * ni) == 0);
+    /* masked by the pooled outputs (about half of them > 0): the same as
+     * relu_bwd on a copy of dy, then the pool's backward; dy left as it was */
+    float *dy_relu = malloc(sizeof(float) * no + 4), *dy_before = malloc(sizeof(float) * no + 4);
+    memcpy(dy_relu, dy, sizeof(float) * no);
+    memcpy(dy_before, dy, sizeof(float) * no);
+    ref.relu_bwd(no, y0, dy_relu);
+    ref.maxpool_bwd(s, dy_relu, a0, NULL, dx0);
+    memset(dx1, 0xff, sizeof(float) * ni);
+    ref.maxpool_bwd(s, dy, a0, y0, dx1);
+    CHECK(memcmp(dx0, dx1, sizeof(float) * ni) == 0);
+    memset(dx1, 0xff, sizeof(float) * ni);
+    t->maxpool_bwd(s, dy, a0, y0, dx1);
+    CHECK(memcmp(dx0, dx1, sizeof(float) * ni) == 0);
+    CHECK(memcmp(dy, dy_before, sizeof(float) * no) == 0);
+    free(dy_relu), free(dy_before);
     free(x), free(y0), free(y1), free(dy), free(dx0), free(dx1), free(a0), free(a1);
 }
 
