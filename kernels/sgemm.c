@@ -170,12 +170,13 @@ static int worth_swapping(int transa, int transb, int m, int n, float beta) {
 /* c[i·ldc + j] = ct[j·m + i] for the m×n of C, in 16×16 blocks so that both
  * sides move a few cache lines at a time. */
 static void copy_transposed(int m, int n, const float *ct, float *c, int ldc) {
-    for (int j0 = 0; j0 < n; j0 += 16)
+    for (int j0 = 0; j0 < n; j0 += 16) {
+        const int j1 = n - j0 < 16 ? n : j0 + 16;
         for (int i = 0; i < m; i++) {
-            const int j1 = n - j0 < 16 ? n : j0 + 16;
             float *row = c + (size_t)i * ldc;
             for (int j = j0; j < j1; j++) row[j] = ct[(size_t)j * m + i];
         }
+    }
 }
 
 /* C = alpha·A·B^T (beta 0) as C^T = alpha·B·A^T: B's rows in place, A packed. */
