@@ -75,6 +75,14 @@ void rollout_buffer_place(rollout_buffer *b, int t, const long *episode, const i
     memcpy(b->episode_step + i, episode_step, sizeof(int) * E);
 }
 
+/* What the state after step i is worth: 0 where the episode terminated, the
+ * critic's value of its real final observation where it was truncated, else
+ * `following` (the next step's value or return, or last_value after the
+ * last step). GAE and the returns to go bootstrap alike. */
+static double after_step(const rollout_buffer *b, size_t i, double following) {
+    return b->terminated[i] ? 0.0 : b->truncated[i] ? b->final_value[i] : following;
+}
+
 void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamma, double lambda) {
     int T = b->steps, E = b->envs;
     for (int e = 0; e < E; e++) {
@@ -82,10 +90,7 @@ void rollout_buffer_gae(rollout_buffer *b, const double *last_value, double gamm
         for (int t = T - 1; t >= 0; t--) {
             size_t i = (size_t)t * E + e;
             int ended = b->terminated[i] || b->truncated[i];
-            double next_v = b->terminated[i]  ? 0.0
-                            : b->truncated[i] ? b->final_value[i]
-                            : t == T - 1      ? last_value[e]
-                                              : b->value[i + E];
+            double next_v = after_step(b, i, t == T - 1 ? last_value[e] : b->value[i + E]);
             double delta = b->reward[i] + gamma * next_v - b->value[i];
             double adv = delta + (ended ? 0.0 : gamma * lambda * next_adv);
             b->advantage[i] = adv;
@@ -102,9 +107,7 @@ static void returns_to_go(rollout_buffer *b, const double *last_value, double ga
         double next = last_value[e];
         for (int t = T - 1; t >= 0; t--) {
             size_t i = (size_t)t * E + e;
-            if (b->terminated[i]) next = 0.0;
-            else if (b->truncated[i]) next = b->final_value[i];
-            next = b->reward[i] + gamma * next;
+            next = b->reward[i] + gamma * after_step(b, i, next);
             b->to_go[i] = next;
         }
     }
