@@ -16,7 +16,7 @@
  *      initial rate outside its bounds, another controller's session state.
  * `test_api case NAME CONTROLLER [OTHER]` makes one bad call and prints
  * "alrs: " and the library's message: docs/ERRORS.md's library cases
- * (E170-E179) run it as `alrs-api`. */
+ * (E170-E176, E211-E213) run it as `alrs-api`. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +26,7 @@
 #include "settings/run_flags.h"
 #include "data/dataset.h"
 #include "child/child.h"
+#include "env/features.h"
 #include "testutil.h"
 
 #define NET "--model mlp --hidden 32,16 --val-split 100 --val-size 60 --batch 32 " \
@@ -77,6 +78,81 @@ static void record_line(FILE *f, const alrs_observation *o) {
     fprintf(f, "\n");
 }
 
+/* What the child did between two observations, measured here as a caller of
+ * the library would (not with alrs's own feature code). */
+typedef struct {
+    double losses[EVERY], norms[EVERY];
+    float *last; /* the parameters at the last observation */
+    alrs_run_stats stats;
+} run_meter;
+
+static double l2(const float *x, size_t n) {
+    double ss = 0.0;
+    for (size_t i = 0; i < n; i++) ss += (double)x[i] * x[i];
+    return sqrt(ss);
+}
+
+static void meter_step(run_meter *m, const child_run *r, double loss) {
+    m->losses[m->stats.n_steps] = loss;
+    m->norms[m->stats.n_steps++] = l2(r->grads, r->spec.n_params);
+}
+
+/* The statistics since the last observation; then starts the next interval. */
+static const alrs_run_stats *meter_read(run_meter *m, const child_run *r) {
+    size_t n = r->spec.n_params;
+    double moved = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)r->params[i] - m->last[i];
+        moved += d * d;
+    }
+    double size = l2(m->last, n);
+    m->stats.update_ratio = size > 0 ? sqrt(moved) / size : 0.0;
+    m->stats.batch_losses = m->losses, m->stats.grad_norms = m->norms;
+    memcpy(m->last, r->params, sizeof(float) * n);
+    return &m->stats;
+}
+
+/* The env-only controller's feature groups (setup's learn_controller). */
+#define RUN_FEATURES (LR_FEAT_RELATIVE | LR_FEAT_UPDATE_RATIO | LR_FEAT_GRAD_NORM | LR_FEAT_LOSS_SPREAD)
+static int features_checked, features_wrong;
+
+static double feature(const double *obs, const char *name) {
+    for (int k = 0; k < lr_env_obs_size(RUN_FEATURES); k++)
+        if (!strcmp(lr_env_feature_name(RUN_FEATURES, k), name)) return obs[k];
+    return NAN;
+}
+
+static void expect_feature(const double *obs, const char *name, double want) {
+    double got = feature(obs, name);
+    features_checked++;
+    if (!(fabs(got - want) <= 1e-12 * fmax(1.0, fabs(want)))) {
+        fprintf(stderr, "  feature %s: session %.17g, measured %.17g\n", name, got, want);
+        features_wrong++;
+    }
+}
+
+/* The session's run features against their definitions (docs/API.md), from
+ * what the meter measured: log update ratio, log of the mean gradient norm
+ * against the first interval's, std / mean of the batch losses. */
+static void check_run_features(const alrs_session *s, const run_meter *m, double *log_grad0) {
+    double obs[LR_ENV_MAX_OBS], sum = 0.0, mean, ss = 0.0;
+    int n = (int)m->stats.n_steps;
+    if (alrs_session_features(s, obs, (size_t)lr_env_obs_size(RUN_FEATURES)) != ALRS_OK) {
+        features_wrong++;
+        return;
+    }
+    for (int k = 0; k < n; k++) sum += m->norms[k];
+    double log_grad = log(sum / n);
+    if (isnan(*log_grad0)) *log_grad0 = log_grad;
+    expect_feature(obs, "log_grad_norm_rel", log_grad - *log_grad0);
+    expect_feature(obs, "log_update_ratio", log(fmax(m->stats.update_ratio, LR_ENV_LOG_EPS)));
+    sum = 0.0;
+    for (int k = 0; k < n; k++) sum += m->losses[k];
+    mean = sum / n;
+    for (int k = 0; k < n; k++) ss += (m->losses[k] - mean) * (m->losses[k] - mean);
+    expect_feature(obs, "loss_spread", sqrt(ss / n) / fabs(mean));
+}
+
 /* Drives the child with a session; rates[s] is step s's rate. When `record`
  * is set, the observations go there. A session saved after `save_at`
  * observations (0: never) is restored into a fresh one that takes over. */
@@ -90,19 +166,28 @@ static int drive(alrs_controller *c, const char *policy, double lr0, double *rat
     }
     child_run r;
     make_child(&r);
+    run_meter m = {.last = malloc(sizeof(float) * r.spec.n_params)};
+    memcpy(m.last, r.params, sizeof(float) * r.spec.n_params);
     float probs[VAL * CLASSES];
     alrs_observation o;
     observe_child(&r, &o, probs, 0.0);
     int rc = alrs_session_observe(s, &o) == ALRS_OK ? 0 : -1, seen = 1;
+    int measure = alrs_controller_run_stats(c) != 0;
+    double log_grad0 = NAN;
     if (record) record_line(record, &o);
     double sum = 0;
     for (long step = 0; step < STEPS && rc == 0; step++) {
         if (alrs_session_rate(s, step, &rates[step]) != ALRS_OK) rc = -1;
-        sum += child_run_step(&r, rates[step]);
+        double loss = child_run_step(&r, rates[step]);
+        sum += loss;
+        meter_step(&m, &r, loss);
         if ((step + 1) % EVERY && step + 1 != STEPS) continue;
         observe_child(&r, &o, probs, sum / EVERY);
         sum = 0;
-        if (alrs_session_observe(s, &o) != ALRS_OK) rc = -1;
+        const alrs_run_stats *run = meter_read(&m, &r);
+        if (alrs_session_observe_run(s, &o, measure ? run : NULL) != ALRS_OK) rc = -1;
+        else if (measure) check_run_features(s, &m, &log_grad0);
+        m.stats.n_steps = 0;
         if (record) record_line(record, &o);
         if (++seen == save_at) { /* hand over to a fresh session */
             size_t n = alrs_session_state_size(s);
@@ -120,6 +205,7 @@ static int drive(alrs_controller *c, const char *policy, double lr0, double *rat
         }
     }
     child_run_free(&r);
+    free(m.last);
     alrs_session_free(s);
     if (rc != 0) fprintf(stderr, "  drive: %s\n", alrs_last_error());
     return rc;
@@ -434,23 +520,63 @@ static void setup(void) {
     learn_controller("plain", "--features all --factors 0.5,0.8,1,1.25,2");
     learn_controller("residual", "--features all --factors 0.5,0.8,1,1.25,2 --base warmup-cosine");
     learn_controller("relative", "--features relative,gap --factors 0.5,0.8,1,1.25,2");
-    learn_controller("env-only", "--features relative,grad-norm");
+    learn_controller("env-only", "--features relative,update-ratio,grad-norm,loss-spread");
     learn_controller("absolute", "--features relative,offset,gap,position --action absolute "
                                  "--lr-bounds 3e-3,3e-2");
 }
 
-/* The scale-free features a session computes as the environment does; the
- * ones it cannot (the gradients) refuse the session, naming them. */
-static void test_relative_features(void) {
-    test_parity("relative", "mode", NULL);
+/* The scale-free features a session computes as the environment does. */
+static void test_relative_features(void) { test_parity("relative", "mode", NULL); }
+
+/* One observation at step 0, then one at step EVERY with `run`. */
+static alrs_status observe_twice(alrs_controller *c, const alrs_run_stats *run) {
+    alrs_session_config cfg = {1e-2, STEPS, 12, NULL, SEED};
+    float probs[12], w[2] = {0.1f, -0.2f};
+    for (int k = 0; k < 12; k++) probs[k] = k % 3 == 0 ? 0.5f : 0.25f;
+    alrs_observation o = {0, 0.0, 1.1, probs, 12, w, 2};
+    alrs_session *s;
+    alrs_status st = alrs_session_create(c, &cfg, &s);
+    if (st != ALRS_OK) return st;
+    st = alrs_session_observe(s, &o);
+    o.step = EVERY, o.train_loss = 1.0;
+    if (st == ALRS_OK) st = alrs_session_observe_run(s, &o, run);
+    alrs_session_free(s);
+    return st;
+}
+
+/* What a run measures between observations (update ratio, gradient norms,
+ * batch losses), measured by the caller: the session's features follow their
+ * definitions and its rates are alrs train's, which measures them itself;
+ * missing or bad statistics are refused with a message. */
+static void test_run_stats(void) {
+    features_checked = features_wrong = 0;
+    test_parity("env-only", "mode", NULL);
+    test_parity("env-only", "sample", NULL);
+    CHECK(features_checked >= 4 * 3 * STEPS / EVERY && features_wrong == 0);
     char path[900];
     snprintf(path, sizeof path, "%s/env-only/controller.bin", dir);
-    alrs_controller *c;
+    alrs_controller *c, *plain;
     CHECK(alrs_controller_open(path, &c) == ALRS_OK);
-    alrs_session_config cfg = {1e-2, STEPS, VAL * CLASSES, NULL, SEED};
-    alrs_session *s = NULL;
-    CHECK(alrs_session_create(c, &cfg, &s) == ALRS_E_ARGUMENT && s == NULL);
-    CHECK(strstr(alrs_last_error(), "grad-norm") && strstr(alrs_last_error(), "docs/API.md"));
+    CHECK(alrs_controller_run_stats(c) ==
+          (ALRS_RUN_BATCH_LOSSES | ALRS_RUN_GRAD_NORMS | ALRS_RUN_UPDATE_RATIO));
+    double losses[EVERY] = {1, 1.1, 0.9, 1, 1}, norms[EVERY] = {2, 2, 2, 2, 2};
+    alrs_run_stats run = {EVERY, losses, norms, 0.01};
+    CHECK(observe_twice(c, &run) == ALRS_OK);
+    CHECK(observe_twice(c, NULL) == ALRS_E_ARGUMENT &&
+          strstr(alrs_last_error(), "alrs_session_observe_run"));
+    run.n_steps = EVERY - 1;
+    CHECK(observe_twice(c, &run) == ALRS_E_ARGUMENT && strstr(alrs_last_error(), "4 steps"));
+    run.n_steps = EVERY, norms[2] = NAN;
+    CHECK(observe_twice(c, &run) == ALRS_E_VALUE && strstr(alrs_last_error(), "gradient norm 2"));
+    norms[2] = 2, run.grad_norms = NULL;
+    CHECK(observe_twice(c, &run) == ALRS_E_ARGUMENT && strstr(alrs_last_error(), "grad_norms"));
+    run.grad_norms = norms, run.update_ratio = -1;
+    CHECK(observe_twice(c, &run) == ALRS_E_VALUE && strstr(alrs_last_error(), "update ratio"));
+    snprintf(path, sizeof path, "%s/plain/controller.bin", dir);
+    CHECK(alrs_controller_open(path, &plain) == ALRS_OK);
+    CHECK(alrs_controller_run_stats(plain) == 0 && alrs_controller_run_stats(NULL) == 0);
+    CHECK(observe_twice(plain, NULL) == ALRS_OK);
+    alrs_controller_close(plain);
     alrs_controller_close(c);
 }
 
@@ -546,6 +672,14 @@ static alrs_status case_call(const char *name, alrs_controller *c, const char *o
         o.step = 3, o.train_loss = 1.0;
         st = alrs_session_observe(s, &o);
     }
+    double losses[5] = {1, 1, 1, 1, 1}, norms[5] = {1, 1, NAN, 1, 1};
+    alrs_run_stats run = {5, losses, norms, 0.01};
+    if (!strcmp(name, "run-steps")) run.n_steps = 4;
+    int with_run = !strcmp(name, "run-steps") || !strcmp(name, "nan-grad-norm");
+    if (st == ALRS_OK && (with_run || !strcmp(name, "no-run-stats"))) {
+        o.step = 5, o.train_loss = 1.0;
+        st = alrs_session_observe_run(s, &o, with_run ? &run : NULL);
+    }
     if (st == ALRS_OK && !strcmp(name, "other-state") && other) st = restore_other(s, &cfg, other);
     alrs_session_free(s);
     return st;
@@ -574,6 +708,7 @@ int main(int argc, char **argv) {
     test_parity("residual", "mode", NULL);
     test_parity("residual", "sample", NULL);
     test_relative_features();
+    test_run_stats();
     test_describe();
     test_env();
     test_bad_input();

@@ -49,7 +49,7 @@ else
 fi
 mkdir -p "$W/bin" "$W/.t"
 ln -s "$ALRS" "$W/bin/alrs"
-# the library's cases (E170-E179) call libalrs through test_api's case mode
+# the library's cases (E170-E176, E211-E213) call libalrs through test_api's case mode
 [ -x "$(dirname "$ALRS")/test_api" ] && ln -s "$(dirname "$ALRS")/test_api" "$W/bin/test_api"
 export PATH="$W/bin:$PATH"
 export OMP_NUM_THREADS=1

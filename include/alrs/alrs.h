@@ -127,12 +127,44 @@ typedef struct {
     size_t n_out_weights;
 } alrs_observation;
 
+/* What a training loop measured between two observations, for a controller
+ * that observes it (alrs_controller_run_stats says which fields; alrs's own
+ * environment measures the same each step of a run). */
+typedef struct {
+    size_t n_steps;              /* training steps since the last observation: this
+                                    observation's step minus the last one's */
+    const double *batch_losses;  /* [n_steps] each step's training-batch loss, in order
+                                    (loss-spread; NULL when not needed) */
+    const double *grad_norms;    /* [n_steps] each step's L2 norm of the gradients of all
+                                    trained parameters, before the optimizer used them
+                                    (grad-norm; NULL when not needed) */
+    double update_ratio;         /* |w - w_last| / |w_last| over all trained parameters,
+                                    w_last at the last observation (update-ratio; for
+                                    schedule-free optimizers w is the point the gradients
+                                    are taken at) */
+} alrs_run_stats;
+
+/* Which of alrs_run_stats a controller observes: a bitwise or of these (0: none,
+ * alrs_session_observe is all it needs). */
+enum {
+    ALRS_RUN_BATCH_LOSSES = 1,
+    ALRS_RUN_GRAD_NORMS = 2,
+    ALRS_RUN_UPDATE_RATIO = 4,
+};
+ALRS_API unsigned alrs_controller_run_stats(const alrs_controller *c);
+
 ALRS_API alrs_status alrs_session_create(const alrs_controller *c, const alrs_session_config *cfg,
                                          alrs_session **out);
 ALRS_API void alrs_session_free(alrs_session *s);
 /* Takes an observation and decides the action for the steps that follow it.
  * Steps must increase; the first observation is at step 0. */
 ALRS_API alrs_status alrs_session_observe(alrs_session *s, const alrs_observation *o);
+/* The same with what the loop measured since the last observation (run may be
+ * NULL at the first observation, and for a controller whose
+ * alrs_controller_run_stats is 0); the fields it names are checked (finite,
+ * not negative, n_steps the steps since the last observation). */
+ALRS_API alrs_status alrs_session_observe_run(alrs_session *s, const alrs_observation *o,
+                                              const alrs_run_stats *run);
 /* The rate of training step `step` (0-based), which must lie at or after the
  * last observation's step and before total_steps. */
 ALRS_API alrs_status alrs_session_rate(const alrs_session *s, long step, double *lr);

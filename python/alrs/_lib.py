@@ -101,6 +101,15 @@ class Observation(ctypes.Structure):
                 ("n_out_weights", ctypes.c_size_t)]
 
 
+class RunStats(ctypes.Structure):
+    _fields_ = [("n_steps", ctypes.c_size_t), ("batch_losses", c_double_p),
+                ("grad_norms", c_double_p), ("update_ratio", ctypes.c_double)]
+
+
+# alrs_controller_run_stats's bits: what a controller observes between observations
+RUN_BATCH_LOSSES, RUN_GRAD_NORMS, RUN_UPDATE_RATIO = 1, 2, 4
+
+
 class EnvInfo(ctypes.Structure):
     _fields_ = [("obs_size", ctypes.c_int), ("n_actions", ctypes.c_int),
                 ("max_steps", ctypes.c_int), ("action_every", ctypes.c_int)]
@@ -134,6 +143,9 @@ session_create = _declare("alrs_session_create", status, vp, ctypes.POINTER(Sess
                           ctypes.POINTER(vp))
 session_free = _declare("alrs_session_free", None, vp)
 session_observe = _declare("alrs_session_observe", status, vp, ctypes.POINTER(Observation))
+session_observe_run = _declare("alrs_session_observe_run", status, vp,
+                               ctypes.POINTER(Observation), ctypes.POINTER(RunStats))
+controller_run_stats = _declare("alrs_controller_run_stats", ctypes.c_uint, vp)
 session_rate = _declare("alrs_session_rate", status, vp, ctypes.c_long, c_double_p)
 session_features = _declare("alrs_session_features", status, vp, c_double_p, ctypes.c_size_t)
 session_state_size = _declare("alrs_session_state_size", ctypes.c_size_t, vp)

@@ -109,6 +109,15 @@ class Controller:
                                 % (name, name, ", ".join(dirs)))
 
     @property
+    def run_stats(self):
+        """What it observes between observations, a set of "batch_losses",
+        "grad_norms", "update_ratio" (empty: observe() needs none of them)."""
+        bits = _lib.controller_run_stats(self._handle)
+        return {name for bit, name in ((_lib.RUN_BATCH_LOSSES, "batch_losses"),
+                                       (_lib.RUN_GRAD_NORMS, "grad_norms"),
+                                       (_lib.RUN_UPDATE_RATIO, "update_ratio")) if bits & bit}
+
+    @property
     def action_every(self):
         """Training steps per action while it learned: observe this often."""
         return self.info["action_every"]
@@ -142,23 +151,50 @@ class Session:
         cfg = _lib.SessionConfig(float(initial_lr), self.total_steps, self.n_probs,
                                  policy.encode(), int(seed))
         self._handle = None  # (so that __del__ of a half-made object is harmless)
+        self._last_step = None  # this object's last observation (for run statistics' length)
         handle = ctypes.c_void_p()
         _lib.check(_lib.session_create(controller._handle, ctypes.byref(cfg), ctypes.byref(handle)))
         self._handle = handle
 
-    def observe(self, step, val_loss, probs, out_weights, train_loss=float("nan")):
+    def observe(self, step, val_loss, probs, out_weights, train_loss=float("nan"),
+                batch_losses=None, grad_norms=None, update_ratio=None):
         """Takes what the loop has after a validation: the step (training steps
         done), the validation loss, the softmax probabilities of the validation
         images (the same images in the same order each time), the output
         layer's weights, and the mean training loss since the last observation
-        (ignored at step 0)."""
+        (ignored at step 0). A controller whose run_stats is not empty also
+        needs, after step 0, what the loop measured since the last
+        observation: each step's batch loss, each step's gradient norm (all
+        trained parameters, before the optimizer), |w - w_last| / |w_last|."""
         p_buf, p_ptr, n_p = _lib.float_array(probs, "probs")
         w_buf, w_ptr, n_w = _lib.float_array(out_weights, "out_weights")
         if step == 0 and train_loss != train_loss:  # NaN: unused at the first observation
             train_loss = 0.0
         o = _lib.Observation(int(step), float(train_loss), float(val_loss), p_ptr, n_p, w_ptr, n_w)
-        _lib.check(_lib.session_observe(self._handle, ctypes.byref(o)))
-        del p_buf, w_buf
+        since = int(step) - self._last_step if self._last_step is not None else 0
+        run = self._run_stats(since, batch_losses, grad_norms, update_ratio)
+        _lib.check(_lib.session_observe_run(self._handle, ctypes.byref(o),
+                                            ctypes.byref(run[0]) if run else None))
+        self._last_step = int(step)
+        del p_buf, w_buf, run
+
+    @staticmethod
+    def _run_stats(since, batch_losses, grad_norms, update_ratio):
+        """The RunStats of the given values and the buffers it points to (None
+        when none is given); its n_steps is the length of the lists, or
+        `since` (the steps since the last observation) without them."""
+        if batch_losses is None and grad_norms is None and update_ratio is None:
+            return None
+        lists = [None if v is None else [float(x) for x in v] for v in (batch_losses, grad_norms)]
+        lengths = {len(v) for v in lists if v is not None}
+        if len(lengths) > 1:
+            raise ValueError("Session.observe: %d batch losses but %d gradient norms (one of "
+                             "each per step)" % (len(lists[0]), len(lists[1])))
+        n = lengths.pop() if lengths else since
+        bufs = [None if v is None else (ctypes.c_double * n)(*v) for v in lists]
+        ptrs = [None if b is None else ctypes.cast(b, _lib.c_double_p) for b in bufs]
+        ratio = 0.0 if update_ratio is None else float(update_ratio)
+        return _lib.RunStats(n, ptrs[0], ptrs[1], ratio), bufs
 
     def rate(self, step):
         """The rate of training step `step` (0-based)."""

@@ -60,6 +60,11 @@ class LearnedLR(_Base):
             self._make_session()
         self.observed_step = None       # the step of the last observation (None: none yet)
         self._loss_sum, self._loss_count = 0.0, 0
+        # what the controller observes between observations (Controller.run_stats),
+        # measured here: each step's loss and gradient norm, the parameters at the
+        # last observation
+        self._run_stats = self.controller.run_stats
+        self._batch_losses, self._grad_norms, self._last_params = [], [], None
         super().__init__(optimizer, last_epoch, verbose)
 
     def _make_session(self):
@@ -106,6 +111,8 @@ class LearnedLR(_Base):
                     "steps, before the next step())" % (self.last_epoch, self.observe_every))
         if loss is not None:
             self.add_loss(loss)
+        if epoch is None and self.last_epoch >= 0 and "grad_norms" in self._run_stats:
+            self._grad_norms.append(self._grad_norm())
         with warnings.catch_warnings():
             # step(0) is SequentialLR's protocol, not the user's deprecated epoch
             warnings.filterwarnings("ignore", message="The epoch parameter")
@@ -116,6 +123,34 @@ class LearnedLR(_Base):
         training loss (for a loop that steps a SequentialLR around this one)."""
         self._loss_sum += float(loss)
         self._loss_count += 1
+        self._batch_losses.append(float(loss))
+
+    def _params(self):
+        return [p for g in self.optimizer.param_groups for p in g["params"]]
+
+    @torch.no_grad()
+    def _grad_norm(self):
+        """The L2 norm of all the optimizer's gradients, as the step left them."""
+        grads = [p.grad for p in self._params() if p.grad is not None]
+        if not grads:
+            raise RuntimeError("LearnedLR.step at step %d: the controller observes the gradient "
+                               "norm, but no parameter has a gradient (call step() after "
+                               "optimizer.step() and before zero_grad())" % (self.last_epoch + 1))
+        return math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads))
+
+    @torch.no_grad()
+    def _update_ratio(self):
+        """|w - w_last| / |w_last| over the optimizer's parameters since the
+        last observation; then keeps these as the next w_last."""
+        now = [p.detach().clone() for p in self._params()]
+        ratio = 0.0
+        if self._last_params is not None:
+            moved = sum(float((a.double() - b.double()).pow(2).sum())
+                        for a, b in zip(now, self._last_params))
+            size = math.sqrt(sum(float(b.double().pow(2).sum()) for b in self._last_params))
+            ratio = math.sqrt(moved) / size if size > 0 else 0.0
+        self._last_params = now
+        return ratio
 
     def get_lr(self):
         """Each group's initial rate times the controller's factor for this
@@ -155,11 +190,31 @@ class LearnedLR(_Base):
                                else len(val_probs))
             self._make_session()
         self.session.observe(t, float(val_loss), val_probs, out_weights,
-                             float("nan") if train_loss is None else float(train_loss))
+                             float("nan") if train_loss is None else float(train_loss),
+                             **self._measured(t))
         self._loss_sum, self._loss_count = 0.0, 0
+        self._batch_losses, self._grad_norms = [], []
         self.observed_step = t
         if t < self.total_steps:
             self._set_rates(self.get_lr())
+
+    def _measured(self, t):
+        """The run statistics the controller observes, for the observation at
+        step t (none at the first: nothing was trained before it)."""
+        need = self._run_stats
+        ratio = self._update_ratio() if "update_ratio" in need else None
+        if not need or self.observed_step is None:
+            return {}
+        losses = "batch_losses" in need
+        if losses and len(self._batch_losses) != t - self.observed_step:
+            raise ValueError("LearnedLR.observe at step %d: the controller observes every step's "
+                             "training loss, and %d of the %d steps since step %d gave one "
+                             "(step(loss=...) or add_loss() each step)"
+                             % (t, len(self._batch_losses), t - self.observed_step,
+                                self.observed_step))
+        return {"batch_losses": self._batch_losses if losses else None,
+                "grad_norms": self._grad_norms if "grad_norms" in need else None,
+                "update_ratio": ratio}
 
     @torch.no_grad()
     def observe_model(self, model, val_x, val_y, output_layer, train_loss=None, batch_size=1000):

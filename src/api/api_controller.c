@@ -154,15 +154,6 @@ ALRS_API alrs_status alrs_session_create(const alrs_controller *h, const alrs_se
         return ALRS_E_FILE;
     }
     const lr_env_interface *i = &s->c.iface;
-    if (i->features & LR_FEAT_ENV_ONLY) {
-        char names[256];
-        lr_env_features_format(i->features & LR_FEAT_ENV_ONLY, names, sizeof names);
-        alrs_session_free(s);
-        return api_fail(ALRS_E_ARGUMENT, "alrs_session_create: %s: the controller observes %s, "
-                                         "which a session cannot compute from a training loop's "
-                                         "losses (docs/API.md); use one learned without them",
-                        h->path, names + strlen("paper,"));
-    }
     if (lr_observer_init(&s->observer, i->features, cfg->n_probs, i->lr_min, i->lr_max) != 0 ||
         lr_control_start(&s->control, &i->action, i->lr_min, i->lr_max, cfg->initial_lr,
                          cfg->total_steps) != 0) {
@@ -256,11 +247,25 @@ static alrs_status check_observation(const alrs_session *s, const alrs_observati
     return check_probabilities(o->probs, o->n_probs);
 }
 
+ALRS_API unsigned alrs_controller_run_stats(const alrs_controller *c) {
+    return c ? api_run_stats_needed(c->c.iface.features) : 0;
+}
+
 ALRS_API alrs_status alrs_session_observe(alrs_session *s, const alrs_observation *o) {
+    return alrs_session_observe_run(s, o, NULL);
+}
+
+ALRS_API alrs_status alrs_session_observe_run(alrs_session *s, const alrs_observation *o,
+                                              const alrs_run_stats *run) {
     if (!s || !o) return api_fail(ALRS_E_ARGUMENT, "alrs_session_observe: NULL argument");
     alrs_status st = check_observation(s, o);
     if (st != ALRS_OK) return st;
     int first = s->observed == 0;
+    /* nothing trained before the first observation: its run statistics, if
+     * any, are not looked at (the environment's are 0 there too) */
+    if (!first) st = api_run_stats_check(api_run_stats_needed(s->observer.features),
+                                         o->step - s->last_step, run);
+    if (st != ALRS_OK) return st;
     /* as the environment: the rate the network trained at last (at the start,
      * the first step's), and plateau bases hear every validation but the first */
     double lr = lr_control_rate(&s->control, first ? 0 : o->step - 1);
@@ -269,7 +274,8 @@ ALRS_API alrs_status alrs_session_observe(alrs_session *s, const alrs_observatio
     memcpy(lr_observer_probs(&s->observer), o->probs, sizeof(float) * o->n_probs);
     lr_observer_input in = {first ? o->val_loss : o->train_loss, o->val_loss, o->out_weights,
                             o->n_out_weights, lr, lr_control_offset(&s->control), o->step,
-                            s->total_steps, 0.0, 0.0, 0.0}; /* no LR_FEAT_ENV_ONLY here */
+                            s->total_steps, 0.0, 0.0, 0.0};
+    if (!first) api_run_stats_fill(run, &in);
     lr_observer_observe(&s->observer, &in, s->obs);
     double action;
     double effect = controller_decide(&s->c, s->obs, &s->act, &s->pick, &action);

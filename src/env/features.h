@@ -39,9 +39,10 @@ enum {
 /* What --features all names: the groups before the scale-free ones, so that
  * a command (and a committed result) that named "all" means what it did. */
 #define LR_FEAT_ALL_NAMED (LR_FEAT_PROGRESS | LR_FEAT_OFFSET | LR_FEAT_SLOPE)
-/* The groups that need what only the environment sees (the parameters'
- * change, the gradients, every batch's loss): the library's sessions, fed a
- * training loop's mean loss, cannot compute them (docs/API.md). */
+/* The groups that need what a run measures between observations (the
+ * parameters' change, the gradients, every batch's loss): the environment
+ * has them; a library session takes them from its caller (alrs_run_stats,
+ * docs/API.md). */
 #define LR_FEAT_ENV_ONLY (LR_FEAT_UPDATE_RATIO | LR_FEAT_GRAD_NORM | LR_FEAT_LOSS_SPREAD)
 /* The groups with state beyond the paper's (saved with an episode). */
 #define LR_FEAT_REFERENCED (LR_FEAT_RELATIVE | LR_FEAT_GRAD_NORM)

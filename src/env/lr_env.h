@@ -80,8 +80,9 @@
  *                           - log lr_min) - 1, in [-1, 1]. For absolute
  *                           actions, which name that place: the rate relative
  *                           to the start would tell the policy its start.
- * UPDATE_RATIO, GRAD_NORM and LOSS_SPREAD need what only the environment sees
- * (LR_FEAT_ENV_ONLY): the library's sessions refuse controllers that use them.
+ * UPDATE_RATIO, GRAD_NORM and LOSS_SPREAD need what a run measures between
+ * observations (LR_FEAT_ENV_ONLY): a library session takes them from its
+ * caller (alrs_session_observe_run).
  *
  * Reward (per agent step), by lr_env_config.reward:
  *   LR_REWARD_VAL_LOSS  -validation loss (the paper; its code adds 2).

@@ -337,10 +337,71 @@ def test_scheduler_misuse(model, x, y):
         check("the state is of another controller" in str(e), "another controller's state: %s" % e)
     check(other.last_epoch == 0 and other.observed_step is None, "a refused state changes nothing")
 
+# the env-only controller's features (test_api's setup): the paper's seven, then
+# relative (1), update-ratio (1), grad-norm (2), loss-spread (1)
+UPDATE_RATIO_AT, GRAD_REL_AT, LOSS_SPREAD_AT = 8, 9, 11
+
+
+def test_run_stats():
+    """A controller that observes what a run measures between observations:
+    LearnedLR measures each step's loss and gradient norm and the parameters'
+    change itself, and the session's features follow their definitions from
+    what this loop measured independently; a Session without them is refused."""
+    controller = os.path.join(DIR, "env-only", "controller.bin")
+    check(alrs.Controller(controller).run_stats == {"batch_losses", "grad_norms", "update_ratio"},
+          "the env-only controller observes all three run statistics")
+    check(alrs.Controller(CONTROLLER).run_stats == set(), "the plain controller none")
+    torch.manual_seed(1)
+    model = torch.nn.Linear(100, 10)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    sched = LearnedLR(opt, controller, total_steps=STEPS, n_probs=N_PROBS, seed=SEED)
+    x, y = torch.randn(60, 100), torch.randint(0, 10, (60,))
+    sched.observe_model(model, x, y, model)
+    last = [p.detach().clone().double() for p in model.parameters()]
+    losses, norms, grad0, worst = [], [], None, 0.0
+    for step in range(STEPS):
+        loss = torch.nn.functional.cross_entropy(model(x[step % 2::2]), y[step % 2::2])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        norms.append(math.sqrt(sum((p.grad.double() ** 2).sum().item() for p in model.parameters())))
+        sched.step(loss=loss.item())
+        if not sched.wants_observation():
+            continue
+        sched.observe_model(model, x, y, model)
+        now = [p.detach().clone().double() for p in model.parameters()]
+        moved = math.sqrt(sum(((a - b) ** 2).sum().item() for a, b in zip(now, last)))
+        ratio = moved / math.sqrt(sum((b ** 2).sum().item() for b in last))
+        mean = sum(losses) / len(losses)
+        spread = math.sqrt(sum((v - mean) ** 2 for v in losses) / len(losses)) / abs(mean)
+        log_grad = math.log(sum(norms) / len(norms))
+        grad0 = log_grad if grad0 is None else grad0
+        f = sched.session.features()
+        for got, want in ((f[UPDATE_RATIO_AT], math.log(ratio)), (f[GRAD_REL_AT], log_grad - grad0),
+                          (f[LOSS_SPREAD_AT], spread)):
+            worst = max(worst, abs(got - want) / max(1.0, abs(want)))
+        last, losses, norms = now, [], []
+    check(worst < 1e-9, "LearnedLR's run features equal this loop's measurements (worst %.2g)"
+          % worst)
+    s = alrs.Controller(controller).session(1e-2, STEPS, N_PROBS, seed=SEED)
+    st, train, val, probs, weights = OBS[0]
+    s.observe(st, val, probs, weights)
+    st, train, val, probs, weights = OBS[1]
+    raises(lambda: s.observe(st, val, probs, weights, train), "bad argument",
+           "alrs_session_observe_run", "an observation without the run statistics")
+    raises(lambda: s.observe(st, val, probs, weights, train, batch_losses=[1.0] * (EVERY - 1),
+                             grad_norms=[1.0] * (EVERY - 1), update_ratio=0.01),
+           "bad argument", "4 steps", "run statistics of the wrong number of steps")
+    s.observe(st, val, probs, weights, train, batch_losses=[1.0, 1.1, 0.9, 1.0, 1.0],
+              grad_norms=[2.0] * EVERY, update_ratio=0.01)
+
 
 test_parity()
 test_learned_on()
 test_env()
 test_bad_input()
 test_torch()
+if torch is not None:
+    test_run_stats()
 finish()
