@@ -1,0 +1,229 @@
+/* Backward-weights of a stride-1 convolution with few input channels on AVX2
+ * (LeNet conv1: 1→6 on 28², 5×5, pad 2; conv2: 6→16 on 14²): the AVX-512
+ * shifted-planes kernel (conv_avx512.c) with 8 lanes and 16 registers.
+ *
+ * Each input channel ci is expanded along the filter's x axis into s
+ * shifted planes, xs[ci][x][iy][ox] = padded_src[ci][iy][ox + x] (rows of
+ * ow floats), so that on the output raster p = oy·ow + ox the input under
+ * tap t = (ci, y, x) is the contiguous run xs[off[t] + p] and
+ *     dW[k][t] = sum_p diff_dst[k][p] · xs[off[t] + p]
+ * is a small GEMM read straight from the planes, positions in the lanes
+ * (LeNet conv1: 98 whole vectors; conv2: 100 positions in 13, 96 % used).
+ * A register tile is 6 filters × 2 taps (12 accumulators, 2 plane vectors,
+ * 1 gradient vector: 15 of 16 ymm); it runs over a group of images before
+ * adding to the per-thread accumulators in memory (8 lanes per (k, t)),
+ * which are summed over threads in a fixed order and then over lanes.
+ * Why not the filters in the lanes, as AVX-512 does for 16 filters: AVX2
+ * has no broadcast operand, so each FMA pair costs a broadcast load too,
+ * and with 6 filters (conv1) a quarter of the lanes would idle. */
+#include <immintrin.h>
+#include <omp.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "kernels/conv_internal.h"
+
+#define TARGET __attribute__((target("avx2,fma")))
+#define INLINE static inline __attribute__((always_inline))
+#define KB 6 /* tile: up to 6 filters... */
+#define TB 2 /* ...times up to 2 taps */
+#define MAX_CRS 512
+#define GROUP 8 /* images a group at most... */
+#define VECS 64 /* ...as many as keep a tile's run within this many vectors */
+
+typedef struct {
+    int ow, p, pv, crs; /* row width, positions oh·ow, vectors ⌈p/8⌉, taps */
+    size_t pl;          /* floats per shifted plane */
+    int off[MAX_CRS];   /* plane offset of each tap */
+} geom;
+
+static size_t round8(size_t x) { return (x + 7) & ~(size_t)7; }
+
+static void geom_init(const conv_shape *sh, geom *g) {
+    int rows = sh->h + 2 * sh->pad; /* = oh + r - 1 at stride 1 */
+    g->ow = sh->ow;
+    g->p = sh->oh * sh->ow;
+    g->pv = (g->p + 7) / 8;
+    g->crs = sh->c * sh->r * sh->s;
+    /* the last vector of tap (·, r-1, ·) reads up to rows·ow + 7 */
+    g->pl = round8((size_t)rows * sh->ow + 8);
+    for (int ci = 0, t = 0; ci < sh->c; ci++)
+        for (int y = 0; y < sh->r; y++)
+            for (int x = 0; x < sh->s; x++)
+                g->off[t++] = (int)(((size_t)ci * sh->s + x) * g->pl) + y * sh->ow;
+}
+
+/* Stride 1, at most 8 channels, at least half the lanes useful. */
+int conv_bwd_w_direct_avx2_fits(const conv_shape *sh) {
+    int p = sh->oh * sh->ow;
+    return sh->stride == 1 && sh->c <= 8 && sh->c * sh->r * sh->s <= MAX_CRS && sh->k <= 64 &&
+           sh->oh > 0 && sh->ow > 0 && 2 * p >= (p + 7) / 8 * 8 && sh->pad < sh->r &&
+           sh->pad < sh->s;
+}
+
+static int group_of(const geom *g) {
+    int n = VECS / g->pv;
+    return n < 1 ? 1 : n > GROUP ? GROUP : n;
+}
+
+/* Per thread: a group's planes, the accumulators (k·crs·8), bias sums (k·8). */
+static size_t planes_floats(const conv_shape *sh, const geom *g) {
+    return g->pl * (size_t)sh->c * sh->s;
+}
+static size_t thread_floats(const conv_shape *sh, const geom *g) {
+    return planes_floats(sh, g) * group_of(g) + (size_t)sh->k * g->crs * 8 + (size_t)sh->k * 8;
+}
+
+size_t conv_bwd_w_direct_avx2_scratch_floats(const conv_shape *sh) {
+    geom g;
+    geom_init(sh, &g);
+    return thread_floats(sh, &g) * (size_t)omp_get_max_threads();
+}
+
+/* The shifted planes of one image. Padding rows and columns are never
+ * written: they stay zero from the memset at the start of the call. */
+static void expand(const conv_shape *sh, const geom *g, const float *img, float *xs) {
+    for (int ci = 0; ci < sh->c; ci++)
+        for (int x = 0; x < sh->s; x++) {
+            int lo = sh->pad - x > 0 ? sh->pad - x : 0;
+            int hi = sh->w + sh->pad - x < sh->ow ? sh->w + sh->pad - x : sh->ow;
+            if (hi <= lo) continue;
+            float *out = xs + ((size_t)ci * sh->s + x) * g->pl + (size_t)sh->pad * g->ow + lo;
+            const float *in = img + (size_t)ci * sh->h * sh->w + lo + x - sh->pad;
+            for (int iy = 0; iy < sh->h; iy++, out += g->ow, in += sh->w)
+                memcpy(out, in, sizeof(float) * (hi - lo));
+        }
+}
+
+/* acc[j][t0+u] (8 lanes each) += sum over the group's images and p of
+ * dd[i][j·p + p] · xs_i[off[t0+u] + p], kb ≤ 6 filters, tb ≤ 2 taps. The last,
+ * partial vector masks the gradient (the planes there hold finite values). */
+INLINE TARGET void tile(int kb, int tb, const geom *g, int images, const float *const *dd,
+                        const float *xs, size_t xs_stride, int t0, float *acc) {
+    __m256 a[KB][TB];
+    int full = g->p & ~7;
+    __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->p - full),
+                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int j = 0; j < kb; j++)
+        for (int u = 0; u < tb; u++) a[j][u] = _mm256_setzero_ps();
+    for (int i = 0; i < images; i++) {
+        const float *px[TB], *di = dd[i];
+        for (int u = 0; u < tb; u++) px[u] = xs + xs_stride * i + g->off[t0 + u];
+        for (int q = 0; q < full; q += 8) {
+            __m256 x[TB];
+            for (int u = 0; u < tb; u++) x[u] = _mm256_loadu_ps(px[u] + q);
+            for (int j = 0; j < kb; j++) {
+                __m256 d = _mm256_loadu_ps(di + (size_t)j * g->p + q);
+                for (int u = 0; u < tb; u++) a[j][u] = _mm256_fmadd_ps(d, x[u], a[j][u]);
+            }
+        }
+        if (full < g->p) {
+            __m256 x[TB];
+            for (int u = 0; u < tb; u++) x[u] = _mm256_loadu_ps(px[u] + full);
+            for (int j = 0; j < kb; j++) {
+                __m256 d = _mm256_maskload_ps(di + (size_t)j * g->p + full, tail);
+                for (int u = 0; u < tb; u++) a[j][u] = _mm256_fmadd_ps(d, x[u], a[j][u]);
+            }
+        }
+    }
+    for (int j = 0; j < kb; j++)
+        for (int u = 0; u < tb; u++) {
+            float *o = acc + ((size_t)j * g->crs + t0 + u) * 8;
+            _mm256_storeu_ps(o, _mm256_add_ps(_mm256_loadu_ps(o), a[j][u]));
+        }
+}
+
+#define TILE_TB(kb)                                                                       \
+    if (tb == 2) tile(kb, 2, g, images, dd, xs, xs_stride, t, acc);                       \
+    else tile(kb, 1, g, images, dd, xs, xs_stride, t, acc);
+
+/* One filter block (kb ≤ 6) over all taps of a group of images (dd[i]: the
+ * block's first filter's gradient in image i). */
+static TARGET void block(int kb, const geom *g, int images, const float *const *dd,
+                         const float *xs, size_t xs_stride, float *acc) {
+    for (int t = 0; t < g->crs; t += TB) {
+        int tb = g->crs - t < TB ? g->crs - t : TB;
+        switch (kb) {
+        case 6: TILE_TB(6) break;
+        case 5: TILE_TB(5) break;
+        case 4: TILE_TB(4) break;
+        case 3: TILE_TB(3) break;
+        case 2: TILE_TB(2) break;
+        default: TILE_TB(1) break;
+        }
+    }
+}
+
+/* bsum[j] (8 lanes) += diff_dst[j][·] of one image, k filters. */
+static TARGET void bias_sums(int k, int p, const float *dd, float *bsum) {
+    int full = p & ~7;
+    __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(p - full),
+                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int j = 0; j < k; j++) {
+        const float *d = dd + (size_t)j * p;
+        __m256 s = _mm256_loadu_ps(bsum + 8 * j);
+        for (int q = 0; q < full; q += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(d + q));
+        if (full < p) s = _mm256_add_ps(s, _mm256_maskload_ps(d + full, tail));
+        _mm256_storeu_ps(bsum + 8 * j, s);
+    }
+}
+
+/* One group of images: their planes, bias sums, then every filter block. */
+static TARGET void group_run(const conv_shape *sh, const geom *g, const float *src,
+                             const float *diff_dst, int first, int images, float *xs,
+                             float *acc, float *bsum) {
+    size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g->p;
+    size_t plane_set = planes_floats(sh, g);
+    for (int i = 0; i < images; i++) {
+        expand(sh, g, src + (size_t)(first + i) * in_img, xs + plane_set * i);
+        if (bsum) bias_sums(sh->k, g->p, diff_dst + (size_t)(first + i) * out_img, bsum);
+    }
+    for (int k = 0; k < sh->k; k += KB) {
+        int kb = sh->k - k < KB ? sh->k - k : KB;
+        const float *dd[GROUP];
+        for (int i = 0; i < images; i++)
+            dd[i] = diff_dst + (size_t)(first + i) * out_img + (size_t)k * g->p;
+        block(kb, g, images, dd, xs, plane_set, acc + (size_t)k * g->crs * 8);
+    }
+}
+
+/* The 8 lanes at v, summed as a tree (fixed order). */
+static TARGET float hsum8(const float *v) {
+    __m256 x = _mm256_loadu_ps(v);
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+void conv_bwd_w_direct_avx2(const conv_shape *sh, const float *src, const float *diff_dst,
+                     float *diff_weights, float *diff_bias, float *scratch) {
+    geom g;
+    geom_init(sh, &g);
+    size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 8;
+    int group = group_of(&g);
+    size_t acc_off = planes_floats(sh, &g) * group;
+    int groups = (sh->n + group - 1) / group;
+    int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
+#pragma omp parallel num_threads(nt)
+    {
+        float *xs = scratch + tf * omp_get_thread_num();
+        memset(xs, 0, sizeof(float) * tf);
+#pragma omp for schedule(static)
+        for (int grp = 0; grp < groups; grp++) {
+            int first = grp * group, images = sh->n - first < group ? sh->n - first : group;
+            group_run(sh, &g, src, diff_dst, first, images, xs, xs + acc_off,
+                      diff_bias ? xs + acc_off + nacc : NULL);
+        }
+    }
+    /* Threads' partials in a fixed order, then the 8 lanes. */
+    for (size_t j = 0; j < (size_t)sh->k * g.crs; j++) {
+        float s = 0.0f;
+        for (int t = 0; t < nt; t++) s += hsum8(scratch + tf * t + acc_off + j * 8);
+        diff_weights[j] = s;
+    }
+    for (int k = 0; diff_bias && k < sh->k; k++) {
+        float s = 0.0f;
+        for (int t = 0; t < nt; t++) s += hsum8(scratch + tf * t + acc_off + nacc + 8 * k);
+        diff_bias[k] = s;
+    }
+}
