@@ -28,6 +28,7 @@
 #define KB 6 /* tile: up to 6 filters... */
 #define TB 2 /* ...times up to 2 taps */
 #define MAX_CRS 512
+#define MAX_OW 128
 #define GROUP 8 /* images a group at most... */
 #define VECS 64 /* ...as many as keep a tile's run within this many vectors */
 
@@ -57,7 +58,7 @@ static void geom_init(const conv_shape *sh, geom *g) {
 int conv_bwd_w_direct_avx2_fits(const conv_shape *sh) {
     int p = sh->oh * sh->ow;
     return sh->stride == 1 && sh->c <= 8 && sh->c * sh->r * sh->s <= MAX_CRS && sh->k <= 64 &&
-           sh->oh > 0 && sh->ow > 0 && 2 * p >= (p + 7) / 8 * 8 && sh->pad < sh->r &&
+           sh->ow <= MAX_OW && sh->oh > 0 && sh->ow > 0 && 2 * p >= (p + 7) / 8 * 8 && sh->pad < sh->r &&
            sh->pad < sh->s;
 }
 
@@ -66,12 +67,19 @@ static int group_of(const geom *g) {
     return n < 1 ? 1 : n > GROUP ? GROUP : n;
 }
 
-/* Per thread: a group's planes, the accumulators (k·crs·8), bias sums (k·8). */
+/* Per thread: a group's planes, the accumulators (k·crs·8), bias sums
+ * (k·8), then the group's gradients (k rows of pv·8 an image). */
 static size_t planes_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->c * sh->s;
 }
-static size_t thread_floats(const conv_shape *sh, const geom *g) {
+static size_t diff_floats(const conv_shape *sh, const geom *g) {
+    return (size_t)sh->k * g->pv * 8;
+}
+static size_t diff_off(const conv_shape *sh, const geom *g) {
     return planes_floats(sh, g) * group_of(g) + (size_t)sh->k * g->crs * 8 + (size_t)sh->k * 8;
+}
+static size_t thread_floats(const conv_shape *sh, const geom *g) {
+    return diff_off(sh, g) + diff_floats(sh, g) * group_of(g);
 }
 
 size_t conv_bwd_w_direct_avx2_scratch_floats(const conv_shape *sh) {
@@ -80,48 +88,67 @@ size_t conv_bwd_w_direct_avx2_scratch_floats(const conv_shape *sh) {
     return thread_floats(sh, &g) * (size_t)omp_get_max_threads();
 }
 
-/* The shifted planes of one image. Padding rows and columns are never
- * written: they stay zero from the memset at the start of the call. */
-static void expand(const conv_shape *sh, const geom *g, const float *img, float *xs) {
+/* All-ones in lanes l with lo ≤ j + l < hi. */
+static TARGET __m256i lanes_between(int j, int lo, int hi) {
+    __m256i l = _mm256_add_epi32(_mm256_set1_epi32(j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), l),
+                               _mm256_cmpgt_epi32(_mm256_set1_epi32(hi), l));
+}
+
+/* The shifted planes of one image, rows stored whole with their zero
+ * columns in 8-float chunks: a chunk past the row's end spills (zeros) into
+ * the next row, written afterwards, and past the last row into the bottom
+ * padding, zeroed afterwards; the top padding rows stay zero from the
+ * memset at the start of the call. (A memcpy per row, 420 per LeNet conv2
+ * image, took a sixth of the kernel's time.) Plain loads where every
+ * chunk's read lies inside src (lo_ok, hi_ok), masked ones else. */
+static TARGET void expand(const conv_shape *sh, const geom *g, const float *img, const float *lo_ok,
+                          const float *hi_ok, float *xs) {
+    size_t rows_end = (size_t)(sh->h + sh->pad) * g->ow;
     for (int ci = 0; ci < sh->c; ci++)
         for (int x = 0; x < sh->s; x++) {
             int lo = sh->pad - x > 0 ? sh->pad - x : 0;
             int hi = sh->w + sh->pad - x < sh->ow ? sh->w + sh->pad - x : sh->ow;
-            if (hi <= lo) continue;
-            float *out = xs + ((size_t)ci * sh->s + x) * g->pl + (size_t)sh->pad * g->ow + lo;
-            const float *in = img + (size_t)ci * sh->h * sh->w + lo + x - sh->pad;
+            float *plane = xs + ((size_t)ci * sh->s + x) * g->pl;
+            float *out = plane + (size_t)sh->pad * g->ow;
+            const float *in = img + (size_t)ci * sh->h * sh->w + x - sh->pad;
+            int inside = in >= lo_ok && in + (size_t)(sh->h - 1) * sh->w + round8(g->ow) <= hi_ok;
+            __m256i m[MAX_OW / 8];
+            for (int j = 0; j < g->ow; j += 8) m[j / 8] = lanes_between(j, lo, hi);
             for (int iy = 0; iy < sh->h; iy++, out += g->ow, in += sh->w)
-                memcpy(out, in, sizeof(float) * (hi - lo));
+                for (int j = 0; j < g->ow; j += 8) {
+                    __m256 v = inside ? _mm256_and_ps(_mm256_loadu_ps(in + j),
+                                                      _mm256_castsi256_ps(m[j / 8]))
+                                      : _mm256_maskload_ps(in + j, m[j / 8]);
+                    _mm256_storeu_ps(out + j, v);
+                }
+            /* the bottom rows and slack: at least 8 floats, all in the plane */
+            for (size_t j = rows_end; j + 8 <= g->pl; j += 8)
+                _mm256_storeu_ps(plane + j, _mm256_setzero_ps());
+            _mm256_storeu_ps(plane + g->pl - 8, _mm256_setzero_ps());
         }
 }
 
-/* acc[j][t0+u] (8 lanes each) += sum over the group's images and p of
- * dd[i][j·p + p] · xs_i[off[t0+u] + p], kb ≤ 6 filters, tb ≤ 2 taps. The last,
- * partial vector masks the gradient (the planes there hold finite values). */
+/* acc[j][t0+u] (8 lanes each) += sum over the group's images and their
+ * pv vectors of dd[i][j·ld + q] · xs_i[off[t0+u] + q], kb ≤ 6 filters,
+ * tb ≤ 2 taps; dd's rows are zero past p (the planes there: finite). */
 INLINE TARGET void tile(int kb, int tb, const geom *g, int images, const float *const *dd,
                         const float *xs, size_t xs_stride, int t0, float *acc) {
     __m256 a[KB][TB];
-    int full = g->p & ~7;
-    __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(g->p - full),
-                                      _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    size_t ld = (size_t)g->pv * 8;
     for (int j = 0; j < kb; j++)
         for (int u = 0; u < tb; u++) a[j][u] = _mm256_setzero_ps();
     for (int i = 0; i < images; i++) {
         const float *px[TB], *di = dd[i];
         for (int u = 0; u < tb; u++) px[u] = xs + xs_stride * i + g->off[t0 + u];
-        for (int q = 0; q < full; q += 8) {
+        for (size_t q = 0; q < ld; q += 8) {
             __m256 x[TB];
             for (int u = 0; u < tb; u++) x[u] = _mm256_loadu_ps(px[u] + q);
             for (int j = 0; j < kb; j++) {
-                __m256 d = _mm256_loadu_ps(di + (size_t)j * g->p + q);
-                for (int u = 0; u < tb; u++) a[j][u] = _mm256_fmadd_ps(d, x[u], a[j][u]);
-            }
-        }
-        if (full < g->p) {
-            __m256 x[TB];
-            for (int u = 0; u < tb; u++) x[u] = _mm256_loadu_ps(px[u] + full);
-            for (int j = 0; j < kb; j++) {
-                __m256 d = _mm256_maskload_ps(di + (size_t)j * g->p + full, tail);
+                __m256 d = _mm256_loadu_ps(di + j * ld + q);
+                /* one load per filter: GCC would fold it into both FMAs,
+                 * 14 loads per 12 FMAs, and Zen 1 loads one ymm a cycle */
+                __asm__("" : "+x"(d));
                 for (int u = 0; u < tb; u++) a[j][u] = _mm256_fmadd_ps(d, x[u], a[j][u]);
             }
         }
@@ -154,36 +181,52 @@ static TARGET void block(int kb, const geom *g, int images, const float *const *
     }
 }
 
-/* bsum[j] (8 lanes) += diff_dst[j][·] of one image, k filters. */
-static TARGET void bias_sums(int k, int p, const float *dd, float *bsum) {
-    int full = p & ~7;
+/* One image's diff_dst (k rows of p) into dbuf, rows of pv·8 whose tail
+ * stays zero from the memset at the start (no masked load in the tile);
+ * bsum[j] (8 lanes) += row j, when bsum. */
+static TARGET void copy_diff(int k, const geom *g, const float *dd, float *dbuf, float *bsum) {
+    int p = g->p, full = p & ~7;
+    size_t ld = (size_t)g->pv * 8;
     __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(p - full),
                                       _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int j = 0; j < k; j++) {
         const float *d = dd + (size_t)j * p;
-        __m256 s = _mm256_loadu_ps(bsum + 8 * j);
-        for (int q = 0; q < full; q += 8) s = _mm256_add_ps(s, _mm256_loadu_ps(d + q));
-        if (full < p) s = _mm256_add_ps(s, _mm256_maskload_ps(d + full, tail));
-        _mm256_storeu_ps(bsum + 8 * j, s);
+        float *o = dbuf + j * ld;
+        __m256 s = _mm256_setzero_ps();
+        for (int q = 0; q < full; q += 8) {
+            __m256 v = _mm256_loadu_ps(d + q);
+            _mm256_storeu_ps(o + q, v);
+            s = _mm256_add_ps(s, v);
+        }
+        if (full < p) {
+            __m256 v = _mm256_maskload_ps(d + full, tail);
+            _mm256_storeu_ps(o + full, v);
+            s = _mm256_add_ps(s, v);
+        }
+        if (bsum) _mm256_storeu_ps(bsum + 8 * j, _mm256_add_ps(_mm256_loadu_ps(bsum + 8 * j), s));
     }
 }
 
-/* One group of images: their planes, bias sums, then every filter block. */
+/* One group of images: their planes and gradients, then every filter
+ * block (balanced, 16 filters: 6, 5, 5; a block of 4 would load 6 vectors
+ * per 8 FMAs). */
 static TARGET void group_run(const conv_shape *sh, const geom *g, const float *src,
                              const float *diff_dst, int first, int images, float *xs,
-                             float *acc, float *bsum) {
+                             float *dbuf, float *acc, float *bsum) {
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g->p;
-    size_t plane_set = planes_floats(sh, g);
+    size_t plane_set = planes_floats(sh, g), dimg = diff_floats(sh, g);
     for (int i = 0; i < images; i++) {
-        expand(sh, g, src + (size_t)(first + i) * in_img, xs + plane_set * i);
-        if (bsum) bias_sums(sh->k, g->p, diff_dst + (size_t)(first + i) * out_img, bsum);
+        expand(sh, g, src + (size_t)(first + i) * in_img, src, src + (size_t)sh->n * in_img,
+               xs + plane_set * i);
+        copy_diff(sh->k, g, diff_dst + (size_t)(first + i) * out_img, dbuf + dimg * i, bsum);
     }
-    for (int k = 0; k < sh->k; k += KB) {
-        int kb = sh->k - k < KB ? sh->k - k : KB;
+    int blocks = (sh->k + KB - 1) / KB;
+    for (int b = 0, k = 0; b < blocks; b++) {
+        int kb = (sh->k - k) / (blocks - b);
         const float *dd[GROUP];
-        for (int i = 0; i < images; i++)
-            dd[i] = diff_dst + (size_t)(first + i) * out_img + (size_t)k * g->p;
+        for (int i = 0; i < images; i++) dd[i] = dbuf + dimg * i + (size_t)k * g->pv * 8;
         block(kb, g, images, dd, xs, plane_set, acc + (size_t)k * g->crs * 8);
+        k += kb;
     }
 }
 
@@ -211,8 +254,8 @@ void conv_bwd_w_direct_avx2(const conv_shape *sh, const float *src, const float 
 #pragma omp for schedule(static)
         for (int grp = 0; grp < groups; grp++) {
             int first = grp * group, images = sh->n - first < group ? sh->n - first : group;
-            group_run(sh, &g, src, diff_dst, first, images, xs, xs + acc_off,
-                      diff_bias ? xs + acc_off + nacc : NULL);
+            group_run(sh, &g, src, diff_dst, first, images, xs, xs + diff_off(sh, &g),
+                      xs + acc_off, diff_bias ? xs + acc_off + nacc : NULL);
         }
     }
     /* Threads' partials in a fixed order, then the 8 lanes. */
