@@ -83,7 +83,11 @@ INLINE TARGET void half_row(int S, int OW, int J0, int CW, const conv_shape *sh,
     int y_lo = iyp - (sh->oh - 1) > 0 ? iyp - (sh->oh - 1) : 0;
     int y_hi = iyp < sh->r - 1 ? iyp : sh->r - 1;
     int ox_lo = J0 - S + 1 > 0 ? J0 - S + 1 : 0, ox_hi = J0 + CW - 1 < OW - 1 ? J0 + CW - 1 : OW - 1;
+    /* one (y, kh) at a time: 8 accumulators, s weights, 1 gradient vector
+     * (unrolled, GCC ran out of registers and juggled them) */
+#pragma GCC unroll 1
     for (int y = y_lo; y <= y_hi; y++)
+#pragma GCC unroll 1
         for (int kh = 0; kh < 2; kh++) {
             __m256 wv[5];
             for (int x = 0; x < S; x++) wv[x] = _mm256_loadu_ps(wt + (size_t)(y * S + x) * 16 + 8 * kh);
