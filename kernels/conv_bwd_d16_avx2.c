@@ -56,9 +56,37 @@ static void order_weights(const conv_shape *sh, const float *w, float *wt) {
         for (int k = 0; k < 16; k++) wt[t * 16 + k] = w[k * crs + t];
 }
 
-/* ddt[q][k] = dd[k][q] for one image's p positions. */
-static void transpose_diff(int p, const float *dd, float *ddt) {
-    for (int q = 0; q < p; q++)
+/* r[i][j] becomes r[j][i] for an 8×8 block. */
+INLINE TARGET void transpose8(__m256 r[8]) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 2; g++) {
+        u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+        u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+        u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+        u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+    }
+    for (int q = 0; q < 4; q++) {
+        r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
+        r[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
+    }
+}
+
+/* ddt[q][k] = dd[k][q] for one image's p positions: 8×8 blocks, the last
+ * positions (p % 8) one by one. */
+static TARGET void transpose_diff(int p, const float *dd, float *ddt) {
+    int full = p & ~7;
+    for (int q = 0; q < full; q += 8)
+        for (int kb = 0; kb < 16; kb += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(dd + (size_t)(kb + k) * p + q);
+            transpose8(r);
+            for (int j = 0; j < 8; j++) _mm256_storeu_ps(ddt + (size_t)(q + j) * 16 + kb, r[j]);
+        }
+    for (int q = full; q < p; q++)
         for (int k = 0; k < 16; k++) ddt[(size_t)q * 16 + k] = dd[(size_t)k * p + q];
 }
 
@@ -114,7 +142,7 @@ INLINE TARGET void image_t(int S, int OW, const conv_shape *sh, const float *ddt
             float sums[COLS + 8];
             half_row(S, OW, 0, ca, sh, iy, ddt, wt + ci * wch, sums);
             half_row(S, OW, ca, ncol - ca, sh, iy, ddt, wt + ci * wch, sums);
-            /* padded column pad + ix is ix (the row is whole: w = NCOL - 2 pad) */
+            /* padded column pad + ix is ix (the row is whole: w = ncol - 2 pad) */
             memcpy(dsrc + ((size_t)ci * sh->h + iy) * sh->w, sums + sh->pad,
                    sizeof(float) * sh->w);
         }
