@@ -13,9 +13,10 @@
  * 1 gradient vector: 15 of 16 ymm); it runs over a group of images before
  * adding to the per-thread accumulators in memory (8 lanes per (k, t)),
  * which are summed over threads in a fixed order and then over lanes.
- * Why not the filters in the lanes, as AVX-512 does for 16 filters: AVX2
- * has no broadcast operand, so each FMA pair costs a broadcast load too,
- * and with 6 filters (conv1) a quarter of the lanes would idle. */
+ * The filters in the lanes (AVX-512's layout for 16 filters) were not
+ * tried: AVX2 has no broadcast operand, so each pair of FMAs would cost a
+ * broadcast load too, and with 6 filters (conv1) a quarter of the lanes
+ * would idle. */
 #include <immintrin.h>
 #include <omp.h>
 #include <stddef.h>
