@@ -2,8 +2,9 @@
  *
  *   scalar  plain-C direct loops (conv_ref.c)
  *   avx2    im2col + the AVX2 sgemm (conv_gemm.c); backward-weights for
- *           ≤ 8 input channels over shifted planes (conv_bwd_w_avx2.c) and
- *           backward-data with 16 filters (conv_bwd_d16_avx2.c) run direct
+ *           ≤ 8 input channels (conv_bwd_w_avx2.c: 16 filters in the lanes,
+ *           else shifted planes) and backward-data with 16 filters
+ *           (conv_bwd_d16_avx2.c) run direct
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm

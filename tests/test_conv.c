@@ -158,8 +158,8 @@ static void test_isa(alrs_isa isa) {
     printf("%s: %d shapes compared with the reference\n", cpu_isa_name(isa), cases);
 }
 
-/* The direct kernels' paths of one ISA (AVX-512, or AVX2: its shifted-plane
- * backward-weights and 16-filter backward-data) at batch sizes that leave
+/* The direct kernels' paths of one ISA (AVX-512, or AVX2: its backward-weights
+ * with 16 filters and over shifted planes, and 16-filter backward-data) at batch sizes that leave
  * a group of images whole or part, on 1 and 2 threads: backward-data's GEMM path (planes of
  * at most 512 positions) and padded-plane path, backward-weights' path for
  * 16 filters (filter widths up to 5) and its shifted-plane path,
