@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/transpose8_avx2.h"
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -257,25 +258,6 @@ static size_t bw16_thread_floats(const conv_shape *sh) {
            (size_t)sh->c * sh->r * sh->s * 16 + 16;
 }
 
-/* r[i][j] becomes r[j][i] for an 8×8 block. */
-INLINE TARGET void transpose8(__m256 r[8]) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 2; g++) {
-        u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-        u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-        u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-        u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-    }
-    for (int q = 0; q < 4; q++) {
-        r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
-        r[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
-    }
-}
-
 /* ddt[q][k] = dd[k][q] for one image's p positions (8×8 blocks, the last
  * p % 8 one by one); bsum[k] += the image's sum of dd[k][·], by positions. */
 static TARGET void bw16_transpose(int p, const float *dd, float *ddt, float *bsum) {
@@ -284,7 +266,7 @@ static TARGET void bw16_transpose(int p, const float *dd, float *ddt, float *bsu
         for (int kb = 0; kb < 16; kb += 8) {
             __m256 r[8];
             for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(dd + (size_t)(kb + k) * p + q);
-            transpose8(r);
+            transpose8_avx2(r);
             for (int j = 0; j < 8; j++) _mm256_storeu_ps(ddt + (size_t)(q + j) * 16 + kb, r[j]);
         }
     for (int q = full; q < p; q++)
