@@ -1,7 +1,10 @@
 /* Convolution: per-ISA choice of algorithm and registration.
  *
  *   scalar  plain-C direct loops (conv_ref.c)
- *   avx2    im2col + the AVX2 sgemm (conv_gemm.c)
+ *   avx2    im2col + the AVX2 sgemm (conv_gemm.c); backward-weights for
+ *           ≤ 8 input channels (conv_bwd_w_avx2.c: 16 filters in the lanes,
+ *           else shifted planes) and backward-data with 16 filters
+ *           (conv_bwd_d16_avx2.c) run direct
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
@@ -38,14 +41,30 @@ static void conv_fwd_avx2(const conv_shape *sh, const float *src, const float *w
     conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
 }
 
+/* The direct backward kernels where they fit (conv_bwd_w_avx2.c,
+ * conv_bwd_d16_avx2.c: LeNet conv1-2), else the GEMM path. */
+static size_t conv_scratch_avx2(const conv_shape *sh) {
+    size_t a = conv_gemm_scratch_floats(sh);
+    size_t b = conv_bwd_w_direct_avx2_fits(sh) ? conv_bwd_w_direct_avx2_scratch_floats(sh) : 0;
+    size_t c = conv_bwd_d16_avx2_suits(sh) ? conv_bwd_d16_avx2_scratch_floats(sh) : 0;
+    if (b > a) a = b;
+    return c > a ? c : a;
+}
+
 static void conv_bwd_w_avx2(const conv_shape *sh, const float *src, const float *diff_dst,
                             float *diff_weights, float *diff_bias, float *scratch) {
-    conv_bwd_w_gemm(sgemm_avx2, sh, src, diff_dst, diff_weights, diff_bias, scratch);
+    if (conv_bwd_w_direct_avx2_fits(sh))
+        conv_bwd_w_direct_avx2(sh, src, diff_dst, diff_weights, diff_bias, scratch);
+    else
+        conv_bwd_w_gemm(sgemm_avx2, sh, src, diff_dst, diff_weights, diff_bias, scratch);
 }
 
 static void conv_bwd_d_avx2(const conv_shape *sh, const float *diff_dst, const float *weights,
                             float *diff_src, float *scratch) {
-    conv_bwd_d_gemm(sgemm_avx2, sh, diff_dst, weights, diff_src, scratch);
+    if (conv_bwd_d16_avx2_suits(sh))
+        conv_bwd_d16_avx2(sh, diff_dst, weights, diff_src, scratch);
+    else
+        conv_bwd_d_gemm(sgemm_avx2, sh, diff_dst, weights, diff_src, scratch);
 }
 
 static size_t conv_scratch_avx512(const conv_shape *sh) {
@@ -100,7 +119,7 @@ void conv_register(kernel_table *t, alrs_isa isa) {
         t->conv_fwd = conv_fwd_avx2;
         t->conv_bwd_w = conv_bwd_w_avx2;
         t->conv_bwd_d = conv_bwd_d_avx2;
-        t->conv_scratch_floats = conv_gemm_scratch_floats;
+        t->conv_scratch_floats = conv_scratch_avx2;
     }
     if (isa >= ISA_AVX512) {
         t->conv_fwd = conv_fwd_avx512;

@@ -88,4 +88,18 @@ void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape *ps, c
                                    const float *mask, float *diff_weights, float *diff_bias,
                                    float *scratch);
 
+/* AVX2 backward kernels for few input channels (LeNet conv1-2):
+ * backward-weights (conv_bwd_w_avx2.c: 16 filters in the lanes, else
+ * shifted planes) where conv_bwd_w_direct_avx2_fits, backward-data with 16
+ * filters, 8 in the lanes (conv_bwd_d16_avx2.c) where
+ * conv_bwd_d16_avx2_suits. */
+int conv_bwd_w_direct_avx2_fits(const conv_shape *sh);
+size_t conv_bwd_w_direct_avx2_scratch_floats(const conv_shape *sh);
+void conv_bwd_w_direct_avx2(const conv_shape *sh, const float *src, const float *diff_dst,
+                     float *diff_weights, float *diff_bias, float *scratch);
+int conv_bwd_d16_avx2_suits(const conv_shape *sh);
+size_t conv_bwd_d16_avx2_scratch_floats(const conv_shape *sh);
+void conv_bwd_d16_avx2(const conv_shape *sh, const float *diff_dst, const float *weights,
+                       float *diff_src, float *scratch);
+
 #endif

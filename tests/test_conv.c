@@ -158,17 +158,18 @@ static void test_isa(alrs_isa isa) {
     printf("%s: %d shapes compared with the reference\n", cpu_isa_name(isa), cases);
 }
 
-/* The direct kernels' paths at batch sizes that leave a group of images
- * whole or part, on 1 and 2 threads: backward-data's GEMM path (planes of
+/* The direct kernels' paths of one ISA (AVX-512, or AVX2: its backward-weights
+ * with 16 filters and over shifted planes, and 16-filter backward-data) at batch sizes that leave
+ * a group of images whole or part, on 1 and 2 threads: backward-data's GEMM path (planes of
  * at most 512 positions) and padded-plane path, backward-weights' path for
  * 16 filters (filter widths up to 5) and its shifted-plane path,
  * backward-data with 16 filters (odd channel counts, gradient rows of 5-12,
  * padding 0-4); widths over 16 lanes, filter widths 1-7, and LeNet conv2
  * itself. */
-static void test_direct_paths(void) {
-    if (cpu_best_isa() < ISA_AVX512) return;
+static void test_direct_paths(alrs_isa isa) {
+    if (cpu_best_isa() < isa) return;
     kernel_table t;
-    kernels_fill(&t, ISA_AVX512);
+    kernels_fill(&t, isa);
     conv_shape shapes[] = {
         make_shape(1, 6, 14, 14, 16, 5, 1, 0), make_shape(1, 3, 9, 11, 7, 3, 1, 1),
         make_shape(1, 2, 7, 7, 5, 5, 1, 2),    make_shape(1, 5, 12, 20, 3, 5, 1, 0),
@@ -185,8 +186,15 @@ static void test_direct_paths(void) {
     };
     static const int batches[] = {1, 2, 3, 5};
     size_t count = sizeof shapes / sizeof *shapes;
-    CHECK(conv_bwd_d16_suits(&shapes[0])); /* the kernel is tested at all */
-    for (size_t i = count - 5; i < count; i++) CHECK(conv_bwd_d16_suits(&shapes[i]));
+    /* the kernels are tested at all: LeNet conv2 and the 16-filter shapes
+     * take backward-data with 16 filters, and (AVX2) every shape up to 8
+     * channels backward-weights over shifted planes */
+    int (*d16_suits)(const conv_shape *) =
+        isa == ISA_AVX512 ? conv_bwd_d16_suits : conv_bwd_d16_avx2_suits;
+    CHECK(d16_suits(&shapes[0]));
+    for (size_t i = count - 5; i < count; i++) CHECK(d16_suits(&shapes[i]));
+    for (size_t i = 0; isa == ISA_AVX2 && i < count; i++)
+        CHECK(conv_bwd_w_direct_avx2_fits(&shapes[i]));
     int saved = omp_get_max_threads(), cases = 0;
     for (int threads = 1; threads <= 2; threads++) {
         omp_set_num_threads(threads);
@@ -196,14 +204,14 @@ static void test_direct_paths(void) {
                 s.n = batches[b];
                 int bad = compare_shape(&t, &s);
                 if (bad)
-                    fprintf(stderr, "direct shape %zu n%d, %d threads: %d mismatches\n", i, s.n,
-                            threads, bad);
+                    fprintf(stderr, "%s direct shape %zu n%d, %d threads: %d mismatches\n",
+                            cpu_isa_name(isa), i, s.n, threads, bad);
                 CHECK(bad == 0);
                 cases++;
             }
     }
     omp_set_num_threads(saved);
-    printf("avx512 direct kernels' paths: %d cases\n", cases);
+    printf("%s direct kernels' paths: %d cases\n", cpu_isa_name(isa), cases);
 }
 
 /* A 2×2 stride-2 max-pool of a convolution's output. */
@@ -414,7 +422,8 @@ static void test_vs_dnnl(dnnl_ctx *cx, const conv_shape *s) {
 int main(void) {
     test_reference_fd();
     for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_isa(isa);
-    test_direct_paths();
+    test_direct_paths(ISA_AVX2);
+    test_direct_paths(ISA_AVX512);
     for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_fused_pool(isa);
     dnnl_ctx cx;
     dnnl_engine_create(&cx.eng, dnnl_cpu, 0);
