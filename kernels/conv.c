@@ -1,7 +1,11 @@
 /* Convolution: per-ISA choice of algorithm and registration.
  *
  *   scalar  plain-C direct loops (conv_ref.c)
- *   avx2    im2col + the AVX2 sgemm (conv_gemm.c)
+ *   avx2    the forward of stride-1 convolutions with ≤ 8 input channels
+ *           (LeNet conv1-2, RGB inputs) over shifted planes
+ *           (conv_direct_avx2.c, the AVX-512 kernel's scheme 8 lanes wide:
+ *           im2col + sgemm ran LeNet's at 14-19 % of peak); everything else
+ *           im2col + the AVX2 sgemm (conv_gemm.c)
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
@@ -33,9 +37,17 @@
 
 static size_t conv_scratch_ref(const conv_shape *sh) { return 0; }
 
+static size_t conv_scratch_avx2(const conv_shape *sh) {
+    size_t a = conv_gemm_scratch_floats(sh), b = conv_direct_avx2_scratch_floats(sh);
+    return b > a ? b : a;
+}
+
 static void conv_fwd_avx2(const conv_shape *sh, const float *src, const float *weights,
                           const float *bias, int relu, float *dst, float *scratch) {
-    conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
+    if (conv_direct_fits(sh))
+        conv_fwd_direct_avx2(sh, src, weights, bias, relu, dst, scratch);
+    else
+        conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
 }
 
 static void conv_bwd_w_avx2(const conv_shape *sh, const float *src, const float *diff_dst,
@@ -100,7 +112,7 @@ void conv_register(kernel_table *t, alrs_isa isa) {
         t->conv_fwd = conv_fwd_avx2;
         t->conv_bwd_w = conv_bwd_w_avx2;
         t->conv_bwd_d = conv_bwd_d_avx2;
-        t->conv_scratch_floats = conv_gemm_scratch_floats;
+        t->conv_scratch_floats = conv_scratch_avx2;
     }
     if (isa >= ISA_AVX512) {
         t->conv_fwd = conv_fwd_avx512;
