@@ -10,7 +10,9 @@
  * positions: with 16 ymm registers, 6×2 (12 accumulators, 2 loads, 1
  * broadcast) or, for blocks of at most 4 filters, 4×3. Only the last
  * vector of a plane is partly used (LeNet conv2: 100 of 104 lanes); it is
- * stored through a buffer, since AVX2 masked stores are slow on AMD. */
+ * stored through a buffer, since AVX2 masked stores are slow on AMD. Fused
+ * with a 2×2 max-pool, each image's output stays in the thread's scratch
+ * and only its pool is written (pool_avx2.c's plane function). */
 #include <immintrin.h>
 #include <omp.h>
 #include <stddef.h>
