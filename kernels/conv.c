@@ -5,10 +5,7 @@
  *           (LeNet conv1-2, RGB inputs) over shifted planes
  *           (conv_direct_avx2.c, the AVX-512 kernel's scheme 8 lanes wide:
  *           im2col + sgemm ran LeNet's at 14-19 % of peak); everything else
- *           im2col + the AVX2 sgemm (conv_gemm.c). Fused with a 2×2 max-pool
- *           (conv_pool_*), the direct forward pools each image's output
- *           from the thread's scratch; backward-weights is the pool's
- *           backward, then the GEMM path.
+ *           im2col + the AVX2 sgemm (conv_gemm.c)
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
@@ -36,16 +33,12 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
-#include "kernels/pool_internal.h"
 #include "kernels/sgemm.h"
 
 static size_t conv_scratch_ref(const conv_shape *sh) { return 0; }
 
-/* The fused backward-weights below keeps the pool's gradient before the
- * GEMM path's scratch. */
 static size_t conv_scratch_avx2(const conv_shape *sh) {
     size_t a = conv_gemm_scratch_floats(sh), b = conv_direct_avx2_scratch_floats(sh);
-    if (conv_direct_fits(sh)) a += (size_t)sh->n * sh->k * sh->oh * sh->ow;
     return b > a ? b : a;
 }
 
@@ -55,17 +48,6 @@ static void conv_fwd_avx2(const conv_shape *sh, const float *src, const float *w
         conv_fwd_direct_avx2(sh, src, weights, bias, relu, dst, scratch);
     else
         conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
-}
-
-/* AVX2's fused backward-weights is the unfused pair (the pool's backward,
- * then im2col + sgemm): it only lets the forward run fused. */
-static void conv_pool_bwd_w_avx2(const conv_shape *sh, const pool_shape *ps, const float *src,
-                                 const float *pooled_diff, const int32_t *argmax,
-                                 const float *mask, float *diff_weights, float *diff_bias,
-                                 float *scratch) {
-    size_t len = (size_t)sh->n * sh->k * sh->oh * sh->ow;
-    maxpool_bwd_avx2(ps, pooled_diff, argmax, mask, scratch);
-    conv_bwd_w_gemm(sgemm_avx2, sh, src, scratch, diff_weights, diff_bias, scratch + len);
 }
 
 static void conv_bwd_w_avx2(const conv_shape *sh, const float *src, const float *diff_dst,
@@ -131,9 +113,6 @@ void conv_register(kernel_table *t, alrs_isa isa) {
         t->conv_bwd_w = conv_bwd_w_avx2;
         t->conv_bwd_d = conv_bwd_d_avx2;
         t->conv_scratch_floats = conv_scratch_avx2;
-        t->conv_pool_fits = conv_pool_direct_fits;
-        t->conv_pool_fwd = conv_pool_fwd_direct_avx2;
-        t->conv_pool_bwd_w = conv_pool_bwd_w_avx2;
     }
     if (isa >= ISA_AVX512) {
         t->conv_fwd = conv_fwd_avx512;

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
-#include "kernels/pool_internal.h"
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -54,17 +53,11 @@ static size_t planes_floats(const conv_shape *sh, const geom *g) {
     return g->pl * (size_t)sh->c * sh->s;
 }
 
-/* Per thread: the shifted planes, then (fused with a pool) one image's
- * output, pooled from there while it is in L1/L2. */
-static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return planes_floats(sh, g) + round8((size_t)sh->k * g->p);
-}
-
 size_t conv_direct_avx2_scratch_floats(const conv_shape *sh) {
     if (!conv_direct_fits(sh)) return 0;
     geom g;
     geom_init(sh, &g);
-    return thread_floats(sh, &g) * (size_t)omp_get_max_threads();
+    return planes_floats(sh, &g) * (size_t)omp_get_max_threads();
 }
 
 /* All ones in the lanes of chunk j (8 floats from ox = j) with lo ≤ ox < hi. */
@@ -175,52 +168,27 @@ static TARGET void fwd_block(int kb, const geom *g, const float *xs, const float
  * runs as 4 × 4 (3-vector tiles, 12 FMAs per 7 loads) instead of 6 + 6 + 4. */
 static int block_filters(int k) { return k % 4 == 0 && k % 6 != 0 ? 4 : KB; }
 
-/* Each output plane of one image (k of them, p floats apart) pooled. */
-static void pool_image(const pool_shape *ps, const float *out, float *pooled, int32_t *argmax) {
-    size_t in_plane = (size_t)ps->h * ps->w, out_plane = (size_t)ps->oh * ps->ow;
-    for (int j = 0; j < ps->c; j++)
-        maxpool_fwd_plane_avx2(ps, out + j * in_plane, pooled + j * out_plane,
-                               argmax + j * out_plane);
-}
-
-/* The forward pass; with ps, each image's output goes to the thread's
- * scratch and only its max-pool reaches dst (pooled) and argmax. */
-static TARGET void fwd_direct(const conv_shape *sh, const pool_shape *ps, const float *src,
-                              const float *weights, const float *bias, int relu, float *dst,
-                              int32_t *argmax, float *scratch) {
+TARGET void conv_fwd_direct_avx2(const conv_shape *sh, const float *src, const float *weights,
+                                 const float *bias, int relu, float *dst, float *scratch) {
     geom g;
     geom_init(sh, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
-    size_t dst_img = ps ? (size_t)ps->c * ps->oh * ps->ow : out_img;
-    size_t tf = thread_floats(sh, &g);
+    size_t tf = planes_floats(sh, &g);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
     int bk = block_filters(sh->k);
 #pragma omp parallel num_threads(nt)
     {
-        float *xs = scratch + tf * omp_get_thread_num(), *own = xs + planes_floats(sh, &g);
-        memset(xs, 0, sizeof(float) * planes_floats(sh, &g));
+        float *xs = scratch + tf * omp_get_thread_num();
+        memset(xs, 0, sizeof(float) * tf);
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
-            float *out = ps ? own : dst + i * out_img;
+            float *out = dst + i * out_img;
             expand(sh, &g, src + i * in_img, src, src + sh->n * in_img, xs);
             for (int k = 0; k < sh->k; k += bk) {
                 int kb = sh->k - k < bk ? sh->k - k : bk;
                 fwd_block(kb, &g, xs, weights + (size_t)k * g.crs, bias ? bias + k : NULL, relu,
                           out + (size_t)k * g.p);
             }
-            if (ps) pool_image(ps, out, dst + i * dst_img, argmax + i * dst_img);
         }
     }
-}
-
-void conv_fwd_direct_avx2(const conv_shape *sh, const float *src, const float *weights,
-                          const float *bias, int relu, float *dst, float *scratch) {
-    fwd_direct(sh, NULL, src, weights, bias, relu, dst, NULL, scratch);
-}
-
-/* Fused with a 2×2 max-pool where conv_pool_direct_fits. */
-void conv_pool_fwd_direct_avx2(const conv_shape *sh, const pool_shape *ps, const float *src,
-                               const float *weights, const float *bias, int relu, float *pooled,
-                               int32_t *argmax, float *scratch) {
-    fwd_direct(sh, ps, src, weights, bias, relu, pooled, argmax, scratch);
 }

@@ -109,8 +109,7 @@ static TARGET void fwd_row(const pool_shape *sh, const float *in, int oy, float 
 
 static int is_2x2(const pool_shape *sh) { return sh->k == 2 && sh->stride == 2; }
 
-TARGET void maxpool_fwd_plane_avx2(const pool_shape *sh, const float *in, float *out,
-                                   int32_t *argmax) {
+static TARGET void fwd_plane(const pool_shape *sh, const float *in, float *out, int32_t *argmax) {
     for (int oy = 0; oy < sh->oh; oy++)
         fwd_row(sh, in, oy, out + (size_t)oy * sh->ow, argmax + (size_t)oy * sh->ow);
 }
@@ -124,7 +123,7 @@ void maxpool_fwd_avx2(const pool_shape *sh, const float *src, float *dst, int32_
     long planes = (long)sh->n * sh->c;
 #pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
     for (long p = 0; p < planes; p++)
-        maxpool_fwd_plane_avx2(sh, src + p * in_plane, dst + p * out_plane, argmax + p * out_plane);
+        fwd_plane(sh, src + p * in_plane, dst + p * out_plane, argmax + p * out_plane);
 }
 
 /* Input rows 2·oy and 2·oy+1 from 8 outputs of row oy starting at ox:

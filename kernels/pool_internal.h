@@ -13,9 +13,6 @@ void maxpool_bwd_ref(const pool_shape *sh, const float *diff_dst, const int32_t 
 void maxpool_fwd_avx2(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
 void maxpool_bwd_avx2(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                       const float *mask, float *diff_src);
-/* One plane, no threads (2×2 stride 2 only): what conv_direct_avx2.c's
- * forward fused with the pool runs per output plane. */
-void maxpool_fwd_plane_avx2(const pool_shape *sh, const float *in, float *out, int32_t *argmax);
 
 /* AVX-512 for 2×2 stride 2; other windows fall back to the reference (pool_avx512.c). */
 void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
