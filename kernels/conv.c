@@ -1,10 +1,14 @@
 /* Convolution: per-ISA choice of algorithm and registration.
  *
  *   scalar  plain-C direct loops (conv_ref.c)
- *   avx2    im2col + the AVX2 sgemm (conv_gemm.c); backward-weights for
- *           ≤ 8 input channels (conv_bwd_w_avx2.c: 16 filters in the lanes,
- *           else shifted planes) and backward-data with 16 filters
- *           (conv_bwd_d16_avx2.c) run direct
+ *   avx2    stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2,
+ *           RGB inputs) run direct over shifted planes, the AVX-512
+ *           kernels' schemes 8 lanes wide (im2col + sgemm ran LeNet's at
+ *           10-20 % of peak): the forward (conv_direct_avx2.c),
+ *           backward-weights (conv_bwd_w_avx2.c: 16 filters in the lanes,
+ *           else planes) and backward-data with 16 filters
+ *           (conv_bwd_d16_avx2.c); everything else im2col + the AVX2 sgemm
+ *           (conv_gemm.c)
  *   avx512  stride-1 convolutions with ≤ 8 input channels (LeNet conv1-2, RGB
  *           inputs) run the direct kernel (conv_avx512.c) forward and
  *           backward-weights: their GEMM has K·CRS too small to feed sgemm
@@ -38,15 +42,20 @@ static size_t conv_scratch_ref(const conv_shape *sh) { return 0; }
 
 static void conv_fwd_avx2(const conv_shape *sh, const float *src, const float *weights,
                           const float *bias, int relu, float *dst, float *scratch) {
-    conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
+    if (conv_direct_fits(sh))
+        conv_fwd_direct_avx2(sh, src, weights, bias, relu, dst, scratch);
+    else
+        conv_fwd_gemm(sgemm_avx2, sh, src, weights, bias, relu, dst, scratch);
 }
 
-/* The direct backward kernels where they fit (conv_bwd_w_avx2.c,
- * conv_bwd_d16_avx2.c: LeNet conv1-2), else the GEMM path. */
+/* The largest scratch of the paths a shape may take: the direct kernels
+ * where they fit, else the GEMM path. */
 static size_t conv_scratch_avx2(const conv_shape *sh) {
     size_t a = conv_gemm_scratch_floats(sh);
+    size_t f = conv_direct_fits(sh) ? conv_direct_avx2_scratch_floats(sh) : 0;
     size_t b = conv_bwd_w_direct_avx2_fits(sh) ? conv_bwd_w_direct_avx2_scratch_floats(sh) : 0;
     size_t c = conv_bwd_d16_avx2_suits(sh) ? conv_bwd_d16_avx2_scratch_floats(sh) : 0;
+    if (f > a) a = f;
     if (b > a) a = b;
     return c > a ? c : a;
 }

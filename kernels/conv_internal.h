@@ -43,6 +43,12 @@ void conv_bwd_w_direct_avx512(const conv_shape *sh, const float *src, const floa
 void conv_bwd_d_direct_avx512(const conv_shape *sh, const float *diff_dst, const float *weights,
                               float *diff_src, float *scratch);
 
+/* The direct forward with AVX2 where conv_direct_fits (conv_direct_avx2.c);
+ * its scratch is 0 for other shapes. */
+size_t conv_direct_avx2_scratch_floats(const conv_shape *sh);
+void conv_fwd_direct_avx2(const conv_shape *sh, const float *src, const float *weights,
+                          const float *bias, int relu, float *dst, float *scratch);
+
 /* The direct kernels fused with a 2×2 max-pool of the output (kernels.h's
  * conv_pool_fwd and conv_pool_bwd_w): conv_avx512.c. */
 int conv_pool_direct_fits(const conv_shape *sh, const pool_shape *ps);

@@ -9,6 +9,11 @@ void maxpool_fwd_ref(const pool_shape *sh, const float *src, float *dst, int32_t
 void maxpool_bwd_ref(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                      const float *mask, float *diff_src);
 
+/* AVX2 for 2×2 stride 2; other windows fall back to the reference (pool_avx2.c). */
+void maxpool_fwd_avx2(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
+void maxpool_bwd_avx2(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
+                      const float *mask, float *diff_src);
+
 /* AVX-512 for 2×2 stride 2; other windows fall back to the reference (pool_avx512.c). */
 void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *dst, int32_t *argmax);
 void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,

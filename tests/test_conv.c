@@ -9,6 +9,7 @@
 
 #include "kernels/conv_internal.h"
 #include "kernels/kernels.h"
+#include "kernels/sgemm.h"
 #include "testutil.h"
 
 static uint32_t rng = 12345u;
@@ -212,6 +213,76 @@ static void test_direct_paths(alrs_isa isa) {
     }
     omp_set_num_threads(saved);
     printf("%s direct kernels' paths: %d cases\n", cpu_isa_name(isa), cases);
+}
+
+/* AVX2's direct forward (conv_direct_avx2.c) on shapes it takes: 1-8
+ * channels, odd widths up to 127 (16 chunks of a row), padding 0-3, filter
+ * blocks of 6 and 4 whole and part (k = 1-16), 1-3 vectors a tile and a
+ * part-used last vector, 1×1 to 7×7 filters; batches 1-5 (the first image's
+ * planes read through masked loads, the others' plainly), 1 and 2 threads. */
+static void test_direct_avx2(void) {
+    if (cpu_best_isa() < ISA_AVX2) return;
+    kernel_table t;
+    kernels_fill(&t, ISA_AVX2);
+    conv_shape shapes[] = {
+        make_shape(1, 1, 28, 28, 6, 5, 1, 2),  make_shape(1, 6, 14, 14, 16, 5, 1, 0),
+        make_shape(1, 3, 32, 32, 6, 5, 1, 0),  make_shape(1, 2, 7, 7, 5, 5, 1, 2),
+        make_shape(1, 3, 9, 11, 7, 3, 1, 1),   make_shape(1, 8, 10, 10, 16, 2, 1, 1),
+        make_shape(1, 5, 12, 20, 3, 5, 1, 0),  make_shape(1, 1, 19, 33, 4, 3, 1, 1),
+        make_shape(1, 2, 6, 40, 8, 5, 1, 2),   make_shape(1, 4, 9, 13, 10, 3, 1, 1),
+        make_shape(1, 1, 5, 127, 2, 3, 1, 1),  make_shape(1, 7, 11, 11, 12, 7, 1, 3),
+        make_shape(1, 3, 5, 9, 1, 1, 1, 0),    make_shape(1, 2, 4, 5, 9, 3, 1, 1),
+        make_shape(1, 1, 3, 3, 13, 3, 1, 2),
+    };
+    int saved = omp_get_max_threads(), cases = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+            for (int n = 1; n <= 5; n++) {
+                conv_shape s = shapes[i];
+                s.n = n;
+                CHECK(conv_direct_fits(&s)); /* the kernel is reached */
+                int bad = compare_shape(&t, &s);
+                if (bad)
+                    fprintf(stderr, "avx2 direct shape %zu n%d, %d threads: %d mismatches\n", i,
+                            n, threads, bad);
+                CHECK(bad == 0);
+                cases++;
+            }
+    }
+    omp_set_num_threads(saved);
+    printf("avx2 direct forward: %d cases\n", cases);
+}
+
+/* On an AVX2 table, LeNet-5's conv1 and conv2 take the direct forward. Its
+ * outputs are im2col + sgemm's bit for bit (both sum the taps in order
+ * with FMAs), so the check is what each leaves in the scratch: the direct
+ * kernel's shifted planes (one thread), not im2col's columns. */
+static void test_lenet_avx2_direct(void) {
+    if (cpu_best_isa() < ISA_AVX2) return;
+    kernel_table t;
+    kernels_fill(&t, ISA_AVX2);
+    int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    conv_shape lenet[] = {make_shape(4, 1, 28, 28, 6, 5, 1, 2), make_shape(4, 6, 14, 14, 16, 5, 1, 0)};
+    for (int i = 0; i < 2; i++) {
+        conv_shape *s = &lenet[i];
+        size_t ns = t.conv_scratch_floats(s), planes = conv_direct_avx2_scratch_floats(s);
+        float *x = randv(src_len(s)), *w = randv(w_len(s)), *b = randv(s->k);
+        float *d0 = malloc(sizeof(float) * dst_len(s)), *d1 = malloc(sizeof(float) * dst_len(s));
+        float *s0 = malloc(sizeof(float) * (ns + 1)), *s1 = malloc(sizeof(float) * (ns + 1));
+        CHECK(conv_direct_fits(s) && planes > 0 && planes <= ns);
+        memset(s0, 0xff, sizeof(float) * ns);
+        memset(s1, 0xff, sizeof(float) * ns);
+        t.conv_fwd(s, x, w, b, 1, d0, s0);
+        conv_fwd_direct_avx2(s, x, w, b, 1, d1, s1);
+        CHECK(memcmp(d0, d1, sizeof(float) * dst_len(s)) == 0);
+        CHECK(memcmp(s0, s1, sizeof(float) * planes) == 0);
+        conv_fwd_gemm(sgemm_avx2, s, x, w, b, 1, d1, s1); /* the check tells the paths apart */
+        CHECK(memcmp(s0, s1, sizeof(float) * planes) != 0);
+        free(x), free(w), free(b), free(d0), free(d1), free(s0), free(s1);
+    }
+    omp_set_num_threads(saved);
 }
 
 /* A 2×2 stride-2 max-pool of a convolution's output. */
@@ -424,6 +495,8 @@ int main(void) {
     for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_isa(isa);
     test_direct_paths(ISA_AVX2);
     test_direct_paths(ISA_AVX512);
+    test_direct_avx2();
+    test_lenet_avx2_direct();
     for (alrs_isa isa = ISA_SCALAR; isa <= cpu_best_isa(); isa++) test_fused_pool(isa);
     dnnl_ctx cx;
     dnnl_engine_create(&cx.eng, dnnl_cpu, 0);

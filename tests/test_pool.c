@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/pool_internal.h"
 #include "testutil.h"
 
 static uint32_t rng = 777u;
@@ -78,8 +79,14 @@ static void test_isa(alrs_isa isa) {
             pool_shape s = make_pool(sizes[a], sizes[(a + b) % 4], sizes[b] + 1, sizes[(b + 1) % 4] + a);
             if (s.oh > 0 && s.ow > 0) compare(&t, &s);
         }
-    pool_shape nets[] = {make_pool(3, 6, 28, 28), make_pool(3, 16, 10, 10), make_pool(2, 5, 67, 41)};
-    for (int i = 0; i < 3; i++) compare(&t, &nets[i]);
+    /* the networks' shapes; rows of 8, 15, 16 and 17 outputs: vectors of 8
+     * whole and a tail, odd widths and heights */
+    pool_shape nets[] = {make_pool(3, 6, 28, 28), make_pool(3, 16, 10, 10), make_pool(2, 5, 67, 41),
+                         make_pool(1, 2, 5, 17),  make_pool(2, 1, 3, 31),   make_pool(1, 3, 4, 32),
+                         make_pool(2, 3, 7, 35)};
+    for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) compare(&t, &nets[i]);
+    if (isa == ISA_AVX2) /* the AVX2 kernels are the ones tested */
+        CHECK(t.maxpool_fwd == maxpool_fwd_avx2 && t.maxpool_bwd == maxpool_bwd_avx2);
 }
 
 /* oneDNN max pooling (plain layouts) gives the same outputs. */
