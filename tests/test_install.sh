@@ -67,7 +67,7 @@ if "$prefix/bin/alrs" info --controller fashion-mnist-lenet5 >"$tmp/info.out" 2>
 else fail "alrs info --controller NAME: $(tail -3 "$tmp/info.out")"; fi
 
 # the installed program says its version
-if "$prefix/bin/alrs" --version | grep -q "^alrs 1\.1\.0 (git "; then ok
+if "$prefix/bin/alrs" --version | grep -q "^alrs 1\.2\.0 (git "; then ok
 else fail "alrs --version: $("$prefix/bin/alrs" --version 2>&1)"; fi
 
 # the installed Python package finds the installed library
@@ -79,7 +79,7 @@ import alrs, sys
 c = alrs.Controller(sys.argv[1])
 assert c.info['n_features'] == 10 and c.info['format_version'] == 2, c.info
 assert 'progress' in c.info['features'] and c.info['base'] == 'warmup-cosine', c.info
-assert alrs.version().startswith('1.1.0 (git ')
+assert alrs.version().startswith('1.2.0 (git ')
 import alrs._paths as p
 assert p.library_candidates()[0].startswith(sys.argv[2]), p.library_candidates()
 " "$ctl" "$prefix" >"$tmp/py.log" 2>&1; then ok
