@@ -1,5 +1,6 @@
 /* An in-register transpose of an 8×8 block of floats for the AVX2 kernels
- * (the backward convolutions' transposed gradients): r[i][j] becomes
+ * (the backward convolutions' transposed gradients, SGEMM's packing of a
+ * transposed B): r[i][j] becomes
  * r[j][i]. Data movement only: every caller's numbers stay exact. */
 #ifndef ALRS_KERNELS_TRANSPOSE8_AVX2_H
 #define ALRS_KERNELS_TRANSPOSE8_AVX2_H
