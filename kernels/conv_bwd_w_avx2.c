@@ -227,19 +227,10 @@ static size_t bw16_thread_floats(const conv_shape *sh) {
            (size_t)sh->c * sh->r * sh->s * 16 + 16;
 }
 
-/* ddt[q][k] = dd[k][q] for one image's p positions (8×8 blocks, the last
- * p % 8 one by one); bsum[k] += the image's sum of dd[k][·], by positions. */
+/* ddt[q][k] = dd[k][q] for one image's p positions; bsum[k] += the
+ * image's sum of dd[k][·], by positions. */
 static TARGET void bw16_transpose(int p, const float *dd, float *ddt, float *bsum) {
-    int full = p & ~7;
-    for (int q = 0; q < full; q += 8)
-        for (int kb = 0; kb < 16; kb += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(dd + (size_t)(kb + k) * p + q);
-            transpose8_avx2(r);
-            for (int j = 0; j < 8; j++) _mm256_storeu_ps(ddt + (size_t)(q + j) * 16 + kb, r[j]);
-        }
-    for (int q = full; q < p; q++)
-        for (int k = 0; k < 16; k++) ddt[(size_t)q * 16 + k] = dd[(size_t)k * p + q];
+    transpose16xp_avx2(p, dd, ddt);
     __m256 b0 = _mm256_loadu_ps(bsum), b1 = _mm256_loadu_ps(bsum + 8);
     for (int q = 0; q < p; q++) {
         b0 = _mm256_add_ps(b0, _mm256_loadu_ps(ddt + (size_t)q * 16));
