@@ -25,20 +25,15 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/conv_partials.h"
+#include "kernels/conv_planes.h"
 #include "kernels/pool_internal.h"
 
 #define TARGET __attribute__((target("avx512f")))
 #define INLINE static inline __attribute__((always_inline))
 #define QV 4           /* forward micro-tile: up to 4 vectors of positions... */
 #define KB 6           /* ...times up to 6 filters */
-#define MAX_CRS 512
-
-/* Geometry of the shifted planes for one shape. */
-typedef struct {
-    int ow, p, pv, crs; /* row width, positions oh·ow, vectors ⌈p/16⌉, taps */
-    size_t pl;          /* floats per shifted plane */
-    int off[MAX_CRS];   /* plane offset of each tap */
-} geom;
+#define MAX_CRS CONV_PLANES_MAX_CRS
 
 static size_t round16(size_t x) { return (x + 15) & ~(size_t)15; }
 
@@ -46,29 +41,7 @@ INLINE TARGET __mmask16 lanes(int left) {
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
 }
 
-static void geom_init(const conv_shape *sh, geom *g) {
-    int rows = sh->h + 2 * sh->pad; /* = oh + r - 1 at stride 1 */
-    g->ow = sh->ow;
-    g->p = sh->oh * sh->ow;
-    g->pv = (g->p + 15) / 16;
-    g->crs = sh->c * sh->r * sh->s;
-    /* The last vector of tap (·, r-1, ·) reads up to rows·ow + 15. */
-    g->pl = round16((size_t)rows * sh->ow + 16);
-    for (int ci = 0, t = 0; ci < sh->c; ci++)
-        for (int y = 0; y < sh->r; y++)
-            for (int x = 0; x < sh->s; x++)
-                g->off[t++] = (int)(((size_t)ci * sh->s + x) * g->pl) + y * sh->ow;
-}
-
-/* Stride 1, at most max_c channels, and at least half the lanes useful. */
-static int fits(const conv_shape *sh, int max_c) {
-    int p = sh->oh * sh->ow;
-    return sh->stride == 1 && sh->c <= max_c && sh->c * sh->r * sh->s <= MAX_CRS &&
-           sh->k <= 64 && sh->ow <= 128 && sh->oh > 0 && sh->ow > 0 && 2 * p >= (p + 15) / 16 * 16 &&
-           sh->pad < sh->r && sh->pad < sh->s;
-}
-
-int conv_direct_fits(const conv_shape *sh) { return fits(sh, 8); }
+int conv_direct_fits(const conv_shape *sh) { return conv_planes_fits(sh, 8, 16); }
 
 /* Backward-weights expands a group of images at a time and runs each
  * register tile over all of them before it adds to the accumulators in
@@ -82,30 +55,22 @@ int conv_direct_fits(const conv_shape *sh) { return fits(sh, 8); }
 #define BWW_GROUP 8
 #define BWW_VECS 56
 
-static int bww_group(const geom *g) {
-    int n = BWW_VECS / g->pv;
-    return n < 1 ? 1 : n > BWW_GROUP ? BWW_GROUP : n;
-}
-
 /* Per thread: shifted planes (a group's for backward-weights), then
  * (backward-weights) vector accumulators (K×CRS×16) and bias sums, then
  * (fused with a max-pool) the group's output gradients. Forward fused with
  * a pool takes the planes and one image's output (fits in the same). */
-static size_t planes_floats(const conv_shape *sh, const geom *g) {
-    return g->pl * (size_t)sh->c * sh->s;
-}
-static size_t image_out_floats(const conv_shape *sh, const geom *g) {
+static size_t image_out_floats(const conv_shape *sh, const conv_planes *g) {
     return round16((size_t)sh->k * g->p);
 }
-static size_t bww_dd_off(const conv_shape *sh, const geom *g) {
-    return planes_floats(sh, g) * bww_group(g) + (size_t)sh->k * g->crs * 16 +
-           round16(sh->k) * 16;
+static size_t bww_dd_off(const conv_shape *sh, const conv_planes *g) {
+    return conv_planes_floats(sh, g) * conv_planes_group(g, BWW_VECS, BWW_GROUP) +
+           (size_t)sh->k * g->crs * 16 + round16(sh->k) * 16;
 }
-static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return bww_dd_off(sh, g) + image_out_floats(sh, g) * bww_group(g);
+static size_t thread_floats(const conv_shape *sh, const conv_planes *g) {
+    return bww_dd_off(sh, g) + image_out_floats(sh, g) * conv_planes_group(g, BWW_VECS, BWW_GROUP);
 }
-static size_t fwd_thread_floats(const conv_shape *sh, const geom *g, int pooled) {
-    return planes_floats(sh, g) + (pooled ? image_out_floats(sh, g) : 0);
+static size_t fwd_thread_floats(const conv_shape *sh, const conv_planes *g, int pooled) {
+    return conv_planes_floats(sh, g) + (pooled ? image_out_floats(sh, g) : 0);
 }
 
 static size_t bwd_d_scratch_floats(const conv_shape *sh);
@@ -113,10 +78,10 @@ static int bw16_suits(const conv_shape *sh);
 static size_t bw16_thread_floats(const conv_shape *sh);
 
 size_t conv_direct_scratch_floats(const conv_shape *sh) {
-    geom g;
+    conv_planes g;
     size_t need = 0;
-    if (fits(sh, 8)) {
-        geom_init(sh, &g);
+    if (conv_planes_fits(sh, 8, 16)) {
+        conv_planes_init(sh, 16, &g);
         need = thread_floats(sh, &g) * (size_t)omp_get_max_threads();
         size_t b = bw16_thread_floats(sh) * (size_t)omp_get_max_threads();
         if (bw16_suits(sh) && b > need) need = b;
@@ -140,8 +105,8 @@ size_t conv_direct_scratch_floats(const conv_shape *sh) {
  * zero columns, in 16-float chunks (unmasked: a chunk past the row's end
  * spills into the next row, which is written afterwards), and the rows below
  * the image, where the last row spilled, are zeroed again. */
-static TARGET void expand(const conv_shape *sh, const geom *g, const float *img, const float *lo_ok,
-                          const float *hi_ok, float *xs) {
+static TARGET void expand(const conv_shape *sh, const conv_planes *g, const float *img,
+                          const float *lo_ok, const float *hi_ok, float *xs) {
     size_t rows_end = (size_t)(sh->h + sh->pad) * g->ow;
     size_t tail = g->pl - rows_end; /* bottom padding rows and slack */
     for (int ci = 0; ci < sh->c; ci++)
@@ -181,7 +146,7 @@ static TARGET void expand(const conv_shape *sh, const geom *g, const float *img,
 
 /* dst[j][q..q+16·qv) = bias[j] + sum_t w[j][t] · xs[off[t] + q..], then ReLU,
  * for kb ≤ 6 filters; lanes past p are not stored. */
-INLINE TARGET void fwd_tile(int kb, int qv, const geom *g, const float *xs, const float *w,
+INLINE TARGET void fwd_tile(int kb, int qv, const conv_planes *g, const float *xs, const float *w,
                             const float *bias, int relu, int q, float *dst) {
     __m512 acc[KB][QV];
     for (int j = 0; j < kb; j++)
@@ -216,7 +181,7 @@ INLINE TARGET void fwd_tile(int kb, int qv, const geom *g, const float *xs, cons
 
 /* One filter block (kb ≤ 6) over all positions of one image; the vectors
  * are split into balanced chunks of at most QV. */
-static TARGET void fwd_block(int kb, const geom *g, const float *xs, const float *w,
+static TARGET void fwd_block(int kb, const conv_planes *g, const float *xs, const float *w,
                              const float *bias, int relu, float *dst) {
     int chunks = (g->pv + QV - 1) / QV;
     for (int c = 0, v0 = 0; c < chunks; c++) {
@@ -247,16 +212,16 @@ static void pool_image(const pool_shape *ps, const float *out, float *pooled, in
 static TARGET void fwd_direct(const conv_shape *sh, const pool_shape *ps, const float *src,
                               const float *weights, const float *bias, int relu, float *dst,
                               int32_t *argmax, float *scratch) {
-    geom g;
-    geom_init(sh, &g);
+    conv_planes g;
+    conv_planes_init(sh, 16, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
     size_t dst_img = ps ? (size_t)ps->c * ps->oh * ps->ow : out_img;
     size_t tf = fwd_thread_floats(sh, &g, ps != NULL);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
 #pragma omp parallel num_threads(nt)
     {
-        float *xs = scratch + tf * omp_get_thread_num(), *own = xs + planes_floats(sh, &g);
-        memset(xs, 0, sizeof(float) * planes_floats(sh, &g));
+        float *xs = scratch + tf * omp_get_thread_num(), *own = xs + conv_planes_floats(sh, &g);
+        memset(xs, 0, sizeof(float) * conv_planes_floats(sh, &g));
 #pragma omp for schedule(static)
         for (int i = 0; i < sh->n; i++) {
             float *out = ps ? own : dst + i * out_img;
@@ -320,8 +285,9 @@ static TARGET const float *image_diff(const diff_in *d, int i, float *buf) {
  * dd[j][p] · xs[off[t0+u] + p], for kb ≤ 6 filters and tb ≤ 4 taps: 24
  * accumulators in registers. Whole vectors load plainly; the last, partial
  * one masks dd (the planes past p hold finite values). */
-INLINE TARGET void bww_tile(int kb, int tb, const geom *g, int images, const float *const *dd,
-                            const float *xs, size_t xs_stride, int t0, float *acc) {
+INLINE TARGET void bww_tile(int kb, int tb, const conv_planes *g, int images,
+                            const float *const *dd, const float *xs, size_t xs_stride, int t0,
+                            float *acc) {
     __m512 a[6][4];
     int full = g->p & ~15;
     __mmask16 tail = lanes(g->p - full);
@@ -359,7 +325,7 @@ INLINE TARGET void bww_tile(int kb, int tb, const geom *g, int images, const flo
 
 /* One filter block (kb ≤ 6) over all taps of a group of images (dd[i]: the
  * block's first filter's gradient in image i). */
-static TARGET void bww_block(int kb, const geom *g, int images, const float *const *dd,
+static TARGET void bww_block(int kb, const conv_planes *g, int images, const float *const *dd,
                              const float *xs, size_t xs_stride, float *acc) {
     for (int t = 0; t < g->crs; t += 4) {
         int tb = g->crs - t < 4 ? g->crs - t : 4;
@@ -389,12 +355,12 @@ static TARGET float hsum(const float *v16) { return _mm512_reduce_add_ps(_mm512_
 static TARGET void conv_bwd_w_planes_avx512(const conv_shape *sh, const float *src,
                                             const diff_in *din, float *diff_weights,
                                             float *diff_bias, float *scratch) {
-    geom g;
-    geom_init(sh, &g);
+    conv_planes g;
+    conv_planes_init(sh, 16, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, own = image_out_floats(sh, &g);
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 16;
-    int group = bww_group(&g);
-    size_t plane_set = planes_floats(sh, &g), acc_off = plane_set * group;
+    int group = conv_planes_group(&g, BWW_VECS, BWW_GROUP);
+    size_t plane_set = conv_planes_floats(sh, &g), acc_off = plane_set * group;
     int groups = (sh->n + group - 1) / group;
     int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
 #pragma omp parallel num_threads(nt)
@@ -558,18 +524,7 @@ static TARGET void conv_bwd_w_16_avx512(const conv_shape *sh, const float *src,
             bw16_image(sh, img, hp, wp, ddt, dwt);
         }
     }
-    /* Threads' partials in a fixed order. */
-    for (size_t t = 0; t < crs; t++)
-        for (int k = 0; k < 16; k++) {
-            float s = 0.0f;
-            for (int th = 0; th < nt; th++) s += scratch[tf * th + dwt_off + t * 16 + k];
-            diff_weights[k * crs + t] = s;
-        }
-    for (int k = 0; diff_bias && k < 16; k++) {
-        float s = 0.0f;
-        for (int th = 0; th < nt; th++) s += scratch[tf * th + dwt_off + crs * 16 + k];
-        diff_bias[k] = s;
-    }
+    conv_sum_partials16(scratch, tf, nt, dwt_off, crs, diff_weights, diff_bias);
 }
 
 static void bwd_w_direct(const conv_shape *sh, const float *src, const diff_in *din,
@@ -610,7 +565,7 @@ TARGET void conv_pool_bwd_w_direct_avx512(const conv_shape *sh, const pool_shape
  * The first is the forward tile over the planes of diff_dst padded with
  * r-1-pad zero rows above and below (taps (k, y), filters (ci, x), rows of
  * ow), the second a few shifted vector adds per row. */
-static void bwd_d_geom(const conv_shape *sh, geom *g) {
+static void bwd_d_geom(const conv_shape *sh, conv_planes *g) {
     int rows = sh->h + sh->r - 1;
     g->ow = sh->ow;
     g->p = sh->h * sh->ow;
@@ -630,7 +585,7 @@ int conv_bwd_d_direct_fits(const conv_shape *sh) {
 }
 
 /* Per thread: padded diff planes (k of them), then z (c·s rows of p, + slack). */
-static size_t bwd_d_thread_floats(const conv_shape *sh, const geom *g) {
+static size_t bwd_d_thread_floats(const conv_shape *sh, const conv_planes *g) {
     return g->pl * (size_t)sh->k + round16((size_t)sh->c * sh->s * g->p + 16);
 }
 
@@ -639,14 +594,15 @@ static size_t bd_thread_floats(const conv_shape *sh);
 
 static size_t bwd_d_scratch_floats(const conv_shape *sh) {
     if (bwd_d_gemm_suits(sh)) return bd_thread_floats(sh) * (size_t)omp_get_max_threads();
-    geom g;
+    conv_planes g;
     bwd_d_geom(sh, &g);
     return round16((size_t)sh->k * sh->c * sh->r * sh->s) +
            bwd_d_thread_floats(sh, &g) * (size_t)omp_get_max_threads();
 }
 
 /* diff_src[ci][iy][·] of one image = sum over x of the shifted z rows. */
-static TARGET void z_to_src(const conv_shape *sh, const geom *g, const float *z, float *src) {
+static TARGET void z_to_src(const conv_shape *sh, const conv_planes *g, const float *z,
+                            float *src) {
     for (int ci = 0; ci < sh->c; ci++)
         for (int iy = 0; iy < sh->h; iy++) {
             float *out = src + ((size_t)ci * sh->h + iy) * sh->w;
@@ -869,7 +825,7 @@ static TARGET void conv_bwd_d_gemm_avx512(const conv_shape *sh, const float *dif
 static TARGET void conv_bwd_d_planes_avx512(const conv_shape *sh, const float *diff_dst,
                                             const float *weights, float *diff_src,
                                             float *scratch) {
-    geom g;
+    conv_planes g;
     bwd_d_geom(sh, &g);
     int rs = sh->r * sh->s, top = sh->r - 1 - sh->pad, filters = sh->c * sh->s;
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;

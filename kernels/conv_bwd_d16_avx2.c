@@ -57,21 +57,6 @@ static void order_weights(const conv_shape *sh, const float *w, float *wt) {
         for (int k = 0; k < 16; k++) wt[t * 16 + k] = w[k * crs + t];
 }
 
-/* ddt[q][k] = dd[k][q] for one image's p positions: 8×8 blocks, the last
- * positions (p % 8) one by one. */
-static TARGET void transpose_diff(int p, const float *dd, float *ddt) {
-    int full = p & ~7;
-    for (int q = 0; q < full; q += 8)
-        for (int kb = 0; kb < 16; kb += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(dd + (size_t)(kb + k) * p + q);
-            transpose8_avx2(r);
-            for (int j = 0; j < 8; j++) _mm256_storeu_ps(ddt + (size_t)(q + j) * 16 + kb, r[j]);
-        }
-    for (int q = full; q < p; q++)
-        for (int k = 0; k < 16; k++) ddt[(size_t)q * 16 + k] = dd[(size_t)k * p + q];
-}
-
 /* lane j: the sum of a[j]'s 8 lanes (j < 8), as a fixed tree. */
 INLINE TARGET __m256 sum_lanes8(const __m256 a[8]) {
     __m256 h01 = _mm256_hadd_ps(a[0], a[1]), h23 = _mm256_hadd_ps(a[2], a[3]);
@@ -144,7 +129,7 @@ INLINE TARGET void image_t(int S, int OW, const conv_shape *sh, const float *ddt
 
 static TARGET void image(const conv_shape *sh, const float *dd, const float *wt, float *ddt,
                          float *dsrc) {
-    transpose_diff(sh->oh * sh->ow, dd, ddt);
+    transpose16xp_avx2(sh->oh * sh->ow, dd, ddt);
     if (sh->s == 5) BD16_OW(5)
     else BD16_OW(3)
 }

@@ -26,73 +26,41 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/conv_partials.h"
+#include "kernels/conv_planes.h"
 #include "kernels/transpose8_avx2.h"
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 #define KB 6 /* tile: up to 6 filters... */
 #define TB 2 /* ...times up to 2 taps */
-#define MAX_CRS 512
 #define MAX_OW 128
 #define GROUP 8 /* images a group at most... */
 #define VECS 64 /* ...as many as keep a tile's run within this many vectors */
 
-typedef struct {
-    int ow, p, pv, crs; /* row width, positions oh·ow, vectors ⌈p/8⌉, taps */
-    size_t pl;          /* floats per shifted plane */
-    int off[MAX_CRS];   /* plane offset of each tap */
-} geom;
-
 static size_t round8(size_t x) { return (x + 7) & ~(size_t)7; }
 
-static void geom_init(const conv_shape *sh, geom *g) {
-    int rows = sh->h + 2 * sh->pad; /* = oh + r - 1 at stride 1 */
-    g->ow = sh->ow;
-    g->p = sh->oh * sh->ow;
-    g->pv = (g->p + 7) / 8;
-    g->crs = sh->c * sh->r * sh->s;
-    /* the last vector of tap (·, r-1, ·) reads up to rows·ow + 7 */
-    g->pl = round8((size_t)rows * sh->ow + 8);
-    for (int ci = 0, t = 0; ci < sh->c; ci++)
-        for (int y = 0; y < sh->r; y++)
-            for (int x = 0; x < sh->s; x++)
-                g->off[t++] = (int)(((size_t)ci * sh->s + x) * g->pl) + y * sh->ow;
-}
-
-/* Stride 1, at most 8 channels, at least half the lanes useful. */
-int conv_bwd_w_direct_avx2_fits(const conv_shape *sh) {
-    int p = sh->oh * sh->ow;
-    return sh->stride == 1 && sh->c <= 8 && sh->c * sh->r * sh->s <= MAX_CRS && sh->k <= 64 &&
-           sh->ow <= MAX_OW && sh->oh > 0 && sh->ow > 0 && 2 * p >= (p + 7) / 8 * 8 && sh->pad < sh->r &&
-           sh->pad < sh->s;
-}
-
-static int group_of(const geom *g) {
-    int n = VECS / g->pv;
-    return n < 1 ? 1 : n > GROUP ? GROUP : n;
-}
+int conv_bwd_w_direct_avx2_fits(const conv_shape *sh) { return conv_planes_fits(sh, 8, 8); }
 
 /* Per thread: a group's planes, the accumulators (k·crs·8), bias sums
  * (k·8), then the group's gradients (k rows of pv·8 an image). */
-static size_t planes_floats(const conv_shape *sh, const geom *g) {
-    return g->pl * (size_t)sh->c * sh->s;
-}
-static size_t diff_floats(const conv_shape *sh, const geom *g) {
+static size_t diff_floats(const conv_shape *sh, const conv_planes *g) {
     return (size_t)sh->k * g->pv * 8;
 }
-static size_t diff_off(const conv_shape *sh, const geom *g) {
-    return planes_floats(sh, g) * group_of(g) + (size_t)sh->k * g->crs * 8 + (size_t)sh->k * 8;
+static size_t diff_off(const conv_shape *sh, const conv_planes *g) {
+    return conv_planes_floats(sh, g) * conv_planes_group(g, VECS, GROUP) +
+           (size_t)sh->k * g->crs * 8 + (size_t)sh->k * 8;
 }
-static size_t thread_floats(const conv_shape *sh, const geom *g) {
-    return diff_off(sh, g) + diff_floats(sh, g) * group_of(g);
+static size_t thread_floats(const conv_shape *sh, const conv_planes *g) {
+    return diff_off(sh, g) + diff_floats(sh, g) * conv_planes_group(g, VECS, GROUP);
 }
 
 static int bw16_suits(const conv_shape *sh);
 static size_t bw16_thread_floats(const conv_shape *sh);
 
 size_t conv_bwd_w_direct_avx2_scratch_floats(const conv_shape *sh) {
-    geom g;
-    geom_init(sh, &g);
+    conv_planes g;
+    conv_planes_init(sh, 8, &g);
     size_t per_thread = bw16_suits(sh) ? bw16_thread_floats(sh) : thread_floats(sh, &g);
     return per_thread * (size_t)omp_get_max_threads();
 }
@@ -111,8 +79,8 @@ static TARGET __m256i lanes_between(int j, int lo, int hi) {
  * memset at the start of the call. (A memcpy per row, 420 per LeNet conv2
  * image, took a sixth of the kernel's time.) Plain loads where every
  * chunk's read lies inside src (lo_ok, hi_ok), masked ones else. */
-static TARGET void expand(const conv_shape *sh, const geom *g, const float *img, const float *lo_ok,
-                          const float *hi_ok, float *xs) {
+static TARGET void expand(const conv_shape *sh, const conv_planes *g, const float *img,
+                          const float *lo_ok, const float *hi_ok, float *xs) {
     size_t rows_end = (size_t)(sh->h + sh->pad) * g->ow;
     for (int ci = 0; ci < sh->c; ci++)
         for (int x = 0; x < sh->s; x++) {
@@ -141,7 +109,7 @@ static TARGET void expand(const conv_shape *sh, const geom *g, const float *img,
 /* acc[j][t0+u] (8 lanes each) += sum over the group's images and their
  * pv vectors of dd[i][j·ld + q] · xs_i[off[t0+u] + q], kb ≤ 6 filters,
  * tb ≤ 2 taps; dd's rows are zero past p (the planes there: finite). */
-INLINE TARGET void tile(int kb, int tb, const geom *g, int images, const float *const *dd,
+INLINE TARGET void tile(int kb, int tb, const conv_planes *g, int images, const float *const *dd,
                         const float *xs, size_t xs_stride, int t0, float *acc) {
     __m256 a[KB][TB];
     size_t ld = (size_t)g->pv * 8;
@@ -175,7 +143,7 @@ INLINE TARGET void tile(int kb, int tb, const geom *g, int images, const float *
 
 /* One filter block (kb ≤ 6) over all taps of a group of images (dd[i]: the
  * block's first filter's gradient in image i). */
-static TARGET void block(int kb, const geom *g, int images, const float *const *dd,
+static TARGET void block(int kb, const conv_planes *g, int images, const float *const *dd,
                          const float *xs, size_t xs_stride, float *acc) {
     for (int t = 0; t < g->crs; t += TB) {
         int tb = g->crs - t < TB ? g->crs - t : TB;
@@ -193,7 +161,8 @@ static TARGET void block(int kb, const geom *g, int images, const float *const *
 /* One image's diff_dst (k rows of p) into dbuf, rows of pv·8 whose tail
  * stays zero from the memset at the start (no masked load in the tile);
  * bsum[j] (8 lanes) += row j, when bsum. */
-static TARGET void copy_diff(int k, const geom *g, const float *dd, float *dbuf, float *bsum) {
+static TARGET void copy_diff(int k, const conv_planes *g, const float *dd, float *dbuf,
+                             float *bsum) {
     int p = g->p, full = p & ~7;
     size_t ld = (size_t)g->pv * 8;
     __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(p - full),
@@ -219,11 +188,11 @@ static TARGET void copy_diff(int k, const geom *g, const float *dd, float *dbuf,
 /* One group of images: their planes and gradients, then every filter
  * block (balanced, 16 filters: 6, 5, 5; a block of 4 would load 6 vectors
  * per 8 FMAs). */
-static TARGET void group_run(const conv_shape *sh, const geom *g, const float *src,
+static TARGET void group_run(const conv_shape *sh, const conv_planes *g, const float *src,
                              const float *diff_dst, int first, int images, float *xs,
                              float *dbuf, float *acc, float *bsum) {
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g->p;
-    size_t plane_set = planes_floats(sh, g), dimg = diff_floats(sh, g);
+    size_t plane_set = conv_planes_floats(sh, g), dimg = diff_floats(sh, g);
     for (int i = 0; i < images; i++) {
         expand(sh, g, src + (size_t)(first + i) * in_img, src, src + (size_t)sh->n * in_img,
                xs + plane_set * i);
@@ -258,19 +227,10 @@ static size_t bw16_thread_floats(const conv_shape *sh) {
            (size_t)sh->c * sh->r * sh->s * 16 + 16;
 }
 
-/* ddt[q][k] = dd[k][q] for one image's p positions (8×8 blocks, the last
- * p % 8 one by one); bsum[k] += the image's sum of dd[k][·], by positions. */
+/* ddt[q][k] = dd[k][q] for one image's p positions; bsum[k] += the
+ * image's sum of dd[k][·], by positions. */
 static TARGET void bw16_transpose(int p, const float *dd, float *ddt, float *bsum) {
-    int full = p & ~7;
-    for (int q = 0; q < full; q += 8)
-        for (int kb = 0; kb < 16; kb += 8) {
-            __m256 r[8];
-            for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(dd + (size_t)(kb + k) * p + q);
-            transpose8_avx2(r);
-            for (int j = 0; j < 8; j++) _mm256_storeu_ps(ddt + (size_t)(q + j) * 16 + kb, r[j]);
-        }
-    for (int q = full; q < p; q++)
-        for (int k = 0; k < 16; k++) ddt[(size_t)q * 16 + k] = dd[(size_t)k * p + q];
+    transpose16xp_avx2(p, dd, ddt);
     __m256 b0 = _mm256_loadu_ps(bsum), b1 = _mm256_loadu_ps(bsum + 8);
     for (int q = 0; q < p; q++) {
         b0 = _mm256_add_ps(b0, _mm256_loadu_ps(ddt + (size_t)q * 16));
@@ -348,18 +308,7 @@ static void bw16(const conv_shape *sh, const float *src, const float *diff_dst,
             bw16_image(sh, img, hp, wp, ddt, dwt);
         }
     }
-    /* Threads' partials in a fixed order. */
-    for (size_t t = 0; t < crs; t++)
-        for (int k = 0; k < 16; k++) {
-            float s = 0.0f;
-            for (int th = 0; th < nt; th++) s += scratch[tf * th + dwt_off + t * 16 + k];
-            diff_weights[k * crs + t] = s;
-        }
-    for (int k = 0; diff_bias && k < 16; k++) {
-        float s = 0.0f;
-        for (int th = 0; th < nt; th++) s += scratch[tf * th + dwt_off + crs * 16 + k];
-        diff_bias[k] = s;
-    }
+    conv_sum_partials16(scratch, tf, nt, dwt_off, crs, diff_weights, diff_bias);
 }
 
 /* The 8 lanes at v, summed as a tree (fixed order). */
@@ -376,11 +325,11 @@ void conv_bwd_w_direct_avx2(const conv_shape *sh, const float *src, const float 
         bw16(sh, src, diff_dst, diff_weights, diff_bias, scratch);
         return;
     }
-    geom g;
-    geom_init(sh, &g);
+    conv_planes g;
+    conv_planes_init(sh, 8, &g);
     size_t tf = thread_floats(sh, &g), nacc = (size_t)sh->k * g.crs * 8;
-    int group = group_of(&g);
-    size_t acc_off = planes_floats(sh, &g) * group;
+    int group = conv_planes_group(&g, VECS, GROUP);
+    size_t acc_off = conv_planes_floats(sh, &g) * group;
     int groups = (sh->n + group - 1) / group;
     int nt = omp_get_max_threads() < groups ? omp_get_max_threads() : groups;
 #pragma omp parallel num_threads(nt)

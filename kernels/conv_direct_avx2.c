@@ -19,45 +19,20 @@
 #include <string.h>
 
 #include "kernels/conv_internal.h"
+#include "kernels/conv_planes.h"
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 #define KB 6         /* filters a tile */
-#define MAX_CRS 512  /* as conv_direct_fits allows */
 #define MAX_CHUNKS 16 /* 8-float chunks of a row: conv_direct_fits allows ow ≤ 128 */
-
-/* Geometry of the shifted planes for one shape. */
-typedef struct {
-    int ow, p, pv, crs; /* row width, positions oh·ow, vectors ⌈p/8⌉, taps */
-    size_t pl;          /* floats per shifted plane */
-    int off[MAX_CRS];   /* plane offset of each tap */
-} geom;
 
 static size_t round8(size_t x) { return (x + 7) & ~(size_t)7; }
 
-static void geom_init(const conv_shape *sh, geom *g) {
-    int rows = sh->h + 2 * sh->pad; /* = oh + r - 1 at stride 1 */
-    g->ow = sh->ow;
-    g->p = sh->oh * sh->ow;
-    g->pv = (g->p + 7) / 8;
-    g->crs = sh->c * sh->r * sh->s;
-    /* The last vector of tap (·, r-1, ·) reads up to rows·ow + 7. */
-    g->pl = round8((size_t)rows * sh->ow + 8);
-    for (int ci = 0, t = 0; ci < sh->c; ci++)
-        for (int y = 0; y < sh->r; y++)
-            for (int x = 0; x < sh->s; x++)
-                g->off[t++] = (int)(((size_t)ci * sh->s + x) * g->pl) + y * sh->ow;
-}
-
-static size_t planes_floats(const conv_shape *sh, const geom *g) {
-    return g->pl * (size_t)sh->c * sh->s;
-}
-
 size_t conv_direct_avx2_scratch_floats(const conv_shape *sh) {
     if (!conv_direct_fits(sh)) return 0;
-    geom g;
-    geom_init(sh, &g);
-    return planes_floats(sh, &g) * (size_t)omp_get_max_threads();
+    conv_planes g;
+    conv_planes_init(sh, 8, &g);
+    return conv_planes_floats(sh, &g) * (size_t)omp_get_max_threads();
 }
 
 /* All ones in the lanes of chunk j (8 floats from ox = j) with lo ≤ ox < hi. */
@@ -72,7 +47,7 @@ INLINE TARGET __m256i chunk_mask(int j, int lo, int hi) {
  * row, which is written afterwards). Plain loads and an AND where every
  * read lies inside the tensor, masked loads (cheap, unlike masked stores)
  * else. */
-static TARGET void expand_plane(const conv_shape *sh, const geom *g, const float *in, int lo,
+static TARGET void expand_plane(const conv_shape *sh, const conv_planes *g, const float *in, int lo,
                                 int hi, int inside, float *out) {
     __m256i m[MAX_CHUNKS];
     for (int j = 0; j < g->ow; j += 8) m[j / 8] = chunk_mask(j, lo, hi);
@@ -86,8 +61,8 @@ static TARGET void expand_plane(const conv_shape *sh, const geom *g, const float
 /* Writes the shifted planes of one image. Padding rows at the top stay zero
  * from a memset at the start of the call; the rows below the image, where
  * the last row spilled, are zeroed again. */
-static TARGET void expand(const conv_shape *sh, const geom *g, const float *img, const float *lo_ok,
-                          const float *hi_ok, float *xs) {
+static TARGET void expand(const conv_shape *sh, const conv_planes *g, const float *img,
+                          const float *lo_ok, const float *hi_ok, float *xs) {
     size_t rows_end = (size_t)(sh->h + sh->pad) * g->ow;
     size_t reach = (size_t)(sh->h - 1) * sh->w + round8(g->ow); /* floats a plane's rows read */
     for (int ci = 0; ci < sh->c; ci++)
@@ -104,7 +79,7 @@ static TARGET void expand(const conv_shape *sh, const geom *g, const float *img,
 
 /* dst[j][q..q+8·qv) = bias[j] + sum_t w[j][t] · xs[off[t] + q..], then ReLU,
  * for kb ≤ 6 filters; lanes past p are not stored. */
-INLINE TARGET void fwd_tile(int kb, int qv, const geom *g, const float *xs, const float *w,
+INLINE TARGET void fwd_tile(int kb, int qv, const conv_planes *g, const float *xs, const float *w,
                             const float *bias, int relu, int q, float *dst) {
     __m256 acc[KB][3];
     for (int j = 0; j < kb; j++)
@@ -146,7 +121,7 @@ INLINE TARGET void fwd_tile(int kb, int qv, const geom *g, const float *xs, cons
 /* One filter block (kb ≤ 6) over all positions of one image; the vectors
  * are split into balanced chunks of at most 2 (3 for kb ≤ 4: the
  * accumulators, the loads and a broadcast fill the 16 registers). */
-static TARGET void fwd_block(int kb, const geom *g, const float *xs, const float *w,
+static TARGET void fwd_block(int kb, const conv_planes *g, const float *xs, const float *w,
                              const float *bias, int relu, float *dst) {
     int max_qv = kb <= 4 ? 3 : 2;
     int chunks = (g->pv + max_qv - 1) / max_qv;
@@ -170,10 +145,10 @@ static int block_filters(int k) { return k % 4 == 0 && k % 6 != 0 ? 4 : KB; }
 
 TARGET void conv_fwd_direct_avx2(const conv_shape *sh, const float *src, const float *weights,
                                  const float *bias, int relu, float *dst, float *scratch) {
-    geom g;
-    geom_init(sh, &g);
+    conv_planes g;
+    conv_planes_init(sh, 8, &g);
     size_t in_img = (size_t)sh->c * sh->h * sh->w, out_img = (size_t)sh->k * g.p;
-    size_t tf = planes_floats(sh, &g);
+    size_t tf = conv_planes_floats(sh, &g);
     int nt = omp_get_max_threads() < sh->n ? omp_get_max_threads() : sh->n;
     int bk = block_filters(sh->k);
 #pragma omp parallel num_threads(nt)

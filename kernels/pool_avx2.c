@@ -14,7 +14,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "kernels/pool_internal.h"
+#include "kernels/pool_planes.h"
 
 #define TARGET __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
@@ -107,23 +107,13 @@ static TARGET void fwd_row(const pool_shape *sh, const float *in, int oy, float 
     if (ox < sh->ow) fwd8(sh, r0, r1, oy, sh->ow - 8, out, am);
 }
 
-static int is_2x2(const pool_shape *sh) { return sh->k == 2 && sh->stride == 2; }
-
 static TARGET void fwd_plane(const pool_shape *sh, const float *in, float *out, int32_t *argmax) {
     for (int oy = 0; oy < sh->oh; oy++)
         fwd_row(sh, in, oy, out + (size_t)oy * sh->ow, argmax + (size_t)oy * sh->ow);
 }
 
 void maxpool_fwd_avx2(const pool_shape *sh, const float *src, float *dst, int32_t *argmax) {
-    if (!is_2x2(sh)) {
-        maxpool_fwd_ref(sh, src, dst, argmax);
-        return;
-    }
-    size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
-    long planes = (long)sh->n * sh->c;
-#pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
-    for (long p = 0; p < planes; p++)
-        fwd_plane(sh, src + p * in_plane, dst + p * out_plane, argmax + p * out_plane);
+    maxpool_fwd_planes(sh, src, dst, argmax, fwd_plane);
 }
 
 /* Input rows 2·oy and 2·oy+1 from 8 outputs of row oy starting at ox:
@@ -171,14 +161,6 @@ static void bwd_plane_short(const pool_shape *sh, const float *diff_dst, const i
         diff_src[argmax[o]] += mask && !(mask[o] > 0.0f) ? 0.0f : diff_dst[o];
 }
 
-/* The odd last column and row (floor semantics) never receive a gradient. */
-static void zero_uncovered(const pool_shape *sh, float *in) {
-    if (sh->w > 2 * sh->ow)
-        for (int y = 0; y < 2 * sh->oh; y++)
-            memset(in + (size_t)y * sh->w + 2 * sh->ow, 0, sizeof(float) * (sh->w - 2 * sh->ow));
-    for (int y = 2 * sh->oh; y < sh->h; y++) memset(in + (size_t)y * sh->w, 0, sizeof(float) * sh->w);
-}
-
 static TARGET void bwd_plane(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                              const float *mask, float *diff_src) {
     if (sh->ow < 8) {
@@ -196,19 +178,10 @@ static TARGET void bwd_plane(const pool_shape *sh, const float *diff_dst, const 
             size_t at = (size_t)oy * sh->ow;
             bwd_row(sh, diff_dst + at, argmax + at, NULL, oy, diff_src);
         }
-    zero_uncovered(sh, diff_src);
+    maxpool_zero_uncovered(sh, diff_src);
 }
 
 void maxpool_bwd_avx2(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                       const float *mask, float *diff_src) {
-    if (!is_2x2(sh)) {
-        maxpool_bwd_ref(sh, diff_dst, argmax, mask, diff_src);
-        return;
-    }
-    size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
-    long planes = (long)sh->n * sh->c;
-#pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
-    for (long p = 0; p < planes; p++)
-        bwd_plane(sh, diff_dst + p * out_plane, argmax + p * out_plane,
-                  mask ? mask + p * out_plane : NULL, diff_src + p * in_plane);
+    maxpool_bwd_planes(sh, diff_dst, argmax, mask, diff_src, bwd_plane);
 }

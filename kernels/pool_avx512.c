@@ -8,7 +8,7 @@
 #include <omp.h>
 #include <string.h>
 
-#include "kernels/pool_internal.h"
+#include "kernels/pool_planes.h"
 
 #define TARGET __attribute__((target("avx512f")))
 
@@ -57,22 +57,11 @@ static TARGET void fwd_row(const pool_shape *sh, const float *in, int oy, float 
     }
 }
 
-static int is_2x2(const pool_shape *sh) { return sh->k == 2 && sh->stride == 2; }
-
-int maxpool_plane_avx512_fits(const pool_shape *sh) { return is_2x2(sh); }
+int maxpool_plane_avx512_fits(const pool_shape *sh) { return maxpool_is_2x2(sh); }
 
 TARGET void maxpool_fwd_avx512(const pool_shape *sh, const float *src, float *dst,
                                int32_t *argmax) {
-    if (!is_2x2(sh)) {
-        maxpool_fwd_ref(sh, src, dst, argmax);
-        return;
-    }
-    size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
-    long planes = (long)sh->n * sh->c;
-#pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
-    for (long p = 0; p < planes; p++)
-        maxpool_fwd_plane_avx512(sh, src + p * in_plane, dst + p * out_plane,
-                                 argmax + p * out_plane);
+    maxpool_fwd_planes(sh, src, dst, argmax, maxpool_fwd_plane_avx512);
 }
 
 TARGET void maxpool_fwd_plane_avx512(const pool_shape *sh, const float *in, float *out,
@@ -117,26 +106,9 @@ static inline __attribute__((always_inline)) TARGET void bwd_row(const pool_shap
     }
 }
 
-/* The odd last column and row (floor semantics) never receive a gradient. */
-static void zero_uncovered(const pool_shape *sh, float *in) {
-    if (sh->w > 2 * sh->ow)
-        for (int y = 0; y < 2 * sh->oh; y++)
-            memset(in + (size_t)y * sh->w + 2 * sh->ow, 0, sizeof(float) * (sh->w - 2 * sh->ow));
-    for (int y = 2 * sh->oh; y < sh->h; y++) memset(in + (size_t)y * sh->w, 0, sizeof(float) * sh->w);
-}
-
 TARGET void maxpool_bwd_avx512(const pool_shape *sh, const float *diff_dst, const int32_t *argmax,
                                const float *mask, float *diff_src) {
-    if (!is_2x2(sh)) {
-        maxpool_bwd_ref(sh, diff_dst, argmax, mask, diff_src);
-        return;
-    }
-    size_t in_plane = (size_t)sh->h * sh->w, out_plane = (size_t)sh->oh * sh->ow;
-    long planes = (long)sh->n * sh->c;
-#pragma omp parallel for schedule(static) if (planes * out_plane > 16384)
-    for (long p = 0; p < planes; p++)
-        maxpool_bwd_plane_avx512(sh, diff_dst + p * out_plane, argmax + p * out_plane,
-                                 mask ? mask + p * out_plane : NULL, diff_src + p * in_plane);
+    maxpool_bwd_planes(sh, diff_dst, argmax, mask, diff_src, maxpool_bwd_plane_avx512);
 }
 
 TARGET void maxpool_bwd_plane_avx512(const pool_shape *sh, const float *diff_dst,
@@ -152,5 +124,5 @@ TARGET void maxpool_bwd_plane_avx512(const pool_shape *sh, const float *diff_dst
             size_t at = (size_t)oy * sh->ow;
             bwd_row(sh, diff_dst + at, argmax + at, NULL, oy, diff_src);
         }
-    zero_uncovered(sh, diff_src);
+    maxpool_zero_uncovered(sh, diff_src);
 }

@@ -8,6 +8,7 @@
 #include <immintrin.h>
 
 #include "kernels/sgemm.h"
+#include "kernels/transpose8_avx2.h"
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
@@ -92,26 +93,6 @@ static AVX2 void ukr_avx2(int mr, int nr, int k, const float *a, ptrdiff_t rs_a,
                                     beta);
 }
 
-/* In-register transpose of an 8×8 block. */
-static inline __attribute__((always_inline)) AVX2 void transpose8(__m256 r[8]) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 2; g++) {
-        u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-        u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
-        u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-        u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
-    }
-    /* u[4g + q], 128-bit half L: column 4L + q of rows 4g..4g+3 */
-    for (int q = 0; q < 4; q++) {
-        r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
-        r[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
-    }
-}
-
 static AVX2 void pack_b_avx2(int transb, int kc, int nc, const float *b, ptrdiff_t ldb,
                              float *bp) {
     if (!transb) {
@@ -130,7 +111,7 @@ static AVX2 void pack_b_avx2(int transb, int kc, int nc, const float *b, ptrdiff
             for (int j = 0; j < 8; j++)
                 r[j] = j < rows ? _mm256_maskload_ps(b + (8 * h + j) * ldb + p0, pm)
                                 : _mm256_setzero_ps();
-            transpose8(r);
+            transpose8_avx2(r);
             const int depth = kc - p0 < 8 ? kc - p0 : 8;
             for (int p = 0; p < depth; p++) _mm256_store_ps(bp + (p0 + p) * NR + 8 * h, r[p]);
         }

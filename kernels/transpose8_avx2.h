@@ -1,11 +1,14 @@
-/* An in-register transpose of an 8×8 block of floats for the AVX2 kernels
- * (the backward convolutions' transposed gradients): r[i][j] becomes
- * r[j][i]. Data movement only: every caller's numbers stay exact. */
+/* In-register transposes for the AVX2 kernels: an 8×8 block (the backward
+ * convolutions' transposed gradients, SGEMM's packing of a transposed B),
+ * and 16 rows of p floats built from it. Data movement only: every
+ * caller's numbers stay exact. */
 #ifndef ALRS_KERNELS_TRANSPOSE8_AVX2_H
 #define ALRS_KERNELS_TRANSPOSE8_AVX2_H
 
 #include <immintrin.h>
+#include <stddef.h>
 
+/* r[i][j] becomes r[j][i]. */
 static inline __attribute__((always_inline, target("avx2"))) void transpose8_avx2(__m256 r[8]) {
     __m256 t[8], u[8];
     for (int i = 0; i < 4; i++) {
@@ -23,6 +26,22 @@ static inline __attribute__((always_inline, target("avx2"))) void transpose8_avx
         r[q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x20);
         r[4 + q] = _mm256_permute2f128_ps(u[q], u[4 + q], 0x31);
     }
+}
+
+/* ddt[q][k] = dd[k][q] for 16 rows of p floats (a 16-filter gradient of p
+ * positions): 8×8 blocks, the last p % 8 positions one by one. */
+static inline __attribute__((always_inline, target("avx2"))) void
+transpose16xp_avx2(int p, const float *dd, float *ddt) {
+    int full = p & ~7;
+    for (int q = 0; q < full; q += 8)
+        for (int kb = 0; kb < 16; kb += 8) {
+            __m256 r[8];
+            for (int k = 0; k < 8; k++) r[k] = _mm256_loadu_ps(dd + (size_t)(kb + k) * p + q);
+            transpose8_avx2(r);
+            for (int j = 0; j < 8; j++) _mm256_storeu_ps(ddt + (size_t)(q + j) * 16 + kb, r[j]);
+        }
+    for (int q = full; q < p; q++)
+        for (int k = 0; k < 16; k++) ddt[(size_t)q * 16 + k] = dd[(size_t)k * p + q];
 }
 
 #endif
