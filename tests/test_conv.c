@@ -159,6 +159,30 @@ static void test_isa(alrs_isa isa) {
     printf("%s: %d shapes compared with the reference\n", cpu_isa_name(isa), cases);
 }
 
+/* Every shape at every batch size on 1 and 2 threads against the scalar
+ * reference; a mismatch names the shape, batch and thread count. Returns
+ * the number of cases run. */
+static int compare_shapes(const kernel_table *t, const conv_shape *shapes, size_t count,
+                          const int *batches, int n_batches, const char *label) {
+    int saved = omp_get_max_threads(), cases = 0;
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        for (size_t i = 0; i < count; i++)
+            for (int b = 0; b < n_batches; b++) {
+                conv_shape s = shapes[i];
+                s.n = batches[b];
+                int bad = compare_shape(t, &s);
+                if (bad)
+                    fprintf(stderr, "%s direct shape %zu n%d, %d threads: %d mismatches\n", label,
+                            i, s.n, threads, bad);
+                CHECK(bad == 0);
+                cases++;
+            }
+    }
+    omp_set_num_threads(saved);
+    return cases;
+}
+
 /* The direct kernels' paths of one ISA (AVX-512, or AVX2: its backward-weights
  * with 16 filters and over shifted planes, and 16-filter backward-data) at batch sizes that leave
  * a group of images whole or part, on 1 and 2 threads: backward-data's GEMM path (planes of
@@ -196,22 +220,7 @@ static void test_direct_paths(alrs_isa isa) {
     for (size_t i = count - 5; i < count; i++) CHECK(d16_suits(&shapes[i]));
     for (size_t i = 0; isa == ISA_AVX2 && i < count; i++)
         CHECK(conv_bwd_w_direct_avx2_fits(&shapes[i]));
-    int saved = omp_get_max_threads(), cases = 0;
-    for (int threads = 1; threads <= 2; threads++) {
-        omp_set_num_threads(threads);
-        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            for (int b = 0; b < 4; b++) {
-                conv_shape s = shapes[i];
-                s.n = batches[b];
-                int bad = compare_shape(&t, &s);
-                if (bad)
-                    fprintf(stderr, "%s direct shape %zu n%d, %d threads: %d mismatches\n",
-                            cpu_isa_name(isa), i, s.n, threads, bad);
-                CHECK(bad == 0);
-                cases++;
-            }
-    }
-    omp_set_num_threads(saved);
+    int cases = compare_shapes(&t, shapes, count, batches, 4, cpu_isa_name(isa));
     printf("%s direct kernels' paths: %d cases\n", cpu_isa_name(isa), cases);
 }
 
@@ -234,23 +243,15 @@ static void test_direct_avx2(void) {
         make_shape(1, 3, 5, 9, 1, 1, 1, 0),    make_shape(1, 2, 4, 5, 9, 3, 1, 1),
         make_shape(1, 1, 3, 3, 13, 3, 1, 2),
     };
-    int saved = omp_get_max_threads(), cases = 0;
-    for (int threads = 1; threads <= 2; threads++) {
-        omp_set_num_threads(threads);
-        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
-            for (int n = 1; n <= 5; n++) {
-                conv_shape s = shapes[i];
-                s.n = n;
-                CHECK(conv_direct_fits(&s)); /* the kernel is reached */
-                int bad = compare_shape(&t, &s);
-                if (bad)
-                    fprintf(stderr, "avx2 direct shape %zu n%d, %d threads: %d mismatches\n", i,
-                            n, threads, bad);
-                CHECK(bad == 0);
-                cases++;
-            }
-    }
-    omp_set_num_threads(saved);
+    static const int batches[] = {1, 2, 3, 4, 5};
+    size_t count = sizeof shapes / sizeof *shapes;
+    for (size_t i = 0; i < count; i++)
+        for (int b = 0; b < 5; b++) {
+            conv_shape s = shapes[i];
+            s.n = batches[b];
+            CHECK(conv_direct_fits(&s)); /* the kernel is reached */
+        }
+    int cases = compare_shapes(&t, shapes, count, batches, 5, "avx2 forward");
     printf("avx2 direct forward: %d cases\n", cases);
 }
 
