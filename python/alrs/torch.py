@@ -59,10 +59,10 @@ class LearnedLR(_Base):
         if self.n_probs is not None:
             self._make_session()
         self.observed_step = None       # the step of the last observation (None: none yet)
-        self._loss_sum, self._loss_count = 0.0, 0
-        # what the controller observes between observations (Controller.run_stats),
-        # measured here: each step's loss and gradient norm, the parameters at the
-        # last observation
+        # what happened since the last observation: each step's training loss
+        # (their mean is the observation's training loss) and, where the
+        # controller observes them (Controller.run_stats), each step's gradient
+        # norm and the parameters at the last observation
         self._run_stats = self.controller.run_stats
         self._batch_losses, self._grad_norms, self._last_params = [], [], None
         super().__init__(optimizer, last_epoch, verbose)
@@ -121,8 +121,6 @@ class LearnedLR(_Base):
     def add_loss(self, loss):
         """Counts a training step's loss toward the next observation's mean
         training loss (for a loop that steps a SequentialLR around this one)."""
-        self._loss_sum += float(loss)
-        self._loss_count += 1
         self._batch_losses.append(float(loss))
 
     def _params(self):
@@ -139,18 +137,15 @@ class LearnedLR(_Base):
         return math.sqrt(sum(float(g.double().pow(2).sum()) for g in grads))
 
     @torch.no_grad()
-    def _update_ratio(self):
-        """|w - w_last| / |w_last| over the optimizer's parameters since the
-        last observation; then keeps these as the next w_last."""
-        now = [p.detach().clone() for p in self._params()]
-        ratio = 0.0
-        if self._last_params is not None:
-            moved = sum(float((a.double() - b.double()).pow(2).sum())
-                        for a, b in zip(now, self._last_params))
-            size = math.sqrt(sum(float(b.double().pow(2).sum()) for b in self._last_params))
-            ratio = math.sqrt(moved) / size if size > 0 else 0.0
-        self._last_params = now
-        return ratio
+    def _update_ratio(self, now):
+        """|w - w_last| / |w_last| between the parameters `now` and those at
+        the last observation (0 at the first)."""
+        if self._last_params is None:
+            return 0.0
+        moved = sum(float((a.double() - b.double()).pow(2).sum())
+                    for a, b in zip(now, self._last_params))
+        size = math.sqrt(sum(float(b.double().pow(2).sum()) for b in self._last_params))
+        return math.sqrt(moved) / size if size > 0 else 0.0
 
     def get_lr(self):
         """Each group's initial rate times the controller's factor for this
@@ -180,29 +175,33 @@ class LearnedLR(_Base):
                                % (t, self.observe_every, self.total_steps,
                                   " (this one is taken)" if t == self.observed_step else ""))
         if train_loss is None and t > 0:
-            if self._loss_count == 0:
+            if not self._batch_losses:
                 raise ValueError("LearnedLR.observe at step %d: no training loss since step %d "
                                  "(give step(loss=...) or add_loss() each step, or train_loss=)"
                                  % (t, self.observed_step))
-            train_loss = self._loss_sum / self._loss_count
+            train_loss = sum(self._batch_losses) / len(self._batch_losses)
         if self.session is None:
             self.n_probs = int(val_probs.numel() if hasattr(val_probs, "numel")
                                else len(val_probs))
             self._make_session()
+        # the parameters now, kept as the next observation's w_last only once
+        # this observation is taken (a refused one leaves everything as it was)
+        params = ([p.detach().clone() for p in self._params()]
+                  if "update_ratio" in self._run_stats else None)
         self.session.observe(t, float(val_loss), val_probs, out_weights,
                              float("nan") if train_loss is None else float(train_loss),
-                             **self._measured(t))
-        self._loss_sum, self._loss_count = 0.0, 0
+                             **self._measured(t, params))
+        self._last_params = params
         self._batch_losses, self._grad_norms = [], []
         self.observed_step = t
         if t < self.total_steps:
             self._set_rates(self.get_lr())
 
-    def _measured(self, t):
+    def _measured(self, t, params):
         """The run statistics the controller observes, for the observation at
-        step t (none at the first: nothing was trained before it)."""
+        step t with the parameters `params` (none at the first: nothing was
+        trained before it)."""
         need = self._run_stats
-        ratio = self._update_ratio() if "update_ratio" in need else None
         if not need or self.observed_step is None:
             return {}
         losses = "batch_losses" in need
@@ -214,7 +213,7 @@ class LearnedLR(_Base):
                                 self.observed_step))
         return {"batch_losses": self._batch_losses if losses else None,
                 "grad_norms": self._grad_norms if "grad_norms" in need else None,
-                "update_ratio": ratio}
+                "update_ratio": self._update_ratio(params) if "update_ratio" in need else None}
 
     @torch.no_grad()
     def observe_model(self, model, val_x, val_y, output_layer, train_loss=None, batch_size=1000):

@@ -366,9 +366,15 @@ def test_run_stats():
         opt.step()
         losses.append(loss.item())
         norms.append(math.sqrt(sum((p.grad.double() ** 2).sum().item() for p in model.parameters())))
-        sched.step(loss=loss.item())
+        # step 1 gives no loss: the next observation is refused, and taken
+        # once add_loss gives it; the refused one must not move w_last
+        sched.step(loss=None if step == 1 else loss.item())
         if not sched.wants_observation():
             continue
+        if step == EVERY - 1:
+            misused(lambda: sched.observe_model(model, x, y, model), ValueError,
+                    "gave one", "an observation with a step's loss missing")
+            sched.add_loss(losses[1])
         sched.observe_model(model, x, y, model)
         now = [p.detach().clone().double() for p in model.parameters()]
         moved = math.sqrt(sum(((a - b) ** 2).sum().item() for a, b in zip(now, last)))
