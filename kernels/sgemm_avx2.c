@@ -19,25 +19,36 @@ static inline __attribute__((always_inline)) AVX2 __m256i lane_mask(int count) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
-/* One tile with compile-time shape (see sgemm_avx512.c): M rows, V vectors
- * of 8 (the last one masked to nlast lanes), A by rows or by columns. */
+/* Vector v of a row of V vectors: the last one masked to its lanes unless
+ * the tile is FULL. A masked load is what the kernel can least afford: on
+ * Zen 1 it halved the tile's FMA rate (38 -> 22 GFLOP/s in L1), so a tile
+ * whose last vector is whole never uses one. */
+static inline __attribute__((always_inline)) AVX2 __m256 load_vec(const int FULL, const int last,
+                                                                  const float *p, __m256i mask) {
+    return FULL || !last ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, mask);
+}
+
 static inline __attribute__((always_inline)) AVX2 void
-tile(const int M, const int V, const int ROWA, int k, const float *a, ptrdiff_t rs_a,
-     ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, int nlast, float *c, ptrdiff_t ldc,
-     float alpha, float beta) {
+store_vec(const int FULL, const int last, float *p, __m256i mask, __m256 v) {
+    if (FULL || !last) _mm256_storeu_ps(p, v);
+    else _mm256_maskstore_ps(p, mask, v);
+}
+
+/* One tile with compile-time shape (see sgemm_avx512.c): M rows, V vectors
+ * of 8 (the last one masked to nlast lanes unless FULL), A by rows or by
+ * columns. */
+static inline __attribute__((always_inline)) AVX2 void
+tile(const int M, const int V, const int ROWA, const int FULL, int k, const float *a,
+     ptrdiff_t rs_a, ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b, int nlast, float *c,
+     ptrdiff_t ldc, float alpha, float beta) {
     const __m256i mlast = lane_mask(nlast);
     __m256 acc0[MR], acc1[MR];
 #pragma GCC unroll 8
     for (int i = 0; i < M; i++) acc0[i] = acc1[i] = _mm256_setzero_ps();
 #pragma GCC unroll 4
     for (int p = 0; p < k; p++) {
-        __m256 b0, b1 = _mm256_setzero_ps();
-        if (V == 2) {
-            b0 = _mm256_loadu_ps(b);
-            b1 = _mm256_maskload_ps(b + 8, mlast);
-        } else {
-            b0 = _mm256_maskload_ps(b, mlast);
-        }
+        const __m256 b0 = load_vec(FULL, V == 1, b, mlast);
+        const __m256 b1 = V == 2 ? load_vec(FULL, 1, b + 8, mlast) : _mm256_setzero_ps();
 #pragma GCC unroll 8
         for (int i = 0; i < M; i++) {
             __m256 ai = _mm256_broadcast_ss(ROWA ? &a[i * rs_a] : &a[i]);
@@ -48,16 +59,16 @@ tile(const int M, const int V, const int ROWA, int k, const float *a, ptrdiff_t 
         b += rs_b;
     }
     const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
-    const __m256i full = _mm256_set1_epi32(-1);
 #pragma GCC unroll 8
     for (int i = 0; i < M; i++) {
         float *ci = c + i * ldc;
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) {
-            const __m256i mask = v == V - 1 ? mlast : full;
+            const int last = v == V - 1;
             __m256 r = _mm256_mul_ps(va, v == 0 ? acc0[i] : acc1[i]);
-            if (beta != 0.0f) r = _mm256_fmadd_ps(vb, _mm256_maskload_ps(ci + 8 * v, mask), r);
-            _mm256_maskstore_ps(ci + 8 * v, mask, r);
+            if (beta != 0.0f)
+                r = _mm256_fmadd_ps(vb, load_vec(FULL, last, ci + 8 * v, mlast), r);
+            store_vec(FULL, last, ci + 8 * v, mlast, r);
         }
     }
 }
@@ -66,31 +77,35 @@ typedef void (*tile_fn)(int k, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a, c
                         ptrdiff_t rs_b, int nlast, float *c, ptrdiff_t ldc, float alpha,
                         float beta);
 
-#define TILE(M, V, R)                                                                         \
-    static AVX2 void tile_##M##_##V##_##R(int k, const float *a, ptrdiff_t rs_a,             \
-                                          ptrdiff_t cs_a, const float *b, ptrdiff_t rs_b,     \
-                                          int nlast, float *c, ptrdiff_t ldc, float alpha,    \
-                                          float beta) {                                       \
-        tile(M, V, R, k, a, rs_a, cs_a, b, rs_b, nlast, c, ldc, alpha, beta);                 \
+#define TILE(M, V, R, F)                                                                      \
+    static AVX2 void tile_##M##_##V##_##R##_##F(int k, const float *a, ptrdiff_t rs_a,       \
+                                                ptrdiff_t cs_a, const float *b,               \
+                                                ptrdiff_t rs_b, int nlast, float *c,          \
+                                                ptrdiff_t ldc, float alpha, float beta) {     \
+        tile(M, V, R, F, k, a, rs_a, cs_a, b, rs_b, nlast, c, ldc, alpha, beta);              \
     }
-#define TILES(M) TILE(M, 1, 0) TILE(M, 2, 0) TILE(M, 1, 1) TILE(M, 2, 1)
+#define TILES(M)                                                                              \
+    TILE(M, 1, 0, 0) TILE(M, 2, 0, 0) TILE(M, 1, 1, 0) TILE(M, 2, 1, 0)                       \
+    TILE(M, 1, 0, 1) TILE(M, 2, 0, 1) TILE(M, 1, 1, 1) TILE(M, 2, 1, 1)
 TILES(1) TILES(2) TILES(3) TILES(4) TILES(5) TILES(6)
 #undef TILES
 #undef TILE
 
-/* [rows - 1][vectors - 1][A by rows] */
-static const tile_fn tiles[MR][2][2] = {
-#define ROW(M) {{tile_##M##_1_0, tile_##M##_1_1}, {tile_##M##_2_0, tile_##M##_2_1}}
+/* [rows - 1][vectors - 1][A by rows][last vector whole] */
+static const tile_fn tiles[MR][2][2][2] = {
+#define VEC(M, V) {{tile_##M##_##V##_0_0, tile_##M##_##V##_0_1}, {tile_##M##_##V##_1_0, tile_##M##_##V##_1_1}}
+#define ROW(M) {VEC(M, 1), VEC(M, 2)}
     ROW(1), ROW(2), ROW(3), ROW(4), ROW(5), ROW(6),
 #undef ROW
+#undef VEC
 };
 
 static AVX2 void ukr_avx2(int mr, int nr, int k, const float *a, ptrdiff_t rs_a, ptrdiff_t cs_a,
                           const float *b, ptrdiff_t rs_b, float *c, ptrdiff_t ldc, float alpha,
                           float beta) {
-    const int v = nr > 8 ? 2 : 1;
-    tiles[mr - 1][v - 1][cs_a == 1](k, a, rs_a, cs_a, b, rs_b, nr - 8 * (v - 1), c, ldc, alpha,
-                                    beta);
+    const int v = nr > 8 ? 2 : 1, nlast = nr - 8 * (v - 1);
+    tiles[mr - 1][v - 1][cs_a == 1][nlast == 8](k, a, rs_a, cs_a, b, rs_b, nlast, c, ldc, alpha,
+                                                beta);
 }
 
 static AVX2 void pack_b_avx2(int transb, int kc, int nc, const float *b, ptrdiff_t ldb,

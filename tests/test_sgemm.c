@@ -152,6 +152,12 @@ static void test_model_shapes(void) {
     check_case(0, 0, 128, 256, 784, 1.0f, 0.0f, 0); /* the benchmark's NN forms */
     check_case(0, 0, 128, 10, 128, 1.0f, 0.0f, 0);
     check_case(0, 0, 128, 64, 128, 1.0f, 1.0f, 0);
+    /* LeNet conv3's passes (120 = 7·16 + 8: a whole 8-wide last vector, which
+     * AVX2 loads and stores unmasked), and 24 columns with beta and padding */
+    check_case(0, 1, 128, 120, 400, 1.0f, 0.0f, 0);
+    check_case(1, 0, 120, 400, 128, 1.0f, 1.0f, 0);
+    check_case(0, 0, 128, 400, 120, 1.0f, 0.0f, 0);
+    check_case(0, 0, 7, 24, 17, 0.5f, 1.0f, 3);
 }
 
 /* A beta-0 product with a transposed B and at most 32 rows runs as its
