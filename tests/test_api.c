@@ -290,7 +290,7 @@ static void test_describe(void) {
           info.factors[0] == 1.05 && !strcmp(info.base, ""));
     CHECK(alrs_controller_learned_on(c, &o) == ALRS_OK && !o.model[0] && o.n_rates == 0);
     alrs_controller_close(c);
-    CHECK(strstr(alrs_version(), "1.2.0 (git ") == alrs_version());
+    CHECK(strstr(alrs_version(), "1.2.1 (git ") == alrs_version());
 }
 
 /* ---- the environment -------------------------------------------------------- */

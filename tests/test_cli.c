@@ -632,7 +632,7 @@ static void test_conventions(void) {
     CHECK(test_alrs(err, NULL, "info --no-such-flag") == 2);
     CHECK(test_alrs(err, out_file, "--version") == 0);
     char *text = test_read_text(out_file);
-    CHECK(text && !strncmp(text, "alrs 1.2.0 (git ", 16));
+    CHECK(text && !strncmp(text, "alrs 1.2.1 (git ", 16));
     free(text);
     /* a run-time failure (a data directory without data) exits 1 */
     snprintf(out, sizeof out, "%s/never", base);

@@ -95,7 +95,7 @@ static void test_machine_info(void) {
     CHECK(strstr(buf, "\ncores=") != NULL);
     CHECK(strstr(buf, "# cores: ") != NULL);
     CHECK(strstr(buf, "dnnl_version=") != NULL);
-    CHECK(!strncmp(buf, "alrs_version=1.2.0 (git ", 24) && strstr(buf, "\ncpu_model="));
+    CHECK(!strncmp(buf, "alrs_version=1.2.1 (git ", 24) && strstr(buf, "\ncpu_model="));
 }
 
 int main(void) {

@@ -47,7 +47,7 @@ typedef enum {
     ALRS_E_FAILED = 5    /* anything else (a network that cannot be built, ...) */
 } alrs_status;
 
-/* "1.2.0 (git 1a2b3c4)": the library's version and the commit it was built from. */
+/* "1.2.1 (git 1a2b3c4)": the library's version and the commit it was built from. */
 ALRS_API const char *alrs_version(void);
 /* The last failure's message on this thread ("" when none). */
 ALRS_API const char *alrs_last_error(void);

@@ -16,7 +16,7 @@ __version__ = _version().decode().split()[0]
 
 
 def version():
-    """'1.2.0 (git 1a2b3c4d5e6f)': libalrs's version and commit."""
+    """'1.2.1 (git 1a2b3c4d5e6f)': libalrs's version and commit."""
     return _version().decode()
 
 
