@@ -90,8 +90,11 @@ INLINE TARGET void half_row(int S, int OW, int J0, int CW, const conv_shape *sh,
 #pragma GCC unroll 16
             for (int ox = ox_lo; ox <= ox_hi; ox++) {
                 __m256 dv = _mm256_loadu_ps(d + ox * 16);
+                /* x downwards: an accumulator's next FMA (ox + 1, x - 1) is then
+                 * S + 1 FMAs later, not S - 1, past the FMA's latency (5 cycles
+                 * on Zen 1); each accumulator still adds its terms by rising ox */
 #pragma GCC unroll 5
-                for (int x = 0; x < S; x++)
+                for (int x = S - 1; x >= 0; x--)
                     if (ox + x >= J0 && ox + x < J0 + CW)
                         acc[ox + x - J0] = _mm256_fmadd_ps(dv, wv[x], acc[ox + x - J0]);
             }
